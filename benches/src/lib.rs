@@ -1,0 +1,1 @@
+//! Benchmarks for converge (see perf/README.md).

@@ -1,0 +1,77 @@
+//! Errors from decoding untrusted bytes.
+
+use core::fmt;
+
+use super::TypeTag;
+
+/// Why a byte string could not be decoded. Decoding never panics and never changes the
+/// value being decoded into: any of these means "nothing happened".
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ended before the value was complete (truncated message).
+    UnexpectedEnd,
+    /// The input does not start with the converge magic bytes.
+    BadMagic,
+    /// The envelope's format version is not one this build understands.
+    UnknownVersion {
+        /// The version found in the input.
+        found: u8,
+    },
+    /// The envelope holds a different kind of value than the one asked for.
+    WrongType {
+        /// The tag the caller asked to decode.
+        expected: TypeTag,
+        /// The raw tag found in the input.
+        found: u8,
+    },
+    /// A length prefix claims more bytes (or elements) than the input has left.
+    LengthTooLarge {
+        /// The declared length.
+        declared: u64,
+        /// What was actually left.
+        remaining: u64,
+    },
+    /// Decoding would allocate more than the memory budget allows.
+    BudgetExceeded,
+    /// The bytes are well-formed postcard but break an invariant of the value (unsorted
+    /// entries, zero counters, an id pointing at nothing, ...).
+    Invalid(&'static str),
+    /// The bytes are not a valid encoding of the expected value.
+    Malformed,
+    /// Bytes were left over after the value.
+    TrailingBytes {
+        /// How many bytes were left.
+        count: usize,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::UnexpectedEnd => f.write_str("input ended unexpectedly (truncated)"),
+            DecodeError::BadMagic => f.write_str("not converge data (bad magic bytes)"),
+            DecodeError::UnknownVersion { found } => {
+                write!(f, "unknown wire format version {found}")
+            }
+            DecodeError::WrongType { expected, found } => {
+                write!(f, "expected a {expected:?} but found type tag {found}")
+            }
+            DecodeError::LengthTooLarge {
+                declared,
+                remaining,
+            } => write!(
+                f,
+                "length prefix {declared} exceeds the {remaining} bytes remaining"
+            ),
+            DecodeError::BudgetExceeded => f.write_str("decoding would exceed the memory budget"),
+            DecodeError::Invalid(why) => write!(f, "invalid value: {why}"),
+            DecodeError::Malformed => f.write_str("malformed encoding"),
+            DecodeError::TrailingBytes { count } => {
+                write!(f, "{count} unexpected byte(s) after the value")
+            }
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}

@@ -1,0 +1,45 @@
+#![doc = include_str!("../../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod clock;
+pub mod encoding;
+mod error;
+pub mod fixed;
+
+#[cfg(feature = "alloc")]
+mod causal;
+#[cfg(feature = "alloc")]
+pub mod counter;
+#[cfg(feature = "alloc")]
+pub mod list;
+#[cfg(feature = "alloc")]
+pub mod map;
+#[cfg(feature = "alloc")]
+pub mod register;
+#[cfg(feature = "alloc")]
+pub mod set;
+#[cfg(feature = "alloc")]
+pub mod version;
+
+pub use clock::{Dot, Lamport, ReplicaId, Timestamp};
+#[cfg(feature = "alloc")]
+pub use encoding::encode;
+pub use encoding::{DecodeError, TypeTag, WireType, decode};
+pub use error::{Error, Result};
+
+#[cfg(feature = "alloc")]
+pub use causal::*;
+#[cfg(feature = "alloc")]
+pub use counter::*;
+#[cfg(feature = "alloc")]
+pub use map::*;
+#[cfg(feature = "alloc")]
+pub use register::*;
+#[cfg(feature = "alloc")]
+pub use set::*;
+#[cfg(feature = "alloc")]
+pub use version::{DotRange, VersionVector};
