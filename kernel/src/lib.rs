@@ -15,6 +15,8 @@ mod causal;
 #[cfg(feature = "alloc")]
 pub mod counter;
 #[cfg(feature = "alloc")]
+pub mod crdt;
+#[cfg(feature = "alloc")]
 pub mod list;
 #[cfg(feature = "alloc")]
 pub mod map;
@@ -35,6 +37,8 @@ pub use error::{Error, Result};
 pub use causal::*;
 #[cfg(feature = "alloc")]
 pub use counter::*;
+#[cfg(feature = "alloc")]
+pub use crdt::*;
 #[cfg(feature = "alloc")]
 pub use map::*;
 #[cfg(feature = "alloc")]

@@ -1,0 +1,1 @@
+//! (in progress) The traits shared by all state CRDTs.
