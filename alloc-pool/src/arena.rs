@@ -443,6 +443,45 @@ impl<'a, T> Iterator for IterMut<'a, T> {
 impl<T> ExactSizeIterator for IterMut<'_, T> {}
 impl<T> FusedIterator for IterMut<'_, T> {}
 
+/// Owning iterator over `(handle, value)` in slot order; see [`Arena::into_iter`]. Values not
+/// yet yielded are dropped with the iterator.
+pub struct IntoIter<T> {
+    raw: RawArena<T>,
+    next: usize,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = (Idx<T>, T);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let i = self.raw.next_occupied(self.next)?;
+        self.next = i + 1;
+        let value = self.raw.remove(i)?;
+        Some((Idx::from_index(i), value))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.len(), Some(self.raw.len()))
+    }
+}
+
+impl<T> ExactSizeIterator for IntoIter<T> {}
+impl<T> FusedIterator for IntoIter<T> {}
+
+impl<T> IntoIterator for Arena<T> {
+    type Item = (Idx<T>, T);
+    type IntoIter = IntoIter<T>;
+    /// Moves the live values out with their handles, in slot order.
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter {
+            raw: self.raw,
+            next: 0,
+        }
+    }
+}
+
 impl<'a, T> IntoIterator for &'a Arena<T> {
     type Item = (Idx<T>, &'a T);
     type IntoIter = Iter<'a, T>;

@@ -121,7 +121,7 @@ impl<T> RawArena<T> {
     ///
     /// Slot `i` must be occupied (`self.is_occupied(i)`).
     #[inline]
-    pub(crate) unsafe fn get_unchecked(&self, i: usize) -> &T {
+    unsafe fn get_unchecked(&self, i: usize) -> &T {
         debug_assert!(self.is_occupied(i), "slot {i} is not occupied");
         // SAFETY: the caller guarantees bit `i` is set, so `i < slots.len()` (invariant 1) and
         // the slot is initialized (invariant 2).
@@ -134,7 +134,7 @@ impl<T> RawArena<T> {
     ///
     /// Slot `i` must be occupied (`self.is_occupied(i)`).
     #[inline]
-    pub(crate) unsafe fn get_unchecked_mut(&mut self, i: usize) -> &mut T {
+    unsafe fn get_unchecked_mut(&mut self, i: usize) -> &mut T {
         debug_assert!(self.is_occupied(i), "slot {i} is not occupied");
         // SAFETY: as in `get_unchecked`; `&mut self` makes the reference unique.
         unsafe { self.slots.get_unchecked_mut(i).assume_init_mut() }
@@ -279,6 +279,18 @@ impl<T> RawArena<T> {
                 }
             }
         }
+    }
+
+    /// The lowest live slot index `>= start`, if any.
+    pub(crate) fn next_occupied(&self, start: usize) -> Option<usize> {
+        let (mut w, _) = bit(start);
+        // Bits below `start` in its own word are masked off.
+        let mut word = *self.occupied.get(w)? & (u64::MAX << (start % 64));
+        while word == 0 {
+            w += 1;
+            word = *self.occupied.get(w)?;
+        }
+        Some(w * 64 + word.trailing_zeros() as usize)
     }
 
     /// Live values with their slot indices, in slot order.

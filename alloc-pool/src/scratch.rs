@@ -85,6 +85,56 @@ impl Scratch {
         out
     }
 
+    /// The union of `a` and `b`, both already sorted by `key`, in one linear pass: the same
+    /// result as [`sorted_dedup_by_key`](Self::sorted_dedup_by_key) over `a` followed by `b`
+    /// (so on equal keys the item from `a` wins, and within one input the first one).
+    ///
+    /// If an input is not sorted by `key`, the output is still a sequence of clones of input
+    /// items but neither sorted nor free of duplicates (checked by a debug assertion).
+    ///
+    /// ```
+    /// use converge_pool::Scratch;
+    ///
+    /// let scratch = Scratch::new();
+    /// let local = [(1, "local"), (4, "local")];
+    /// let remote = [(1, "remote"), (2, "remote"), (2, "remote-dup")];
+    /// let merged = scratch.merge_sorted_by_key(&local, &remote, |e| e.0);
+    /// assert_eq!(&merged[..], &[(1, "local"), (2, "remote"), (4, "local")]);
+    /// ```
+    pub fn merge_sorted_by_key<T: Clone, K: Ord>(
+        &self,
+        a: &[T],
+        b: &[T],
+        mut key: impl FnMut(&T) -> K,
+    ) -> ScratchVec<'_, T> {
+        debug_assert!(
+            a.windows(2).all(|w| key(&w[0]) <= key(&w[1])),
+            "`a` is not sorted"
+        );
+        debug_assert!(
+            b.windows(2).all(|w| key(&w[0]) <= key(&w[1])),
+            "`b` is not sorted"
+        );
+        let mut out = self.vec_with_capacity(a.len() + b.len());
+        let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+        let mut last: Option<K> = None;
+        loop {
+            let item = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if key(x) <= key(y) => a.next(),
+                (Some(_), Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, _) => b.next(),
+            };
+            let Some(item) = item else { break };
+            let k = key(item);
+            if last.as_ref() != Some(&k) {
+                out.push(item.clone());
+                last = Some(k);
+            }
+        }
+        out
+    }
+
     /// `items` sorted, with duplicates removed.
     ///
     /// Meant for types whose equal values are indistinguishable (ids, integers, dots); among

@@ -322,3 +322,39 @@ fn index_with_stale_handle_panics() {
     a.remove(i);
     let _ = a[i];
 }
+
+#[test]
+fn into_iter_moves_values_out_in_slot_order() {
+    reset_counters();
+    let mut a = Arena::new();
+    for v in 0..130 {
+        a.alloc(Big::new(v));
+    }
+    a.retain(|i, _| i.index() % 3 != 1);
+    let mut it = a.into_iter();
+    assert_eq!(it.len(), 87);
+    let first: Vec<(usize, u64)> = it
+        .by_ref()
+        .take(50)
+        .map(|(i, v)| (i.index(), v.value()))
+        .collect();
+    let want: Vec<(usize, u64)> = (0..130u64)
+        .filter(|i| i % 3 != 1)
+        .map(|i| (i as usize, i))
+        .take(50)
+        .collect();
+    assert_eq!(first, want);
+    assert_eq!(live(), 37, "yielded values were dropped by the caller");
+    drop(it);
+    assert_eq!(live(), 0, "the rest were dropped with the iterator");
+}
+
+#[test]
+fn arenas_are_send_and_sync_like_their_items() {
+    fn send_sync<X: Send + Sync>() {}
+    send_sync::<Arena<u64>>();
+    send_sync::<converge_pool::Iter<'static, u64>>();
+    send_sync::<converge_pool::IterMut<'static, u64>>();
+    send_sync::<converge_pool::IntoIter<u64>>();
+    send_sync::<Idx<std::rc::Rc<u8>>>();
+}

@@ -78,7 +78,35 @@ fn reset_reuses_memory_across_batches() {
     assert!(format!("{scratch:?}").starts_with("Scratch"));
 }
 
+#[test]
+fn merge_of_sorted_runs_prefers_the_first_input() {
+    let scratch = Scratch::new();
+    let a = [(1u8, 10u32), (1, 11), (5, 50)];
+    let b = [(0u8, 0u32), (1, 12), (5, 51), (7, 70)];
+    let merged = scratch.merge_sorted_by_key(&a, &b, |p| p.0);
+    assert_eq!(&merged[..], &[(0, 0), (1, 10), (5, 50), (7, 70)]);
+    let empty: [(u8, u32); 0] = [];
+    assert_eq!(
+        &scratch.merge_sorted_by_key(&empty, &b, |p| p.0)[..],
+        &first_by_key(&b)[..]
+    );
+}
+
 proptest! {
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn merge_matches_sorted_dedup_of_concatenation(
+        mut a in prop::collection::vec((0u8..16, any::<u32>()), 0..60),
+        mut b in prop::collection::vec((0u8..16, any::<u32>()), 0..60),
+    ) {
+        a.sort_by_key(|p| p.0);
+        b.sort_by_key(|p| p.0);
+        let scratch = Scratch::new();
+        let merged = scratch.merge_sorted_by_key(&a, &b, |p| p.0);
+        let both: Vec<(u8, u32)> = a.iter().chain(&b).copied().collect();
+        prop_assert_eq!(&merged[..], &first_by_key(&both)[..]);
+    }
+
     #[test]
     #[cfg_attr(miri, ignore)]
     fn sorted_dedup_by_key_matches_reference(items in prop::collection::vec((0u8..16, any::<u32>()), 0..100)) {
