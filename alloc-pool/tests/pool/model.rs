@@ -219,6 +219,8 @@ fn scripted_sequence_matches_model() {
             ops.push(Op::Get(k as usize));
         }
         if k % 25 == 0 {
+            // Several vacant slots, so the clone has a free list longer than one to carry over.
+            ops.extend([1, 3, 5, 7].map(|d| Op::Remove(k as usize / 2 + d)));
             ops.push(Op::CloneSwap);
             ops.push(Op::CloneScribble);
             ops.push(Op::Reserve(30));
