@@ -135,6 +135,15 @@ impl From<GrowError> for ReserveError {
 /// reused first; iteration visits live values in slot order. Handles are not generation-checked:
 /// after `remove`, an old handle may point at a new value.
 ///
+/// Because the arena drops its values itself (stable Rust has no `#[may_dangle]`), borrowed
+/// data put into it must strictly outlive it, which `Vec` does not require:
+///
+/// ```compile_fail
+/// let mut arena = converge_pool::Arena::new();
+/// let text = String::from("declared after the arena, so dropped before it");
+/// arena.alloc(text.as_str());
+/// ```
+///
 /// ```
 /// use converge_pool::Arena;
 ///

@@ -71,8 +71,9 @@ impl Budget {
     }
 
     /// Reserves room for `count` values of type `T` (`count * size_of::<T>()` bytes) and
-    /// returns the bytes reserved, or fails without reserving anything (also when the product
-    /// overflows `usize`). Useful before decoding a length-prefixed sequence from untrusted input.
+    /// returns the bytes reserved, or fails without reserving anything. If the product overflows
+    /// `usize`, the error reports `requested: usize::MAX`. Useful before decoding a
+    /// length-prefixed sequence from untrusted input.
     pub fn try_reserve_items<T>(&mut self, count: usize) -> Result<usize, BudgetExceeded> {
         let bytes = count
             .checked_mul(core::mem::size_of::<T>())
