@@ -3,12 +3,12 @@
 //! Everything in this module builds with `--no-default-features` (no `alloc`, no `std`) and
 //! keeps its state in [`heapless`] storage sized by a const generic `N`:
 //!
-//! | type | like | capacity |
+//! | type | heap-backed counterpart (with `alloc`) | capacity |
 //! |------|------|----------|
-//! | [`FixedGCounter<N>`] | [`GCounter`](crate::GCounter) | `N` replicas |
-//! | [`FixedPNCounter<N>`] | [`PNCounter`](crate::PNCounter) | `N` replicas per side |
-//! | [`FixedLwwRegister<T>`] | [`LwwRegister`](crate::LwwRegister) | one inline `T` |
-//! | [`BoundedVersionVector<N>`] | [`VersionVector`](crate::VersionVector) | `N` replicas |
+//! | [`FixedGCounter<N>`] | `GCounter` | `N` replicas |
+//! | [`FixedPNCounter<N>`] | `PNCounter` | `N` replicas per side |
+//! | [`FixedLwwRegister<T>`] | `LwwRegister` | one inline `T` |
+//! | [`BoundedVersionVector<N>`] | `VersionVector` | `N` replicas |
 //!
 //! Semantics match the heap-backed types: the same local operations, merges that are
 //! commutative, associative and idempotent, the same value accessors. The one difference is
