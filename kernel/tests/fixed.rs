@@ -24,7 +24,7 @@ fn gcounter() -> impl Strategy<Value = FixedGCounter<CAP>> {
     prop::collection::vec((replica(), amount()), 0..10).prop_map(|ops| {
         let mut c = FixedGCounter::new();
         for (r, by) in ops {
-            let _ = c.increment(r, by);
+            let _ = c.inc(r, by);
         }
         c
     })
@@ -34,11 +34,7 @@ fn pncounter() -> impl Strategy<Value = FixedPNCounter<CAP>> {
     prop::collection::vec((replica(), amount(), any::<bool>()), 0..10).prop_map(|ops| {
         let mut c = FixedPNCounter::new();
         for (r, by, up) in ops {
-            let _ = if up {
-                c.increment(r, by)
-            } else {
-                c.decrement(r, by)
-            };
+            let _ = if up { c.inc(r, by) } else { c.dec(r, by) };
         }
         c
     })
@@ -174,7 +170,7 @@ proptest! {
         let mut model = BTreeMap::new();
         for (r, by) in ops {
             let before = c.clone();
-            match c.increment(r, by) {
+            match c.inc(r, by) {
                 Ok(()) => {
                     if by != 0 {
                         let e = model.entry(r).or_insert(0u64);
@@ -276,14 +272,14 @@ proptest! {
         prop_assert_eq!(join_r(&a, &b), join_r(&b, &a));
         prop_assert_eq!(join_r(&join_r(&a, &b), &c), join_r(&a, &join_r(&b, &c)));
         let j = join_r(&a, &b);
-        prop_assert_eq!(j.stamp(), a.stamp().max(b.stamp()));
+        prop_assert_eq!(j.timestamp(), a.timestamp().max(b.timestamp()));
     }
 
     #[test]
     fn register_local_set_beats_everything_merged(a in register(), b in register(), r in replica(), v in any::<u64>()) {
         let mut x = join_r(&a, &b);
-        let stamp = x.set(v, r).unwrap();
-        prop_assert!(stamp > a.stamp() && stamp > b.stamp());
+        let stamp = x.set(r, v).unwrap();
+        prop_assert!(stamp > a.timestamp() && stamp > b.timestamp());
         prop_assert_eq!(*x.get(), v);
         // And it survives merging the old states back in.
         x.merge(&a);
@@ -295,14 +291,14 @@ proptest! {
 #[test]
 fn gcounter_full_rejects_new_replica_but_accepts_known_one() {
     let mut c = FixedGCounter::<2>::new();
-    c.increment(ReplicaId(1), 1).unwrap();
-    c.increment(ReplicaId(2), 1).unwrap();
-    assert_eq!(c.increment(ReplicaId(3), 1), Err(Error::CapacityExceeded));
+    c.inc(ReplicaId(1), 1).unwrap();
+    c.inc(ReplicaId(2), 1).unwrap();
+    assert_eq!(c.inc(ReplicaId(3), 1), Err(Error::CapacityExceeded));
     assert_eq!(c.value(), 2);
-    c.increment(ReplicaId(1), 5).unwrap();
+    c.inc(ReplicaId(1), 5).unwrap();
     assert_eq!(c.value(), 7);
     // Adding zero needs no entry, so it succeeds even when full.
-    assert_eq!(c.increment(ReplicaId(3), 0), Ok(()));
+    assert_eq!(c.inc(ReplicaId(3), 0), Ok(()));
     assert_eq!(c.len(), 2);
 }
 
@@ -310,9 +306,9 @@ fn gcounter_full_rejects_new_replica_but_accepts_known_one() {
 fn gcounter_merge_across_capacities() {
     let mut small = FixedGCounter::<1>::new();
     let mut big = FixedGCounter::<8>::new();
-    small.increment(ReplicaId(1), 4).unwrap();
-    big.increment(ReplicaId(1), 2).unwrap();
-    big.increment(ReplicaId(2), 3).unwrap();
+    small.inc(ReplicaId(1), 4).unwrap();
+    big.inc(ReplicaId(1), 2).unwrap();
+    big.inc(ReplicaId(2), 3).unwrap();
     // big fits small's state; small cannot hold big's two replicas.
     big.merge(&small).unwrap();
     assert_eq!(big.value(), 7);
@@ -323,29 +319,29 @@ fn gcounter_merge_across_capacities() {
 #[test]
 fn gcounter_share_saturates() {
     let mut c = FixedGCounter::<1>::new();
-    c.increment(ReplicaId(1), u64::MAX).unwrap();
-    c.increment(ReplicaId(1), 1).unwrap();
+    c.inc(ReplicaId(1), u64::MAX).unwrap();
+    c.inc(ReplicaId(1), 1).unwrap();
     assert_eq!(c.get(ReplicaId(1)), u64::MAX);
 }
 
 #[test]
 fn pncounter_sides_have_own_capacity() {
     let mut c = FixedPNCounter::<1>::new();
-    c.increment(ReplicaId(1), 3).unwrap();
-    c.decrement(ReplicaId(2), 1).unwrap();
-    assert_eq!(c.increment(ReplicaId(2), 1), Err(Error::CapacityExceeded));
-    assert_eq!(c.decrement(ReplicaId(1), 1), Err(Error::CapacityExceeded));
+    c.inc(ReplicaId(1), 3).unwrap();
+    c.dec(ReplicaId(2), 1).unwrap();
+    assert_eq!(c.inc(ReplicaId(2), 1), Err(Error::CapacityExceeded));
+    assert_eq!(c.dec(ReplicaId(1), 1), Err(Error::CapacityExceeded));
     assert_eq!(c.value(), 2);
 }
 
 #[test]
 fn pncounter_merge_checks_both_sides_before_changing_either() {
     let mut a = FixedPNCounter::<1>::new();
-    a.increment(ReplicaId(1), 1).unwrap();
-    a.decrement(ReplicaId(1), 1).unwrap();
+    a.inc(ReplicaId(1), 1).unwrap();
+    a.dec(ReplicaId(1), 1).unwrap();
     let mut b = FixedPNCounter::<1>::new();
-    b.increment(ReplicaId(1), 9).unwrap(); // fits on the increment side
-    b.decrement(ReplicaId(2), 1).unwrap(); // does not fit on the decrement side
+    b.inc(ReplicaId(1), 9).unwrap(); // fits on the increment side
+    b.dec(ReplicaId(2), 1).unwrap(); // does not fit on the decrement side
     let before = a.clone();
     assert_eq!(a.merge(&b), Err(Error::CapacityExceeded));
     assert_eq!(a, before);
@@ -375,11 +371,11 @@ fn bvv_try_from_too_large_vector_fails() {
 #[test]
 fn register_set_at_and_exhausted_clock() {
     let mut r = FixedLwwRegister::new(1u8);
-    assert!(r.set_at(2, Timestamp::new(5, ReplicaId(1))));
-    assert!(!r.set_at(3, Timestamp::new(5, ReplicaId(0))));
-    assert!(r.set_at(4, Timestamp::new(5, ReplicaId(2))));
+    assert!(r.set_at(Timestamp::new(5, ReplicaId(1)), 2));
+    assert!(!r.set_at(Timestamp::new(5, ReplicaId(0)), 3));
+    assert!(r.set_at(Timestamp::new(5, ReplicaId(2)), 4));
     assert_eq!(*r.get(), 4);
-    assert!(r.set_at(5, Timestamp::new(u64::MAX, ReplicaId(0))));
-    assert_eq!(r.set(6, ReplicaId(9)), Err(Error::InvalidOperation));
+    assert!(r.set_at(Timestamp::new(u64::MAX, ReplicaId(0)), 5));
+    assert_eq!(r.set(ReplicaId(9), 6), Err(Error::InvalidOperation));
     assert_eq!(*r.get(), 5);
 }

@@ -29,29 +29,29 @@ fn vv(pairs: &[(u64, u64)]) -> VersionVector {
 
 fn sample_gcounter() -> FixedGCounter<4> {
     let mut c = FixedGCounter::new();
-    c.increment(ReplicaId(1), 3).unwrap();
-    c.increment(ReplicaId(2), 200).unwrap();
+    c.inc(ReplicaId(1), 3).unwrap();
+    c.inc(ReplicaId(2), 200).unwrap();
     c
 }
 
 fn sample_pncounter() -> FixedPNCounter<4> {
     let mut c = FixedPNCounter::new();
-    c.increment(ReplicaId(1), 5).unwrap();
-    c.decrement(ReplicaId(2), 7).unwrap();
+    c.inc(ReplicaId(1), 5).unwrap();
+    c.dec(ReplicaId(2), 7).unwrap();
     c
 }
 
 fn sample_register() -> FixedLwwRegister<u32> {
     let mut r = FixedLwwRegister::new(0);
-    r.set(42, ReplicaId(7)).unwrap();
+    r.set(ReplicaId(7), 42).unwrap();
     r
 }
 
 fn sample_register_str() -> FixedLwwRegister<heapless::String<8>> {
     let mut r = FixedLwwRegister::new(heapless::String::new());
     r.set_at(
-        heapless::String::try_from("hi").unwrap(),
         Timestamp::new(300, ReplicaId(1)),
+        heapless::String::try_from("hi").unwrap(),
     );
     r
 }
@@ -79,7 +79,7 @@ fn gcounter() -> impl Strategy<Value = FixedGCounter<8>> {
     prop::collection::vec((replica(), counter()), 0..12).prop_map(|ops| {
         let mut c = FixedGCounter::new();
         for (r, by) in ops {
-            let _ = c.increment(r, by);
+            let _ = c.inc(r, by);
         }
         c
     })
@@ -89,10 +89,10 @@ fn pncounter() -> impl Strategy<Value = FixedPNCounter<8>> {
     (gcounter(), gcounter()).prop_map(|(p, n)| {
         let mut c = FixedPNCounter::new();
         for (r, by) in p.iter() {
-            c.increment(r, by).unwrap();
+            c.inc(r, by).unwrap();
         }
         for (r, by) in n.iter() {
-            c.decrement(r, by).unwrap();
+            c.dec(r, by).unwrap();
         }
         c
     })

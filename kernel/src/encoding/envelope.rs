@@ -98,7 +98,7 @@ fn write_header(out: &mut [u8], tag: TypeTag, len: u32) -> usize {
 /// use converge::fixed::FixedGCounter;
 ///
 /// let mut c = FixedGCounter::<4>::new();
-/// c.increment(ReplicaId(1), 3)?;
+/// c.inc(ReplicaId(1), 3)?;
 /// let mut buf = [0u8; 16];
 /// let n = encode_to_slice(&c, &mut buf).unwrap();
 /// assert_eq!(&buf[..n], b"CVG\x01\x10\x03\x01\x01\x03");

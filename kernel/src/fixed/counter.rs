@@ -22,8 +22,8 @@ use crate::error::Result;
 ///
 /// let mut a = FixedGCounter::<4>::new();
 /// let mut b = FixedGCounter::<4>::new();
-/// a.increment(ReplicaId(1), 2)?;
-/// b.increment(ReplicaId(2), 3)?;
+/// a.inc(ReplicaId(1), 2)?;
+/// b.inc(ReplicaId(2), 3)?;
 /// a.merge(&b)?;
 /// assert_eq!(a.value(), 5);
 /// # Ok::<(), converge::Error>(())
@@ -47,7 +47,7 @@ impl<const N: usize> FixedGCounter<N> {
     ///
     /// Fails with [`CapacityExceeded`](crate::Error::CapacityExceeded), changing nothing, if
     /// `replica` is new and `N` replicas are already present.
-    pub fn increment(&mut self, replica: ReplicaId, by: u64) -> Result<()> {
+    pub fn inc(&mut self, replica: ReplicaId, by: u64) -> Result<()> {
         self.entries.update(replica, |c| c.saturating_add(by))?;
         Ok(())
     }
@@ -123,8 +123,8 @@ impl<const N: usize> WireType for FixedGCounter<N> {
 /// use converge::fixed::FixedPNCounter;
 ///
 /// let mut c = FixedPNCounter::<2>::new();
-/// c.increment(ReplicaId(1), 5)?;
-/// c.decrement(ReplicaId(2), 7)?;
+/// c.inc(ReplicaId(1), 5)?;
+/// c.dec(ReplicaId(2), 7)?;
 /// assert_eq!(c.value(), -2);
 /// # Ok::<(), converge::Error>(())
 /// ```
@@ -147,15 +147,25 @@ impl<const N: usize> FixedPNCounter<N> {
     /// Adds `by` for `replica`. Fails with
     /// [`CapacityExceeded`](crate::Error::CapacityExceeded), changing nothing, if the
     /// increment side is full and `replica` is new to it.
-    pub fn increment(&mut self, replica: ReplicaId, by: u64) -> Result<()> {
-        self.increments.increment(replica, by)
+    pub fn inc(&mut self, replica: ReplicaId, by: u64) -> Result<()> {
+        self.increments.inc(replica, by)
     }
 
     /// Subtracts `by` for `replica`. Fails with
     /// [`CapacityExceeded`](crate::Error::CapacityExceeded), changing nothing, if the
     /// decrement side is full and `replica` is new to it.
-    pub fn decrement(&mut self, replica: ReplicaId, by: u64) -> Result<()> {
-        self.decrements.increment(replica, by)
+    pub fn dec(&mut self, replica: ReplicaId, by: u64) -> Result<()> {
+        self.decrements.inc(replica, by)
+    }
+
+    /// Adds a signed `amount` for `replica`: [`inc`](Self::inc) for `amount >= 0`,
+    /// [`dec`](Self::dec) otherwise, with the same capacity rule.
+    pub fn add(&mut self, replica: ReplicaId, amount: i64) -> Result<()> {
+        if amount >= 0 {
+            self.inc(replica, amount.unsigned_abs())
+        } else {
+            self.dec(replica, amount.unsigned_abs())
+        }
     }
 
     /// The value: total increments minus total decrements, saturating at the `i64` range.

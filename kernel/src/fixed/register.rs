@@ -25,8 +25,8 @@ use crate::error::{Error, Result};
 ///
 /// let mut a = FixedLwwRegister::new(0u32);
 /// let mut b = a.clone();
-/// a.set(10, ReplicaId(1))?;
-/// b.set(20, ReplicaId(2))?; // same Lamport value, higher replica id wins the tie
+/// a.set(ReplicaId(1), 10)?;
+/// b.set(ReplicaId(2), 20)?; // same Lamport value, higher replica id wins the tie
 /// a.merge(&b);
 /// b.merge(&a);
 /// assert_eq!((*a.get(), *b.get()), (20, 20));
@@ -71,7 +71,7 @@ impl<T> FixedLwwRegister<T> {
 
     /// The timestamp of the write that produced the current value.
     #[inline]
-    pub fn stamp(&self) -> Timestamp {
+    pub fn timestamp(&self) -> Timestamp {
         self.stamp
     }
 
@@ -81,7 +81,7 @@ impl<T> FixedLwwRegister<T> {
     /// Fails with [`InvalidOperation`](crate::Error::InvalidOperation), changing nothing, if
     /// the Lamport clock is exhausted (a timestamp of `u64::MAX` was merged in, which no write
     /// can beat).
-    pub fn set(&mut self, value: T, replica: ReplicaId) -> Result<Timestamp> {
+    pub fn set(&mut self, replica: ReplicaId, value: T) -> Result<Timestamp> {
         let lamport = self
             .stamp
             .lamport
@@ -94,7 +94,7 @@ impl<T> FixedLwwRegister<T> {
 
     /// Applies a write stamped by an external clock: takes `value` if `stamp` is greater than
     /// the current timestamp. Returns whether it was taken.
-    pub fn set_at(&mut self, value: T, stamp: Timestamp) -> bool {
+    pub fn set_at(&mut self, stamp: Timestamp, value: T) -> bool {
         if stamp > self.stamp {
             self.stamp = stamp;
             self.value = value;
