@@ -9,8 +9,8 @@ use std::fmt::Debug;
 use std::path::PathBuf;
 
 use converge::encoding::{
-    EncodeError, FORMAT_VERSION, MAGIC, decode_reservation, decode_with_budget, encode_to_slice,
-    encoded_len, try_encode,
+    EncodeError, FORMAT_VERSION, MAGIC, decode_with_budget, encode_to_slice, encoded_len,
+    try_encode,
 };
 use converge::fixed::{BoundedVersionVector, FixedGCounter, FixedLwwRegister, FixedPNCounter};
 use converge::{
@@ -455,34 +455,148 @@ fn huge_length_prefix_inside_payload_is_an_error() {
     );
 }
 
+/// The documented charge per container element of `size` bytes (see `decode_with_budget`).
+fn element_cost(size: usize) -> usize {
+    size * 5 / 2 + 2
+}
+
 #[test]
 fn error_budget_exceeded() {
     let value = vv(&[(1, 5), (2, 3)]);
     let bytes = encode(&value);
-    let need = decode_reservation::<VersionVector>(bytes.len());
-    assert!(need > 0);
-    let mut tight = Budget::new(need - 1);
+    // Two 16-byte entries, both announced by the length prefix.
+    let expected = 2 * element_cost(16);
+    let mut roomy = Budget::new(10_000);
+    assert_eq!(
+        decode_with_budget::<VersionVector>(&bytes, &mut roomy),
+        Ok(value.clone())
+    );
+    assert_eq!(roomy.used(), expected);
+    // One byte less is refused, and nothing stays charged.
+    let mut tight = Budget::new(expected - 1);
     assert_eq!(
         decode_with_budget::<VersionVector>(&bytes, &mut tight),
         Err(DecodeError::BudgetExceeded)
     );
     assert_eq!(tight.used(), 0);
-    // Failure after the reservation gives it back.
-    let mut roomy = Budget::new(10 * need);
+    // Any other failure leaves the budget unchanged too.
+    let mut roomy = Budget::new(10_000);
     assert!(decode_with_budget::<VersionVector>(&bytes[..bytes.len() - 1], &mut roomy).is_err());
     assert_eq!(roomy.used(), 0);
-    // Success keeps it charged.
+    // The meter cannot tell a heapless vector from a heap one, so a fixed counter is charged
+    // like a VersionVector (an over-estimate); a value with no container is charged nothing.
+    let mut b = Budget::new(10_000);
     assert_eq!(
-        decode_with_budget::<VersionVector>(&bytes, &mut roomy),
-        Ok(value)
-    );
-    assert_eq!(roomy.used(), need);
-    // Inline types need no heap and reserve nothing.
-    let mut none = Budget::new(0);
-    assert_eq!(
-        decode_with_budget::<FixedGCounter<4>>(&encode(&sample_gcounter()), &mut none),
+        decode_with_budget::<FixedGCounter<4>>(&encode(&sample_gcounter()), &mut b),
         Ok(sample_gcounter())
     );
+    assert_eq!(b.used(), expected);
+    let mut none = Budget::new(0);
+    assert_eq!(
+        decode_with_budget::<FixedLwwRegister<u32>>(&encode(&sample_register()), &mut none),
+        Ok(sample_register())
+    );
+}
+
+/// An application payload type: strings inside a vector, so both kinds of charge show.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Notes(Vec<String>);
+
+impl WireType for Notes {
+    const TAG: TypeTag = TypeTag::SequenceOps;
+}
+
+#[test]
+fn budget_charges_elements_and_string_bytes() {
+    let notes = Notes(vec!["hello".into(), "world!".into(), String::new()]);
+    let bytes = encode(&notes);
+    let expected = 3 * element_cost(std::mem::size_of::<String>()) + 5 + 6;
+    let mut b = Budget::new(expected);
+    assert_eq!(decode_with_budget::<Notes>(&bytes, &mut b), Ok(notes));
+    assert_eq!(b.used(), expected);
+    let mut b = Budget::new(expected - 1);
+    assert_eq!(
+        decode_with_budget::<Notes>(&bytes, &mut b),
+        Err(DecodeError::BudgetExceeded)
+    );
+}
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Records the largest size hint its visitor is given, then reads nothing. Stands in for any
+/// `Deserialize` impl that preallocates what a length prefix claims.
+#[derive(Debug, PartialEq, Serialize)]
+struct HintProbe;
+
+static SEEN_HINT: AtomicUsize = AtomicUsize::new(0);
+
+impl<'de> Deserialize<'de> for HintProbe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = HintProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<HintProbe, A::Error> {
+                SEEN_HINT.fetch_max(m.size_hint().unwrap_or(0), Ordering::SeqCst);
+                Ok(HintProbe)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The probe behind an option and inside a tuple, to check the metering reaches nested values.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Probed(u8, Option<HintProbe>);
+
+impl WireType for Probed {
+    const TAG: TypeTag = TypeTag::SequenceHistory;
+}
+
+#[test]
+fn map_length_prefix_cannot_buy_preallocation() {
+    // postcard hands a map's declared length to the impl unchecked (unlike a sequence's);
+    // serde's HashMap would preallocate up to 1 MiB from it, hashbrown's up to 4096 entries.
+    // Through converge's decoder the hint never exceeds the input left.
+    let payload = [7, 1, 0xff, 0xff, 0xff, 0xff, 0x0f];
+    SEEN_HINT.store(0, Ordering::SeqCst);
+    let got = decode::<Probed>(&enveloped::<Probed>(&payload));
+    assert_eq!(got, Ok(Probed(7, Some(HintProbe))));
+    assert_eq!(SEEN_HINT.load(Ordering::SeqCst), 0, "hint not clamped");
+    // Plain postcard, for contrast, passes the claim through.
+    let _: (Probed, _) = postcard::take_from_bytes(&payload).unwrap();
+    assert_eq!(SEEN_HINT.load(Ordering::SeqCst), u32::MAX as usize);
+}
+
+#[test]
+fn map_preallocation_is_charged_against_the_budget() {
+    // A real hash map whose prefix claims 1000 entries but whose input holds 3: the clamped
+    // hint (bytes left) is charged up front, so a small budget stops it.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Table(std::collections::HashMap<u64, u64>);
+    impl WireType for Table {
+        const TAG: TypeTag = TypeTag::LwwMap;
+    }
+    let mut payload = vec![0xe8, 0x07]; // 1000
+    payload.extend_from_slice(&[1, 1, 2, 2, 3, 3]);
+    let bytes = enveloped::<Table>(&payload);
+    assert_eq!(decode::<Table>(&bytes), Err(DecodeError::UnexpectedEnd));
+    let mut b = Budget::new(100);
+    assert_eq!(
+        decode_with_budget::<Table>(&bytes, &mut b),
+        Err(DecodeError::BudgetExceeded)
+    );
+    assert_eq!(b.used(), 0);
+    // An honest table decodes and is charged per key and value.
+    let table = Table([(1, 10), (2, 20)].into_iter().collect());
+    let mut b = Budget::new(10_000);
+    assert_eq!(
+        decode_with_budget::<Table>(&encode(&table), &mut b),
+        Ok(table)
+    );
+    assert_eq!(b.used(), 4 * element_cost(8));
 }
 
 #[test]

@@ -215,14 +215,54 @@ pub(super) fn map_postcard(e: postcard::Error) -> DecodeError {
 
 /// Decodes a `T` from bytes produced by [`encode`](super::encode) or [`encode_to_slice`].
 ///
-/// Never panics on any input; every failure is a [`DecodeError`]. Allocates only what the
-/// value itself needs (nothing for the `fixed` types), within the bound documented on
-/// [`decode_with_budget`](super::decode_with_budget).
+/// Never panics on any input; every failure is a [`DecodeError`]. With `alloc`, decoding runs
+/// through the metering layer (see [`decode_with_budget`](super::decode_with_budget)), so no
+/// length prefix can make a `Deserialize` impl preallocate more elements than there are input
+/// bytes left. Without `alloc` there is no heap to protect and the fixed types decode straight
+/// from postcard.
 pub fn decode<T: WireType>(bytes: &[u8]) -> Result<T, DecodeError> {
     let payload = open_envelope(bytes, T::TAG)?;
+    decode_payload::<T>(payload, usize::MAX).map(|(value, _)| value)
+}
+
+/// Decodes a payload (no envelope), charging at most `limit` heap bytes; returns the value and
+/// the bytes charged.
+#[cfg(feature = "alloc")]
+pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
+    payload: &[u8],
+    limit: usize,
+) -> Result<(T, usize), DecodeError> {
+    use super::meter::{Meter, Metered, Tracked};
+
+    let meter = Meter::new(payload.len(), limit);
+    let mut de = postcard::Deserializer::from_flavor(Tracked::new(payload, &meter));
+    let value = T::deserialize(Metered {
+        de: &mut de,
+        meter: &meter,
+    })
+    .map_err(|e| {
+        if meter.exceeded() {
+            DecodeError::BudgetExceeded
+        } else {
+            map_postcard(e)
+        }
+    })?;
+    let rest = de.finalize().map_err(map_postcard)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes { count: rest.len() });
+    }
+    Ok((value, meter.charged()))
+}
+
+/// Decodes a payload (no envelope). Without `alloc` nothing is charged.
+#[cfg(not(feature = "alloc"))]
+pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
+    payload: &[u8],
+    _limit: usize,
+) -> Result<(T, usize), DecodeError> {
     let (value, rest) = postcard::take_from_bytes::<T>(payload).map_err(map_postcard)?;
     if !rest.is_empty() {
         return Err(DecodeError::TrailingBytes { count: rest.len() });
     }
-    Ok(value)
+    Ok((value, 0))
 }

@@ -1,28 +1,28 @@
 //! Memory limits for decoding untrusted bytes: the preallocation rule and the budgeted decode.
 //!
-//! Two rules keep decoding from allocating more than a bound proportional to its input:
+//! Two layers keep decoding from allocating more than its input justifies:
 //!
-//! 1. **Cautious preallocation.** A length prefix is a claim, not a fact. Every kernel
-//!    `Deserialize` impl sizes its first allocation with [`cautious_capacity`], which caps the
-//!    claimed element count at [`MAX_PREALLOC`]; beyond that, containers grow only as elements
-//!    actually arrive, and each element consumes input bytes. (postcard already withholds the
-//!    size hint of a sequence whose length prefix exceeds the remaining input, but not of a
-//!    map, so the cap matters.) The idea is serde's own `size_hint::cautious`, with a smaller
-//!    cap because firmware-sized heaps are the target.
-//! 2. **Budget up front.** [`decode_with_budget`] reserves
-//!    [`decode_reservation`] bytes from a [`Budget`] before decoding anything, so a document's
-//!    memory cap is checked against the worst case before untrusted bytes can make it allocate.
+//! 1. **The metering layer** (`meter`), which every alloc-enabled decode runs through: it clamps
+//!    every sequence and map size hint to the number of input bytes left, and charges each
+//!    container element and string byte against a limit.
+//! 2. **Cautious preallocation** in the kernel's own `Deserialize` impls: a length prefix is a
+//!    claim, not a fact, so the first allocation is sized with [`cautious_capacity`], which caps
+//!    the claim at [`MAX_PREALLOC`] elements; beyond that containers grow as elements arrive.
+//!    This keeps the impls safe under other deserializers too (a binding's JSON, say). The idea
+//!    is serde's own `size_hint::cautious`.
 
 use converge_pool::Budget;
 
-use super::{DecodeError, WireType, decode};
+use super::envelope::{decode_payload, open_envelope};
+use super::{DecodeError, WireType};
 
-/// The most elements a `Deserialize` impl preallocates on the strength of a length prefix.
+/// The most elements a kernel `Deserialize` impl preallocates on the strength of a length
+/// prefix (16 KiB of 16-byte entries).
 #[allow(
     dead_code,
     reason = "for the state CRDTs' Deserialize impls, which adopt it next"
 )]
-pub(crate) const MAX_PREALLOC: usize = 64;
+pub(crate) const MAX_PREALLOC: usize = 1024;
 
 /// How many elements to preallocate for a container whose encoding claims `hint` elements:
 /// `min(hint, MAX_PREALLOC)`, and 0 without a hint.
@@ -41,59 +41,58 @@ pub(crate) fn cautious_capacity(hint: Option<usize>) -> usize {
     }
 }
 
-/// Bytes [`decode_with_budget`] reserves for decoding `input_len` bytes as a `T`:
-/// `T::HEAP_PER_INPUT_BYTE × input_len` (saturating). Callers that drop a decoded value can
-/// [`release`](Budget::release) this much.
-#[inline]
-pub fn decode_reservation<T: WireType>(input_len: usize) -> usize {
-    T::HEAP_PER_INPUT_BYTE.saturating_mul(input_len)
-}
-
-/// Decodes a `T` like [`decode`], first reserving [`decode_reservation`] bytes from `budget`.
+/// Decodes a `T` like [`decode`](super::decode), charging the heap the value may hold to
+/// `budget`.
 ///
-/// * If the budget cannot cover the reservation, returns [`DecodeError::BudgetExceeded`]
-///   before reading past the envelope, and the budget is unchanged.
-/// * If decoding fails, the reservation is released: the budget is unchanged.
-/// * On success the reservation stays charged, since the value now holds (at most) that much
-///   memory; release it with `budget.release(decode_reservation::<T>(bytes.len()))` when the
-///   value is dropped.
+/// * Charging happens as the value is built: the moment the total would exceed
+///   `budget.available()`, decoding stops with [`DecodeError::BudgetExceeded`].
+/// * On any error the budget is unchanged.
+/// * On success the charge is reserved from `budget` (the value holds that memory now); the
+///   caller reads it as the change in [`Budget::used`] and releases it when the value is
+///   dropped.
 ///
-/// The bound: a kernel type keeps at most `T::HEAP_PER_INPUT_BYTE` heap bytes per input byte
-/// (the derivation is on [`DEFAULT_HEAP_PER_INPUT_BYTE`](super::DEFAULT_HEAP_PER_INPUT_BYTE)
-/// and in `docs/wire-format.md`). It is an argument about the kernel's encodings, not a
-/// measurement of the allocator: an application type `T` inside a generic container whose
-/// in-memory size is much larger than its encoding (a boxed array of zeros, say) can exceed it.
+/// What is charged (see `docs/wire-format.md`, "Decoding safety", for the argument):
+///
+/// * every element of a sequence and every key and value of a map, `5/2 × size_of + 2` bytes
+///   (a doubling `Vec` is at least half full; a hashbrown table at least 7/16 full with one
+///   control byte per bucket); elements covered by the size hint are charged up front, because
+///   the impl may preallocate them before they arrive (the hint is clamped to the input left);
+/// * every string or byte string, its length;
+/// * tuples, structs, enums and options nothing (they live inline in their parent).
+///
+/// This is an upper bound on the heap held by `Vec`-, `String`- and hashbrown-backed containers
+/// whose impls allocate only through them, which is every kernel type. Heap behind a `Box`, `Rc`
+/// or `Arc` in an application type is not seen. Inline containers (the `heapless` vectors of
+/// the `fixed` types) are charged as if they were on the heap: the meter cannot tell them apart,
+/// so for them the charge is an over-estimate.
 ///
 /// ```
-/// use converge::encoding::{decode_reservation, decode_with_budget, encode};
+/// use converge::encoding::{decode_with_budget, encode};
 /// use converge::{DecodeError, ReplicaId, VersionVector};
 /// use converge_pool::Budget;
 ///
 /// let vv: VersionVector = [(ReplicaId(1), 5), (ReplicaId(2), 3)].into_iter().collect();
 /// let bytes = encode(&vv);
-/// let need = decode_reservation::<VersionVector>(bytes.len());
 ///
-/// let mut tight = Budget::new(need - 1);
+/// let mut roomy = Budget::new(1024);
+/// assert_eq!(decode_with_budget::<VersionVector>(&bytes, &mut roomy), Ok(vv.clone()));
+/// let charged = roomy.used();
+/// assert!(charged > 0);
+///
+/// let mut tight = Budget::new(charged - 1);
 /// assert_eq!(decode_with_budget::<VersionVector>(&bytes, &mut tight), Err(DecodeError::BudgetExceeded));
 /// assert_eq!(tight.used(), 0);
-///
-/// let mut roomy = Budget::new(need);
-/// assert_eq!(decode_with_budget::<VersionVector>(&bytes, &mut roomy), Ok(vv));
-/// assert_eq!(roomy.used(), need);
 /// ```
 pub fn decode_with_budget<T: WireType>(
     bytes: &[u8],
     budget: &mut Budget,
 ) -> Result<T, DecodeError> {
-    let reservation = decode_reservation::<T>(bytes.len());
+    let payload = open_envelope(bytes, T::TAG)?;
+    let (value, charged) = decode_payload::<T>(payload, budget.available())?;
     budget
-        .try_reserve(reservation)
+        .try_reserve(charged)
         .map_err(|_| DecodeError::BudgetExceeded)?;
-    let result = decode::<T>(bytes);
-    if result.is_err() {
-        budget.release(reservation);
-    }
-    result
+    Ok(value)
 }
 
 #[cfg(test)]

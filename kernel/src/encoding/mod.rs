@@ -17,32 +17,35 @@
 //!   varint length;
 //! * encoding: [`encode_to_slice`] (no allocation, for firmware) and, with `alloc`,
 //!   [`encode`] / [`try_encode`];
-//! * decoding: [`decode`] (no allocation of its own) and, with `alloc`, [`decode_with_budget`],
-//!   which charges a memory [`Budget`](converge_pool::Budget) before it builds anything;
-//! * the preallocation rule every kernel `Deserialize` impl follows (`cautious_capacity`).
+//! * decoding: [`decode`] and, with `alloc`, [`decode_with_budget`], which charges what the
+//!   decoded containers may hold to a memory [`Budget`](converge_pool::Budget);
+//! * the metering layer both run through (private `meter` module), and the preallocation rule
+//!   every kernel `Deserialize` impl follows (`cautious_capacity`).
 //!
 //! Invariants: decoding never panics on any input, reports every failure as a typed
-//! [`DecodeError`], and never allocates more than a bound proportional to the input length
-//! (see [`decode_with_budget`] for the bound and its derivation). Encoding the same value
+//! [`DecodeError`], and never lets a length prefix buy more preallocated elements than there
+//! are input bytes left (see [`decode_with_budget`] for the accounting). Encoding the same value
 //! always gives the same bytes.
 
 mod envelope;
 mod error;
 #[cfg(feature = "alloc")]
 mod limits;
+#[cfg(feature = "alloc")]
+mod meter;
 
 pub use envelope::{decode, encode_to_slice, encoded_len, open_envelope};
 #[cfg(feature = "alloc")]
 pub use envelope::{encode, try_encode};
 pub use error::{DecodeError, EncodeError};
 #[cfg(feature = "alloc")]
+pub use limits::decode_with_budget;
+#[cfg(feature = "alloc")]
 #[allow(
     unused_imports,
     reason = "for the state CRDTs' Deserialize impls, which adopt it next"
 )]
 pub(crate) use limits::{MAX_PREALLOC, cautious_capacity};
-#[cfg(feature = "alloc")]
-pub use limits::{decode_reservation, decode_with_budget};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -132,24 +135,7 @@ impl TypeTag {
 pub trait WireType: Serialize + DeserializeOwned {
     /// The tag written into (and checked from) the envelope.
     const TAG: TypeTag;
-
-    /// An upper bound on the heap bytes decoding may keep per input byte, used by
-    /// [`decode_with_budget`] to reserve memory before decoding. Inline (no-alloc) types set 0.
-    /// The default and its derivation are documented on [`DEFAULT_HEAP_PER_INPUT_BYTE`].
-    const HEAP_PER_INPUT_BYTE: usize = DEFAULT_HEAP_PER_INPUT_BYTE;
 }
-
-/// The default [`WireType::HEAP_PER_INPUT_BYTE`]: 32 heap bytes per input byte.
-///
-/// Derivation (the full argument is in `docs/wire-format.md`, "Decoding safety"): every heap
-/// allocation a kernel `Deserialize` impl makes is a container buffer that holds elements read
-/// from the input. Each element costs at least 2 input bytes in the kernel's encodings (a
-/// replica id and a counter are one varint byte each at the least) and at most 40 bytes of
-/// memory (a `Dot` plus a 24-byte `String`/`Vec` header), so at most 20 bytes per input byte;
-/// containers grow by doubling, so a full one is at most half empty, but preallocation is capped
-/// by `cautious_capacity` and growth happens only as elements arrive. Rounded to 32 to cover
-/// hash-table control bytes and load factor (hashbrown keeps tables at most 7/8 full).
-pub const DEFAULT_HEAP_PER_INPUT_BYTE: usize = 32;
 
 #[cfg(feature = "alloc")]
 impl WireType for crate::VersionVector {

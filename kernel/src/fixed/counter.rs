@@ -110,8 +110,6 @@ impl<const N: usize> fmt::Debug for FixedGCounter<N> {
 
 impl<const N: usize> WireType for FixedGCounter<N> {
     const TAG: TypeTag = TypeTag::FixedGCounter;
-    /// Inline storage: decoding allocates nothing.
-    const HEAP_PER_INPUT_BYTE: usize = 0;
 }
 
 /// A counter that goes up and down, for at most `N` replicas, with no heap.
@@ -226,6 +224,4 @@ impl<const N: usize> fmt::Debug for FixedPNCounter<N> {
 
 impl<const N: usize> WireType for FixedPNCounter<N> {
     const TAG: TypeTag = TypeTag::FixedPNCounter;
-    /// Inline storage: decoding allocates nothing.
-    const HEAP_PER_INPUT_BYTE: usize = 0;
 }

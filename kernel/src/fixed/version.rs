@@ -200,6 +200,4 @@ impl<const N: usize> TryFrom<&crate::VersionVector> for BoundedVersionVector<N> 
 
 impl<const N: usize> WireType for BoundedVersionVector<N> {
     const TAG: TypeTag = TypeTag::FixedVersionVector;
-    /// Inline storage: decoding allocates nothing.
-    const HEAP_PER_INPUT_BYTE: usize = 0;
 }
