@@ -267,6 +267,28 @@ fn hostile<T: WireType + PartialEq + Debug>(bytes: &[u8]) -> Result<(), TestCase
     Ok(())
 }
 
+/// `decode_with_budget` gives `decode`'s answer or `BudgetExceeded`; it charges nothing on
+/// error and never more than the limit on success.
+fn budgeted<T: WireType + PartialEq + Debug>(
+    bytes: &[u8],
+    limit: usize,
+) -> Result<(), TestCaseError> {
+    let mut budget = Budget::new(limit);
+    let plain = decode::<T>(bytes);
+    match decode_with_budget::<T>(bytes, &mut budget) {
+        Ok(v) => {
+            prop_assert_eq!(plain, Ok(v));
+            prop_assert!(budget.used() <= limit);
+        }
+        Err(DecodeError::BudgetExceeded) => prop_assert_eq!(budget.used(), 0),
+        Err(e) => {
+            prop_assert_eq!(plain, Err(e));
+            prop_assert_eq!(budget.used(), 0);
+        }
+    }
+    Ok(())
+}
+
 /// Wraps an arbitrary payload in a valid envelope for `T`, so the payload decoder (not just the
 /// envelope check) sees hostile input.
 fn enveloped<T: WireType>(payload: &[u8]) -> Vec<u8> {
@@ -318,6 +340,19 @@ macro_rules! wire_props {
                 #[test]
                 fn arbitrary_payloads_never_panic(p in prop::collection::vec(any::<u8>(), 0..64)) {
                     hostile::<$ty>(&enveloped::<$ty>(&p))?;
+                }
+
+                #[test]
+                fn budgeted_decode_agrees_with_decode(
+                    p in prop::collection::vec(any::<u8>(), 0..64),
+                    limit in 0usize..4096,
+                ) {
+                    budgeted::<$ty>(&enveloped::<$ty>(&p), limit)?;
+                }
+
+                #[test]
+                fn budgeted_decode_of_valid_values(v in $strategy, limit in 0usize..4096) {
+                    budgeted::<$ty>(&encode(&v), limit)?;
                 }
             }
         }
