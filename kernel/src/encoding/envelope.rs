@@ -114,10 +114,17 @@ pub fn encode_to_slice<T: WireType>(value: &T, buf: &mut [u8]) -> Result<usize, 
             available: buf.len(),
         });
     }
-    let start = write_header(buf, T::TAG, len);
+    write_message(value, len, &mut buf[..needed])?;
+    Ok(needed)
+}
+
+/// Writes the envelope and a payload of `len` bytes into `out`, which is exactly the
+/// message's length.
+fn write_message<T: WireType>(value: &T, len: u32, out: &mut [u8]) -> Result<(), EncodeError> {
+    let start = write_header(out, T::TAG, len);
     let written = postcard::serialize_with_flavor::<T, Slice<'_>, &mut [u8]>(
         value,
-        Slice::new(&mut buf[start..needed]),
+        Slice::new(&mut out[start..]),
     )
     .map_err(|_| EncodeError::Unserializable)?
     .len();
@@ -126,21 +133,17 @@ pub fn encode_to_slice<T: WireType>(value: &T, buf: &mut [u8]) -> Result<usize, 
     if written != len as usize {
         return Err(EncodeError::Unserializable);
     }
-    Ok(needed)
+    Ok(())
 }
 
 /// Encodes `value` into a fresh, exactly sized buffer inside the versioned envelope.
 #[cfg(feature = "alloc")]
 pub fn try_encode<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let len = payload_len(value)?;
-    let mut out = Vec::with_capacity(HEADER + varint_len(len) + len as usize);
-    let mut header = [0u8; HEADER + MAX_VARINT];
-    let n = write_header(&mut header, T::TAG, len);
-    out.extend_from_slice(&header[..n]);
-    let out = postcard::to_extend(value, out).map_err(|_| EncodeError::Unserializable)?;
-    if out.len() != n + len as usize {
-        return Err(EncodeError::Unserializable);
-    }
+    // Zero-fill then write through a slice: postcard's slice writer is a bounds check and a
+    // store per byte, cheaper than growing a `Vec` byte by byte.
+    let mut out = alloc::vec![0u8; HEADER + varint_len(len) + len as usize];
+    write_message(value, len, &mut out)?;
     Ok(out)
 }
 
