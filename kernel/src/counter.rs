@@ -1,1 +1,415 @@
-//! (in progress)
+//! Counters: [`GCounter`] (grow-only) and [`PNCounter`] (increments and decrements).
+//!
+//! A grow-only counter keeps one monotonically growing total per replica; its value is the
+//! sum and merge is the pointwise maximum. Each replica only ever raises its own entry, so
+//! no increment is counted twice or lost. A [`PNCounter`] is two of them, one for
+//! increments and one for decrements, and its value (which may be negative) is the
+//! difference.
+//!
+//! # Representation and invariants
+//!
+//! Entries are one `Vec<(ReplicaId, u64)>` sorted by replica, with no zero totals. A counter
+//! has a handful of writers in practice, and for those a sorted vector beats any hash map:
+//! merge is one linear pass, the fast path (same replica set on both sides) touches no
+//! allocator, and equal counters have equal bytes. Totals saturate at `u64::MAX` rather than
+//! wrap, so the order the merge relies on is never inverted.
+//!
+//! Local operations take the acting [`ReplicaId`] and return the delta to ship: a counter
+//! holding just that replica's new total.
+
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::fmt;
+
+use converge_pool::Scratch;
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::clock::ReplicaId;
+use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
+use crate::encoding::{TypeTag, WireType};
+
+/// A grow-only counter: per-replica totals, value = their sum.
+///
+/// ```
+/// use converge::{Crdt, GCounter, ReplicaId};
+/// let (a, b) = (ReplicaId(1), ReplicaId(2));
+/// let mut x = GCounter::new();
+/// let mut y = GCounter::new();
+/// let dx = x.inc(a, 2);
+/// y.inc(b, 5);
+/// y.merge_delta(&dx);
+/// x.merge(&y);
+/// assert_eq!((x.value(), y.value()), (7, 7));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct GCounter {
+    /// Sorted by replica, no zero totals.
+    entries: Vec<(ReplicaId, u64)>,
+}
+
+impl GCounter {
+    /// A zero counter. Does not allocate.
+    #[inline]
+    pub const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn search(&self, replica: ReplicaId) -> Result<usize, usize> {
+        if self.entries.len() <= 8 {
+            for (i, &(r, _)) in self.entries.iter().enumerate() {
+                match r.cmp(&replica) {
+                    Ordering::Less => {}
+                    Ordering::Equal => return Ok(i),
+                    Ordering::Greater => return Err(i),
+                }
+            }
+            Err(self.entries.len())
+        } else {
+            self.entries.binary_search_by(|&(r, _)| r.cmp(&replica))
+        }
+    }
+
+    /// The counter's value: the sum of all replicas' totals (saturating).
+    #[inline]
+    pub fn value(&self) -> u64 {
+        self.entries
+            .iter()
+            .fold(0u64, |acc, &(_, n)| acc.saturating_add(n))
+    }
+
+    /// `replica`'s total contribution (0 if none).
+    #[inline]
+    pub fn get(&self, replica: ReplicaId) -> u64 {
+        match self.search(replica) {
+            Ok(i) => self.entries[i].1,
+            Err(_) => 0,
+        }
+    }
+
+    /// Adds `by` on behalf of `replica` and returns the delta (that replica's new total).
+    ///
+    /// `by == 0` changes nothing and returns an empty delta.
+    pub fn inc(&mut self, replica: ReplicaId, by: u64) -> GCounter {
+        if by == 0 {
+            return GCounter::new();
+        }
+        let total = match self.search(replica) {
+            Ok(i) => {
+                let e = &mut self.entries[i].1;
+                *e = e.saturating_add(by);
+                *e
+            }
+            Err(i) => {
+                self.entries.insert(i, (replica, by));
+                by
+            }
+        };
+        GCounter {
+            entries: alloc::vec![(replica, total)],
+        }
+    }
+
+    /// `(replica, total)` entries in replica order.
+    #[inline]
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (ReplicaId, u64)> + '_ {
+        self.entries.iter().copied()
+    }
+
+    /// Number of replicas that contributed.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no replica contributed (the value is 0).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Pointwise max with sorted, duplicate-free `other` entries, in place.
+    ///
+    /// Allocation-free unless `other` names replicas `self` lacks; then it reserves once and
+    /// merges from the back so no temporary vector is needed.
+    fn join_sorted(&mut self, other: &[(ReplicaId, u64)]) {
+        if other.is_empty() {
+            return;
+        }
+        let a = &mut self.entries;
+        // Fast path: same replica set.
+        if a.len() == other.len() && a.iter().zip(other).all(|(x, y)| x.0 == y.0) {
+            for (x, y) in a.iter_mut().zip(other) {
+                if y.1 > x.1 {
+                    x.1 = y.1;
+                }
+            }
+            return;
+        }
+        // Count replicas only `other` has, raising shared ones on the way.
+        let mut missing = 0usize;
+        let mut i = 0;
+        for &(r, n) in other {
+            while i < a.len() && a[i].0 < r {
+                i += 1;
+            }
+            if i < a.len() && a[i].0 == r {
+                if n > a[i].1 {
+                    a[i].1 = n;
+                }
+            } else {
+                missing += 1;
+            }
+        }
+        if missing == 0 {
+            return;
+        }
+        // Merge from the back into the grown vector.
+        let old = a.len();
+        a.resize(old + missing, (ReplicaId(0), 0));
+        let (mut i, mut j, mut w) = (old, other.len(), old + missing);
+        while j > 0 {
+            if i > 0 && a[i - 1].0 >= other[j - 1].0 {
+                if a[i - 1].0 == other[j - 1].0 {
+                    // Already maxed in the first pass.
+                    j -= 1;
+                }
+                w -= 1;
+                a[w] = a[i - 1];
+                i -= 1;
+            } else {
+                w -= 1;
+                a[w] = other[j - 1];
+                j -= 1;
+            }
+        }
+    }
+
+    /// Gathers every delta's entries into `scratch`, keeps the max per replica, and joins the
+    /// result in one pass.
+    fn join_all<'a>(&mut self, parts: impl Iterator<Item = &'a GCounter>, scratch: &Scratch) {
+        let mut all = scratch.vec::<(ReplicaId, u64)>();
+        for p in parts {
+            all.extend_from_slice(&p.entries);
+        }
+        if all.is_empty() {
+            return;
+        }
+        // Sort by replica, highest total first, then keep the first of each replica.
+        all.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        all.dedup_by_key(|e| e.0);
+        self.join_sorted(&all);
+    }
+
+    fn from_entries_checked(entries: Vec<(ReplicaId, u64)>) -> Result<Self, &'static str> {
+        if entries.iter().any(|&(_, n)| n == 0) {
+            return Err("zero total in counter");
+        }
+        if !strictly_sorted_by(&entries, |a, b| a.0 < b.0) {
+            return Err("counter entries not sorted by replica");
+        }
+        Ok(Self { entries })
+    }
+}
+
+impl Crdt for GCounter {
+    type Delta = GCounter;
+
+    #[inline]
+    fn merge(&mut self, other: &Self) {
+        self.join_sorted(&other.entries);
+    }
+
+    #[inline]
+    fn merge_delta(&mut self, delta: &Self::Delta) {
+        self.join_sorted(&delta.entries);
+    }
+
+    fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
+        self.join_all(deltas.iter(), scratch);
+    }
+
+    #[inline]
+    fn is_bottom(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl fmt::Debug for GCounter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(r, n)| (r.0, n)))
+            .finish()
+    }
+}
+
+impl Serialize for GCounter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.entries.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for GCounter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let SeqVec(entries) = SeqVec::<(ReplicaId, u64)>::deserialize(d)?;
+        Self::from_entries_checked(entries).map_err(serde::de::Error::custom)
+    }
+}
+
+impl WireType for GCounter {
+    const TAG: TypeTag = TypeTag::GCounter;
+}
+
+/// A counter that can go up and down (and below zero): two [`GCounter`]s, value = P − N.
+///
+/// ```
+/// use converge::{Crdt, PNCounter, ReplicaId};
+/// let mut c = PNCounter::new();
+/// c.inc(ReplicaId(1), 2);
+/// c.dec(ReplicaId(2), 5);
+/// assert_eq!(c.value(), -3);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct PNCounter {
+    p: GCounter,
+    n: GCounter,
+}
+
+impl PNCounter {
+    /// A zero counter. Does not allocate.
+    #[inline]
+    pub const fn new() -> Self {
+        Self {
+            p: GCounter::new(),
+            n: GCounter::new(),
+        }
+    }
+
+    /// The value, increments minus decrements, clamped to the `i64` range.
+    #[inline]
+    pub fn value(&self) -> i64 {
+        let v = i128::from(self.p.value()) - i128::from(self.n.value());
+        v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
+    /// Adds `by` on behalf of `replica`; returns the delta.
+    pub fn inc(&mut self, replica: ReplicaId, by: u64) -> PNCounter {
+        PNCounter {
+            p: self.p.inc(replica, by),
+            n: GCounter::new(),
+        }
+    }
+
+    /// Subtracts `by` on behalf of `replica`; returns the delta.
+    pub fn dec(&mut self, replica: ReplicaId, by: u64) -> PNCounter {
+        PNCounter {
+            p: GCounter::new(),
+            n: self.n.inc(replica, by),
+        }
+    }
+
+    /// Adds a signed amount on behalf of `replica`; returns the delta.
+    pub fn add(&mut self, replica: ReplicaId, amount: i64) -> PNCounter {
+        if amount >= 0 {
+            self.inc(replica, amount as u64)
+        } else {
+            self.dec(replica, amount.unsigned_abs())
+        }
+    }
+
+    /// Total of all increments.
+    #[inline]
+    pub fn increments(&self) -> &GCounter {
+        &self.p
+    }
+
+    /// Total of all decrements.
+    #[inline]
+    pub fn decrements(&self) -> &GCounter {
+        &self.n
+    }
+}
+
+impl Crdt for PNCounter {
+    type Delta = PNCounter;
+
+    #[inline]
+    fn merge(&mut self, other: &Self) {
+        self.p.join_sorted(&other.p.entries);
+        self.n.join_sorted(&other.n.entries);
+    }
+
+    #[inline]
+    fn merge_delta(&mut self, delta: &Self::Delta) {
+        self.merge(delta);
+    }
+
+    fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
+        self.p.join_all(deltas.iter().map(|d| &d.p), scratch);
+        self.n.join_all(deltas.iter().map(|d| &d.n), scratch);
+    }
+
+    #[inline]
+    fn is_bottom(&self) -> bool {
+        self.p.is_empty() && self.n.is_empty()
+    }
+}
+
+impl fmt::Debug for PNCounter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PNCounter")
+            .field("p", &self.p)
+            .field("n", &self.n)
+            .finish()
+    }
+}
+
+impl Serialize for PNCounter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.p)?;
+        t.serialize_element(&self.n)?;
+        t.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PNCounter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (p, n) = <(GCounter, GCounter)>::deserialize(d)?;
+        Ok(Self { p, n })
+    }
+}
+
+impl WireType for PNCounter {
+    const TAG: TypeTag = TypeTag::PNCounter;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(pairs: &[(u64, u64)]) -> GCounter {
+        let mut c = GCounter::new();
+        for &(r, n) in pairs {
+            c.inc(ReplicaId(r), n);
+        }
+        c
+    }
+
+    #[test]
+    fn join_sorted_back_merge_interleaves() {
+        let mut a = g(&[(2, 5), (5, 1), (9, 3)]);
+        a.merge(&g(&[(1, 1), (2, 7), (6, 2), (10, 4)]));
+        assert_eq!(a, g(&[(1, 1), (2, 7), (5, 1), (6, 2), (9, 3), (10, 4)]));
+    }
+
+    #[test]
+    fn batch_keeps_max_per_replica() {
+        let mut a = g(&[(1, 3)]);
+        a.merge_batch(&[g(&[(1, 2), (4, 1)]), g(&[(4, 6)]), g(&[(1, 9)])]);
+        assert_eq!(a, g(&[(1, 9), (4, 6)]));
+    }
+}

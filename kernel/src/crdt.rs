@@ -1,1 +1,108 @@
-//! (in progress) The traits shared by all state CRDTs.
+//! The traits shared by all state CRDTs.
+//!
+//! Every state CRDT in converge is a join-semilattice: [`Crdt::merge`] computes the least upper
+//! bound of two states, so it is commutative, associative and idempotent, and replicas that
+//! have merged the same states hold equal values no matter the order or repetition of merges.
+//!
+//! The types follow the *delta-state* style (Almeida, Shoker and Baquero, "Delta State
+//! Replicated Data Types", 2018): a local operation mutates the state and returns a small
+//! **delta**, itself an element of the lattice (or a compact encoding of one), that can be
+//! shipped instead of the whole state. [`Crdt::merge_delta`] folds one delta in;
+//! [`Crdt::merge_batch_in`] folds many in with one pass over the state, using caller-provided
+//! [`Scratch`] space for the temporaries so a steady stream of batches allocates nothing.
+//!
+//! The laws every implementation upholds (and `tests/state_laws.rs` checks by property test):
+//!
+//! * `a.merge(b) == b.merge(a)`, `(a ⊔ b) ⊔ c == a ⊔ (b ⊔ c)`, `a ⊔ a == a`;
+//! * merging the delta returned by an operation has the same effect as merging the full state
+//!   the operation produced;
+//! * `merge_batch(ds)` equals `merge_delta` applied to each of `ds` in order.
+//!
+//! The module also holds the crate-private helpers the CRDT modules share for decoding
+//! untrusted input: sequences never preallocate more than 64 elements from a length
+//! prefix, whatever it claims.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
+
+use converge_pool::Scratch;
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// A state-based CRDT with delta support.
+///
+/// `Default` is the bottom element of the lattice (the empty state) and must not allocate.
+/// The trait is object-unsafe on purpose: it is used generically (for nested values in
+/// [`OrMap`](crate::OrMap) and by the document layer), never through `dyn`.
+pub trait Crdt: Clone + Default {
+    /// What a local operation returns and what [`merge_delta`](Crdt::merge_delta) accepts.
+    ///
+    /// For simple types this is `Self`; collections use a dedicated type that names only the
+    /// touched entries so merging a delta costs time proportional to the delta, not the state.
+    type Delta: Clone;
+
+    /// Joins `other` into `self` (least upper bound).
+    fn merge(&mut self, other: &Self);
+
+    /// Joins one delta into `self`.
+    fn merge_delta(&mut self, delta: &Self::Delta);
+
+    /// Joins many deltas, with the same result as calling [`merge_delta`](Crdt::merge_delta)
+    /// on each in order. Allocates its own scratch space; prefer
+    /// [`merge_batch_in`](Crdt::merge_batch_in) in loops.
+    fn merge_batch(&mut self, deltas: &[Self::Delta]) {
+        let mut scratch = Scratch::new();
+        self.merge_batch_in(deltas, &mut scratch);
+    }
+
+    /// Joins many deltas in one pass, using `scratch` for temporaries (it is left holding
+    /// garbage; call [`Scratch::reset`] between batches to reuse its memory).
+    ///
+    /// The default folds the deltas one at a time; the collection types override it to
+    /// gather, sort and deduplicate first and touch the state once per distinct entry.
+    fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
+        let _ = scratch;
+        for d in deltas {
+            self.merge_delta(d);
+        }
+    }
+
+    /// Whether this is the bottom (empty, freshly created) state.
+    fn is_bottom(&self) -> bool;
+}
+
+/// The most elements a decoder reserves room for up front, whatever a length prefix claims.
+///
+/// Larger sequences still decode: the vector grows as elements actually arrive, so memory is
+/// bounded by the input's real size, not by what an attacker writes into a length field.
+pub(crate) const PREALLOC_LIMIT: usize = 64;
+
+/// A `Vec<T>` whose `Deserialize` never preallocates more than [`PREALLOC_LIMIT`] elements.
+pub(crate) struct SeqVec<T>(pub(crate) Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SeqVec<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<fn() -> T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = SeqVec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(PREALLOC_LIMIT));
+                while let Some(x) = seq.next_element()? {
+                    out.push(x);
+                }
+                Ok(SeqVec(out))
+            }
+        }
+        d.deserialize_seq(V(PhantomData))
+    }
+}
+
+/// Whether `items` is strictly increasing under `less` (sorted, no duplicates).
+#[inline]
+pub(crate) fn strictly_sorted_by<T>(items: &[T], less: impl Fn(&T, &T) -> bool) -> bool {
+    items.windows(2).all(|w| less(&w[0], &w[1]))
+}

@@ -1,1 +1,974 @@
-//! (in progress)
+//! Maps: [`LwwMap`] (last writer wins per key) and [`OrMap`] (add-wins keys, nested CRDT
+//! values).
+//!
+//! # `LwwMap<K, V>`
+//!
+//! Each key holds the value of its newest write, ordered by [`Timestamp`] (Lamport value, then
+//! replica id). Local writes are stamped one Lamport tick past the newest timestamp the map has
+//! seen, so a replica's writes always win over what it has observed; the `*_at` variants take a
+//! timestamp from a caller's shared [`Lamport`](crate::Lamport) clock instead.
+//!
+//! **Removal leaves a tombstone.** A removed key keeps `(key, timestamp)` with no value, because
+//! LWW needs the removal's timestamp to beat older writes arriving later. Tombstones cost one
+//! key and 16 bytes each; [`LwwMap::tombstones`] counts them and [`LwwMap::purge_tombstones`]
+//! drops those at or below a Lamport value the application knows every replica has passed
+//! (purging earlier can let an old write reappear on a replica that has not seen the remove).
+//! The delta of an operation is an `LwwMap` holding just the written keys.
+//!
+//! # `OrMap<K, C>`
+//!
+//! A map from keys to nested CRDTs (`C: Crdt`: counters, registers, sets, other maps).
+//!
+//! * **Add-wins keys.** Every update of a key is an event with a [`Dot`]; removing a key drops
+//!   the dots the remover observed, so an update concurrent with a remove keeps the key alive.
+//! * **Values are per-replica contributions.** Under each key, every replica that updated it
+//!   owns one contribution `(dot, C)`: the join of all the nested deltas that replica applied
+//!   to the key. Its next update replaces the contribution (new dot, old state joined with the
+//!   new nested delta). The value a reader sees is the join of the key's contributions.
+//! * **Remove resets.** A remove drops the contributions it observed, so re-creating the key
+//!   later starts from the empty value. A contribution made concurrently with the remove
+//!   survives whole (including what that replica had written before the remove).
+//!
+//! Per key this is a causal "dot fun" (a map from dots to values joined with a
+//! [`CausalContext`], after Almeida, Shoker and Baquero's delta-state map composition), so the
+//! whole map is a join-semilattice for any nested `C`, and removed keys leave nothing behind
+//! but the compacted context. The price: an update's delta carries the updating replica's whole
+//! contribution to that key (small for counters and registers; for big nested collections,
+//! prefer a flatter key space).
+//!
+//! Known limitation: nested dot-based values (an `AwSet` or `MvRegister` inside an `OrMap`)
+//! number their own events from their own (per-key) context. After a key is removed and
+//! re-created, a replica may reuse a nested dot that a concurrently surviving contribution has
+//! already seen, and then a nested insert can read as removed. Replicas still converge; it
+//! only affects re-created keys under concurrent update-and-remove.
+//!
+//! # Invariants
+//!
+//! [`LwwMap`]: the live count and newest Lamport value are caches of the entries.
+//! [`OrMap`]: each key has at least one contribution, contributions are sorted by dot with
+//! unique dots, and every dot is in the context. Decoding rejects input that breaks them.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::hash::Hash;
+
+use converge_pool::Scratch;
+use hashbrown::HashMap;
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::causal::CausalContext;
+use crate::clock::{Dot, ReplicaId, Timestamp};
+use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
+use crate::encoding::{TypeTag, WireType};
+use crate::set::check_delta_rows;
+
+/// One key's newest write: a value, or `None` for a removal (tombstone).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct LwwEntry<V> {
+    ts: Timestamp,
+    value: Option<V>,
+}
+
+/// A map with a last-writer-wins register per key. See the [module docs](self). Its delta type
+/// is itself.
+///
+/// ```
+/// use converge::{Crdt, LwwMap, ReplicaId};
+/// let mut a = LwwMap::new();
+/// let mut b = LwwMap::new();
+/// let da = a.insert(ReplicaId(1), "color", "red");
+/// let db = b.insert(ReplicaId(2), "color", "blue"); // same Lamport time: replica 2 wins
+/// a.merge_delta(&db);
+/// b.merge_delta(&da);
+/// assert_eq!(a.get(&"color"), Some(&"blue"));
+/// assert_eq!(a, b);
+/// ```
+#[derive(Clone)]
+pub struct LwwMap<K, V> {
+    entries: HashMap<K, LwwEntry<V>>,
+    /// Number of entries holding a value (not tombstones).
+    live: usize,
+    /// Greatest Lamport value of any entry.
+    max_lamport: u64,
+}
+
+impl<K, V> Default for LwwMap<K, V> {
+    #[inline]
+    fn default() -> Self {
+        Self {
+            entries: HashMap::default(),
+            live: 0,
+            max_lamport: 0,
+        }
+    }
+}
+
+impl<K, V> LwwMap<K, V> {
+    /// An empty map. Does not allocate.
+    #[inline]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys with a value.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether no key has a value.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Number of removed keys still held as tombstones.
+    #[inline]
+    pub fn tombstones(&self) -> usize {
+        self.entries.len() - self.live
+    }
+
+    /// The timestamp the next local write by `replica` gets: one Lamport tick past the newest
+    /// timestamp seen.
+    #[inline]
+    pub fn next_timestamp(&self, replica: ReplicaId) -> Timestamp {
+        Timestamp::new(self.max_lamport.saturating_add(1), replica)
+    }
+
+    /// The live `(key, value)` pairs, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        self.entries
+            .iter()
+            .filter_map(|(k, e)| e.value.as_ref().map(|v| (k, v)))
+    }
+
+    /// Drops tombstones whose Lamport value is at most `stable`; returns how many.
+    ///
+    /// Only safe once every replica has merged every write with a Lamport value up to
+    /// `stable` (for example, the minimum of all replicas' [`next_timestamp`] values minus
+    /// one, gathered by the application). Purging earlier may let an older write reappear.
+    ///
+    /// [`next_timestamp`]: Self::next_timestamp
+    pub fn purge_tombstones(&mut self, stable: u64) -> usize {
+        let before = self.entries.len();
+        self.entries
+            .retain(|_, e| e.value.is_some() || e.ts.lamport > stable);
+        before - self.entries.len()
+    }
+}
+
+impl<K: Eq + Hash, V> LwwMap<K, V> {
+    /// The value of `key`, if present.
+    #[inline]
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.entries.get(key).and_then(|e| e.value.as_ref())
+    }
+
+    /// Whether `key` has a value.
+    #[inline]
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The timestamp of `key`'s newest write or removal.
+    #[inline]
+    pub fn timestamp(&self, key: &K) -> Option<Timestamp> {
+        self.entries.get(key).map(|e| e.ts)
+    }
+
+    /// For each of `keys`, whether it has a value (same order).
+    pub fn contains_keys(&self, keys: &[K]) -> Vec<bool> {
+        keys.iter().map(|k| self.contains_key(k)).collect()
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> LwwMap<K, V> {
+    /// The values of `keys`, owned (for FFI callers), in the same order.
+    pub fn get_batch(&self, keys: &[K]) -> Vec<Option<V>> {
+        keys.iter().map(|k| self.get(k).cloned()).collect()
+    }
+}
+
+impl<K: Ord + Hash + Clone, V: Clone> LwwMap<K, V> {
+    /// Joins one entry: the newer timestamp wins.
+    #[inline]
+    fn merge_entry(&mut self, key: &K, e: &LwwEntry<V>) {
+        if e.ts.lamport > self.max_lamport {
+            self.max_lamport = e.ts.lamport;
+        }
+        match self.entries.get_mut(key) {
+            Some(cur) => {
+                if e.ts > cur.ts {
+                    self.live = self.live + usize::from(e.value.is_some())
+                        - usize::from(cur.value.is_some());
+                    cur.ts = e.ts;
+                    cur.value.clone_from(&e.value);
+                }
+            }
+            None => {
+                self.live += usize::from(e.value.is_some());
+                self.entries.insert(key.clone(), e.clone());
+            }
+        }
+    }
+
+    /// Writes `value` under `key` on behalf of `replica`, newer than anything seen; returns
+    /// the delta.
+    pub fn insert(&mut self, replica: ReplicaId, key: K, value: V) -> LwwMap<K, V> {
+        let ts = self.next_timestamp(replica);
+        self.insert_at(ts, key, value)
+    }
+
+    /// Writes `value` under `key` at a caller-chosen timestamp. If an existing write of the
+    /// key is newer, this write loses (the state is unchanged); the returned delta describes
+    /// the write either way.
+    pub fn insert_at(&mut self, ts: Timestamp, key: K, value: V) -> LwwMap<K, V> {
+        let e = LwwEntry {
+            ts,
+            value: Some(value),
+        };
+        self.merge_entry(&key, &e);
+        let mut delta = LwwMap::new();
+        delta.merge_entry(&key, &e);
+        delta
+    }
+
+    /// Removes `key` on behalf of `replica`, leaving a tombstone; returns the delta (empty if
+    /// the key had no value).
+    pub fn remove(&mut self, replica: ReplicaId, key: &K) -> LwwMap<K, V> {
+        if !self.contains_key(key) {
+            return LwwMap::new();
+        }
+        let ts = self.next_timestamp(replica);
+        self.remove_at(ts, key)
+    }
+
+    /// Removes `key` at a caller-chosen timestamp (loses against a newer write); returns the
+    /// delta.
+    pub fn remove_at(&mut self, ts: Timestamp, key: &K) -> LwwMap<K, V> {
+        let e = LwwEntry { ts, value: None };
+        self.merge_entry(key, &e);
+        let mut delta = LwwMap::new();
+        delta.merge_entry(key, &e);
+        delta
+    }
+
+    /// Writes every `(key, value)` of `items` on behalf of `replica`, with the same result as
+    /// inserting them one at a time in order (each gets the next Lamport value; a repeated key
+    /// keeps its last value). The table is grown once; returns one delta for the lot.
+    pub fn insert_batch(&mut self, replica: ReplicaId, items: &[(K, V)]) -> LwwMap<K, V> {
+        self.entries.reserve(items.len());
+        let mut delta = LwwMap::new();
+        delta.entries.reserve(items.len());
+        for (k, v) in items {
+            let e = LwwEntry {
+                ts: self.next_timestamp(replica),
+                value: Some(v.clone()),
+            };
+            self.merge_entry(k, &e);
+            delta.merge_entry(k, &e);
+        }
+        delta
+    }
+
+    /// For each of `keys`, writes `f(key, current value)` on behalf of `replica`, with the same
+    /// result as doing it one key at a time in order; returns one delta for the lot.
+    pub fn update_batch(
+        &mut self,
+        replica: ReplicaId,
+        keys: &[K],
+        mut f: impl FnMut(&K, Option<&V>) -> V,
+    ) -> LwwMap<K, V> {
+        self.entries.reserve(keys.len());
+        let mut delta = LwwMap::new();
+        delta.entries.reserve(keys.len());
+        for k in keys {
+            let e = LwwEntry {
+                ts: self.next_timestamp(replica),
+                value: Some(f(k, self.get(k))),
+            };
+            self.merge_entry(k, &e);
+            delta.merge_entry(k, &e);
+        }
+        delta
+    }
+
+    /// Removes every key of `keys` that has a value, on behalf of `replica`, with the same
+    /// result as removing them one at a time; returns one delta for the lot.
+    pub fn remove_batch(&mut self, replica: ReplicaId, keys: &[K]) -> LwwMap<K, V> {
+        let mut delta = LwwMap::new();
+        for k in keys {
+            if let Some(cur) = self.entries.get_mut(k) {
+                if cur.value.is_some() {
+                    self.max_lamport = self.max_lamport.saturating_add(1);
+                    cur.ts = Timestamp::new(self.max_lamport, replica);
+                    cur.value = None;
+                    self.live -= 1;
+                    let e = cur.clone();
+                    delta.merge_entry(k, &e);
+                }
+            }
+        }
+        delta
+    }
+}
+
+impl<K: Ord + Hash + Clone, V: Clone> Crdt for LwwMap<K, V> {
+    type Delta = LwwMap<K, V>;
+
+    fn merge(&mut self, other: &Self) {
+        for (k, e) in &other.entries {
+            self.merge_entry(k, e);
+        }
+    }
+
+    #[inline]
+    fn merge_delta(&mut self, delta: &Self::Delta) {
+        self.merge(delta);
+    }
+
+    /// Gathers `(key, entry)` references from all deltas into `scratch`, sorts them by key with
+    /// the newest write first, keeps one per key, grows the table once, and applies them: each
+    /// key of the state is touched and each winning value cloned once.
+    fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
+        if deltas.len() == 1 {
+            self.merge(&deltas[0]);
+            return;
+        }
+        let total: usize = deltas.iter().map(|d| d.entries.len()).sum();
+        let mut rows = scratch.vec_with_capacity::<(&K, &LwwEntry<V>)>(total);
+        for d in deltas {
+            rows.extend(d.entries.iter());
+        }
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0).then(b.1.ts.cmp(&a.1.ts)));
+        rows.dedup_by(|later, kept| later.0 == kept.0);
+        self.entries.reserve(rows.len());
+        for (k, e) in rows.iter() {
+            self.merge_entry(k, e);
+        }
+    }
+
+    #[inline]
+    fn is_bottom(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<K: Eq + Hash, V: PartialEq> PartialEq for LwwMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl<K: Eq + Hash, V: Eq> Eq for LwwMap<K, V> {}
+
+impl<K: fmt::Debug + Ord, V: fmt::Debug> fmt::Debug for LwwMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items: Vec<(&K, &LwwEntry<V>)> = self.entries.iter().collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        f.debug_map()
+            .entries(items.iter().map(|(k, e)| (k, (e.ts, &e.value))))
+            .finish()
+    }
+}
+
+impl<K: Serialize + Ord, V: Serialize> Serialize for LwwMap<K, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Canonical: key order, whatever the hash map's order.
+        let mut items: Vec<(&K, &Timestamp, &Option<V>)> = self
+            .entries
+            .iter()
+            .map(|(k, e)| (k, &e.ts, &e.value))
+            .collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        items.serialize(s)
+    }
+}
+
+impl<'de, K: Deserialize<'de> + Ord + Hash, V: Deserialize<'de>> Deserialize<'de> for LwwMap<K, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let SeqVec(items) = SeqVec::<(K, Timestamp, Option<V>)>::deserialize(d)?;
+        if !strictly_sorted_by(&items, |a, b| a.0 < b.0) {
+            return Err(serde::de::Error::custom("map keys not sorted"));
+        }
+        let mut map = LwwMap::new();
+        map.entries.reserve(items.len());
+        for (k, ts, value) in items {
+            map.live += usize::from(value.is_some());
+            map.max_lamport = map.max_lamport.max(ts.lamport);
+            map.entries.insert(k, LwwEntry { ts, value });
+        }
+        Ok(map)
+    }
+}
+
+impl<K, V> WireType for LwwMap<K, V>
+where
+    K: Serialize + serde::de::DeserializeOwned + Ord + Hash + Clone,
+    V: Serialize + serde::de::DeserializeOwned + Clone,
+{
+    const TAG: TypeTag = TypeTag::LwwMap;
+}
+
+/// A map of nested CRDTs with add-wins keys and no tombstones. See the [module docs](self).
+///
+/// ```
+/// use converge::{Crdt, OrMap, PNCounter, ReplicaId};
+/// let (a, b) = (ReplicaId(1), ReplicaId(2));
+/// let mut x: OrMap<&str, PNCounter> = OrMap::new();
+/// let mut y: OrMap<&str, PNCounter> = OrMap::new();
+/// let dx = x.update(a, "likes", |c| c.clone().inc(a, 2));
+/// let dy = y.update(b, "likes", |c| c.clone().dec(b, 1));
+/// x.merge_delta(&dy);
+/// y.merge_delta(&dx);
+/// assert_eq!(x.get(&"likes").map(|c| c.value()), Some(1));
+/// assert_eq!(x, y);
+/// ```
+#[derive(Clone)]
+pub struct OrMap<K, C> {
+    /// Per key: contributions sorted by dot, never empty.
+    entries: HashMap<K, Vec<(Dot, C)>>,
+    ctx: CausalContext,
+}
+
+/// What an [`OrMap`] operation returns: for each updated key, the updating replica's new
+/// contribution under its new dot; the removed keys; and the dots the operation observed.
+///
+/// Invariants (checked when decoding): `updates` is sorted by `(key, dot)` without duplicates,
+/// `removes` is sorted and unique and shares no key with `updates`, and every update's dot is in
+/// the context. Deltas built by [`OrMap`] keep the context limited to dots of the keys they
+/// list.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OrMapDelta<K, C> {
+    updates: Vec<(K, Dot, C)>,
+    removes: Vec<K>,
+    ctx: CausalContext,
+}
+
+impl<K, C> Default for OrMapDelta<K, C> {
+    #[inline]
+    fn default() -> Self {
+        Self {
+            updates: Vec::new(),
+            removes: Vec::new(),
+            ctx: CausalContext::new(),
+        }
+    }
+}
+
+impl<K, C> OrMapDelta<K, C> {
+    /// The updated keys with each update's dot and the updater's contribution.
+    #[inline]
+    pub fn updates(&self) -> &[(K, Dot, C)] {
+        &self.updates
+    }
+
+    /// The removed keys, sorted.
+    #[inline]
+    pub fn removes(&self) -> &[K] {
+        &self.removes
+    }
+
+    /// The dots this delta observed.
+    #[inline]
+    pub fn context(&self) -> &CausalContext {
+        &self.ctx
+    }
+
+    /// Whether merging this delta changes nothing.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.updates.is_empty() && self.removes.is_empty() && self.ctx.is_empty()
+    }
+}
+
+impl<K, C> Default for OrMap<K, C> {
+    #[inline]
+    fn default() -> Self {
+        Self {
+            entries: HashMap::default(),
+            ctx: CausalContext::new(),
+        }
+    }
+}
+
+impl<K, C> OrMap<K, C> {
+    /// An empty map. Does not allocate.
+    #[inline]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys present.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key is present.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The keys, in no particular order.
+    #[inline]
+    pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
+        self.entries.keys()
+    }
+
+    /// Every update event this map has seen.
+    #[inline]
+    pub fn context(&self) -> &CausalContext {
+        &self.ctx
+    }
+
+    /// Checks the invariants in the [module docs](self).
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
+        self.ctx.check_invariants()?;
+        for contribs in self.entries.values() {
+            if contribs.is_empty() {
+                return Err("key with no contribution");
+            }
+            if !strictly_sorted_by(contribs, |a, b| a.0 < b.0) {
+                return Err("contributions not sorted by dot");
+            }
+            if contribs.iter().any(|(d, _)| !self.ctx.contains(*d)) {
+                return Err("contribution dot outside context");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<K: Eq + Hash, C> OrMap<K, C> {
+    /// Whether `key` is present.
+    #[inline]
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// For each of `keys`, whether it is present (same order).
+    pub fn contains_keys(&self, keys: &[K]) -> Vec<bool> {
+        keys.iter().map(|k| self.entries.contains_key(k)).collect()
+    }
+
+    /// The `(dot, contribution)` pairs under `key`, one per replica that updated it.
+    #[inline]
+    pub fn contributions(&self, key: &K) -> Option<&[(Dot, C)]> {
+        self.entries.get(key).map(Vec::as_slice)
+    }
+}
+
+/// The join of a key's contributions: the value readers see.
+fn join_contribs<C: Crdt>(contribs: &[(Dot, C)]) -> C {
+    let mut it = contribs.iter();
+    let mut out = it.next().map(|(_, c)| c.clone()).unwrap_or_default();
+    for (_, c) in it {
+        out.merge(c);
+    }
+    out
+}
+
+impl<K: Eq + Hash, C: Crdt> OrMap<K, C> {
+    /// The value under `key` (the join of its contributions), owned.
+    pub fn get(&self, key: &K) -> Option<C> {
+        self.entries.get(key).map(|c| join_contribs(c))
+    }
+
+    /// The values of `keys`, owned, in the same order.
+    pub fn get_batch(&self, keys: &[K]) -> Vec<Option<C>> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+}
+
+impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
+    /// Applies a nested operation to `key` on behalf of `replica`: `op` sees the current value
+    /// (the empty value if the key is absent) and returns the nested delta to apply. The key
+    /// becomes present. Returns the map delta.
+    pub fn update(
+        &mut self,
+        replica: ReplicaId,
+        key: K,
+        op: impl FnOnce(&C) -> C::Delta,
+    ) -> OrMapDelta<K, C> {
+        let first = self.ctx.reserve(replica, 1);
+        let mut overwritten = Vec::new();
+        let (dot, contrib) = self.apply_update(replica, first, 0, &key, op, &mut overwritten);
+        let mut ctx = CausalContext::from_dots(overwritten);
+        ctx.insert(dot);
+        OrMapDelta {
+            updates: alloc::vec![(key, dot, contrib)],
+            removes: Vec::new(),
+            ctx,
+        }
+    }
+
+    /// Merges `delta` into the value under `key` on behalf of `replica` (an upsert); returns the
+    /// map delta. Same as [`update`](Self::update) with an operation that ignores the value.
+    pub fn insert(&mut self, replica: ReplicaId, key: K, delta: C::Delta) -> OrMapDelta<K, C> {
+        self.update(replica, key, |_| delta)
+    }
+
+    /// The shared body of single and batch updates: event `first + i` of `replica` updates
+    /// `key`. Overwritten dots from before this batch are pushed to `overwritten`.
+    fn apply_update(
+        &mut self,
+        replica: ReplicaId,
+        first: u64,
+        i: u64,
+        key: &K,
+        op: impl FnOnce(&C) -> C::Delta,
+        overwritten: &mut Vec<Dot>,
+    ) -> (Dot, C) {
+        let dot = Dot::new(replica, first + i);
+        let contribs = match self.entries.get_mut(key) {
+            Some(c) => c,
+            None => self.entries.entry(key.clone()).or_default(),
+        };
+        let nested = match contribs.as_slice() {
+            [] => op(&C::default()),
+            [(_, only)] => op(only),
+            many => op(&join_contribs(many)),
+        };
+        // Take this replica's previous contribution(s) out.
+        let mut mine = C::default();
+        let mut k = 0;
+        while k < contribs.len() {
+            if contribs[k].0.replica == replica {
+                let (old, c) = contribs.remove(k);
+                if mine.is_bottom() {
+                    mine = c;
+                } else {
+                    mine.merge(&c);
+                }
+                if old.counter < first {
+                    overwritten.push(old);
+                }
+            } else {
+                k += 1;
+            }
+        }
+        mine.merge_delta(&nested);
+        let pos = contribs.partition_point(|(d, _)| *d < dot);
+        contribs.insert(pos, (dot, mine.clone()));
+        (dot, mine)
+    }
+
+    /// Applies `op(key, value)` to each of `keys` on behalf of `replica`, with the same result
+    /// as calling [`update`](Self::update) on each in order; returns one delta. The dots are
+    /// reserved as one range and the table grown once.
+    pub fn update_batch(
+        &mut self,
+        replica: ReplicaId,
+        keys: &[K],
+        mut op: impl FnMut(&K, &C) -> C::Delta,
+    ) -> OrMapDelta<K, C> {
+        self.update_many(replica, keys.len(), |i| &keys[i], |i, c| op(&keys[i], c))
+    }
+
+    /// Merges each `(key, nested delta)` of `items` into its key on behalf of `replica`, with
+    /// the same result as calling [`insert`](Self::insert) on each in order; returns one delta.
+    pub fn insert_batch(
+        &mut self,
+        replica: ReplicaId,
+        items: &[(K, C::Delta)],
+    ) -> OrMapDelta<K, C> {
+        self.update_many(
+            replica,
+            items.len(),
+            |i| &items[i].0,
+            |i, _| items[i].1.clone(),
+        )
+    }
+
+    fn update_many<'k>(
+        &mut self,
+        replica: ReplicaId,
+        n: usize,
+        key: impl Fn(usize) -> &'k K,
+        mut op: impl FnMut(usize, &C) -> C::Delta,
+    ) -> OrMapDelta<K, C>
+    where
+        K: 'k,
+    {
+        if n == 0 {
+            return OrMapDelta::default();
+        }
+        let first = self.ctx.reserve(replica, n as u64);
+        self.entries.reserve(n);
+        let mut overwritten = Vec::new();
+        let mut updates: Vec<(K, Dot, C)> = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = key(i);
+            let (dot, c) =
+                self.apply_update(replica, first, i as u64, k, |c| op(i, c), &mut overwritten);
+            updates.push((k.clone(), dot, c));
+        }
+        if updates.len() > 1 {
+            updates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            updates.dedup_by(|later, kept| {
+                if later.0 == kept.0 {
+                    core::mem::swap(later, kept);
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        let mut ctx = CausalContext::new();
+        ctx.insert_range(replica, first, first + n as u64);
+        for d in overwritten {
+            ctx.insert(d);
+        }
+        OrMapDelta {
+            updates,
+            removes: Vec::new(),
+            ctx,
+        }
+    }
+
+    /// Removes `key` (the contributions this replica has seen); returns the delta, empty if the
+    /// key was absent.
+    pub fn remove(&mut self, key: &K) -> OrMapDelta<K, C> {
+        self.remove_batch(core::slice::from_ref(key))
+    }
+
+    /// Removes every key of `keys`, with the same result as removing them one at a time;
+    /// returns one delta.
+    pub fn remove_batch(&mut self, keys: &[K]) -> OrMapDelta<K, C> {
+        let mut removes = Vec::new();
+        let mut dots: Vec<Dot> = Vec::new();
+        for k in keys {
+            if let Some(contribs) = self.entries.remove(k) {
+                dots.extend(contribs.iter().map(|(d, _)| *d));
+                removes.push(k.clone());
+            }
+        }
+        removes.sort_unstable();
+        dots.sort_unstable();
+        OrMapDelta {
+            updates: Vec::new(),
+            removes,
+            ctx: CausalContext::from_dots(dots),
+        }
+    }
+
+    /// Joins one key's contributions with the other side's (`theirs`, sorted by dot, seen
+    /// under `their_ctx`); returns whether any contribution is left.
+    fn join_key<'a>(
+        mine: &mut Vec<(Dot, C)>,
+        my_ctx: &CausalContext,
+        theirs: impl Iterator<Item = (Dot, &'a C)> + Clone,
+        their_ctx: &CausalContext,
+    ) -> bool
+    where
+        C: 'a,
+    {
+        mine.retain_mut(|(d, c)| match theirs.clone().find(|(o, _)| o == d) {
+            Some((_, oc)) => {
+                c.merge(oc);
+                true
+            }
+            None => !their_ctx.contains(*d),
+        });
+        let before = mine.len();
+        // Ours are all in our context, so "unseen" also means "not already held".
+        for (d, c) in theirs {
+            if !my_ctx.contains(d) {
+                mine.push((d, c.clone()));
+            }
+        }
+        if mine.len() != before {
+            mine.sort_unstable_by_key(|(d, _)| *d);
+        }
+        !mine.is_empty()
+    }
+
+    fn apply_key<'a>(
+        &mut self,
+        key: &K,
+        theirs: impl Iterator<Item = (Dot, &'a C)> + Clone,
+        their_ctx: &CausalContext,
+    ) where
+        C: 'a,
+    {
+        match self.entries.get_mut(key) {
+            Some(mine) => {
+                if !Self::join_key(mine, &self.ctx, theirs, their_ctx) {
+                    self.entries.remove(key);
+                }
+            }
+            None => {
+                let fresh: Vec<(Dot, C)> = theirs
+                    .filter(|(d, _)| !self.ctx.contains(*d))
+                    .map(|(d, c)| (d, c.clone()))
+                    .collect();
+                if !fresh.is_empty() {
+                    self.entries.insert(key.clone(), fresh);
+                }
+            }
+        }
+    }
+}
+
+impl<K: Ord + Hash + Clone, C: Crdt> Crdt for OrMap<K, C> {
+    type Delta = OrMapDelta<K, C>;
+
+    fn merge(&mut self, other: &Self) {
+        let ctx = &self.ctx;
+        self.entries.retain(|k, mine| match other.entries.get(k) {
+            Some(theirs) => {
+                Self::join_key(mine, ctx, theirs.iter().map(|(d, c)| (*d, c)), &other.ctx)
+            }
+            None => {
+                mine.retain(|(d, _)| !other.ctx.contains(*d));
+                !mine.is_empty()
+            }
+        });
+        for (k, theirs) in &other.entries {
+            if !self.entries.contains_key(k) {
+                self.apply_key(
+                    k,
+                    theirs.iter().map(|(d, c)| (*d, c)),
+                    &CausalContext::new(),
+                );
+            }
+        }
+        self.ctx.merge(&other.ctx);
+    }
+
+    fn merge_delta(&mut self, delta: &Self::Delta) {
+        let rows = &delta.updates;
+        let mut i = 0;
+        while i < rows.len() {
+            let k = &rows[i].0;
+            let mut j = i + 1;
+            while j < rows.len() && rows[j].0 == *k {
+                j += 1;
+            }
+            self.apply_key(k, rows[i..j].iter().map(|r| (r.1, &r.2)), &delta.ctx);
+            i = j;
+        }
+        for k in &delta.removes {
+            if let Some(mine) = self.entries.get_mut(k) {
+                mine.retain(|(d, _)| !delta.ctx.contains(*d));
+                if mine.is_empty() {
+                    self.entries.remove(k);
+                }
+            }
+        }
+        self.ctx.merge(&delta.ctx);
+    }
+
+    /// Grows the table once for all deltas' keys, then folds the deltas in order: with nested
+    /// values, each key's contributions must be joined value by value anyway, so a sort-based
+    /// single pass would not save work.
+    fn merge_batch_in(&mut self, deltas: &[Self::Delta], _scratch: &mut Scratch) {
+        let keys: usize = deltas.iter().map(|d| d.updates.len()).sum();
+        self.entries.reserve(keys);
+        for d in deltas {
+            self.merge_delta(d);
+        }
+    }
+
+    #[inline]
+    fn is_bottom(&self) -> bool {
+        self.entries.is_empty() && self.ctx.is_empty()
+    }
+}
+
+impl<K: Eq + Hash, C: PartialEq> PartialEq for OrMap<K, C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ctx == other.ctx && self.entries == other.entries
+    }
+}
+
+impl<K: Eq + Hash, C: Eq> Eq for OrMap<K, C> {}
+
+impl<K: fmt::Debug + Ord, C: fmt::Debug> fmt::Debug for OrMap<K, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items: Vec<(&K, &Vec<(Dot, C)>)> = self.entries.iter().collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        f.debug_struct("OrMap")
+            .field("entries", &items)
+            .field("ctx", &self.ctx)
+            .finish()
+    }
+}
+
+impl<K: Serialize + Ord, C: Serialize> Serialize for OrMap<K, C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut items: Vec<(&K, &Vec<(Dot, C)>)> = self.entries.iter().collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&items)?;
+        t.serialize_element(&self.ctx)?;
+        t.end()
+    }
+}
+
+impl<'de, K: Deserialize<'de> + Ord + Hash, C: Deserialize<'de>> Deserialize<'de> for OrMap<K, C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (SeqVec(items), ctx) =
+            <(SeqVec<(K, SeqVec<(Dot, C)>)>, CausalContext)>::deserialize(d)?;
+        if !strictly_sorted_by(&items, |a, b| a.0 < b.0) {
+            return Err(serde::de::Error::custom("map keys not sorted"));
+        }
+        let mut entries = HashMap::with_capacity(items.len());
+        for (k, SeqVec(contribs)) in items {
+            if contribs.is_empty() {
+                return Err(serde::de::Error::custom("key with no contribution"));
+            }
+            if !strictly_sorted_by(&contribs, |a, b| a.0 < b.0) {
+                return Err(serde::de::Error::custom("contributions not sorted by dot"));
+            }
+            if contribs.iter().any(|(d, _)| !ctx.contains(*d)) {
+                return Err(serde::de::Error::custom("contribution dot outside context"));
+            }
+            entries.insert(k, contribs);
+        }
+        Ok(Self { entries, ctx })
+    }
+}
+
+impl<K, C> WireType for OrMap<K, C>
+where
+    K: Serialize + serde::de::DeserializeOwned + Ord + Hash + Clone,
+    C: Crdt + Serialize + serde::de::DeserializeOwned,
+{
+    const TAG: TypeTag = TypeTag::OrMap;
+}
+
+impl<K: Serialize, C: Serialize> Serialize for OrMapDelta<K, C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(3)?;
+        t.serialize_element(&self.updates)?;
+        t.serialize_element(&self.removes)?;
+        t.serialize_element(&self.ctx)?;
+        t.end()
+    }
+}
+
+impl<'de, K: Deserialize<'de> + Ord, C: Deserialize<'de>> Deserialize<'de> for OrMapDelta<K, C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (SeqVec(updates), SeqVec(removes), ctx) =
+            <(SeqVec<(K, Dot, C)>, SeqVec<K>, CausalContext)>::deserialize(d)?;
+        check_delta_rows(&updates, |r| (&r.0, r.1), &removes, &ctx)
+            .map_err(serde::de::Error::custom)?;
+        Ok(Self {
+            updates,
+            removes,
+            ctx,
+        })
+    }
+}
+
+impl<K, C> WireType for OrMapDelta<K, C>
+where
+    K: Serialize + serde::de::DeserializeOwned + Ord + Hash + Clone,
+    C: Crdt + Serialize + serde::de::DeserializeOwned,
+{
+    const TAG: TypeTag = TypeTag::OrMapDelta;
+}

@@ -1,1 +1,777 @@
-//! (in progress)
+//! [`AwSet`]: the add-wins observed-remove set, dot-based, with no tombstones.
+//!
+//! # Semantics
+//!
+//! Every insert is an event with its own [`Dot`]; an element is present while at least one of
+//! its insert dots survives. A remove deletes exactly the dots the remover had *observed*, so
+//! an insert concurrent with a remove (whose dot the remover could not have seen) survives:
+//! **add wins**. Re-inserting an element replaces the dots the inserter saw by the new one, so
+//! a present element usually carries a single dot.
+//!
+//! # No tombstones
+//!
+//! The set keeps a [`CausalContext`] of every insert event it has seen. A dot that is in the
+//! context but no longer attached to an element means "seen and removed", so a remove deletes
+//! the element outright and merging never resurrects it. The context itself compacts to one
+//! counter per replica once events are contiguous, so state size is the live elements plus
+//! one entry per writer, whatever the history of removals (`tests/state_unit.rs` checks this).
+//! This is the optimized OR-set of Bieniusa et al. (2012) in the delta-state formulation of
+//! Almeida, Shoker and Baquero.
+//!
+//! # Deltas
+//!
+//! Local operations take the acting [`ReplicaId`] (removes need none) and return an
+//! [`AwSetDelta`]: the inserted `(element, dot)` pairs, the removed elements, and the dots the
+//! operation observed. Merging a delta costs time proportional to the delta, because its
+//! context only ever names dots of elements the delta lists (an invariant every delta built
+//! by this module keeps). Deltas are joined in one pass by
+//! [`merge_batch_in`](Crdt::merge_batch_in): rows from all deltas are gathered in scratch
+//! space, sorted by element, and each element of the state is touched once.
+//!
+//! # Invariants
+//!
+//! Each element's dots are non-empty, sorted and unique, and every dot is in the context.
+//! [`AwSet::check_invariants`] verifies them; decoding rejects input that breaks them.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::hash::Hash;
+
+use converge_pool::Scratch;
+use hashbrown::HashMap;
+use serde::ser::{SerializeSeq, SerializeTuple};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::causal::CausalContext;
+use crate::clock::{Dot, ReplicaId};
+use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
+use crate::encoding::{TypeTag, WireType};
+
+/// The insert dots of one element: sorted, unique, never empty. One dot is stored inline; the
+/// rare extra dots (concurrent inserts of the same element) go in a side vector that does not
+/// allocate while empty.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Dots {
+    first: Dot,
+    rest: Vec<Dot>,
+}
+
+/// Outcome of joining one element's dots with the other side's.
+pub(crate) enum Joined {
+    Unchanged,
+    Empty,
+    New(Dots),
+}
+
+impl Dots {
+    #[inline]
+    pub(crate) const fn one(dot: Dot) -> Self {
+        Self {
+            first: dot,
+            rest: Vec::new(),
+        }
+    }
+
+    /// From a sorted, duplicate-free list; `None` if empty.
+    pub(crate) fn from_sorted(dots: &[Dot]) -> Option<Self> {
+        let (&first, rest) = dots.split_first()?;
+        Some(Self {
+            first,
+            rest: rest.to_vec(),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Dot> + Clone + '_ {
+        core::iter::once(self.first).chain(self.rest.iter().copied())
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, dot: Dot) -> bool {
+        self.first == dot || self.rest.contains(&dot)
+    }
+
+    /// Drops the dots `ctx` has seen; returns whether any dot is left.
+    pub(crate) fn retain_unseen(&mut self, ctx: &CausalContext) -> bool {
+        if self.rest.is_empty() {
+            return !ctx.contains(self.first);
+        }
+        let mut kept: Vec<Dot> = self.iter().filter(|d| !ctx.contains(*d)).collect();
+        if kept.is_empty() {
+            return false;
+        }
+        self.first = kept.remove(0);
+        self.rest = kept;
+        true
+    }
+
+    /// The causal join of `(self, self_ctx)` with `(other, other_ctx)` for one element: a dot
+    /// survives if both sides have it, or one side has it and the other never saw it.
+    pub(crate) fn join(
+        &self,
+        self_ctx: &CausalContext,
+        other: impl Iterator<Item = Dot> + Clone,
+        other_ctx: &CausalContext,
+    ) -> Joined {
+        // Fast path: one dot each (by far the common case).
+        if self.rest.is_empty() {
+            let mut it = other.clone();
+            if let (Some(o), None) = (it.next(), it.next()) {
+                let s = self.first;
+                if s == o {
+                    return Joined::Unchanged;
+                }
+                let keep_s = !other_ctx.contains(s);
+                let keep_o = !self_ctx.contains(o);
+                return match (keep_s, keep_o) {
+                    (true, false) => Joined::Unchanged,
+                    (false, true) => Joined::New(Dots::one(o)),
+                    (false, false) => Joined::Empty,
+                    (true, true) => {
+                        let (a, b) = if s < o { (s, o) } else { (o, s) };
+                        Joined::New(Dots {
+                            first: a,
+                            rest: alloc::vec![b],
+                        })
+                    }
+                };
+            }
+        }
+        let mut out: Vec<Dot> = self
+            .iter()
+            .filter(|&d| other.clone().any(|o| o == d) || !other_ctx.contains(d))
+            .collect();
+        let kept_all = out.len() == self.len();
+        let before = out.len();
+        out.extend(other.filter(|&o| !self.contains(o) && !self_ctx.contains(o)));
+        if kept_all && out.len() == before {
+            return Joined::Unchanged;
+        }
+        out.sort_unstable();
+        match Dots::from_sorted(&out) {
+            Some(d) => Joined::New(d),
+            None => Joined::Empty,
+        }
+    }
+}
+
+impl Serialize for Dots {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for d in self.iter() {
+            seq.serialize_element(&d)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Dots {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let SeqVec(dots) = SeqVec::<Dot>::deserialize(d)?;
+        if !strictly_sorted_by(&dots, |a, b| a < b) {
+            return Err(serde::de::Error::custom("element dots not sorted"));
+        }
+        Dots::from_sorted(&dots).ok_or_else(|| serde::de::Error::custom("element with no dots"))
+    }
+}
+
+/// An add-wins observed-remove set with no tombstones. See the [module docs](self).
+///
+/// ```
+/// use converge::{AwSet, Crdt, ReplicaId};
+/// let (a, b) = (ReplicaId(1), ReplicaId(2));
+/// let mut x = AwSet::new();
+/// x.insert(a, "milk");
+/// let mut y = x.clone();
+/// let removed = y.remove(&"milk"); // y saw the insert and removes it
+/// let readded = x.insert(a, "milk"); // concurrently, x inserts again
+/// x.merge_delta(&removed);
+/// y.merge_delta(&readded);
+/// assert!(x.contains(&"milk") && y.contains(&"milk")); // add wins
+/// assert_eq!(x, y);
+/// ```
+#[derive(Clone)]
+pub struct AwSet<T> {
+    entries: HashMap<T, Dots>,
+    ctx: CausalContext,
+}
+
+/// What an [`AwSet`] operation returns: inserted `(element, dot)` pairs, removed elements, and
+/// the dots the operation observed.
+///
+/// Invariants (checked when decoding): `inserts` is sorted by `(element, dot)` without
+/// duplicates, `removes` is sorted and unique and shares no element with `inserts`, and every
+/// inserted dot is in the context. Deltas built by [`AwSet`] also keep the context limited to
+/// dots of the elements they list, which is what lets them merge in time proportional to
+/// their size.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AwSetDelta<T> {
+    inserts: Vec<(T, Dot)>,
+    removes: Vec<T>,
+    ctx: CausalContext,
+}
+
+impl<T> Default for AwSetDelta<T> {
+    #[inline]
+    fn default() -> Self {
+        Self {
+            inserts: Vec::new(),
+            removes: Vec::new(),
+            ctx: CausalContext::new(),
+        }
+    }
+}
+
+impl<T> AwSetDelta<T> {
+    /// The inserted elements with the dot of each insert, sorted by element.
+    #[inline]
+    pub fn inserts(&self) -> &[(T, Dot)] {
+        &self.inserts
+    }
+
+    /// The removed elements, sorted.
+    #[inline]
+    pub fn removes(&self) -> &[T] {
+        &self.removes
+    }
+
+    /// The dots this delta observed (the inserts' own dots and the ones it overwrote).
+    #[inline]
+    pub fn context(&self) -> &CausalContext {
+        &self.ctx
+    }
+
+    /// Whether merging this delta changes nothing.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.removes.is_empty() && self.ctx.is_empty()
+    }
+}
+
+impl<T> Default for AwSet<T> {
+    #[inline]
+    fn default() -> Self {
+        Self {
+            entries: HashMap::default(),
+            ctx: CausalContext::new(),
+        }
+    }
+}
+
+impl<T> AwSet<T> {
+    /// An empty set. Does not allocate.
+    #[inline]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of elements present.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no element is present.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The elements, in no particular order.
+    #[inline]
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.entries.keys()
+    }
+
+    /// Every insert event this set has seen.
+    #[inline]
+    pub fn context(&self) -> &CausalContext {
+        &self.ctx
+    }
+
+    /// Total number of insert dots held (at least [`len`](Self::len); more only while
+    /// concurrent inserts of one element are unresolved). With [`context`](Self::context),
+    /// this is the whole metadata of the set.
+    pub fn dot_count(&self) -> usize {
+        self.entries.values().map(Dots::len).sum()
+    }
+
+    /// Checks the invariants in the [module docs](self).
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
+        self.ctx.check_invariants()?;
+        for dots in self.entries.values() {
+            let all: Vec<Dot> = dots.iter().collect();
+            if !strictly_sorted_by(&all, |a, b| a < b) {
+                return Err("element dots not sorted");
+            }
+            if all.iter().any(|d| !self.ctx.contains(*d)) {
+                return Err("element dot outside context");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Eq + Hash> AwSet<T> {
+    /// Whether `value` is present.
+    #[inline]
+    pub fn contains(&self, value: &T) -> bool {
+        self.entries.contains_key(value)
+    }
+
+    /// For each of `values`, whether it is present (same order).
+    pub fn contains_keys(&self, values: &[T]) -> Vec<bool> {
+        values
+            .iter()
+            .map(|v| self.entries.contains_key(v))
+            .collect()
+    }
+}
+
+impl<T: Ord + Hash + Clone> AwSet<T> {
+    /// Inserts `value` on behalf of `replica`; returns the delta.
+    pub fn insert(&mut self, replica: ReplicaId, value: T) -> AwSetDelta<T> {
+        let dot = self.ctx.next_dot(replica);
+        let mut ctx = CausalContext::new();
+        match self.entries.get_mut(&value) {
+            Some(dots) => {
+                for d in dots.iter() {
+                    ctx.insert(d);
+                }
+                *dots = Dots::one(dot);
+            }
+            None => {
+                self.entries.insert(value.clone(), Dots::one(dot));
+            }
+        }
+        ctx.insert(dot);
+        AwSetDelta {
+            inserts: alloc::vec![(value, dot)],
+            removes: Vec::new(),
+            ctx,
+        }
+    }
+
+    /// Inserts every element of `values` on behalf of `replica`, with the same result as
+    /// inserting them one at a time in order; returns one delta for the lot.
+    ///
+    /// One pass: the `n` dots are reserved as one range (one context update), the table is
+    /// grown once, and the delta's context is the range plus the overwritten dots.
+    pub fn insert_batch(&mut self, replica: ReplicaId, values: &[T]) -> AwSetDelta<T> {
+        if values.is_empty() {
+            return AwSetDelta::default();
+        }
+        let n = values.len() as u64;
+        let first = self.ctx.reserve(replica, n);
+        self.entries.reserve(values.len());
+        let mut overwritten: Vec<Dot> = Vec::new();
+        let mut inserts = Vec::with_capacity(values.len());
+        for (i, v) in (0u64..).zip(values) {
+            let dot = Dot::new(replica, first + i);
+            match self.entries.get_mut(v) {
+                Some(dots) => {
+                    for d in dots.iter() {
+                        // Dots from earlier in this batch are already in the range.
+                        if d.replica != replica || d.counter < first {
+                            overwritten.push(d);
+                        }
+                    }
+                    *dots = Dots::one(dot);
+                }
+                None => {
+                    self.entries.insert(v.clone(), Dots::one(dot));
+                }
+            }
+            inserts.push((v.clone(), dot));
+        }
+        sort_keep_last(&mut inserts);
+        let mut ctx = CausalContext::new();
+        ctx.insert_range(replica, first, first + n);
+        for d in overwritten {
+            ctx.insert(d);
+        }
+        AwSetDelta {
+            inserts,
+            removes: Vec::new(),
+            ctx,
+        }
+    }
+
+    /// Removes `value` (the insert events this replica has seen of it); returns the delta,
+    /// empty if `value` was absent.
+    pub fn remove(&mut self, value: &T) -> AwSetDelta<T> {
+        match self.entries.remove(value) {
+            Some(dots) => AwSetDelta {
+                inserts: Vec::new(),
+                removes: alloc::vec![value.clone()],
+                ctx: CausalContext::from_dots(dots.iter()),
+            },
+            None => AwSetDelta::default(),
+        }
+    }
+
+    /// Removes every element of `values`, with the same result as removing them one at a
+    /// time; returns one delta for the lot.
+    pub fn remove_batch(&mut self, values: &[T]) -> AwSetDelta<T> {
+        let mut removes = Vec::new();
+        let mut dots: Vec<Dot> = Vec::new();
+        for v in values {
+            if let Some(ds) = self.entries.remove(v) {
+                dots.extend(ds.iter());
+                removes.push(v.clone());
+            }
+        }
+        removes.sort_unstable();
+        dots.sort_unstable();
+        AwSetDelta {
+            inserts: Vec::new(),
+            removes,
+            ctx: CausalContext::from_dots(dots),
+        }
+    }
+
+    /// Removes every element; returns the delta.
+    pub fn clear(&mut self) -> AwSetDelta<T> {
+        let mut removes: Vec<T> = Vec::with_capacity(self.entries.len());
+        let mut dots: Vec<Dot> = Vec::with_capacity(self.entries.len());
+        for (v, ds) in self.entries.drain() {
+            dots.extend(ds.iter());
+            removes.push(v);
+        }
+        removes.sort_unstable();
+        dots.sort_unstable();
+        AwSetDelta {
+            inserts: Vec::new(),
+            removes,
+            ctx: CausalContext::from_dots(dots),
+        }
+    }
+
+    /// Applies the rows of one element (`theirs`, sorted dots) seen under `their_ctx`.
+    fn apply_element(
+        entries: &mut HashMap<T, Dots>,
+        ctx: &CausalContext,
+        value: &T,
+        theirs: impl Iterator<Item = Dot> + Clone,
+        their_ctx: &CausalContext,
+    ) {
+        match entries.get_mut(value) {
+            Some(dots) => match dots.join(ctx, theirs, their_ctx) {
+                Joined::Unchanged => {}
+                Joined::Empty => {
+                    entries.remove(value);
+                }
+                Joined::New(d) => *dots = d,
+            },
+            None => {
+                let mut fresh = theirs.filter(|d| !ctx.contains(*d)).peekable();
+                if let Some(&first) = fresh.peek() {
+                    let rest: Vec<Dot> = fresh.skip(1).collect();
+                    entries.insert(value.clone(), Dots { first, rest });
+                }
+            }
+        }
+    }
+}
+
+/// Sorts `(key, dot)` rows and keeps, for each key, the row with the greatest dot.
+fn sort_keep_last<T: Ord>(rows: &mut Vec<(T, Dot)>) {
+    if rows.len() > 1 {
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        rows.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                core::mem::swap(later, kept);
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+impl<T: Ord + Hash + Clone> Crdt for AwSet<T> {
+    type Delta = AwSetDelta<T>;
+
+    fn merge(&mut self, other: &Self) {
+        let ctx = &self.ctx;
+        // Ours: keep what the other side also has or never saw.
+        self.entries.retain(|v, dots| match other.entries.get(v) {
+            Some(theirs) => match dots.join(ctx, theirs.iter(), &other.ctx) {
+                Joined::Unchanged => true,
+                Joined::Empty => false,
+                Joined::New(d) => {
+                    *dots = d;
+                    true
+                }
+            },
+            None => dots.retain_unseen(&other.ctx),
+        });
+        // Theirs: add what we never saw.
+        for (v, theirs) in &other.entries {
+            if !self.entries.contains_key(v) {
+                Self::apply_element(
+                    &mut self.entries,
+                    &self.ctx,
+                    v,
+                    theirs.iter(),
+                    &CausalContext::new(),
+                );
+            }
+        }
+        self.ctx.merge(&other.ctx);
+    }
+
+    fn merge_delta(&mut self, delta: &Self::Delta) {
+        let rows = &delta.inserts;
+        let mut i = 0;
+        while i < rows.len() {
+            let v = &rows[i].0;
+            let mut j = i + 1;
+            while j < rows.len() && rows[j].0 == *v {
+                j += 1;
+            }
+            let group = &rows[i..j];
+            Self::apply_element(
+                &mut self.entries,
+                &self.ctx,
+                v,
+                group.iter().map(|r| r.1),
+                &delta.ctx,
+            );
+            i = j;
+        }
+        for v in &delta.removes {
+            if let Some(dots) = self.entries.get_mut(v) {
+                if !dots.retain_unseen(&delta.ctx) {
+                    self.entries.remove(v);
+                }
+            }
+        }
+        self.ctx.merge(&delta.ctx);
+    }
+
+    /// One pass over the state: rows of all deltas are gathered into `scratch` and sorted by
+    /// element; for each element the deltas' dots are joined among themselves (a dot survives
+    /// unless a delta that names the element saw it and dropped it), then joined with the
+    /// state once. Contexts are merged last.
+    fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
+        if deltas.len() == 1 {
+            self.merge_delta(&deltas[0]);
+            return;
+        }
+        // (element, dot or None for a remove, delta index)
+        let mut rows = scratch.vec::<(&T, Option<Dot>, usize)>();
+        for (i, d) in deltas.iter().enumerate() {
+            rows.extend(d.inserts.iter().map(|(v, dot)| (v, Some(*dot), i)));
+            rows.extend(d.removes.iter().map(|v| (v, None, i)));
+        }
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)).then(a.1.cmp(&b.1)));
+        let mut groups = 0usize;
+        for w in rows.windows(2) {
+            if w[0].0 != w[1].0 {
+                groups += 1;
+            }
+        }
+        self.entries.reserve(groups + usize::from(!rows.is_empty()));
+
+        let mut joined = scratch.vec::<Dot>();
+        let mut i = 0;
+        while i < rows.len() {
+            let v = rows[i].0;
+            let mut j = i + 1;
+            while j < rows.len() && rows[j].0 == v {
+                j += 1;
+            }
+            let group = &rows[i..j];
+            // Does delta `k`'s row set for this element hold `dot`?
+            let names = |k: usize, dot: Dot| group.iter().any(|r| r.2 == k && r.1 == Some(dot));
+            // Did any delta naming this element see `dot`?
+            let seen_by_group = |dot: Dot| {
+                let mut last = usize::MAX;
+                group.iter().any(|r| {
+                    let k = r.2;
+                    let fresh = k != last;
+                    last = k;
+                    fresh && deltas[k].ctx.contains(dot)
+                })
+            };
+            // Join the deltas' dots for this element among themselves.
+            joined.clear();
+            for r in group {
+                let (Some(dot), k) = (r.1, r.2) else { continue };
+                let mut last = usize::MAX;
+                let survives = group.iter().all(|o| {
+                    let m = o.2;
+                    let fresh = m != last;
+                    last = m;
+                    !fresh || m == k || names(m, dot) || !deltas[m].ctx.contains(dot)
+                });
+                if survives {
+                    joined.push(dot);
+                }
+            }
+            joined.sort_unstable();
+            joined.dedup();
+            // Join with the state.
+            match self.entries.get_mut(v) {
+                Some(dots) => {
+                    let mut out: Vec<Dot> = dots
+                        .iter()
+                        .filter(|&d| joined.contains(&d) || !seen_by_group(d))
+                        .collect();
+                    let kept_all = out.len() == dots.len();
+                    let before = out.len();
+                    out.extend(
+                        joined
+                            .iter()
+                            .copied()
+                            .filter(|&d| !dots.contains(d) && !self.ctx.contains(d)),
+                    );
+                    if !(kept_all && out.len() == before) {
+                        out.sort_unstable();
+                        match Dots::from_sorted(&out) {
+                            Some(d) => *dots = d,
+                            None => {
+                                self.entries.remove(v);
+                            }
+                        }
+                    }
+                }
+                None => {
+                    let mut fresh = joined.iter().copied().filter(|d| !self.ctx.contains(*d));
+                    if let Some(first) = fresh.next() {
+                        let rest: Vec<Dot> = fresh.collect();
+                        self.entries.insert(v.clone(), Dots { first, rest });
+                    }
+                }
+            }
+            i = j;
+        }
+        for d in deltas {
+            self.ctx.merge(&d.ctx);
+        }
+    }
+
+    #[inline]
+    fn is_bottom(&self) -> bool {
+        self.entries.is_empty() && self.ctx.is_empty()
+    }
+}
+
+impl<T: Eq + Hash> PartialEq for AwSet<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ctx == other.ctx && self.entries == other.entries
+    }
+}
+
+impl<T: Eq + Hash> Eq for AwSet<T> {}
+
+impl<T: fmt::Debug + Ord> fmt::Debug for AwSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        f.debug_struct("AwSet")
+            .field("entries", &items)
+            .field("ctx", &self.ctx)
+            .finish()
+    }
+}
+
+impl<T: Serialize + Ord> Serialize for AwSet<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Canonical: entries in element order, whatever the hash map's order.
+        let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
+        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&items)?;
+        t.serialize_element(&self.ctx)?;
+        t.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Ord + Hash> Deserialize<'de> for AwSet<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (SeqVec(items), ctx) = <(SeqVec<(T, Dots)>, CausalContext)>::deserialize(d)?;
+        if !strictly_sorted_by(&items, |a, b| a.0 < b.0) {
+            return Err(serde::de::Error::custom("set elements not sorted"));
+        }
+        if items
+            .iter()
+            .any(|(_, ds)| ds.iter().any(|d| !ctx.contains(d)))
+        {
+            return Err(serde::de::Error::custom("element dot outside context"));
+        }
+        let mut entries = HashMap::with_capacity(items.len());
+        entries.extend(items);
+        Ok(Self { entries, ctx })
+    }
+}
+
+impl<T: Serialize + serde::de::DeserializeOwned + Ord + Hash + Clone> WireType for AwSet<T> {
+    const TAG: TypeTag = TypeTag::AwSet;
+}
+
+impl<T: Serialize> Serialize for AwSetDelta<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(3)?;
+        t.serialize_element(&self.inserts)?;
+        t.serialize_element(&self.removes)?;
+        t.serialize_element(&self.ctx)?;
+        t.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Ord> Deserialize<'de> for AwSetDelta<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (SeqVec(inserts), SeqVec(removes), ctx) =
+            <(SeqVec<(T, Dot)>, SeqVec<T>, CausalContext)>::deserialize(d)?;
+        check_delta_rows(&inserts, |r| (&r.0, r.1), &removes, &ctx)
+            .map_err(serde::de::Error::custom)?;
+        Ok(Self {
+            inserts,
+            removes,
+            ctx,
+        })
+    }
+}
+
+/// The decoding checks shared by [`AwSetDelta`] and the [`OrMap`](crate::OrMap) delta:
+/// rows sorted by `(key, dot)` without duplicates, removals sorted, unique and disjoint from
+/// the rows' keys, and every row's dot inside `ctx`.
+pub(crate) fn check_delta_rows<R, T: Ord>(
+    rows: &[R],
+    key: fn(&R) -> (&T, Dot),
+    removes: &[T],
+    ctx: &CausalContext,
+) -> Result<(), &'static str> {
+    if !strictly_sorted_by(rows, |a, b| key(a) < key(b)) {
+        return Err("delta rows not sorted");
+    }
+    if !strictly_sorted_by(removes, |a, b| a < b) {
+        return Err("delta removals not sorted");
+    }
+    if rows.iter().any(|r| !ctx.contains(key(r).1)) {
+        return Err("delta dot outside its context");
+    }
+    // Both lists are sorted: walk them together to find a shared key.
+    let mut j = 0;
+    for r in rows {
+        let k = key(r).0;
+        while j < removes.len() && removes[j] < *k {
+            j += 1;
+        }
+        if j < removes.len() && removes[j] == *k {
+            return Err("delta both inserts and removes one key");
+        }
+    }
+    Ok(())
+}
+
+impl<T: Serialize + serde::de::DeserializeOwned + Ord + Hash + Clone> WireType for AwSetDelta<T> {
+    const TAG: TypeTag = TypeTag::AwSetDelta;
+}

@@ -1,1 +1,453 @@
+//! Property tests for every state CRDT: the join-semilattice laws, delta and batch
+//! equivalences, batch operations against their single-item counterparts, and wire round trips.
+//!
+//! States come from simulated histories: three replicas apply random operations (including the
+//! batch ones) and merge each other's full states at random points, recording every delta. So
+//! the states tested are the ones real replicas reach, with concurrent inserts, removes and
+//! overwrites.
 
+use std::fmt::Debug;
+
+use converge::{
+    AwSet, Crdt, GCounter, LwwMap, LwwRegister, MvRegister, OrMap, PNCounter, ReplicaId, WireType,
+    decode, encode,
+};
+use converge_pool::Scratch;
+use proptest::prelude::*;
+
+const REPLICAS: [ReplicaId; 3] = [ReplicaId(1), ReplicaId(2), ReplicaId(7)];
+
+/// A CRDT under test: how a random step acts on it.
+trait Model: Crdt<Delta: Debug + PartialEq + WireType> + PartialEq + Debug + WireType {
+    fn op(&mut self, replica: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta;
+}
+
+#[derive(Clone, Debug)]
+struct Step {
+    /// Merge `other`'s full state into `replica` instead of a local operation.
+    sync: bool,
+    replica: usize,
+    other: usize,
+    action: u8,
+    key: u8,
+    val: u8,
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(
+        (
+            0u8..4,
+            0usize..3,
+            0usize..3,
+            any::<u8>(),
+            0u8..6,
+            any::<u8>(),
+        )
+            .prop_map(|(kind, replica, other, action, key, val)| Step {
+                sync: kind == 0,
+                replica,
+                other,
+                action,
+                key,
+                val,
+            }),
+        0..40,
+    )
+}
+
+struct Run<T: Model> {
+    states: [T; 3],
+    deltas: Vec<T::Delta>,
+}
+
+fn simulate<T: Model>(steps: &[Step]) -> Run<T> {
+    let mut states: [T; 3] = Default::default();
+    let mut deltas = Vec::new();
+    for s in steps {
+        if s.sync {
+            let src = states[s.other].clone();
+            states[s.replica].merge(&src);
+        } else {
+            let before = states[s.replica].clone();
+            let d = states[s.replica].op(REPLICAS[s.replica], s.action, s.key, s.val);
+            // The delta carries the operation's whole effect.
+            let mut via_delta = before;
+            via_delta.merge_delta(&d);
+            assert_eq!(
+                via_delta, states[s.replica],
+                "pre-state ⊔ delta != post-state"
+            );
+            deltas.push(d);
+        }
+    }
+    Run { states, deltas }
+}
+
+fn join<T: Crdt>(x: &T, y: &T) -> T {
+    let mut z = x.clone();
+    z.merge(y);
+    z
+}
+
+fn check_laws<T: Model>(steps: &[Step]) {
+    let run = simulate::<T>(steps);
+    let [a, b, c] = &run.states;
+
+    // Join-semilattice laws.
+    assert_eq!(join(a, b), join(b, a), "merge not commutative");
+    assert_eq!(
+        join(&join(a, b), c),
+        join(a, &join(b, c)),
+        "merge not associative"
+    );
+    assert_eq!(join(a, a), *a, "merge not idempotent");
+    assert_eq!(join(&join(a, b), b), join(a, b), "merge not idempotent");
+
+    // Delta merge == full-state merge: the deltas alone, in any order, rebuild the join of all
+    // replicas' states.
+    let all = join(&join(a, b), c);
+    let mut fwd = T::default();
+    for d in &run.deltas {
+        fwd.merge_delta(d);
+    }
+    assert_eq!(fwd, all, "deltas in order != full-state merge");
+    let mut rev = T::default();
+    for d in run.deltas.iter().rev() {
+        rev.merge_delta(d);
+    }
+    assert_eq!(rev, all, "deltas in reverse != full-state merge");
+
+    // merge_batch == sequence of merge_delta, from any start, in any grouping.
+    let reversed: Vec<T::Delta> = run.deltas.iter().rev().cloned().collect();
+    for start in [&T::default(), a, b] {
+        for ds in [&run.deltas, &reversed] {
+            let mut seq = start.clone();
+            for d in ds.iter() {
+                seq.merge_delta(d);
+            }
+            let mut bat = start.clone();
+            bat.merge_batch(ds);
+            assert_eq!(bat, seq, "merge_batch != merge_delta sequence");
+            let mut scratch = Scratch::new();
+            let mut chunked = start.clone();
+            for ch in ds.chunks(3) {
+                chunked.merge_batch_in(ch, &mut scratch);
+                scratch.reset();
+            }
+            assert_eq!(
+                chunked, seq,
+                "chunked merge_batch_in != merge_delta sequence"
+            );
+        }
+    }
+
+    // Wire round trips, and canonical bytes for equal states.
+    for s in [a, b, c, &all] {
+        assert_eq!(decode::<T>(&encode(s)).as_ref(), Ok(s));
+    }
+    for d in &run.deltas {
+        assert_eq!(decode::<T::Delta>(&encode(d)).as_ref(), Ok(d));
+    }
+    assert_eq!(encode(&join(a, b)), encode(&join(b, a)));
+}
+
+impl Model for GCounter {
+    fn op(&mut self, r: ReplicaId, _: u8, _: u8, val: u8) -> GCounter {
+        self.inc(r, u64::from(val % 4))
+    }
+}
+
+impl Model for PNCounter {
+    fn op(&mut self, r: ReplicaId, action: u8, _: u8, val: u8) -> PNCounter {
+        match action % 3 {
+            0 => self.inc(r, u64::from(val % 5)),
+            1 => self.dec(r, u64::from(val % 5)),
+            _ => self.add(r, i64::from(val as i8)),
+        }
+    }
+}
+
+impl Model for LwwRegister<u8> {
+    fn op(&mut self, r: ReplicaId, _: u8, _: u8, val: u8) -> Self {
+        self.set(r, val)
+    }
+}
+
+impl Model for MvRegister<u8> {
+    fn op(&mut self, r: ReplicaId, action: u8, _: u8, val: u8) -> Self {
+        if action % 5 == 0 {
+            self.clear()
+        } else {
+            self.set(r, val)
+        }
+    }
+}
+
+impl Model for AwSet<u8> {
+    fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
+        let other = val % 6;
+        match action % 6 {
+            0 | 1 => self.insert(r, key),
+            2 => self.remove(&key),
+            3 => self.insert_batch(r, &[key, other, key]),
+            4 => self.remove_batch(&[key, other, key]),
+            _ => {
+                if val % 4 == 0 {
+                    self.clear()
+                } else {
+                    self.insert(r, other)
+                }
+            }
+        }
+    }
+}
+
+impl Model for LwwMap<u8, u8> {
+    fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self {
+        let other = val % 6;
+        match action % 6 {
+            0 | 1 => self.insert(r, key, val),
+            2 => self.remove(r, &key),
+            3 => self.insert_batch(r, &[(key, val), (other, val), (key, val / 2)]),
+            4 => self.remove_batch(r, &[key, other]),
+            _ => self.update_batch(r, &[other, key], |_, v| v.copied().unwrap_or(0) ^ val),
+        }
+    }
+}
+
+impl Model for OrMap<u8, PNCounter> {
+    fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
+        let other = val % 6;
+        match action % 6 {
+            0 | 1 => self.update(r, key, |c| c.clone().add(r, i64::from(val as i8))),
+            2 => self.remove(&key),
+            3 => self.update_batch(r, &[key, other, key], |_, c| c.clone().inc(r, 1)),
+            4 => self.remove_batch(&[key, other]),
+            _ => {
+                let mut nested = PNCounter::new();
+                let d = nested.dec(r, u64::from(val % 3 + 1));
+                self.insert_batch(r, &[(other, d)])
+            }
+        }
+    }
+}
+
+impl Model for OrMap<u8, AwSet<u8>> {
+    fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
+        let elem = val % 4;
+        match action % 5 {
+            0 | 1 => self.update(r, key, |s| s.clone().insert(r, elem)),
+            2 => self.update(r, key, |s| s.clone().remove(&elem)),
+            3 => self.remove(&key),
+            _ => self.update_batch(r, &[key, val % 6], |_, s| s.clone().insert(r, elem)),
+        }
+    }
+}
+
+impl Model for OrMap<u8, MvRegister<u8>> {
+    fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
+        match action % 3 {
+            0 | 1 => self.update(r, key, |m| m.clone().set(r, val)),
+            _ => self.remove(&key),
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn laws_g_counter(s in steps()) { check_laws::<GCounter>(&s); }
+
+    #[test]
+    fn laws_pn_counter(s in steps()) { check_laws::<PNCounter>(&s); }
+
+    #[test]
+    fn laws_lww_register(s in steps()) { check_laws::<LwwRegister<u8>>(&s); }
+
+    #[test]
+    fn laws_mv_register(s in steps()) { check_laws::<MvRegister<u8>>(&s); }
+
+    #[test]
+    fn laws_aw_set(s in steps()) { check_laws::<AwSet<u8>>(&s); }
+
+    #[test]
+    fn laws_lww_map(s in steps()) { check_laws::<LwwMap<u8, u8>>(&s); }
+
+    #[test]
+    fn laws_or_map_of_counters(s in steps()) { check_laws::<OrMap<u8, PNCounter>>(&s); }
+
+    #[test]
+    fn laws_or_map_of_sets(s in steps()) { check_laws::<OrMap<u8, AwSet<u8>>>(&s); }
+
+    #[test]
+    fn laws_or_map_of_mv_registers(s in steps()) { check_laws::<OrMap<u8, MvRegister<u8>>>(&s); }
+}
+
+fn keys() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(0u8..8, 0..12)
+}
+
+proptest! {
+    #[test]
+    fn aw_set_batches_equal_singles(s in steps(), items in keys(), gone in keys()) {
+        let run = simulate::<AwSet<u8>>(&s);
+        let [start, other, _] = run.states;
+        let r = REPLICAS[0]; // the replica that owns `start`
+
+        let mut one = start.clone();
+        let mut many = start.clone();
+        let mut via_one = other.clone();
+        let mut via_many = other.clone();
+        for &x in &items {
+            via_one.merge_delta(&one.insert(r, x));
+        }
+        via_many.merge_delta(&many.insert_batch(r, &items));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        for x in &gone {
+            via_one.merge_delta(&one.remove(x));
+        }
+        via_many.merge_delta(&many.remove_batch(&gone));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        let probe: Vec<u8> = (0..10).collect();
+        let singles: Vec<bool> = probe.iter().map(|x| one.contains(x)).collect();
+        prop_assert_eq!(many.contains_keys(&probe), singles);
+    }
+
+    #[test]
+    fn lww_map_batches_equal_singles(
+        s in steps(),
+        items in prop::collection::vec((0u8..8, any::<u8>()), 0..12),
+        upd in keys(),
+        gone in keys(),
+    ) {
+        let run = simulate::<LwwMap<u8, u8>>(&s);
+        let [start, other, _] = run.states;
+        let r = REPLICAS[0]; // the replica that owns `start`
+
+        let mut one = start.clone();
+        let mut many = start.clone();
+        let mut via_one = other.clone();
+        let mut via_many = other.clone();
+        for &(k, v) in &items {
+            via_one.merge_delta(&one.insert(r, k, v));
+        }
+        via_many.merge_delta(&many.insert_batch(r, &items));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        let f = |k: &u8, v: Option<&u8>| v.copied().unwrap_or(*k).wrapping_mul(3);
+        for k in &upd {
+            let v = f(k, one.get(k));
+            via_one.merge_delta(&one.insert(r, *k, v));
+        }
+        via_many.merge_delta(&many.update_batch(r, &upd, f));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        for k in &gone {
+            via_one.merge_delta(&one.remove(r, k));
+        }
+        via_many.merge_delta(&many.remove_batch(r, &gone));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        let probe: Vec<u8> = (0..10).collect();
+        let got: Vec<Option<u8>> = probe.iter().map(|k| one.get(k).copied()).collect();
+        prop_assert_eq!(many.get_batch(&probe), got);
+        let has: Vec<bool> = probe.iter().map(|k| one.contains_key(k)).collect();
+        prop_assert_eq!(many.contains_keys(&probe), has);
+    }
+
+    #[test]
+    fn or_map_batches_equal_singles(
+        s in steps(),
+        items in prop::collection::vec((0u8..8, 1u64..4), 0..12),
+        upd in keys(),
+        gone in keys(),
+    ) {
+        let run = simulate::<OrMap<u8, PNCounter>>(&s);
+        let [start, other, _] = run.states;
+        let r = REPLICAS[0]; // the replica that owns `start`
+        let items: Vec<(u8, PNCounter)> = items
+            .into_iter()
+            .map(|(k, n)| (k, PNCounter::new().inc(r, n)))
+            .collect();
+
+        let mut one = start.clone();
+        let mut many = start.clone();
+        let mut via_one = other.clone();
+        let mut via_many = other.clone();
+        for (k, d) in &items {
+            via_one.merge_delta(&one.insert(r, *k, d.clone()));
+        }
+        via_many.merge_delta(&many.insert_batch(r, &items));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        for k in &upd {
+            via_one.merge_delta(&one.update(r, *k, |c| c.clone().dec(r, 2)));
+        }
+        via_many.merge_delta(&many.update_batch(r, &upd, |_, c| c.clone().dec(r, 2)));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        for k in &gone {
+            via_one.merge_delta(&one.remove(k));
+        }
+        via_many.merge_delta(&many.remove_batch(&gone));
+        prop_assert_eq!(&one, &many);
+        prop_assert_eq!(&via_one, &via_many);
+
+        let probe: Vec<u8> = (0..10).collect();
+        let got: Vec<Option<i64>> = probe.iter().map(|k| one.get(k).map(|c| c.value())).collect();
+        let batch: Vec<Option<i64>> =
+            many.get_batch(&probe).into_iter().map(|c| c.map(|c| c.value())).collect();
+        prop_assert_eq!(batch, got);
+        let has: Vec<bool> = probe.iter().map(|k| one.contains_key(k)).collect();
+        prop_assert_eq!(many.contains_keys(&probe), has);
+    }
+
+    #[test]
+    fn counter_batch_merge_equals_singles(incs in prop::collection::vec((0usize..3, 1u64..9), 0..20)) {
+        // Deltas from many replicas, some superseded by later ones of the same replica.
+        let mut src = [GCounter::new(), GCounter::new(), GCounter::new()];
+        let deltas: Vec<GCounter> =
+            incs.iter().map(|&(i, n)| src[i].inc(REPLICAS[i], n)).collect();
+        let mut seq = GCounter::new();
+        for d in &deltas {
+            seq.merge_delta(d);
+        }
+        let mut bat = GCounter::new();
+        bat.merge_batch(&deltas);
+        prop_assert_eq!(&bat, &seq);
+        let total: u64 = incs.iter().map(|&(_, n)| n).sum();
+        prop_assert_eq!(bat.value(), total);
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        // Well-formed envelope around random payload bytes, for each tag.
+        fn wrap<T: WireType>(payload: &[u8]) -> Vec<u8> {
+            let mut out = b"CVG\x01".to_vec();
+            out.push(T::TAG.as_u8());
+            out.push(payload.len() as u8);
+            out.extend_from_slice(payload);
+            out
+        }
+        let _ = decode::<GCounter>(&wrap::<GCounter>(&bytes));
+        let _ = decode::<PNCounter>(&wrap::<PNCounter>(&bytes));
+        let _ = decode::<MvRegister<u8>>(&wrap::<MvRegister<u8>>(&bytes));
+        let _ = decode::<AwSet<u8>>(&wrap::<AwSet<u8>>(&bytes));
+        let _ = decode::<LwwMap<u8, u8>>(&wrap::<LwwMap<u8, u8>>(&bytes));
+        let _ = decode::<OrMap<u8, PNCounter>>(&wrap::<OrMap<u8, PNCounter>>(&bytes));
+        if let Ok(s) = decode::<AwSet<u8>>(&wrap::<AwSet<u8>>(&bytes)) {
+            prop_assert!(s.check_invariants().is_ok());
+        }
+        if let Ok(m) = decode::<OrMap<u8, AwSet<u8>>>(&wrap::<OrMap<u8, AwSet<u8>>>(&bytes)) {
+            prop_assert!(m.check_invariants().is_ok());
+        }
+    }
+}
