@@ -397,6 +397,50 @@ fn golden_state_crdts() {
     golden("or_map_delta", &sample_or_map_delta());
 }
 
+/// The worked examples in `docs/wire-format.md` are the fixtures: each heading that names
+/// `.hex` files (before its first colon) is followed by a text block with one line of hex per
+/// named file.
+#[test]
+fn spec_examples_match_fixtures() {
+    let spec_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/wire-format.md");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let mut lines = spec.lines();
+    let mut checked = 0;
+    while let Some(line) = lines.next() {
+        if !line.starts_with("### ") {
+            continue;
+        }
+        // Names come before the first "`:"; the description after it may mention others.
+        let names: Vec<&str> = line
+            .split("`:")
+            .next()
+            .unwrap()
+            .split('`')
+            .filter(|part| part.ends_with(".hex"))
+            .map(|part| part.trim_end_matches(".hex"))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let block: Vec<&str> = lines
+            .by_ref()
+            .skip_while(|l| !l.starts_with("```text"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        assert_eq!(block.len(), names.len(), "example block for {names:?}");
+        for (name, hex) in names.iter().zip(block) {
+            let fixture = std::fs::read_to_string(fixture_path(name)).unwrap();
+            assert_eq!(from_hex(hex), from_hex(&fixture), "spec example {name}");
+            checked += 1;
+        }
+    }
+    let fixtures = std::fs::read_dir(fixture_path("x").parent().unwrap())
+        .unwrap()
+        .count();
+    assert_eq!(checked, fixtures, "every fixture has a worked example");
+}
+
 #[test]
 fn fixed_and_heap_counters_share_a_payload() {
     // Same state, same payload bytes; only the tag (byte 4) differs.
