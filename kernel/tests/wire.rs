@@ -941,6 +941,14 @@ fn error_invalid() {
             "FixedGCounter: {why}"
         );
     }
+    // A string longer than the register's inline capacity.
+    type Short = FixedLwwRegister<heapless::String<8>>;
+    let mut payload = vec![1, 1, 11];
+    payload.extend_from_slice(b"hello world");
+    assert!(matches!(
+        decode::<Short>(&enveloped::<Short>(&payload)),
+        Err(DecodeError::Invalid(_))
+    ));
     // Three entries do not fit a capacity of 2.
     let three = encode(&vv(&[(1, 1), (2, 1), (3, 1)]));
     let payload = &three[6..];
