@@ -14,7 +14,8 @@ use converge::encoding::{
 };
 use converge::fixed::{BoundedVersionVector, FixedGCounter, FixedLwwRegister, FixedPNCounter};
 use converge::{
-    DecodeError, ReplicaId, Timestamp, TypeTag, VersionVector, WireType, decode, encode,
+    AwSet, AwSetDelta, Crdt, DecodeError, GCounter, LwwMap, LwwRegister, MvRegister, OrMap,
+    OrMapDelta, PNCounter, ReplicaId, Timestamp, TypeTag, VersionVector, WireType, decode, encode,
 };
 use converge_pool::Budget;
 use proptest::prelude::*;
@@ -113,6 +114,201 @@ fn bvv() -> impl Strategy<Value = BoundedVersionVector<8>> {
     })
 }
 
+// The heap-backed state CRDTs: deterministic samples built through their public operations.
+
+const R1: ReplicaId = ReplicaId(1);
+const R2: ReplicaId = ReplicaId(2);
+
+fn sample_g() -> GCounter {
+    let mut c = GCounter::new();
+    c.inc(R1, 3);
+    c.inc(R2, 200);
+    c
+}
+
+fn sample_pn() -> PNCounter {
+    let mut c = PNCounter::new();
+    c.inc(R1, 5);
+    c.dec(R2, 7);
+    c
+}
+
+fn sample_lww() -> LwwRegister<String> {
+    let mut r = LwwRegister::new();
+    r.set(ReplicaId(7), "hi".to_string());
+    r
+}
+
+/// Two concurrent writes, both kept.
+fn sample_mv() -> MvRegister<String> {
+    let mut a = MvRegister::new();
+    let mut b = MvRegister::new();
+    a.set(R1, "a".to_string());
+    b.set(R2, "b".to_string());
+    a.merge(&b);
+    a
+}
+
+/// "milk" added by two replicas (two dots), "eggs" by one.
+fn sample_aw() -> AwSet<String> {
+    let mut x = AwSet::new();
+    x.insert(R1, "eggs".to_string());
+    x.insert(R1, "milk".to_string());
+    let mut y = AwSet::new();
+    y.insert(R2, "milk".to_string());
+    x.merge(&y);
+    x
+}
+
+/// A set that has seen replica 2's second event but not its first: a gap in the context.
+fn sample_aw_gap() -> AwSet<String> {
+    let mut y = AwSet::new();
+    y.insert(R2, "x".to_string());
+    let second = y.insert(R2, "y".to_string());
+    let mut x = AwSet::new();
+    x.merge_delta(&second);
+    x
+}
+
+fn sample_aw_delta() -> AwSetDelta<String> {
+    let mut x = sample_aw();
+    x.remove(&"eggs".to_string())
+}
+
+/// A live key and a tombstone.
+fn sample_lww_map() -> LwwMap<String, u32> {
+    let mut m = LwwMap::new();
+    m.insert(R1, "a".to_string(), 1);
+    m.insert(R1, "b".to_string(), 2);
+    m.remove(R2, &"a".to_string());
+    m
+}
+
+fn sample_or_map() -> OrMap<String, PNCounter> {
+    let mut x: OrMap<String, PNCounter> = OrMap::new();
+    let mut y: OrMap<String, PNCounter> = OrMap::new();
+    x.update(R1, "likes".to_string(), |c| c.clone().inc(R1, 2));
+    let dy = y.update(R2, "likes".to_string(), |c| c.clone().dec(R2, 1));
+    x.merge_delta(&dy);
+    x
+}
+
+fn sample_or_map_delta() -> OrMapDelta<String, PNCounter> {
+    let mut x: OrMap<String, PNCounter> = OrMap::new();
+    x.update(R1, "likes".to_string(), |c| c.clone().inc(R1, 2))
+}
+
+/// One step of a three-replica run: a local operation, a delta delivered (in any order, so
+/// contexts get gaps), or a full-state sync.
+#[derive(Clone, Debug)]
+enum Step {
+    Local(usize, u8),
+    Deliver(usize, usize),
+    Sync(usize, usize),
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => (0usize..3, any::<u8>()).prop_map(|(r, a)| Step::Local(r, a)),
+            2 => (0usize..3, any::<usize>()).prop_map(|(r, k)| Step::Deliver(r, k)),
+            1 => (0usize..3, 0usize..3).prop_map(|(a, b)| Step::Sync(a, b)),
+        ],
+        0..14,
+    )
+}
+
+/// Runs `steps`, applying `local(state, replica, arg)` for local operations; returns replica
+/// 0's state and every delta produced.
+fn run<C: Crdt>(
+    steps: &[Step],
+    local: impl Fn(&mut C, ReplicaId, u8) -> C::Delta,
+) -> (C, Vec<C::Delta>) {
+    let mut reps: Vec<C> = vec![C::default(); 3];
+    let mut deltas = Vec::new();
+    for step in steps {
+        match *step {
+            Step::Local(r, a) => deltas.push(local(&mut reps[r], ReplicaId(r as u64 + 1), a)),
+            Step::Deliver(r, k) => {
+                if !deltas.is_empty() {
+                    let d = deltas[k % deltas.len()].clone();
+                    reps[r].merge_delta(&d);
+                }
+            }
+            Step::Sync(a, b) => {
+                let other = reps[b].clone();
+                reps[a].merge(&other);
+            }
+        }
+    }
+    (reps.swap_remove(0), deltas)
+}
+
+/// Replica 0's final state.
+fn state_of<C: Crdt + Debug>(
+    local: fn(&mut C, ReplicaId, u8) -> C::Delta,
+) -> impl Strategy<Value = C> {
+    steps().prop_map(move |s| run(&s, local).0)
+}
+
+/// The last delta produced (or the empty one).
+fn delta_of<C: Crdt + Debug>(
+    local: fn(&mut C, ReplicaId, u8) -> C::Delta,
+) -> impl Strategy<Value = C::Delta>
+where
+    C::Delta: Default + Debug,
+{
+    steps().prop_map(move |s| run(&s, local).1.pop().unwrap_or_default())
+}
+
+fn op_g(c: &mut GCounter, r: ReplicaId, a: u8) -> GCounter {
+    c.inc(r, u64::from(a) * 1000)
+}
+
+fn op_pn(c: &mut PNCounter, r: ReplicaId, a: u8) -> PNCounter {
+    if a % 2 == 0 {
+        c.inc(r, u64::from(a))
+    } else {
+        c.dec(r, u64::from(a))
+    }
+}
+
+fn op_lww(c: &mut LwwRegister<String>, r: ReplicaId, a: u8) -> LwwRegister<String> {
+    c.set(r, "v".repeat(usize::from(a % 4)))
+}
+
+fn op_mv(c: &mut MvRegister<u16>, r: ReplicaId, a: u8) -> MvRegister<u16> {
+    if a % 7 == 0 {
+        c.clear()
+    } else {
+        c.set(r, u16::from(a) * 250)
+    }
+}
+
+fn op_aw(s: &mut AwSet<u8>, r: ReplicaId, a: u8) -> AwSetDelta<u8> {
+    match a % 8 {
+        0 => s.clear(),
+        1..=3 => s.remove(&(a >> 5)),
+        _ => s.insert(r, a >> 5),
+    }
+}
+
+fn op_lww_map(m: &mut LwwMap<u8, String>, r: ReplicaId, a: u8) -> LwwMap<u8, String> {
+    if a % 3 == 0 {
+        m.remove(r, &(a >> 5))
+    } else {
+        m.insert(r, a >> 5, format!("{a}"))
+    }
+}
+
+fn op_or_map(m: &mut OrMap<u8, PNCounter>, r: ReplicaId, a: u8) -> OrMapDelta<u8, PNCounter> {
+    if a % 4 == 0 {
+        m.remove(&(a >> 5))
+    } else {
+        m.update(r, a >> 5, |c| c.clone().inc(r, u64::from(a)))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Golden fixtures.
 
@@ -184,6 +380,78 @@ fn golden_fixed() {
     golden("fixed_lww_register_u32", &sample_register());
     golden("fixed_lww_register_str", &sample_register_str());
     golden("fixed_version_vector", &sample_bvv());
+}
+
+#[test]
+fn golden_state_crdts() {
+    golden("g_counter", &sample_g());
+    golden("pn_counter", &sample_pn());
+    golden("lww_register", &sample_lww());
+    golden("lww_register_empty", &LwwRegister::<String>::new());
+    golden("mv_register", &sample_mv());
+    golden("aw_set", &sample_aw());
+    golden("aw_set_gap", &sample_aw_gap());
+    golden("aw_set_delta", &sample_aw_delta());
+    golden("lww_map", &sample_lww_map());
+    golden("or_map", &sample_or_map());
+    golden("or_map_delta", &sample_or_map_delta());
+}
+
+/// The worked examples in `docs/wire-format.md` are the fixtures: each heading that names
+/// `.hex` files (before its first colon) is followed by a text block with one line of hex per
+/// named file.
+#[test]
+fn spec_examples_match_fixtures() {
+    let spec_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/wire-format.md");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let mut lines = spec.lines();
+    let mut checked = 0;
+    while let Some(line) = lines.next() {
+        if !line.starts_with("### ") {
+            continue;
+        }
+        // Names come before the first "`:"; the description after it may mention others.
+        let names: Vec<&str> = line
+            .split("`:")
+            .next()
+            .unwrap()
+            .split('`')
+            .filter(|part| part.ends_with(".hex"))
+            .map(|part| part.trim_end_matches(".hex"))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let block: Vec<&str> = lines
+            .by_ref()
+            .skip_while(|l| !l.starts_with("```text"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        assert_eq!(block.len(), names.len(), "example block for {names:?}");
+        for (name, hex) in names.iter().zip(block) {
+            let fixture = std::fs::read_to_string(fixture_path(name)).unwrap();
+            assert_eq!(from_hex(hex), from_hex(&fixture), "spec example {name}");
+            checked += 1;
+        }
+    }
+    let fixtures = std::fs::read_dir(fixture_path("x").parent().unwrap())
+        .unwrap()
+        .count();
+    assert_eq!(checked, fixtures, "every fixture has a worked example");
+}
+
+#[test]
+fn fixed_and_heap_counters_share_a_payload() {
+    // Same state, same payload bytes; only the tag (byte 4) differs.
+    let heap = encode(&sample_g());
+    let fixed = encode(&sample_gcounter());
+    assert_eq!(heap[5..], fixed[5..]);
+    assert_eq!(
+        (heap[4], fixed[4]),
+        (TypeTag::GCounter.as_u8(), TypeTag::FixedGCounter.as_u8())
+    );
+    assert_eq!(encode(&sample_pn())[5..], encode(&sample_pncounter())[5..]);
 }
 
 #[test]
@@ -365,6 +633,15 @@ wire_props! {
     fixed_pncounter: FixedPNCounter<8> = pncounter();
     fixed_lww_register: FixedLwwRegister<i64> = register();
     fixed_version_vector: BoundedVersionVector<8> = bvv();
+    g_counter: GCounter = state_of(op_g);
+    pn_counter: PNCounter = state_of(op_pn);
+    lww_register: LwwRegister<String> = state_of(op_lww);
+    mv_register: MvRegister<u16> = state_of(op_mv);
+    aw_set: AwSet<u8> = state_of(op_aw);
+    aw_set_delta: AwSetDelta<u8> = delta_of::<AwSet<u8>>(op_aw);
+    lww_map: LwwMap<u8, String> = state_of(op_lww_map);
+    or_map: OrMap<u8, PNCounter> = state_of(op_or_map);
+    or_map_delta: OrMapDelta<u8, PNCounter> = delta_of::<OrMap<u8, PNCounter>>(op_or_map);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -664,6 +941,14 @@ fn error_invalid() {
             "FixedGCounter: {why}"
         );
     }
+    // A string longer than the register's inline capacity.
+    type Short = FixedLwwRegister<heapless::String<8>>;
+    let mut payload = vec![1, 1, 11];
+    payload.extend_from_slice(b"hello world");
+    assert!(matches!(
+        decode::<Short>(&enveloped::<Short>(&payload)),
+        Err(DecodeError::Invalid(_))
+    ));
     // Three entries do not fit a capacity of 2.
     let three = encode(&vv(&[(1, 1), (2, 1), (3, 1)]));
     let payload = &three[6..];

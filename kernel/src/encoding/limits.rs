@@ -17,12 +17,12 @@ use super::envelope::{decode_payload, open_envelope};
 use super::{DecodeError, WireType};
 
 /// The most elements a kernel `Deserialize` impl preallocates on the strength of a length
-/// prefix (16 KiB of 16-byte entries).
+/// prefix (the same limit as the state CRDTs' `SeqVec`).
 #[allow(
     dead_code,
     reason = "for the state CRDTs' Deserialize impls, which adopt it next"
 )]
-pub(crate) const MAX_PREALLOC: usize = 1024;
+pub(crate) const MAX_PREALLOC: usize = 64;
 
 /// How many elements to preallocate for a container whose encoding claims `hint` elements:
 /// `min(hint, MAX_PREALLOC)`, and 0 without a hint.
