@@ -411,20 +411,36 @@ proptest! {
     }
 
     #[test]
-    fn counter_batch_merge_equals_singles(incs in prop::collection::vec((0usize..3, 1u64..9), 0..20)) {
-        // Deltas from many replicas, some superseded by later ones of the same replica.
-        let mut src = [GCounter::new(), GCounter::new(), GCounter::new()];
-        let deltas: Vec<GCounter> =
-            incs.iter().map(|&(i, n)| src[i].inc(REPLICAS[i], n)).collect();
-        let mut seq = GCounter::new();
+    fn counter_batch_merge_equals_singles(
+        preload in 0u64..60,
+        incs in prop::collection::vec((0u64..80, 1u64..9), 0..120),
+    ) {
+        // Deltas from up to 80 replicas (past the small-counter fast path), some superseded by
+        // later deltas of the same replica, into a counter that already knows `preload` of them.
+        let mut start = PNCounter::new();
+        for r in 0..preload {
+            start.inc(ReplicaId(1000 + r), r + 1);
+        }
+        let mut src: Vec<PNCounter> = vec![PNCounter::new(); 80];
+        let deltas: Vec<PNCounter> = incs
+            .iter()
+            .map(|&(r, n)| {
+                let d = if n % 2 == 0 { src[r as usize].inc(ReplicaId(r), n) } else { src[r as usize].dec(ReplicaId(r), n) };
+                d
+            })
+            .collect();
+        let mut seq = start.clone();
         for d in &deltas {
             seq.merge_delta(d);
         }
-        let mut bat = GCounter::new();
+        let mut bat = start.clone();
         bat.merge_batch(&deltas);
         prop_assert_eq!(&bat, &seq);
-        let total: u64 = incs.iter().map(|&(_, n)| n).sum();
-        prop_assert_eq!(bat.value(), total);
+        let mut signed: i64 = start.value();
+        for &(_, n) in &incs {
+            signed += if n % 2 == 0 { n as i64 } else { -(n as i64) };
+        }
+        prop_assert_eq!(bat.value(), signed);
     }
 
     #[test]
