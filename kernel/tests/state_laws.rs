@@ -425,8 +425,12 @@ proptest! {
         let deltas: Vec<PNCounter> = incs
             .iter()
             .map(|&(r, n)| {
-                let d = if n % 2 == 0 { src[r as usize].inc(ReplicaId(r), n) } else { src[r as usize].dec(ReplicaId(r), n) };
-                d
+                let src = &mut src[r as usize];
+                if n % 2 == 0 {
+                    src.inc(ReplicaId(r), n)
+                } else {
+                    src.dec(ReplicaId(r), n)
+                }
             })
             .collect();
         let mut seq = start.clone();
