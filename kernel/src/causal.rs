@@ -233,7 +233,15 @@ impl CausalContext {
     /// Allocation-free when both clouds are empty and the vectors name the same replicas,
     /// which is the steady state between syncing peers.
     pub fn merge(&mut self, other: &CausalContext) {
-        self.vv.merge(&other.vv);
+        if other.vv.len() <= 8 {
+            // Small (delta) vectors: raise entries in place, which never allocates for
+            // replicas already known (a full merge rebuilds the vector when replica sets differ).
+            for (r, c) in other.vv.iter() {
+                self.vv.advance(r, c);
+            }
+        } else {
+            self.vv.merge(&other.vv);
+        }
         if self.cloud.is_empty() && other.cloud.is_empty() {
             return;
         }

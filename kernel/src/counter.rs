@@ -188,20 +188,33 @@ impl GCounter {
         }
     }
 
-    /// Gathers every delta's entries into `scratch`, keeps the max per replica, and joins the
-    /// result in one pass.
+    /// Joins many counters in one pass: entries of replicas already present are maxed in
+    /// place, and new replicas are inserted directly while the counter is small; past that,
+    /// new replicas' entries are gathered into `scratch`, sorted (highest total first),
+    /// deduplicated and merged in with a single grow of the vector.
     fn join_all<'a>(&mut self, parts: impl Iterator<Item = &'a GCounter>, scratch: &Scratch) {
-        let mut all = scratch.vec::<(ReplicaId, u64)>();
+        let mut fresh = scratch.vec::<(ReplicaId, u64)>();
         for p in parts {
-            all.extend_from_slice(&p.entries);
+            for &(r, n) in &p.entries {
+                match self.search(r) {
+                    Ok(i) => {
+                        let e = &mut self.entries[i].1;
+                        if n > *e {
+                            *e = n;
+                        }
+                    }
+                    // Few replicas: a sorted insert is cheapest. Many: defer to one merge.
+                    Err(i) if self.entries.len() < 32 => self.entries.insert(i, (r, n)),
+                    Err(_) => fresh.push((r, n)),
+                }
+            }
         }
-        if all.is_empty() {
+        if fresh.is_empty() {
             return;
         }
-        // Sort by replica, highest total first, then keep the first of each replica.
-        all.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
-        all.dedup_by_key(|e| e.0);
-        self.join_sorted(&all);
+        fresh.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        fresh.dedup_by_key(|e| e.0);
+        self.join_sorted(&fresh);
     }
 
     fn from_entries_checked(entries: Vec<(ReplicaId, u64)>) -> Result<Self, &'static str> {

@@ -411,20 +411,40 @@ proptest! {
     }
 
     #[test]
-    fn counter_batch_merge_equals_singles(incs in prop::collection::vec((0usize..3, 1u64..9), 0..20)) {
-        // Deltas from many replicas, some superseded by later ones of the same replica.
-        let mut src = [GCounter::new(), GCounter::new(), GCounter::new()];
-        let deltas: Vec<GCounter> =
-            incs.iter().map(|&(i, n)| src[i].inc(REPLICAS[i], n)).collect();
-        let mut seq = GCounter::new();
+    fn counter_batch_merge_equals_singles(
+        preload in 0u64..60,
+        incs in prop::collection::vec((0u64..80, 1u64..9), 0..120),
+    ) {
+        // Deltas from up to 80 replicas (past the small-counter fast path), some superseded by
+        // later deltas of the same replica, into a counter that already knows `preload` of them.
+        let mut start = PNCounter::new();
+        for r in 0..preload {
+            start.inc(ReplicaId(1000 + r), r + 1);
+        }
+        let mut src: Vec<PNCounter> = vec![PNCounter::new(); 80];
+        let deltas: Vec<PNCounter> = incs
+            .iter()
+            .map(|&(r, n)| {
+                let src = &mut src[r as usize];
+                if n % 2 == 0 {
+                    src.inc(ReplicaId(r), n)
+                } else {
+                    src.dec(ReplicaId(r), n)
+                }
+            })
+            .collect();
+        let mut seq = start.clone();
         for d in &deltas {
             seq.merge_delta(d);
         }
-        let mut bat = GCounter::new();
+        let mut bat = start.clone();
         bat.merge_batch(&deltas);
         prop_assert_eq!(&bat, &seq);
-        let total: u64 = incs.iter().map(|&(_, n)| n).sum();
-        prop_assert_eq!(bat.value(), total);
+        let mut signed: i64 = start.value();
+        for &(_, n) in &incs {
+            signed += if n % 2 == 0 { n as i64 } else { -(n as i64) };
+        }
+        prop_assert_eq!(bat.value(), signed);
     }
 
     #[test]
@@ -449,5 +469,90 @@ proptest! {
         if let Ok(m) = decode::<OrMap<u8, AwSet<u8>>>(&wrap::<OrMap<u8, AwSet<u8>>>(&bytes)) {
             prop_assert!(m.check_invariants().is_ok());
         }
+    }
+}
+
+/// A reference LWW map: a `BTreeMap` of newest writes, merged the obvious way.
+type ModelMap = std::collections::BTreeMap<u16, (converge::Timestamp, Option<u8>)>;
+
+fn model_merge(into: &mut ModelMap, from: &ModelMap) {
+    for (k, w) in from {
+        match into.get(k) {
+            Some(cur) if cur.0 >= w.0 => {}
+            _ => {
+                into.insert(*k, *w);
+            }
+        }
+    }
+}
+
+fn assert_matches_model(m: &LwwMap<u16, u8>, model: &ModelMap) {
+    let live: Vec<(u16, u8)> = m.iter().map(|(k, v)| (*k, *v)).collect();
+    let want: Vec<(u16, u8)> = model
+        .iter()
+        .filter_map(|(k, (_, v))| v.map(|v| (*k, v)))
+        .collect();
+    assert_eq!(live, want);
+    assert_eq!(m.len(), want.len());
+    assert_eq!(m.tombstones(), model.len() - want.len());
+    for (k, (ts, _)) in model {
+        assert_eq!(m.timestamp(k), Some(*ts));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Larger key spaces than the law tests, so the side buffer fills and folds and both merge
+    /// strategies (binary search and linear) run; checked against a reference model.
+    #[test]
+    fn lww_map_matches_reference_model(
+        ops in prop::collection::vec((0u8..6, 0u16..400, any::<u8>()), 0..300),
+    ) {
+        let (ra, rb) = (REPLICAS[0], REPLICAS[1]);
+        let mut a: LwwMap<u16, u8> = LwwMap::new();
+        let mut b: LwwMap<u16, u8> = LwwMap::new();
+        let mut ma = ModelMap::new();
+        let mut mb = ModelMap::new();
+        for (kind, k, v) in ops {
+            match kind {
+                0 | 1 => {
+                    let d = a.insert(ra, k, v);
+                    ma.insert(k, (d.timestamp(&k).unwrap(), Some(v)));
+                }
+                2 => {
+                    let d = b.insert(rb, k, v);
+                    mb.insert(k, (d.timestamp(&k).unwrap(), Some(v)));
+                }
+                3 => {
+                    if ma.get(&k).is_some_and(|w| w.1.is_some()) {
+                        let d = a.remove(ra, &k);
+                        ma.insert(k, (d.timestamp(&k).unwrap(), None));
+                    } else {
+                        prop_assert!(a.remove(ra, &k).is_bottom());
+                    }
+                }
+                4 => {
+                    let keys: Vec<(u16, u8)> = (0..(v % 40) as u16).map(|i| ((k + i * 7) % 400, v)).collect();
+                    let d = b.insert_batch(rb, &keys);
+                    for (k, _) in &keys {
+                        mb.insert(*k, (d.timestamp(k).unwrap(), Some(v)));
+                    }
+                }
+                _ => {
+                    if v % 2 == 0 {
+                        a.merge(&b);
+                        model_merge(&mut ma, &mb);
+                    } else {
+                        b.merge(&a);
+                        model_merge(&mut mb, &ma);
+                    }
+                }
+            }
+            assert_matches_model(&a, &ma);
+            assert_matches_model(&b, &mb);
+        }
+        let back = decode::<LwwMap<u16, u8>>(&encode(&a));
+        prop_assert_eq!(back.as_ref(), Ok(&a));
     }
 }
