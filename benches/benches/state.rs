@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 
 use converge::{AwSet, Crdt, GCounter, LwwMap, PNCounter, ReplicaId, Timestamp};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crdts::{CmRDT, CvRDT};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 // ---------------------------------------------------------------- seed headline workloads
 

@@ -77,24 +77,43 @@ fn main() {
     {
         let (r, id) = (&mut replicas[0], ids[0]);
         send(0, Message::Likes(encode(&r.likes.inc(id, 5))));
-        send(0, Message::Profile(encode(&r.profile.insert(id, "name".into(), "Ada".into()))));
+        send(
+            0,
+            Message::Profile(encode(&r.profile.insert(id, "name".into(), "Ada".into()))),
+        );
         send(0, Message::Tags(encode(&r.tags.insert(id, "rust".into()))));
         send(0, Message::Tags(encode(&r.tags.insert(id, "crdt".into()))));
     }
     {
         let (r, id) = (&mut replicas[1], ids[1]);
         send(1, Message::Likes(encode(&r.likes.dec(id, 2))));
-        send(1, Message::Profile(encode(&r.profile.insert(id, "name".into(), "Grace".into()))));
-        send(1, Message::Profile(encode(&r.profile.insert(id, "city".into(), "Arlington".into()))));
+        send(
+            1,
+            Message::Profile(encode(&r.profile.insert(id, "name".into(), "Grace".into()))),
+        );
+        send(
+            1,
+            Message::Profile(encode(&r.profile.insert(
+                id,
+                "city".into(),
+                "Arlington".into(),
+            ))),
+        );
         send(1, Message::Tags(encode(&r.tags.insert(id, "crdt".into()))));
     }
     {
         let (r, id) = (&mut replicas[2], ids[2]);
         send(2, Message::Likes(encode(&r.likes.inc(id, 1))));
-        send(2, Message::Tags(encode(&r.tags.insert(id, "offline".into()))));
+        send(
+            2,
+            Message::Tags(encode(&r.tags.insert(id, "offline".into()))),
+        );
         // Replica 3 adds and then removes a tag it alone has seen: the removal wins there.
         send(2, Message::Tags(encode(&r.tags.insert(id, "draft".into()))));
-        send(2, Message::Tags(encode(&r.tags.remove(&"draft".to_string()))));
+        send(
+            2,
+            Message::Tags(encode(&r.tags.remove(&"draft".to_string()))),
+        );
     }
 
     println!("before sync:");
@@ -130,7 +149,9 @@ fn main() {
     for (i, r) in replicas.iter().enumerate() {
         println!("  {} {}", ids[i], r.summary());
     }
-    let converged = replicas.iter().all(|r| r.summary() == replicas[0].summary());
+    let converged = replicas
+        .iter()
+        .all(|r| r.summary() == replicas[0].summary());
     println!("\nconverged: {converged}");
     assert!(converged, "replicas diverged");
 

@@ -28,9 +28,9 @@ pub mod set;
 pub mod version;
 
 pub use clock::{Dot, Lamport, ReplicaId, Timestamp};
+pub use encoding::{DecodeError, EncodeError, TypeTag, WireType, decode, encode_to_slice};
 #[cfg(feature = "alloc")]
-pub use encoding::encode;
-pub use encoding::{DecodeError, TypeTag, WireType, decode};
+pub use encoding::{decode_with_budget, encode, try_encode};
 pub use error::{Error, Result};
 
 #[cfg(feature = "alloc")]
