@@ -17,6 +17,8 @@ pub mod counter;
 #[cfg(feature = "alloc")]
 pub mod crdt;
 #[cfg(feature = "alloc")]
+pub mod doc;
+#[cfg(feature = "alloc")]
 pub mod list;
 #[cfg(feature = "alloc")]
 pub mod map;
@@ -24,6 +26,8 @@ pub mod map;
 pub mod register;
 #[cfg(feature = "alloc")]
 pub mod set;
+#[cfg(feature = "alloc")]
+pub mod sync;
 #[cfg(feature = "alloc")]
 pub mod version;
 
