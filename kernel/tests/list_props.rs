@@ -180,3 +180,240 @@ fn long_random_session_matches_model() {
     assert_eq!(t.to_string(), s);
     check_utf16(&t, &model);
 }
+
+/// One step of a random multi-replica session.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A local edit on replica `r % n`.
+    Edit(usize, Edit),
+    /// Replica `from` packs everything `to` lacks into a message on the network.
+    Send(usize, usize),
+    /// Deliver network message `k` (it stays on the network, so it can arrive again), with its
+    /// operations rotated by `rot` and only the first `keep` percent of them included.
+    Deliver(usize, usize, u8),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (any::<usize>(), edit()).prop_map(|(r, e)| Step::Edit(r, e)),
+        2 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Step::Send(a, b)),
+        3 => (any::<usize>(), any::<usize>(), 0u8..=100).prop_map(|(k, rot, keep)| Step::Deliver(k, rot, keep)),
+    ]
+}
+
+fn full_sync(reps: &mut [Text]) {
+    let n = reps.len();
+    for _ in 0..2 {
+        for a in 0..n {
+            for b in 0..n {
+                if a != b {
+                    let ops = reps[a].ops_since(&reps[b].version());
+                    let report = reps[b].apply(&ops).unwrap();
+                    assert!(report.is_complete(), "{report:?}");
+                    reps[b].check_invariants();
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// 2–5 replicas edit concurrently; messages are delivered late, out of order, partially and
+    /// more than once. After a final exchange all replicas hold the same text and version.
+    #[test]
+    fn replicas_converge(n in 2usize..=5, steps in proptest::collection::vec(step(), 1..80)) {
+        let mut reps: Vec<Text> = (0..n).map(|i| Text::new(ReplicaId(100 + i as u64))).collect();
+        let mut models: Vec<Vec<char>> = vec![Vec::new(); n];
+        let mut net: Vec<(usize, SequenceOps)> = Vec::new();
+        for s in &steps {
+            match s {
+                Step::Edit(r, e) => {
+                    let r = r % n;
+                    // Local edits on a replica are checked against its own model, which is
+                    // reset from the replica whenever it receives remote operations.
+                    apply_edit(&mut reps[r], &mut models[r], e);
+                    reps[r].check_invariants();
+                    prop_assert_eq!(reps[r].to_string(), models[r].iter().collect::<String>());
+                }
+                Step::Send(a, b) => {
+                    let (a, b) = (a % n, b % n);
+                    if a != b {
+                        net.push((b, reps[a].ops_since(&reps[b].version())));
+                    }
+                }
+                Step::Deliver(k, rot, keep) => {
+                    if net.is_empty() {
+                        continue;
+                    }
+                    let (to, msg) = &net[k % net.len()];
+                    let mut ops = msg.ops.clone();
+                    if !ops.is_empty() {
+                        let len = ops.len();
+                        ops.rotate_left(rot % len);
+                        ops.truncate((len * usize::from(*keep)).div_ceil(100));
+                    }
+                    let before = reps[*to].version();
+                    let report = reps[*to].apply(&SequenceOps { ops }).unwrap();
+                    prop_assert_eq!(report.invalid, 0);
+                    reps[*to].check_invariants();
+                    prop_assert!(reps[*to].version() >= before);
+                    models[*to] = reps[*to].to_string().chars().collect();
+                }
+            }
+        }
+        full_sync(&mut reps);
+        for r in &reps[1..] {
+            prop_assert_eq!(r.to_string(), reps[0].to_string());
+            prop_assert_eq!(r.version(), reps[0].version());
+        }
+        // Applying everything again changes nothing.
+        let all = reps[0].ops_since(&converge::VersionVector::new());
+        let mut again = reps[1].clone();
+        let report = again.apply(&all).unwrap();
+        prop_assert_eq!(report.applied, 0);
+        prop_assert_eq!(again.to_string(), reps[0].to_string());
+        // A fresh replica fed everything in reverse order still converges.
+        let mut fresh = Text::new(ReplicaId(1));
+        let mut rev = all.clone();
+        rev.ops.reverse();
+        let report = fresh.apply(&rev).unwrap();
+        prop_assert!(report.is_complete(), "{:?}", report);
+        fresh.check_invariants();
+        prop_assert_eq!(fresh.to_string(), reps[0].to_string());
+        // And so does a decoded copy.
+        let back = Text::decode(&reps[0].encode()).unwrap();
+        back.check_invariants();
+        prop_assert_eq!(back.to_string(), reps[0].to_string());
+    }
+
+    /// Replicas that type runs char by char at the same position concurrently end with every
+    /// run contiguous (no interleaving), in some order.
+    #[test]
+    fn concurrent_runs_never_interleave(
+        n in 2usize..=4,
+        base in "[xyz]{0,6}",
+        at in any::<usize>(),
+        lens in proptest::collection::vec(1usize..8, 4),
+        backspace in any::<bool>(),
+    ) {
+        let mut reps: Vec<Text> = (0..n).map(|i| Text::new(ReplicaId(7 - i as u64))).collect();
+        reps[0].insert(0, &base).unwrap();
+        full_sync(&mut reps);
+        let base: Vec<char> = base.chars().collect();
+        let at = at % (base.len() + 1);
+        let letters = ['a', 'b', 'c', 'd'];
+        let mut runs = Vec::new();
+        for (i, rep) in reps.iter_mut().enumerate() {
+            let run: String = core::iter::repeat_n(letters[i], lens[i]).collect();
+            for (k, ch) in run.chars().enumerate() {
+                rep.insert(at + k, &ch.to_string()).unwrap();
+                rep.check_invariants();
+            }
+            if backspace {
+                // Type one char too many and erase it: tombstones must not break the run.
+                rep.insert(at + lens[i], "!").unwrap();
+                rep.delete(at + lens[i]..at + lens[i] + 1).unwrap();
+            }
+            runs.push(run);
+        }
+        full_sync(&mut reps);
+        let text = reps[0].to_string();
+        for r in &reps[1..] {
+            prop_assert_eq!(r.to_string(), text.clone());
+        }
+        let prefix: String = base[..at].iter().collect();
+        let suffix: String = base[at..].iter().collect();
+        prop_assert!(text.starts_with(&prefix) && text.ends_with(&suffix));
+        let middle = &text[prefix.len()..text.len() - suffix.len()];
+        // Every run appears exactly once as a contiguous block.
+        for run in &runs {
+            prop_assert!(middle.contains(run.as_str()), "{} in {}", run, middle);
+        }
+        prop_assert_eq!(middle.len(), runs.iter().map(String::len).sum::<usize>());
+    }
+
+    /// Decoding arbitrary bytes returns an error or a valid text, never panics.
+    #[test]
+    fn decode_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(t) = Text::decode(&bytes) {
+            t.check_invariants();
+        }
+        // The same payload behind a valid envelope header reaches the history decoder.
+        let mut framed = b"CVG\x01\x20".to_vec();
+        framed.push(bytes.len().min(127) as u8);
+        framed.extend_from_slice(&bytes[..bytes.len().min(127)]);
+        if let Ok(t) = Text::decode(&framed) {
+            t.check_invariants();
+        }
+        let _ = List::<u32>::decode(&framed);
+    }
+
+    /// Corrupting a real encoding (one byte changed) returns an error or a valid text.
+    #[test]
+    fn decode_corrupted_encoding_never_panics(
+        edits in proptest::collection::vec(edit(), 1..30),
+        at in any::<usize>(),
+        val in any::<u8>(),
+    ) {
+        let mut t = Text::new(ReplicaId(5));
+        let mut model = Vec::new();
+        for e in &edits {
+            apply_edit(&mut t, &mut model, e);
+        }
+        let mut bytes = t.encode();
+        let i = 5 + at % (bytes.len() - 5);
+        bytes[i] = val;
+        if let Ok(back) = Text::decode(&bytes) {
+            back.check_invariants();
+        }
+        let cut = at % bytes.len();
+        prop_assert!(Text::decode(&bytes[..cut]).is_err());
+    }
+}
+
+#[test]
+fn out_of_range_edits_are_errors() {
+    let mut t = Text::new(ReplicaId(1));
+    t.insert(0, "abc").unwrap();
+    assert_eq!(
+        t.insert(4, "x"),
+        Err(Error::OutOfBounds { index: 4, len: 3 })
+    );
+    assert!(t.delete(2..5).is_err());
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = 2..1;
+    assert!(t.delete(backwards).is_err());
+    assert!(t.slice(0..4).is_err());
+    assert!(t.splice(3, usize::MAX, "x").is_err());
+    assert!(t.utf16_to_char(4).is_err());
+    assert!(t.char_to_utf16(4).is_err());
+    assert_eq!(t.to_string(), "abc");
+    let mut l: List<u8> = List::new(ReplicaId(2));
+    assert!(l.insert(1, 0).is_err());
+    assert!(l.delete(0..1).is_err());
+    assert_eq!(l.get(0), None);
+}
+
+#[test]
+fn missing_dependencies_are_reported_then_applied() {
+    let mut a = Text::new(ReplicaId(1));
+    a.insert(0, "hello").unwrap();
+    let first = a.ops_since(&converge::VersionVector::new());
+    let v1 = a.version();
+    a.insert(5, " world").unwrap();
+    a.delete(0..1).unwrap();
+    let second = a.ops_since(&v1);
+    let mut b = Text::new(ReplicaId(2));
+    let report = b.apply(&second).unwrap();
+    assert_eq!(report.applied, 0);
+    assert_eq!(report.missing.len(), second.ops.len());
+    assert_eq!(b.to_string(), "");
+    let report = b.apply(&first).unwrap();
+    assert!(report.is_complete());
+    let report = b.apply(&second).unwrap();
+    assert!(report.is_complete());
+    assert_eq!(b.to_string(), "ello world");
+    b.check_invariants();
+}
