@@ -176,6 +176,19 @@ pub(crate) struct Seq<S> {
     me: Option<u32>,
     /// The leaf of the last local edit and the counts before it (typing fast path).
     cache: Option<(Idx<Leaf>, Counts)>,
+    /// Where the last local insert ended, while nothing else has changed since.
+    typing: Option<Typing>,
+}
+
+/// The state of an uninterrupted run of local typing: the next insert at visible position
+/// `pos` continues the span at `cur` (which ends at item number `end`), keeping right origin
+/// `or`.
+#[derive(Clone, Copy, Debug)]
+struct Typing {
+    pos: usize,
+    cur: Cursor,
+    end: u32,
+    or: u32,
 }
 
 impl<S: Store> Seq<S> {
@@ -189,6 +202,7 @@ impl<S: Store> Seq<S> {
             replica,
             me: None,
             cache: None,
+            typing: None,
         }
     }
 
@@ -221,6 +235,15 @@ impl<S: Store> Seq<S> {
 
     /// Visible item `pos`, using the typing cache when it applies.
     pub(crate) fn find_vis(&mut self, pos: usize) -> Option<Found> {
+        if let Some(ty) = self.typing {
+            let s = self.tree.span(ty.cur);
+            assert!(!s.deleted() && s.end() == ty.end, "typing span is current");
+            let mut pos = self.tree.leaf_start(ty.cur.leaf).vis;
+            for sp in &self.tree.leaf_spans(ty.cur.leaf)[..=ty.cur.idx] {
+                pos += sp.vis() as usize;
+            }
+            assert_eq!(pos, ty.pos, "typing position is current");
+        }
         if let Some((leaf, start)) = self.cache {
             if let Some(f) = self.tree.find_visible_in(leaf, start, pos, &self.store) {
                 return Some(f);
@@ -259,6 +282,24 @@ impl<S: Store> Seq<S> {
             return Ok(());
         }
         let n = self.check_capacity(n)?;
+        if let Some(ty) = self.typing.take() {
+            if ty.pos == pos && ty.end as usize == self.store.items() {
+                // Typing fast path: extend the span we just typed into.
+                let agent = self.me();
+                let counter = self.ids.seen(agent) + 1;
+                let lv = self.ids.push(agent, counter, n);
+                let ilv = ty.end;
+                push(&mut self.store);
+                self.push_ins(lv, ilv, n, ilv - 1, ty.or);
+                self.tree.extend_span(ty.cur, n, &self.store);
+                self.typing = Some(Typing {
+                    pos: pos + n as usize,
+                    end: ilv + n,
+                    ..ty
+                });
+                return Ok(());
+            }
+        }
         let (at, ol) = if pos == 0 {
             (self.tree.start(), NONE)
         } else {
@@ -285,6 +326,12 @@ impl<S: Store> Seq<S> {
         let leaves = self.tree.leaf_count();
         let c = self.tree.insert(at, Span::new(ilv, n, false), &self.store);
         self.after_edit(c.leaf, leaves);
+        self.typing = Some(Typing {
+            pos: pos + n as usize,
+            cur: c,
+            end: ilv + n,
+            or,
+        });
         Ok(())
     }
 
@@ -308,6 +355,7 @@ impl<S: Store> Seq<S> {
             return Ok(());
         }
         self.check_capacity(end - start)?;
+        self.typing = None;
         let agent = self.me();
         let mut remaining = (end - start) as u32;
         while remaining > 0 {
@@ -514,6 +562,7 @@ impl<S: Store> Seq<S> {
 
     /// Integrates a remote run whose content is already in the store at `ilv..ilv + len`.
     fn integrate(&mut self, agent: u32, counter: u64, ilv: u32, len: u32, ol: u32, or: u32) {
+        self.typing = None;
         let replica = self.ids.replicas[agent as usize];
         let at = self.integrate_cursor(replica, ol, or);
         let lv = self.ids.push(agent, counter, len);
@@ -526,6 +575,7 @@ impl<S: Store> Seq<S> {
     /// Marks items `ilv..ilv + len` deleted (already deleted ones stay deleted). Returns how
     /// many were visible.
     fn mark_deleted(&mut self, ilv: u32, len: u32) -> u32 {
+        self.typing = None;
         let end = ilv + len;
         let mut t = ilv;
         let mut vis = 0;
@@ -975,6 +1025,15 @@ impl<S: Store> Seq<S> {
         assert_eq!(lvs, u64::from(self.ids.next_lv), "every lv has an id");
         for w in self.ins.windows(2) {
             assert!(w[0].lv + w[0].len <= w[1].lv && w[0].ilv + w[0].len == w[1].ilv);
+        }
+        if let Some(ty) = self.typing {
+            let s = self.tree.span(ty.cur);
+            assert!(!s.deleted() && s.end() == ty.end, "typing span is current");
+            let mut pos = self.tree.leaf_start(ty.cur.leaf).vis;
+            for sp in &self.tree.leaf_spans(ty.cur.leaf)[..=ty.cur.idx] {
+                pos += sp.vis() as usize;
+            }
+            assert_eq!(pos, ty.pos, "typing position is current");
         }
         if let Some((leaf, start)) = self.cache {
             assert_eq!(self.tree.leaf_start(leaf), start, "typing cache is current");

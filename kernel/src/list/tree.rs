@@ -226,6 +226,11 @@ impl Tree {
         self.leaves.len()
     }
 
+    /// The spans of `leaf`.
+    pub(crate) fn leaf_spans(&self, leaf: Idx<Leaf>) -> &[Span] {
+        self.leaves[leaf].spans()
+    }
+
     /// The span at a cursor (the cursor must point at a span).
     #[inline]
     pub(crate) fn span(&self, c: Cursor) -> Span {
@@ -417,6 +422,23 @@ impl Tree {
     }
 
     fn index_set(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
+        // Fast path: new items are numbered after every indexed one.
+        match self.index.last_entry() {
+            None => {
+                self.index.insert(lv, (end, leaf));
+                return;
+            }
+            Some(mut last) if last.get().0 <= lv => {
+                let (last_end, last_leaf) = *last.get();
+                if last_end == lv && last_leaf == leaf {
+                    last.get_mut().0 = end;
+                } else {
+                    self.index.insert(lv, (end, leaf));
+                }
+                return;
+            }
+            Some(_) => {}
+        }
         // Remove or trim overlapping entries.
         let mut keep: [(u32, u32, Idx<Leaf>); 2] = [(0, 0, leaf); 2];
         let mut nkeep = 0;
@@ -493,13 +515,21 @@ impl Tree {
         fresh: Option<Span>,
         m: &M,
     ) -> Cursor {
-        let old = self.child_counts_sum(leaf, m);
+        // Counts change by (inserted - removed); only a split needs whole-leaf sums.
+        let mut removed = Counts::default();
+        for s in &self.leaves[leaf].spans[idx..idx + remove] {
+            removed.add(Counts::of(*s, m));
+        }
+        let mut added = Counts::default();
+        for s in ins {
+            added.add(Counts::of(*s, m));
+        }
         let l = &mut self.leaves[leaf];
         let n = l.n as usize;
         l.spans.copy_within(idx + remove..n, idx);
         let n = n - remove;
         l.n = n as u8;
-        let (target, at, old_t) = if n + ins.len() > LEAF_CAP {
+        let (target, at) = if n + ins.len() > LEAF_CAP {
             // Split: move the upper half to a new leaf.
             let mid = n / 2;
             let mut right = Leaf::empty();
@@ -514,9 +544,11 @@ impl Tree {
                 let s = self.leaves[new_leaf].spans[i];
                 self.index_set(s.lv, s.end(), new_leaf);
             }
-            let left_counts = self.child_counts_sum(leaf, m);
             let right_counts = self.child_counts_sum(new_leaf, m);
-            self.propagate(leaf, old, left_counts);
+            let mut gone = removed;
+            gone.add(right_counts);
+            self.propagate(leaf, gone, Counts::default());
+            removed = Counts::default();
             self.insert_child(
                 self.leaves[leaf].parent,
                 leaf.index() as u32,
@@ -525,12 +557,12 @@ impl Tree {
                 true,
             );
             if idx <= mid {
-                (leaf, idx, left_counts)
+                (leaf, idx)
             } else {
-                (new_leaf, idx - mid, right_counts)
+                (new_leaf, idx - mid)
             }
         } else {
-            (leaf, idx, old)
+            (leaf, idx)
         };
         let t = &mut self.leaves[target];
         let tn = t.n as usize;
@@ -545,8 +577,7 @@ impl Tree {
         } else if let Some(f) = fresh {
             self.index_set(f.lv, f.end(), target);
         }
-        let new = self.child_counts_sum(target, m);
-        self.propagate(target, old_t, new);
+        self.propagate(target, removed, added);
         Cursor {
             leaf: target,
             idx: at,
