@@ -198,8 +198,7 @@ impl Text {
             .tree
             .find_visible(pos, &self.seq.store)
             .ok_or(Error::InvalidOperation)?;
-        let s = self.seq.tree.span(f.cur);
-        Ok(f.before.wide + self.seq.store.width(s.lv, f.cur.off))
+        Ok(self.seq.tree.width_before(&f, &self.seq.store))
     }
 
     /// [`insert`](Self::insert) at a UTF-16 offset.

@@ -165,7 +165,9 @@ impl Leaf {
 }
 
 /// The result of a descent: the item's cursor, the counts of everything before its span, and
-/// the counts of everything before its leaf.
+/// the counts of everything before its leaf. After a visible-position descent `before.wide`
+/// only covers the leaves before (span widths are not summed); use
+/// [`Tree::width_before`] for the exact width.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Found {
     pub(crate) cur: Cursor,
@@ -192,6 +194,9 @@ pub(crate) struct Tree {
     total: Counts,
     first: Idx<Leaf>,
     index: BTreeMap<u32, (u32, Idx<Leaf>)>,
+    /// The last index run `(start, end, leaf)`, kept out of the map so that typing (which
+    /// always extends it) costs no map operation. Every map run ends at or before its start.
+    tail: Option<(u32, u32, Idx<Leaf>)>,
 }
 
 impl Default for Tree {
@@ -212,6 +217,7 @@ impl Tree {
             total: Counts::default(),
             first,
             index: BTreeMap::new(),
+            tail: None,
         }
     }
 
@@ -310,7 +316,16 @@ impl Tree {
     ) -> Option<Found> {
         let mut before = leaf_start;
         for (i, s) in self.leaves[leaf].spans().iter().enumerate() {
-            let c = Counts::of(*s, m);
+            // Widths cost a lookup in the content store: only a width descent needs them.
+            let c = if metric == Metric::Wide {
+                Counts::of(*s, m)
+            } else {
+                Counts {
+                    vis: s.vis() as usize,
+                    raw: s.len() as usize,
+                    wide: 0,
+                }
+            };
             let w = metric.of(&c);
             if rem < w {
                 // Offset of the item inside the span.
@@ -341,6 +356,19 @@ impl Tree {
             before.add(c);
         }
         None
+    }
+
+    /// Width of all visible items before the item at `f.cur`.
+    pub(crate) fn width_before<M: Measure>(&self, f: &Found, m: &M) -> usize {
+        let mut w = f.leaf_start.wide;
+        let spans = self.leaves[f.cur.leaf].spans();
+        for s in &spans[..f.cur.idx] {
+            if !s.deleted() {
+                w += m.width(s.lv, s.len());
+            }
+        }
+        let s = spans[f.cur.idx];
+        w + m.width(s.lv, f.cur.off)
     }
 
     /// The visible item at visible position `pos` (`pos < total().vis`).
@@ -395,7 +423,13 @@ impl Tree {
 
     /// Where the item `lv` is: its leaf, span index and offset.
     pub(crate) fn locate(&self, lv: u32) -> Option<Cursor> {
-        let (_, &(end, leaf)) = self.index.range(..=lv).next_back()?;
+        let (end, leaf) = match self.tail {
+            Some((ts, te, tl)) if lv >= ts => (te, tl),
+            _ => {
+                let (_, &(end, leaf)) = self.index.range(..=lv).next_back()?;
+                (end, leaf)
+            }
+        };
         if lv >= end {
             return None;
         }
@@ -423,23 +457,26 @@ impl Tree {
 
     fn index_set(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
         // Fast path: new items are numbered after every indexed one.
-        match self.index.last_entry() {
-            None => {
-                self.index.insert(lv, (end, leaf));
-                return;
-            }
-            Some(mut last) if last.get().0 <= lv => {
-                let (last_end, last_leaf) = *last.get();
-                if last_end == lv && last_leaf == leaf {
-                    last.get_mut().0 = end;
+        match self.tail {
+            Some((ts, te, tl)) if te <= lv => {
+                if te == lv && tl == leaf {
+                    self.tail = Some((ts, end, leaf));
                 } else {
-                    self.index.insert(lv, (end, leaf));
+                    self.index.insert(ts, (te, tl));
+                    self.tail = Some((lv, end, leaf));
                 }
                 return;
             }
-            Some(_) => {}
+            None if self.index.last_key_value().is_none_or(|(_, v)| v.0 <= lv) => {
+                self.tail = Some((lv, end, leaf));
+                return;
+            }
+            Some((ts, te, tl)) => {
+                self.index.insert(ts, (te, tl));
+                self.tail = None;
+            }
+            None => {}
         }
-        // Remove or trim overlapping entries.
         let mut keep: [(u32, u32, Idx<Leaf>); 2] = [(0, 0, leaf); 2];
         let mut nkeep = 0;
         while let Some((&s, &(e, l))) = self.index.range(..end).next_back() {
@@ -663,21 +700,19 @@ impl Tree {
         let leaf = &self.leaves[c.leaf];
         let mut idx = c.idx;
         let mut remove = 1;
-        let mut pieces: Vec<Span> = pieces[..np].to_vec();
         if c.off == 0 && idx > 0 && leaf.spans[idx - 1].can_append(pieces[0]) {
             let p = leaf.spans[idx - 1];
             pieces[0] = p.with(p.lv, p.len() + pieces[0].len());
             idx -= 1;
             remove += 1;
         }
-        let last = *pieces.last().expect("non-empty");
+        let last = pieces[np - 1];
         if last.deleted() && c.idx + 1 < leaf.n as usize && last.can_append(leaf.spans[c.idx + 1]) {
             let nx = leaf.spans[c.idx + 1];
-            let li = pieces.len() - 1;
-            pieces[li] = last.with(last.lv, last.len() + nx.len());
+            pieces[np - 1] = last.with(last.lv, last.len() + nx.len());
             remove += 1;
         }
-        self.splice(c.leaf, idx, remove, &pieces, None, m);
+        self.splice(c.leaf, idx, remove, &pieces[..np], None, m);
         (lv, k, true)
     }
 
@@ -829,17 +864,35 @@ impl Tree {
             );
             for s in leaf.spans() {
                 assert!(s.len() > 0, "empty span");
-                let (&start, &(end, il)) = self
-                    .index
-                    .range(..=s.lv)
-                    .next_back()
-                    .expect("span lv is indexed");
-                assert!(start <= s.lv && s.end() <= end, "span inside one index run");
-                assert_eq!(il, l, "index points at the span's leaf");
+                // Every item of the span maps to this leaf.
+                let mut at = s.lv;
+                while at < s.end() {
+                    let (start, end, il) = match self.tail {
+                        Some((ts, te, tl)) if at >= ts => (ts, te, tl),
+                        _ => {
+                            let (&st, &(e, l)) = self
+                                .index
+                                .range(..=at)
+                                .next_back()
+                                .expect("span lv is indexed");
+                            (st, e, l)
+                        }
+                    };
+                    assert!(start <= at && at < end, "item is indexed");
+                    assert_eq!(il, l, "index points at the span's leaf");
+                    at = end.min(s.end());
+                }
                 items += s.len() as usize;
             }
         }
-        let indexed: usize = self.index.iter().map(|(s, (e, _))| (e - s) as usize).sum();
+        let mut indexed: usize = self.index.iter().map(|(s, (e, _))| (e - s) as usize).sum();
+        if let Some((ts, te, _)) = self.tail {
+            assert!(
+                self.index.last_key_value().is_none_or(|(_, v)| v.0 <= ts),
+                "tail run is last"
+            );
+            indexed += (te - ts) as usize;
+        }
         assert_eq!(indexed, items, "index covers exactly the items");
     }
 
