@@ -21,4 +21,7 @@ fn main() {
     for _ in 0..runs {
         black_box(replay_converge(&patches));
     }
+    if std::env::var("STATS").is_ok() {
+        eprintln!("{}", replay_converge(&patches).debug_stats());
+    }
 }

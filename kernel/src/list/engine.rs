@@ -1002,6 +1002,19 @@ impl<S: Store> Seq<S> {
 
     // ---------------------------------------------------------------- checks
 
+    pub(crate) fn debug_stats(&self) -> alloc::string::String {
+        alloc::format!(
+            "ins {} (cap {}), dels {} (cap {}), lvruns {}, items {}, {}",
+            self.ins.len(),
+            self.ins.capacity(),
+            self.dels.len(),
+            self.dels.capacity(),
+            self.ids.lvs.len(),
+            self.store.items(),
+            self.tree.debug_stats()
+        )
+    }
+
     pub(crate) fn check_invariants(&self) {
         self.tree.check(&self.store);
         assert_eq!(

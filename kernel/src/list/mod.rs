@@ -276,6 +276,12 @@ impl Text {
         })
     }
 
+    /// Sizes of the internal structures, for profiling (format not stable).
+    #[doc(hidden)]
+    pub fn debug_stats(&self) -> String {
+        self.seq.debug_stats()
+    }
+
     /// Checks the internal invariants; panics with a description if one is broken. For tests
     /// and fuzzers.
     pub fn check_invariants(&self) {

@@ -840,6 +840,20 @@ impl Tree {
         }
     }
 
+    pub(crate) fn debug_stats(&self) -> alloc::string::String {
+        let spans: usize = self.leaves.iter().map(|(_, l)| l.n as usize).sum();
+        alloc::format!(
+            "leaves {} (cap {}, {} B each), nodes {}, spans {}, index {}, height {}",
+            self.leaves.len(),
+            self.leaves.capacity(),
+            core::mem::size_of::<Leaf>(),
+            self.nodes.len(),
+            spans,
+            self.index.len(),
+            self.height
+        )
+    }
+
     /// Checks every invariant listed in the module docs; panics with a message on violation.
     pub(crate) fn check<M: Measure>(&self, m: &M) {
         let mut leaves_in_order = Vec::new();
