@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use converge_pool::Idx;
 
-use super::content::Store;
+use super::content::{Store, reserve_frugal};
 use super::ops::{ApplyReport, HistOp, SequenceHistory, SequenceOp, SequenceOps};
 use super::tree::{Counts, Cursor, Found, Leaf, MAX_SPAN, NONE, Span, Tree};
 use crate::clock::{Dot, ReplicaId};
@@ -74,7 +74,10 @@ impl Ids {
         let runs = &mut self.runs[agent as usize];
         match runs.last_mut() {
             Some(r) if r.lv + r.len == lv && r.len.checked_add(len).is_some() => r.len += len,
-            _ => runs.push(AgentRun { counter, lv, len }),
+            _ => {
+                reserve_frugal(runs, 1);
+                runs.push(AgentRun { counter, lv, len })
+            }
         }
         match self.lvs.last_mut() {
             Some(r)
@@ -383,6 +386,7 @@ impl<S: Store> Seq<S> {
                 return;
             }
         }
+        reserve_frugal(&mut self.ins, 1);
         self.ins.push(InsRun {
             lv,
             ilv,
@@ -407,6 +411,7 @@ impl<S: Store> Seq<S> {
                 }
             }
         }
+        reserve_frugal(&mut self.dels, 1);
         self.dels.push(DelRun {
             lv,
             len,
@@ -598,6 +603,7 @@ impl<S: Store> Seq<S> {
         ops: &SequenceOps<S::Chunk>,
         limit: Option<&VersionVector>,
     ) -> Result<ApplyReport> {
+        self.tree.ensure_index();
         let mut report = ApplyReport::default();
         let mut pending: Vec<usize> = (0..ops.ops.len()).collect();
         loop {
@@ -900,6 +906,7 @@ impl<S: Store> Seq<S> {
     ) -> core::result::Result<Self, DecodeError> {
         let bad = DecodeError::Invalid;
         let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
+        seq.tree.ensure_index();
         for (i, r) in h.replicas.iter().enumerate() {
             if h.replicas[..i].contains(r) {
                 return Err(bad("duplicate replica"));

@@ -341,8 +341,10 @@ impl<T: Clone> List<T> {
 
     /// Inserts `values` before index `pos`, as one run.
     pub fn insert_batch(&mut self, pos: usize, values: &[T]) -> Result<()> {
-        self.seq
-            .insert_local(pos, values.len(), |st| st.items.extend_from_slice(values))
+        self.seq.insert_local(pos, values.len(), |st| {
+            content::reserve_frugal(&mut st.items, values.len());
+            st.items.extend_from_slice(values)
+        })
     }
 
     /// Deletes the elements in `range`.

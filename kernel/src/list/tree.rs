@@ -23,7 +23,7 @@ use converge_pool::{Arena, Idx};
 /// "No item": the origin of an insert at the document start or end.
 pub(crate) const NONE: u32 = u32::MAX;
 /// Spans per leaf.
-pub(crate) const LEAF_CAP: usize = 32;
+pub(crate) const LEAF_CAP: usize = 64;
 /// Children per internal node.
 pub(crate) const NODE_CAP: usize = 16;
 const DELETED: u32 = 1 << 31;
@@ -197,6 +197,10 @@ pub(crate) struct Tree {
     /// The last index run `(start, end, leaf)`, kept out of the map so that typing (which
     /// always extends it) costs no map operation. Every map run ends at or before its start.
     tail: Option<(u32, u32, Idx<Leaf>)>,
+    /// Whether the index is maintained. A replica that only ever edits locally never needs
+    /// it, so it is built on the first remote operation ([`Tree::ensure_index`]) and kept up
+    /// to date from then on.
+    indexed: bool,
 }
 
 impl Default for Tree {
@@ -218,6 +222,7 @@ impl Tree {
             first,
             index: BTreeMap::new(),
             tail: None,
+            indexed: false,
         }
     }
 
@@ -423,6 +428,7 @@ impl Tree {
 
     /// Where the item `lv` is: its leaf, span index and offset.
     pub(crate) fn locate(&self, lv: u32) -> Option<Cursor> {
+        debug_assert!(self.indexed, "ensure_index before locating items");
         let (end, leaf) = match self.tail {
             Some((ts, te, tl)) if lv >= ts => (te, tl),
             _ => {
@@ -455,7 +461,30 @@ impl Tree {
         Some(p + c.off as usize)
     }
 
+    /// Builds the item → leaf index if it is not maintained yet.
+    pub(crate) fn ensure_index(&mut self) {
+        if self.indexed {
+            return;
+        }
+        self.indexed = true;
+        let mut runs: Vec<(u32, u32, Idx<Leaf>)> = Vec::new();
+        let mut leaf = Some(self.first);
+        while let Some(l) = leaf {
+            for s in self.leaves[l].spans() {
+                runs.push((s.lv, s.end(), l));
+            }
+            leaf = self.leaves[l].next;
+        }
+        runs.sort_unstable_by_key(|r| r.0);
+        for (lv, end, l) in runs {
+            self.index_set(lv, end, l);
+        }
+    }
+
     fn index_set(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
+        if !self.indexed {
+            return;
+        }
         // Fast path: new items are numbered after every indexed one.
         match self.tail {
             Some((ts, te, tl)) if te <= lv => {
@@ -869,6 +898,12 @@ impl Tree {
         }
         let last = *leaves_in_order.last().expect("at least one leaf");
         assert_eq!(self.leaves[last].next, None, "last leaf has no next");
+        if !self.indexed {
+            assert!(
+                self.index.is_empty() && self.tail.is_none(),
+                "no stale index"
+            );
+        }
         let mut items = 0usize;
         for &l in &leaves_in_order {
             let leaf = &self.leaves[l];
@@ -880,7 +915,7 @@ impl Tree {
                 assert!(s.len() > 0, "empty span");
                 // Every item of the span maps to this leaf.
                 let mut at = s.lv;
-                while at < s.end() {
+                while self.indexed && at < s.end() {
                     let (start, end, il) = match self.tail {
                         Some((ts, te, tl)) if at >= ts => (ts, te, tl),
                         _ => {
@@ -900,6 +935,9 @@ impl Tree {
             }
         }
         let mut indexed: usize = self.index.iter().map(|(s, (e, _))| (e - s) as usize).sum();
+        if !self.indexed {
+            return;
+        }
         if let Some((ts, te, _)) = self.tail {
             assert!(
                 self.index.last_key_value().is_none_or(|(_, v)| v.0 <= ts),
