@@ -192,6 +192,7 @@ struct Typing {
     cur: Cursor,
     end: u32,
     or: u32,
+    agent: u32,
 }
 
 impl<S: Store> Seq<S> {
@@ -285,14 +286,21 @@ impl<S: Store> Seq<S> {
             return Ok(());
         }
         let n = self.check_capacity(n)?;
+        let agent = self.me();
+        let ilv = self.store.items() as u32;
+        push(&mut self.store);
+        self.insert_at(agent, pos, n, ilv);
+        Ok(())
+    }
+
+    /// Inserts the `n` items whose content is stored at `ilv..` at visible position `pos`
+    /// (checked by the caller) as the next events of `agent`.
+    fn insert_at(&mut self, agent: u32, pos: usize, n: u32, ilv: u32) {
+        let counter = self.ids.seen(agent) + 1;
         if let Some(ty) = self.typing.take() {
-            if ty.pos == pos && ty.end as usize == self.store.items() {
+            if ty.pos == pos && ty.end == ilv && ty.agent == agent {
                 // Typing fast path: extend the span we just typed into.
-                let agent = self.me();
-                let counter = self.ids.seen(agent) + 1;
                 let lv = self.ids.push(agent, counter, n);
-                let ilv = ty.end;
-                push(&mut self.store);
                 self.push_ins(lv, ilv, n, ilv - 1, ty.or);
                 self.tree.extend_span(ty.cur, n, &self.store);
                 self.typing = Some(Typing {
@@ -300,7 +308,7 @@ impl<S: Store> Seq<S> {
                     end: ilv + n,
                     ..ty
                 });
-                return Ok(());
+                return;
             }
         }
         let (at, ol) = if pos == 0 {
@@ -320,11 +328,7 @@ impl<S: Store> Seq<S> {
             .tree
             .normalize(at)
             .map_or(NONE, |c| self.tree.span(c).lv + c.off);
-        let agent = self.me();
-        let counter = self.ids.seen(agent) + 1;
         let lv = self.ids.push(agent, counter, n);
-        let ilv = self.store.items() as u32;
-        push(&mut self.store);
         self.push_ins(lv, ilv, n, ol, or);
         let leaves = self.tree.leaf_count();
         let c = self.tree.insert(at, Span::new(ilv, n, false), &self.store);
@@ -334,8 +338,8 @@ impl<S: Store> Seq<S> {
             cur: c,
             end: ilv + n,
             or,
+            agent,
         });
-        Ok(())
     }
 
     fn after_edit(&mut self, leaf: Idx<Leaf>, leaves_before: usize) {
@@ -358,9 +362,16 @@ impl<S: Store> Seq<S> {
             return Ok(());
         }
         self.check_capacity(end - start)?;
-        self.typing = None;
         let agent = self.me();
-        let mut remaining = (end - start) as u32;
+        self.delete_at(agent, start, (end - start) as u32);
+        Ok(())
+    }
+
+    /// Deletes `n` visible items from `start` (checked by the caller) as the next events of
+    /// `agent`.
+    fn delete_at(&mut self, agent: u32, start: usize, n: u32) {
+        self.typing = None;
+        let mut remaining = n;
         while remaining > 0 {
             let f = self.find_vis(start).expect("start < len");
             let leaves = self.tree.leaf_count();
@@ -371,7 +382,6 @@ impl<S: Store> Seq<S> {
             self.push_del(lv, k, t, false);
             remaining -= k;
         }
-        Ok(())
     }
 
     fn push_ins(&mut self, lv: u32, ilv: u32, len: u32, ol: u32, or: u32) {
@@ -861,27 +871,145 @@ impl<S: Store> Seq<S> {
 
     // ---------------------------------------------------------------- history
 
-    pub(crate) fn history(&self) -> SequenceHistory<S::Chunk> {
-        let mut ops = Vec::with_capacity(self.ins.len() + self.dels.len());
+    /// Visible position of the item at `c` (which must be visible).
+    fn vis_pos(&self, c: Cursor) -> usize {
+        let mut p = self.tree.leaf_start(c.leaf).vis;
+        for s in &self.tree.leaf_spans(c.leaf)[..c.idx] {
+            p += s.vis() as usize;
+        }
+        p + c.off as usize
+    }
+
+    /// The visible position at which a local insert would get origins `ol`/`or`, if any.
+    fn natural_insert_pos(&self, ol: u32, or: u32) -> Option<usize> {
+        let item = |c: Cursor| self.tree.span(c).lv + c.off;
+        if ol == NONE {
+            let first = self.tree.normalize(self.tree.start()).map_or(NONE, item);
+            return (first == or).then_some(0);
+        }
+        let c = self.tree.locate(ol)?;
+        if self.tree.span(c).deleted() {
+            return None;
+        }
+        let next = self
+            .tree
+            .normalize(Cursor { off: c.off + 1, ..c })
+            .map_or(NONE, item);
+        (next == or).then(|| self.vis_pos(c) + 1)
+    }
+
+    /// The visible position `p` such that deleting `k` items at `p` (or backspacing from `p`
+    /// when `rev`) deletes exactly items `first, first ± 1, ...` in that order, if any.
+    fn natural_delete_pos(&self, first: u32, k: u32, rev: bool) -> Option<usize> {
+        let pos_of = |t: u32| {
+            let c = self.tree.locate(t)?;
+            (!self.tree.span(c).deleted()).then(|| self.vis_pos(c))
+        };
+        let p = pos_of(first)?;
+        for j in 1..k {
+            let (t, want) = if rev {
+                (first.checked_sub(j)?, p.checked_sub(j as usize)?)
+            } else {
+                (first + j, p + j as usize)
+            };
+            if pos_of(t)? != want {
+                return None;
+            }
+        }
+        Some(p)
+    }
+
+    /// The compact history. Replays the op log into a scratch replica so that every op that a
+    /// local edit at some position would reproduce is stored as that position (relative to
+    /// the previous one), and only the others with explicit origins or targets.
+    pub(crate) fn history(&self) -> SequenceHistory<S::Chunk>
+    where
+        S: Clone,
+    {
+        let mut r = Seq::<S>::new(self.replica);
+        r.store = self.store.clone();
+        r.tree.ensure_index();
+        for rep in &self.ids.replicas {
+            r.ids.agent_or_insert(*rep);
+        }
+        let mut ops = Vec::new();
+        let mut cursor: usize = 0;
         let (mut i, mut d) = (0, 0);
         while i < self.ins.len() || d < self.dels.len() {
             let take_ins =
                 d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
+            let (run_lv, run_len) = if take_ins {
+                (self.ins[i].lv, self.ins[i].len)
+            } else {
+                (self.dels[d].lv, self.dels[d].len)
+            };
+            // One piece per replica run inside the op run.
+            let mut lv = run_lv;
+            while lv < run_lv + run_len {
+                let idr = *self.ids.lv_run(lv);
+                let k = (run_lv + run_len).min(idr.lv + idr.len) - lv;
+                let agent = idr.agent;
+                let counter = idr.counter + u64::from(lv - idr.lv);
+                if take_ins {
+                    let run = self.ins[i];
+                    let ilv = run.ilv + (lv - run.lv);
+                    let ol = if lv == run.lv { run.ol } else { ilv - 1 };
+                    if let Some(p) = r.natural_insert_pos(ol, run.or) {
+                        ops.push(HistOp::InsertAt {
+                            len: k,
+                            delta: p as i64 - cursor as i64,
+                        });
+                        cursor = p + k as usize;
+                        r.insert_at(agent, p, k, ilv);
+                    } else {
+                        ops.push(HistOp::Insert {
+                            len: k,
+                            left: if ol == NONE { 0 } else { ilv - ol },
+                            right: if run.or == NONE { 0 } else { run.or + 1 },
+                        });
+                        r.integrate(agent, counter, ilv, k, ol, run.or);
+                    }
+                } else {
+                    let run = self.dels[d];
+                    let off = lv - run.lv;
+                    let first = if run.rev {
+                        run.target - off
+                    } else {
+                        run.target + off
+                    };
+                    let rev = run.rev && k > 1;
+                    if let Some(p) = r.natural_delete_pos(first, k, rev) {
+                        ops.push(HistOp::DeleteAt {
+                            len: k,
+                            delta: p as i64 - cursor as i64,
+                            reversed: rev,
+                        });
+                        if rev {
+                            for j in 0..k as usize {
+                                r.delete_at(agent, p - j, 1);
+                            }
+                            cursor = p - (k as usize - 1);
+                        } else {
+                            r.delete_at(agent, p, k);
+                            cursor = p;
+                        }
+                    } else {
+                        ops.push(HistOp::Delete {
+                            len: k,
+                            target: first,
+                            reversed: rev,
+                        });
+                        let dlv = r.ids.push(agent, counter, k);
+                        r.push_del(dlv, k, first, rev);
+                        let lo = if rev { first - (k - 1) } else { first };
+                        r.mark_deleted(lo, k);
+                    }
+                }
+                lv += k;
+            }
             if take_ins {
-                let r = self.ins[i];
-                ops.push(HistOp::Insert {
-                    len: r.len,
-                    left: if r.ol == NONE { 0 } else { r.ilv - r.ol },
-                    right: if r.or == NONE { 0 } else { r.or + 1 },
-                });
                 i += 1;
             } else {
-                let r = self.dels[d];
-                ops.push(HistOp::Delete {
-                    len: r.len,
-                    target: r.target,
-                    reversed: r.rev,
-                });
                 d += 1;
             }
         }
@@ -922,13 +1050,24 @@ impl<S: Store> Seq<S> {
         let mut id_i = 0usize;
         let mut id_off = 0u32;
         let mut next_ilv = 0u32;
+        let mut cursor = 0usize;
         for op in &h.ops {
             let len = match op {
-                HistOp::Insert { len, .. } | HistOp::Delete { len, .. } => *len,
+                HistOp::Insert { len, .. }
+                | HistOp::Delete { len, .. }
+                | HistOp::InsertAt { len, .. }
+                | HistOp::DeleteAt { len, .. } => *len,
             };
             if len == 0 || len > MAX_SPAN {
                 return Err(bad("bad run length"));
             }
+            let base = match op {
+                HistOp::InsertAt { delta, .. } | HistOp::DeleteAt { delta, .. } => (cursor as i64)
+                    .checked_add(*delta)
+                    .and_then(|p| usize::try_from(p).ok())
+                    .ok_or(bad("position"))?,
+                _ => 0,
+            };
             let mut done = 0u32;
             while done < len {
                 let &(agent, counter, run_len) = h.ids.get(id_i).ok_or(bad("ids too short"))?;
@@ -968,6 +1107,34 @@ impl<S: Store> Seq<S> {
                         seq.integrate(agent, c, ilv, k, ol, or);
                         next_ilv += k;
                     }
+                    HistOp::InsertAt { .. } => {
+                        let ilv = next_ilv;
+                        if u64::from(ilv) + u64::from(k) > items {
+                            return Err(bad("content too short"));
+                        }
+                        let p = base + done as usize;
+                        if p > seq.len() {
+                            return Err(bad("insert position"));
+                        }
+                        seq.insert_at(agent, p, k, ilv);
+                        next_ilv += k;
+                    }
+                    HistOp::DeleteAt { reversed, .. } => {
+                        if reversed {
+                            for jj in 0..k {
+                                let pos = base
+                                    .checked_sub((done + jj) as usize)
+                                    .filter(|&p| p < seq.len())
+                                    .ok_or(bad("delete position"))?;
+                                seq.delete_at(agent, pos, 1);
+                            }
+                        } else {
+                            if base.checked_add(k as usize).is_none_or(|e| e > seq.len()) {
+                                return Err(bad("delete position"));
+                            }
+                            seq.delete_at(agent, base, k);
+                        }
+                    }
                     HistOp::Delete {
                         target, reversed, ..
                     } => {
@@ -996,6 +1163,17 @@ impl<S: Store> Seq<S> {
                     id_i += 1;
                     id_off = 0;
                 }
+            }
+            match op {
+                HistOp::InsertAt { .. } => cursor = base + len as usize,
+                HistOp::DeleteAt { reversed, .. } => {
+                    cursor = if *reversed {
+                        base - (len as usize - 1)
+                    } else {
+                        base
+                    }
+                }
+                _ => {}
             }
         }
         if id_i != h.ids.len() || id_off != 0 {

@@ -155,6 +155,16 @@ pub(crate) enum HistOp {
         target: u32,
         reversed: bool,
     },
+    /// `len` items typed at visible position `cursor + delta`, where `cursor` is where the
+    /// previous positional op left off; the origins are the neighbours at that position.
+    InsertAt { len: u32, delta: i64 },
+    /// `len` visible items deleted at `cursor + delta` (forward), or backspaced from there
+    /// (`reversed`: positions `p, p - 1, ...`).
+    DeleteAt {
+        len: u32,
+        delta: i64,
+        reversed: bool,
+    },
 }
 
 /// The compact full history of a sequence: everything needed to rebuild it and keep merging.
