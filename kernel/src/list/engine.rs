@@ -14,7 +14,9 @@ use alloc::vec::Vec;
 use converge_pool::Idx;
 
 use super::content::{Store, reserve_frugal};
-use super::ops::{ApplyReport, HistOp, SequenceHistory, SequenceOp, SequenceOps};
+use super::ops::{
+    ApplyReport, HistOp, SequenceHistory, SequenceOp, SequenceOps, pack_ops, unpack_ops,
+};
 use super::tree::{Counts, Cursor, Found, Leaf, MAX_SPAN, NONE, Span, Tree};
 use crate::clock::{Dot, ReplicaId};
 use crate::encoding::DecodeError;
@@ -893,7 +895,10 @@ impl<S: Store> Seq<S> {
         }
         let next = self
             .tree
-            .normalize(Cursor { off: c.off + 1, ..c })
+            .normalize(Cursor {
+                off: c.off + 1,
+                ..c
+            })
             .map_or(NONE, item);
         (next == or).then(|| self.vis_pos(c) + 1)
     }
@@ -1022,7 +1027,7 @@ impl<S: Store> Seq<S> {
                 .iter()
                 .map(|r| (r.agent, r.counter, r.len))
                 .collect(),
-            ops,
+            ops: pack_ops(&ops),
             content: self.store.chunk(0, self.store.items() as u32),
         }
     }
@@ -1051,7 +1056,8 @@ impl<S: Store> Seq<S> {
         let mut id_off = 0u32;
         let mut next_ilv = 0u32;
         let mut cursor = 0usize;
-        for op in &h.ops {
+        let hist_ops = unpack_ops(&h.ops)?;
+        for op in &hist_ops {
             let len = match op {
                 HistOp::Insert { len, .. }
                 | HistOp::Delete { len, .. }

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Dot, ReplicaId};
-use crate::encoding::{TypeTag, WireType};
+use crate::encoding::{DecodeError, TypeTag, WireType};
 
 /// One run of operations by one replica.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,7 +143,7 @@ impl ApplyReport {
 }
 
 /// One run of the full history, in local order; see [`SequenceHistory`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum HistOp {
     /// `len` inserted items. `left` is `0` for "document start", else the distance back from
     /// the first new item number to its left origin; `right` is `0` for "document end", else
@@ -180,12 +180,128 @@ pub(crate) struct SequenceHistory<C> {
     pub(crate) replicas: Vec<ReplicaId>,
     /// `(replica index, first counter, length)` for consecutive local-order events.
     pub(crate) ids: Vec<(u32, u64, u32)>,
-    /// The operations, in local order.
-    pub(crate) ops: Vec<HistOp>,
+    /// The operations, in local order, packed by [`pack_ops`].
+    pub(crate) ops: Vec<u8>,
     /// All inserted content in item-number order (deleted items included).
     pub(crate) content: C,
 }
 
 impl<C: Serialize + DeserializeOwned> WireType for SequenceHistory<C> {
     const TAG: TypeTag = TypeTag::SequenceHistory;
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
+    let mut v = 0u64;
+    for i in 0..10 {
+        let b = *bytes.get(*at).ok_or(DecodeError::UnexpectedEnd)?;
+        *at += 1;
+        if i == 9 && b > 1 {
+            return Err(DecodeError::Malformed);
+        }
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::Malformed)
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+const K_INSERT: u64 = 0;
+const K_DELETE: u64 = 1;
+const K_DELETE_REV: u64 = 2;
+const K_INSERT_AT: u64 = 3;
+const K_DELETE_AT: u64 = 4;
+const K_DELETE_AT_REV: u64 = 5;
+
+/// Packs history ops as varints: a head `len << 3 | kind`, then the kind's fields (deltas
+/// zigzag-encoded). Typing, moving the cursor and backspacing cost about two bytes per run.
+pub(crate) fn pack_ops(ops: &[HistOp]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for op in ops {
+        match *op {
+            HistOp::Insert { len, left, right } => {
+                put_varint(&mut out, u64::from(len) << 3 | K_INSERT);
+                put_varint(&mut out, u64::from(left));
+                put_varint(&mut out, u64::from(right));
+            }
+            HistOp::Delete {
+                len,
+                target,
+                reversed,
+            } => {
+                let k = if reversed { K_DELETE_REV } else { K_DELETE };
+                put_varint(&mut out, u64::from(len) << 3 | k);
+                put_varint(&mut out, u64::from(target));
+            }
+            HistOp::InsertAt { len, delta } => {
+                put_varint(&mut out, u64::from(len) << 3 | K_INSERT_AT);
+                put_varint(&mut out, zigzag(delta));
+            }
+            HistOp::DeleteAt {
+                len,
+                delta,
+                reversed,
+            } => {
+                let k = if reversed {
+                    K_DELETE_AT_REV
+                } else {
+                    K_DELETE_AT
+                };
+                put_varint(&mut out, u64::from(len) << 3 | k);
+                put_varint(&mut out, zigzag(delta));
+            }
+        }
+    }
+    out
+}
+
+/// Inverse of [`pack_ops`]; never panics, allocates only for ops actually present.
+pub(crate) fn unpack_ops(bytes: &[u8]) -> Result<Vec<HistOp>, DecodeError> {
+    let mut ops = Vec::new();
+    let mut at = 0;
+    let small = |v: u64| u32::try_from(v).map_err(|_| DecodeError::Invalid("history field"));
+    while at < bytes.len() {
+        let head = get_varint(bytes, &mut at)?;
+        let len = small(head >> 3)?;
+        let op = match head & 7 {
+            K_INSERT => HistOp::Insert {
+                len,
+                left: small(get_varint(bytes, &mut at)?)?,
+                right: small(get_varint(bytes, &mut at)?)?,
+            },
+            k @ (K_DELETE | K_DELETE_REV) => HistOp::Delete {
+                len,
+                target: small(get_varint(bytes, &mut at)?)?,
+                reversed: k == K_DELETE_REV,
+            },
+            K_INSERT_AT => HistOp::InsertAt {
+                len,
+                delta: unzigzag(get_varint(bytes, &mut at)?),
+            },
+            k @ (K_DELETE_AT | K_DELETE_AT_REV) => HistOp::DeleteAt {
+                len,
+                delta: unzigzag(get_varint(bytes, &mut at)?),
+                reversed: k == K_DELETE_AT_REV,
+            },
+            _ => return Err(DecodeError::Invalid("history op kind")),
+        };
+        ops.push(op);
+    }
+    Ok(ops)
 }
