@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use converge_pool::Idx;
 
-use super::content::{Store, reserve_frugal};
+use super::content::{ContentCodec, Store, reserve_frugal};
 use super::ops::{
     ApplyReport, HistOp, SequenceHistory, SequenceOp, SequenceOps, pack_ops, unpack_ops,
 };
@@ -927,9 +927,9 @@ impl<S: Store> Seq<S> {
     /// The compact history. Replays the op log into a scratch replica so that every op that a
     /// local edit at some position would reproduce is stored as that position (relative to
     /// the previous one), and only the others with explicit origins or targets.
-    pub(crate) fn history(&self) -> SequenceHistory<S::Chunk>
+    pub(crate) fn history(&self) -> SequenceHistory
     where
-        S: Clone,
+        S: Clone + ContentCodec,
     {
         let mut r = Seq::<S>::new(self.replica);
         r.store = self.store.clone();
@@ -1028,15 +1028,18 @@ impl<S: Store> Seq<S> {
                 .map(|r| (r.agent, r.counter, r.len))
                 .collect(),
             ops: pack_ops(&ops),
-            content: self.store.chunk(0, self.store.items() as u32),
+            content: self.store.pack(),
         }
     }
 
     /// Rebuilds a sequence from its history, validating every reference.
     pub(crate) fn from_history(
-        h: &SequenceHistory<S::Chunk>,
+        h: &SequenceHistory,
         replica: Option<ReplicaId>,
-    ) -> core::result::Result<Self, DecodeError> {
+    ) -> core::result::Result<Self, DecodeError>
+    where
+        S: ContentCodec,
+    {
         let bad = DecodeError::Invalid;
         let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
         seq.tree.ensure_index();
@@ -1046,7 +1049,7 @@ impl<S: Store> Seq<S> {
             }
             seq.ids.agent_or_insert(*r);
         }
-        seq.store.push_chunk(&h.content);
+        seq.store = S::unpack(&h.content)?;
         let items = seq.store.items() as u64;
         if items >= u64::from(NONE) {
             return Err(bad("too many items"));

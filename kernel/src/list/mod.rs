@@ -35,6 +35,7 @@
 
 mod content;
 mod engine;
+mod lz;
 mod ops;
 mod tree;
 
@@ -270,7 +271,7 @@ impl Text {
         bytes: &[u8],
         replica: Option<ReplicaId>,
     ) -> core::result::Result<Text, DecodeError> {
-        let h: SequenceHistory<String> = crate::encoding::decode(bytes)?;
+        let h: SequenceHistory = crate::encoding::decode(bytes)?;
         Ok(Text {
             seq: Seq::from_history(&h, replica)?,
         })
@@ -410,7 +411,7 @@ impl<T: Clone + Serialize + DeserializeOwned> List<T> {
 
     /// Rebuilds a list from [`encode`](Self::encode) output; never panics.
     pub fn decode(bytes: &[u8]) -> core::result::Result<Self, DecodeError> {
-        let h: SequenceHistory<Vec<T>> = crate::encoding::decode(bytes)?;
+        let h: SequenceHistory = crate::encoding::decode(bytes)?;
         Ok(List {
             seq: Seq::from_history(&h, None)?,
         })
