@@ -1042,7 +1042,6 @@ impl<S: Store> Seq<S> {
     {
         let bad = DecodeError::Invalid;
         let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
-        seq.tree.ensure_index();
         for (i, r) in h.replicas.iter().enumerate() {
             if h.replicas[..i].contains(r) {
                 return Err(bad("duplicate replica"));
@@ -1113,6 +1112,8 @@ impl<S: Store> Seq<S> {
                         } else {
                             return Err(bad("right origin"));
                         };
+                        // Explicit ops name items: they need the item index.
+                        seq.tree.ensure_index();
                         seq.integrate(agent, c, ilv, k, ol, or);
                         next_ilv += k;
                     }
@@ -1161,6 +1162,7 @@ impl<S: Store> Seq<S> {
                         if hi >= next_ilv {
                             return Err(bad("delete target"));
                         }
+                        seq.tree.ensure_index();
                         let lv = seq.ids.push(agent, c, k);
                         seq.push_del(lv, k, first, reversed && k > 1);
                         seq.mark_deleted(lo, hi - lo + 1);

@@ -64,38 +64,50 @@ pub(crate) fn compress(input: &[u8]) -> Vec<u8> {
             head[h] = at as u32;
         }
     };
-    while i + MIN_MATCH <= input.len() {
-        // Longest match among the most recent candidates with the same hash.
-        let mut best_len = 0;
-        let mut best_off = 0;
-        let mut cand = head[hash(&input[i..])];
+    // Longest match at `at` among the most recent candidates with the same hash.
+    let find = |head: &Vec<u32>, prev: &Vec<u32>, at: usize| -> (usize, usize) {
+        let mut best = (0, 0);
+        if at + MIN_MATCH > input.len() {
+            return best;
+        }
+        let mut cand = head[hash(&input[at..])];
         let mut chain = 0;
         while cand != u32::MAX && chain < MAX_CHAIN {
             let c = cand as usize;
-            if i - c > WINDOW {
+            if at - c > WINDOW {
                 break;
             }
             let len = input[c..]
                 .iter()
-                .zip(&input[i..])
+                .zip(&input[at..])
                 .take_while(|(a, b)| a == b)
                 .count();
-            if len > best_len {
-                best_len = len;
-                best_off = i - c;
+            if len > best.0 {
+                best = (len, at - c);
             }
             cand = prev[c];
             chain += 1;
         }
-        if best_len >= MIN_MATCH {
+        best
+    };
+    while i + MIN_MATCH <= input.len() {
+        let (len, off) = find(&head, &prev, i);
+        if len >= MIN_MATCH {
+            // Lazy matching: a longer match one byte later is worth a literal.
+            insert(&mut head, &mut prev, i);
+            let (next_len, _) = find(&head, &prev, i + 1);
+            if next_len > len + 1 {
+                i += 1;
+                continue;
+            }
             put_varint(&mut out, (i - lit_start) as u64);
             out.extend_from_slice(&input[lit_start..i]);
-            put_varint(&mut out, (best_len - 3) as u64);
-            put_varint(&mut out, best_off as u64);
-            for at in i..i + best_len {
+            put_varint(&mut out, (len - 3) as u64);
+            put_varint(&mut out, off as u64);
+            for at in i + 1..i + len {
                 insert(&mut head, &mut prev, at);
             }
-            i += best_len;
+            i += len;
             lit_start = i;
         } else {
             insert(&mut head, &mut prev, i);
