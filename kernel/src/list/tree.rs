@@ -138,6 +138,8 @@ pub(crate) struct Leaf {
     spans: [Span; LEAF_CAP],
     n: u8,
     parent: Option<Idx<Node>>,
+    /// Index of this leaf in its parent's child array.
+    slot: u8,
     next: Option<Idx<Leaf>>,
 }
 
@@ -147,6 +149,8 @@ pub(crate) struct Node {
     counts: [Counts; NODE_CAP],
     n: u8,
     parent: Option<Idx<Node>>,
+    /// Index of this node in its parent's child array.
+    slot: u8,
 }
 
 impl Leaf {
@@ -155,6 +159,7 @@ impl Leaf {
             spans: [Span::default(); LEAF_CAP],
             n: 0,
             parent: None,
+            slot: 0,
             next: None,
         }
     }
@@ -410,17 +415,14 @@ impl Tree {
     /// Counts of everything before the first item of `leaf`.
     pub(crate) fn leaf_start(&self, leaf: Idx<Leaf>) -> Counts {
         let mut acc = Counts::default();
-        let mut child = leaf.index() as u32;
+        let mut slot = self.leaves[leaf].slot as usize;
         let mut parent = self.leaves[leaf].parent;
         while let Some(p) = parent {
             let nd = &self.nodes[p];
-            for i in 0..nd.n as usize {
-                if nd.child[i] == child {
-                    break;
-                }
-                acc.add(nd.counts[i]);
+            for c in &nd.counts[..slot] {
+                acc.add(*c);
             }
-            child = p.index() as u32;
+            slot = nd.slot as usize;
             parent = nd.parent;
         }
         acc
@@ -552,17 +554,13 @@ impl Tree {
         if old == new {
             return;
         }
-        let mut child = leaf.index() as u32;
+        let mut slot = self.leaves[leaf].slot as usize;
         let mut parent = self.leaves[leaf].parent;
         while let Some(p) = parent {
             let nd = &mut self.nodes[p];
-            let slot = nd.child[..nd.n as usize]
-                .iter()
-                .position(|&c| c == child)
-                .expect("child is listed in its parent");
             nd.counts[slot].sub(old);
             nd.counts[slot].add(new);
-            child = p.index() as u32;
+            slot = nd.slot as usize;
             parent = nd.parent;
         }
         self.total.sub(old);
@@ -748,16 +746,12 @@ impl Tree {
     /// Subtracts `counts` from the entry of `node` in its parent and every entry above, and
     /// from the total.
     fn unaccount(&mut self, node: Idx<Node>, counts: Counts) {
-        let mut ch = node.index() as u32;
+        let mut slot = self.nodes[node].slot as usize;
         let mut par = self.nodes[node].parent;
         while let Some(pp) = par {
             let nd = &mut self.nodes[pp];
-            let s = nd.child[..nd.n as usize]
-                .iter()
-                .position(|&c| c == ch)
-                .expect("child is listed in its parent");
-            nd.counts[s].sub(counts);
-            ch = pp.index() as u32;
+            nd.counts[slot].sub(counts);
+            slot = nd.slot as usize;
             par = nd.parent;
         }
         self.total.sub(counts);
@@ -783,14 +777,15 @@ impl Tree {
                 counts: [Counts::default(); NODE_CAP],
                 n: 2,
                 parent: None,
+                slot: 0,
             };
             nd.child[0] = after;
             nd.child[1] = child;
             nd.counts[0] = after_counts;
             nd.counts[1] = counts;
             let r = self.nodes.alloc(nd);
-            self.set_parent(after, Some(r), leaf_children);
-            self.set_parent(child, Some(r), leaf_children);
+            self.set_parent(after, Some(r), 0, leaf_children);
+            self.set_parent(child, Some(r), 1, leaf_children);
             self.root = r.index() as u32;
             self.height += 1;
             return;
@@ -812,6 +807,7 @@ impl Tree {
                 counts: [Counts::default(); NODE_CAP],
                 n: (n - mid) as u8,
                 parent: nd.parent,
+                slot: 0,
             };
             right.child[..n - mid].copy_from_slice(&nd.child[mid..n]);
             right.counts[..n - mid].copy_from_slice(&nd.counts[mid..n]);
@@ -824,7 +820,7 @@ impl Tree {
             let r = self.nodes.alloc(right);
             for i in 0..n - mid {
                 let c = self.nodes[r].child[i];
-                self.set_parent(c, Some(r), leaf_children);
+                self.set_parent(c, Some(r), i, leaf_children);
             }
             // Take the moved subtrees out of every count above `p`, then hang `r` (which
             // holds them) next to `p`, which adds them back along its own path.
@@ -843,29 +839,30 @@ impl Tree {
         t.child[tslot] = child;
         t.counts[tslot] = counts;
         t.n += 1;
-        self.set_parent(child, Some(target), leaf_children);
-        {
-            let mut ch = target.index() as u32;
-            let mut par = self.nodes[target].parent;
-            while let Some(pp) = par {
-                let nd = &mut self.nodes[pp];
-                let s = nd.child[..nd.n as usize]
-                    .iter()
-                    .position(|&c| c == ch)
-                    .expect("child is listed in its parent");
-                nd.counts[s].add(counts);
-                ch = pp.index() as u32;
-                par = nd.parent;
-            }
-            self.total.add(counts);
+        for i in tslot..=tn {
+            let c = self.nodes[target].child[i];
+            self.set_parent(c, Some(target), i, leaf_children);
         }
+        let mut slot = self.nodes[target].slot as usize;
+        let mut par = self.nodes[target].parent;
+        while let Some(pp) = par {
+            let nd = &mut self.nodes[pp];
+            nd.counts[slot].add(counts);
+            slot = nd.slot as usize;
+            par = nd.parent;
+        }
+        self.total.add(counts);
     }
 
-    fn set_parent(&mut self, child: u32, p: Option<Idx<Node>>, leaf: bool) {
+    fn set_parent(&mut self, child: u32, p: Option<Idx<Node>>, slot: usize, leaf: bool) {
         if leaf {
-            self.leaves[Idx::<Leaf>::from_index(child as usize)].parent = p;
+            let l = &mut self.leaves[Idx::<Leaf>::from_index(child as usize)];
+            l.parent = p;
+            l.slot = slot as u8;
         } else {
-            self.nodes[Idx::<Node>::from_index(child as usize)].parent = p;
+            let nd = &mut self.nodes[Idx::<Node>::from_index(child as usize)];
+            nd.parent = p;
+            nd.slot = slot as u8;
         }
     }
 
@@ -959,12 +956,19 @@ impl Tree {
         if height == 0 {
             let l = Idx::<Leaf>::from_index(node as usize);
             assert_eq!(self.leaves[l].parent, parent, "leaf parent link");
+            if let Some(p) = parent {
+                let slot = self.leaves[l].slot as usize;
+                assert_eq!(self.nodes[p].child[slot], node, "leaf slot");
+            }
             out.push(l);
             return self.child_counts_sum(l, m);
         }
         let p = Idx::<Node>::from_index(node as usize);
         let nd = &self.nodes[p];
         assert_eq!(nd.parent, parent, "node parent link");
+        if let Some(pp) = parent {
+            assert_eq!(self.nodes[pp].child[nd.slot as usize], node, "node slot");
+        }
         assert!(nd.n >= 1, "internal node has children");
         let mut sum = Counts::default();
         for i in 0..nd.n as usize {
