@@ -170,9 +170,9 @@ impl Leaf {
 }
 
 /// The result of a descent: the item's cursor, the counts of everything before its span, and
-/// the counts of everything before its leaf. After a visible-position descent `before.wide`
-/// only covers the leaves before (span widths are not summed); use
-/// [`Tree::width_before`] for the exact width.
+/// the counts of everything before its leaf. `before` is only exact after a width descent
+/// (a visible-position descent leaves it equal to `leaf_start`, to keep the hot path short);
+/// use [`Tree::width_before`] for the width before a visible position.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Found {
     pub(crate) cur: Cursor,
@@ -324,8 +324,28 @@ impl Tree {
         m: &M,
         leaf_start: Counts,
     ) -> Option<Found> {
+        let spans = self.leaves[leaf].spans();
+        if metric == Metric::Vis {
+            // The hot path of every local edit: only visible counts are needed.
+            for (i, s) in spans.iter().enumerate() {
+                let v = s.vis() as usize;
+                if rem < v {
+                    return Some(Found {
+                        cur: Cursor {
+                            leaf,
+                            idx: i,
+                            off: rem as u32,
+                        },
+                        before: leaf_start,
+                        leaf_start,
+                    });
+                }
+                rem -= v;
+            }
+            return None;
+        }
         let mut before = leaf_start;
-        for (i, s) in self.leaves[leaf].spans().iter().enumerate() {
+        for (i, s) in spans.iter().enumerate() {
             // Widths cost a lookup in the content store: only a width descent needs them.
             let c = if metric == Metric::Wide {
                 Counts::of(*s, m)
@@ -590,6 +610,17 @@ impl Tree {
         }
         let l = &mut self.leaves[leaf];
         let n = l.n as usize;
+        if n - remove + ins.len() <= LEAF_CAP {
+            // Common case: one shift of the tail, then overwrite.
+            l.spans.copy_within(idx + remove..n, idx + ins.len());
+            l.spans[idx..idx + ins.len()].copy_from_slice(ins);
+            l.n = (n - remove + ins.len()) as u8;
+            if let Some(f) = fresh {
+                self.index_set(f.lv, f.end(), leaf);
+            }
+            self.propagate(leaf, removed, added);
+            return Cursor { leaf, idx, off: 0 };
+        }
         l.spans.copy_within(idx + remove..n, idx);
         let n = n - remove;
         l.n = n as u8;
