@@ -1058,6 +1058,11 @@ impl<S: Store> Seq<S> {
         let mut id_off = 0u32;
         let mut next_ilv = 0u32;
         let mut cursor = 0usize;
+        // Explicit ops name items, which needs the item index; histories of mostly local
+        // editing have only a few, so the first ones locate items by scanning the leaves and
+        // the index is only built (and then maintained) once they become frequent.
+        const LINEAR_LOOKUPS: usize = 64;
+        let mut explicit = 0usize;
         let hist_ops = unpack_ops(&h.ops)?;
         for op in &hist_ops {
             let len = match op {
@@ -1112,8 +1117,10 @@ impl<S: Store> Seq<S> {
                         } else {
                             return Err(bad("right origin"));
                         };
-                        // Explicit ops name items: they need the item index.
-                        seq.tree.ensure_index();
+                        explicit += 1;
+                        if explicit > LINEAR_LOOKUPS {
+                            seq.tree.ensure_index();
+                        }
                         seq.integrate(agent, c, ilv, k, ol, or);
                         next_ilv += k;
                     }
@@ -1162,7 +1169,10 @@ impl<S: Store> Seq<S> {
                         if hi >= next_ilv {
                             return Err(bad("delete target"));
                         }
-                        seq.tree.ensure_index();
+                        explicit += 1;
+                        if explicit > LINEAR_LOOKUPS {
+                            seq.tree.ensure_index();
+                        }
                         let lv = seq.ids.push(agent, c, k);
                         seq.push_del(lv, k, first, reversed && k > 1);
                         seq.mark_deleted(lo, hi - lo + 1);

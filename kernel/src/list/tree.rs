@@ -450,7 +450,23 @@ impl Tree {
 
     /// Where the item `lv` is: its leaf, span index and offset.
     pub(crate) fn locate(&self, lv: u32) -> Option<Cursor> {
-        debug_assert!(self.indexed, "ensure_index before locating items");
+        if !self.indexed {
+            // No index yet: scan the leaves (fine for the odd lookup while decoding).
+            let mut leaf = Some(self.first);
+            while let Some(l) = leaf {
+                for (i, s) in self.leaves[l].spans().iter().enumerate() {
+                    if lv >= s.lv && lv < s.end() {
+                        return Some(Cursor {
+                            leaf: l,
+                            idx: i,
+                            off: lv - s.lv,
+                        });
+                    }
+                }
+                leaf = self.leaves[l].next;
+            }
+            return None;
+        }
         let (end, leaf) = match self.tail {
             Some((ts, te, tl)) if lv >= ts => (te, tl),
             _ => {
