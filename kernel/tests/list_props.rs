@@ -417,3 +417,81 @@ fn missing_dependencies_are_reported_then_applied() {
     assert_eq!(b.to_string(), "ello world");
     b.check_invariants();
 }
+
+/// A seeded simulation: `replicas` replicas make `steps` random edits (typing bursts, jumps,
+/// deletes) and sync pairwise at random, sometimes only up to a random earlier version with
+/// `apply_until`. Panics with the seed on divergence.
+fn simulate(seed: u64, replicas: usize, steps: usize) {
+    let mut rng = Lcg(seed);
+    let mut reps: Vec<Text> = (0..replicas)
+        .map(|i| Text::new(ReplicaId(seed.wrapping_mul(31).wrapping_add(i as u64))))
+        .collect();
+    let mut history: Vec<converge::VersionVector> = Vec::new();
+    for step in 0..steps {
+        let r = rng.next(replicas);
+        let len = reps[r].len();
+        match rng.next(10) {
+            0..=5 => {
+                let pos = rng.next(len + 1);
+                let burst: String = (0..1 + rng.next(6))
+                    .map(|_| ['a', 'b', ' ', '\u{e9}', '\u{1F600}'][rng.next(5)])
+                    .collect();
+                for (k, ch) in burst.chars().enumerate() {
+                    reps[r].insert(pos + k, &ch.to_string()).unwrap();
+                }
+            }
+            6..=7 if len > 0 => {
+                let pos = rng.next(len);
+                let n = 1 + rng.next(4.min(len - pos));
+                reps[r].delete(pos..pos + n).unwrap();
+            }
+            _ => {
+                let from = rng.next(replicas);
+                let ops = reps[from].ops_since(&reps[r].version());
+                let report = if !history.is_empty() && rng.next(3) == 0 {
+                    let target = history[rng.next(history.len())].clone();
+                    reps[r].apply_until(&ops, &target).unwrap()
+                } else {
+                    reps[r].apply(&ops).unwrap()
+                };
+                assert!(
+                    report.missing.is_empty() && report.invalid == 0,
+                    "seed {seed} step {step}: {report:?}"
+                );
+            }
+        }
+        history.push(reps[r].version());
+        if step % 50 == 0 {
+            reps[r].check_invariants();
+        }
+    }
+    full_sync(&mut reps);
+    for (i, t) in reps.iter().enumerate() {
+        assert_eq!(
+            t.to_string(),
+            reps[0].to_string(),
+            "seed {seed}: replica {i} differs"
+        );
+    }
+    let back = Text::decode(&reps[0].encode()).unwrap();
+    back.check_invariants();
+    assert_eq!(
+        back.to_string(),
+        reps[0].to_string(),
+        "seed {seed}: decode differs"
+    );
+}
+
+#[test]
+fn simulation_fixed_seed() {
+    simulate(7, 4, 3000);
+}
+
+/// Long soak run: `cargo test --release -p converge --test integration simulation_soak -- --ignored`.
+#[test]
+#[ignore]
+fn simulation_soak() {
+    for seed in 0..200 {
+        simulate(seed, 2 + (seed as usize % 4), 5000);
+    }
+}
