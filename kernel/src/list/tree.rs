@@ -519,10 +519,14 @@ impl Tree {
         }
     }
 
+    #[inline]
     fn index_set(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
-        if !self.indexed {
-            return;
+        if self.indexed {
+            self.index_set_slow(lv, end, leaf);
         }
+    }
+
+    fn index_set_slow(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
         // Fast path: new items are numbered after every indexed one.
         match self.tail {
             Some((ts, te, tl)) if te <= lv => {
@@ -586,6 +590,7 @@ impl Tree {
     }
 
     /// Propagates a change of `leaf`'s counts from `old` to `new` up to the root.
+    #[inline]
     fn propagate(&mut self, leaf: Idx<Leaf>, old: Counts, new: Counts) {
         if old == new {
             return;
@@ -757,6 +762,38 @@ impl Tree {
         let lv = cur.lv + c.off;
         if cur.deleted() {
             return (lv, k, false);
+        }
+        // Backspace / forward-delete fast paths: the deleted piece joins a deleted neighbour
+        // whose item numbers it continues, so two spans change in place and nothing moves.
+        let leaf = &mut self.leaves[c.leaf];
+        let n = leaf.n as usize;
+        let gone = Counts {
+            vis: k as usize,
+            raw: k as usize,
+            wide: m.width(lv, k),
+        };
+        let tomb = Counts {
+            vis: 0,
+            raw: k as usize,
+            wide: 0,
+        };
+        if c.off > 0 && c.off + k == cur.len() && c.idx + 1 < n {
+            let next = leaf.spans[c.idx + 1];
+            if next.deleted() && next.lv == cur.end() && next.len() + k <= MAX_SPAN {
+                leaf.spans[c.idx] = cur.with(cur.lv, c.off);
+                leaf.spans[c.idx + 1] = Span::new(lv, k + next.len(), true);
+                self.propagate(c.leaf, gone, tomb);
+                return (lv, k, true);
+            }
+        }
+        if c.off == 0 && k < cur.len() && c.idx > 0 {
+            let prev = leaf.spans[c.idx - 1];
+            if prev.deleted() && prev.end() == cur.lv && prev.len() + k <= MAX_SPAN {
+                leaf.spans[c.idx - 1] = prev.with(prev.lv, prev.len() + k);
+                leaf.spans[c.idx] = cur.with(cur.lv + k, cur.len() - k);
+                self.propagate(c.leaf, gone, tomb);
+                return (lv, k, true);
+            }
         }
         let mut pieces = [Span::default(); 3];
         let mut np = 0;
