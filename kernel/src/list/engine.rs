@@ -11,6 +11,7 @@
 
 mod history;
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use converge_pool::Idx;
@@ -163,7 +164,8 @@ impl DelRun {
 enum Outcome {
     Applied(u64, u64),
     Duplicate(u64),
-    Missing,
+    /// Waiting for this event (the op applies once its replica's counter reaches it).
+    Missing(Dot),
     Beyond(u64),
     Invalid,
 }
@@ -616,29 +618,43 @@ impl<S: Store> Seq<S> {
     ) -> Result<ApplyReport> {
         self.tree.ensure_index();
         let mut report = ApplyReport::default();
-        let mut pending: Vec<usize> = (0..ops.ops.len()).collect();
-        loop {
-            let mut next = Vec::new();
-            let mut progress = false;
-            for &i in &pending {
-                match self.apply_one(&ops.ops[i], limit)? {
-                    Outcome::Applied(k, beyond) => {
-                        progress = true;
-                        report.applied += k;
-                        report.beyond_target += beyond;
+        // Ops blocked on an event wait under its replica with the counter they need; applying
+        // an op of that replica wakes the ones it satisfied. Every op is retried at most once
+        // per dependency, so any order costs about the same as causal order.
+        let mut waiting: BTreeMap<ReplicaId, Vec<(u64, usize)>> = BTreeMap::new();
+        let mut queue: Vec<usize> = (0..ops.ops.len()).rev().collect();
+        while let Some(i) = queue.pop() {
+            let op = &ops.ops[i];
+            match self.apply_one(op, limit)? {
+                Outcome::Applied(k, beyond) => {
+                    report.applied += k;
+                    report.beyond_target += beyond;
+                    let r = op.id().replica;
+                    if let Some(list) = waiting.get_mut(&r) {
+                        let seen = self.ids.seen_replica(r);
+                        list.retain(|&(need, j)| {
+                            if need <= seen {
+                                queue.push(j);
+                                false
+                            } else {
+                                true
+                            }
+                        });
                     }
-                    Outcome::Duplicate(k) => report.duplicates += k,
-                    Outcome::Missing => next.push(i),
-                    Outcome::Beyond(k) => report.beyond_target += k,
-                    Outcome::Invalid => report.invalid += 1,
                 }
+                Outcome::Duplicate(k) => report.duplicates += k,
+                Outcome::Missing(dep) => waiting
+                    .entry(dep.replica)
+                    .or_default()
+                    .push((dep.counter, i)),
+                Outcome::Beyond(k) => report.beyond_target += k,
+                Outcome::Invalid => report.invalid += 1,
             }
-            if next.is_empty() || !progress {
-                report.missing = next.iter().map(|&i| ops.ops[i].id()).collect();
-                return Ok(report);
-            }
-            pending = next;
         }
+        let mut stuck: Vec<usize> = waiting.into_values().flatten().map(|(_, i)| i).collect();
+        stuck.sort_unstable();
+        report.missing = stuck.iter().map(|&i| ops.ops[i].id()).collect();
+        Ok(report)
     }
 
     /// Common checks on an op's own id range. Returns `(skip, take, beyond)` or an outcome.
@@ -659,7 +675,7 @@ impl<S: Store> Seq<S> {
             return Err(Outcome::Beyond(n));
         }
         if id.counter > seen + 1 {
-            return Err(Outcome::Missing);
+            return Err(Outcome::Missing(Dot::new(id.replica, seen + 1)));
         }
         let skip = seen + 1 - id.counter;
         let mut take = n - skip;
@@ -702,17 +718,17 @@ impl<S: Store> Seq<S> {
                 } else {
                     *origin_left
                 };
-                let ol = match left.map(|d| self.resolve(d)) {
+                let ol = match left.map(|d| (d, self.resolve(d))) {
                     None => NONE,
-                    Some(Ok(Some(x))) => x,
-                    Some(Ok(None)) => return Ok(Outcome::Missing),
-                    Some(Err(())) => return Ok(Outcome::Invalid),
+                    Some((_, Ok(Some(x)))) => x,
+                    Some((d, Ok(None))) => return Ok(Outcome::Missing(d)),
+                    Some((_, Err(()))) => return Ok(Outcome::Invalid),
                 };
-                let or = match origin_right.map(|d| self.resolve(d)) {
+                let or = match origin_right.map(|d| (d, self.resolve(d))) {
                     None => NONE,
-                    Some(Ok(Some(x))) => x,
-                    Some(Ok(None)) => return Ok(Outcome::Missing),
-                    Some(Err(())) => return Ok(Outcome::Invalid),
+                    Some((_, Ok(Some(x)))) => x,
+                    Some((d, Ok(None))) => return Ok(Outcome::Missing(d)),
+                    Some((_, Err(()))) => return Ok(Outcome::Invalid),
                 };
                 let ilv = self.store.items() as u32;
                 if skip == 0 && take == n {
@@ -756,10 +772,10 @@ impl<S: Store> Seq<S> {
                     return Ok(Outcome::Invalid);
                 }
                 let Some(tagent) = self.ids.agent(target.replica) else {
-                    return Ok(Outcome::Missing);
+                    return Ok(Outcome::Missing(Dot::new(target.replica, hi)));
                 };
                 if hi > self.ids.seen(tagent) {
-                    return Ok(Outcome::Missing);
+                    return Ok(Outcome::Missing(Dot::new(target.replica, hi)));
                 }
                 // Map target counters to item-number pieces; all must be inserts.
                 let mut pieces: Vec<(u32, u32)> = Vec::new();
