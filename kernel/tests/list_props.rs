@@ -495,3 +495,9 @@ fn simulation_soak() {
         simulate(seed, 2 + (seed as usize % 4), 5000);
     }
 }
+
+/// More replicas than the engine tracks by linear scan.
+#[test]
+fn simulation_many_replicas() {
+    simulate(11, 12, 2500);
+}

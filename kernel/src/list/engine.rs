@@ -15,6 +15,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use converge_pool::Idx;
+use hashbrown::HashMap;
 
 use super::content::{Store, reserve_frugal};
 use super::ops::{ApplyReport, SequenceOp, SequenceOps};
@@ -42,6 +43,8 @@ struct LvRun {
 #[derive(Clone, Debug, Default)]
 struct Ids {
     replicas: Vec<ReplicaId>,
+    /// `replicas` inverted, filled once there are more than [`LINEAR_AGENTS`] of them.
+    by_replica: HashMap<ReplicaId, u32>,
     /// Per agent, runs sorted by counter, contiguous from counter 1.
     runs: Vec<Vec<AgentRun>>,
     /// All runs sorted by lv.
@@ -49,15 +52,32 @@ struct Ids {
     next_lv: u32,
 }
 
+/// Up to this many replicas, a linear scan finds one faster than hashing.
+const LINEAR_AGENTS: usize = 8;
+
 impl Ids {
+    #[inline]
     fn agent(&self, r: ReplicaId) -> Option<u32> {
-        self.replicas.iter().position(|&x| x == r).map(|i| i as u32)
+        if self.replicas.len() <= LINEAR_AGENTS {
+            self.replicas.iter().position(|&x| x == r).map(|i| i as u32)
+        } else {
+            self.by_replica.get(&r).copied()
+        }
     }
     fn agent_or_insert(&mut self, r: ReplicaId) -> u32 {
         if let Some(a) = self.agent(r) {
             return a;
         }
         self.replicas.push(r);
+        if self.replicas.len() > LINEAR_AGENTS {
+            if self.by_replica.is_empty() {
+                for (i, &x) in self.replicas.iter().enumerate() {
+                    self.by_replica.insert(x, i as u32);
+                }
+            } else {
+                self.by_replica.insert(r, (self.replicas.len() - 1) as u32);
+            }
+        }
         self.runs.push(Vec::new());
         (self.replicas.len() - 1) as u32
     }
