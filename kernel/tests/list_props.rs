@@ -288,8 +288,9 @@ proptest! {
         prop_assert_eq!(back.to_string(), reps[0].to_string());
     }
 
-    /// Replicas that type runs char by char at the same position concurrently end with every
-    /// run contiguous (no interleaving), in some order.
+    /// Replicas that type runs char by char at the same position concurrently (forwards, or
+    /// backwards by inserting each char at the same index) end with every run contiguous (no
+    /// interleaving), in some order.
     #[test]
     fn concurrent_runs_never_interleave(
         n in 2usize..=4,
@@ -297,20 +298,26 @@ proptest! {
         at in any::<usize>(),
         lens in proptest::collection::vec(1usize..8, 4),
         backspace in any::<bool>(),
+        backward in any::<bool>(),
     ) {
         let mut reps: Vec<Text> = (0..n).map(|i| Text::new(ReplicaId(7 - i as u64))).collect();
         reps[0].insert(0, &base).unwrap();
         full_sync(&mut reps);
         let base: Vec<char> = base.chars().collect();
         let at = at % (base.len() + 1);
-        let letters = ['a', 'b', 'c', 'd'];
         let mut runs = Vec::new();
         for (i, rep) in reps.iter_mut().enumerate() {
-            let run: String = core::iter::repeat_n(letters[i], lens[i]).collect();
+            // Distinct chars per run so order inside a run is checked too.
+            let run: String = (0..lens[i])
+                .map(|k| char::from(b'a' + (i * 8 + k) as u8))
+                .collect();
             for (k, ch) in run.chars().enumerate() {
-                rep.insert(at + k, &ch.to_string()).unwrap();
+                // Forward typing appends; backward typing keeps inserting at the same place.
+                let pos = if backward { at } else { at + k };
+                rep.insert(pos, &ch.to_string()).unwrap();
                 rep.check_invariants();
             }
+            let run: String = if backward { run.chars().rev().collect() } else { run };
             if backspace {
                 // Type one char too many and erase it: tombstones must not break the run.
                 rep.insert(at + lens[i], "!").unwrap();
