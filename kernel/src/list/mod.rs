@@ -232,8 +232,10 @@ impl Text {
     }
 
     /// Applies remote operations (idempotent, any order). Operations whose dependencies are
-    /// missing are skipped and listed in the report. Errors only if this replica's capacity
-    /// (2³² − 2 events) would be exceeded.
+    /// missing are skipped and listed in [`ApplyReport::missing`]; malformed ones, and ones
+    /// that would exceed this replica's capacity (2³¹ − 1 items per run, 2³² − 2 events in
+    /// all), are counted in [`ApplyReport::invalid`]. The `Result` is reserved for errors
+    /// that stop the whole batch; none exist today.
     pub fn apply(&mut self, ops: &SequenceOps<String>) -> Result<ApplyReport> {
         self.seq.apply(ops, None)
     }
