@@ -285,6 +285,12 @@ impl Text {
         self.seq.debug_stats()
     }
 
+    /// Sizes of the sections of the encoded history, for profiling (format not stable).
+    #[doc(hidden)]
+    pub fn debug_history(&self) -> String {
+        self.seq.debug_history()
+    }
+
     /// Checks the internal invariants; panics with a description if one is broken. For tests
     /// and fuzzers.
     pub fn check_invariants(&self) {

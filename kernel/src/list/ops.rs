@@ -178,13 +178,105 @@ pub(crate) struct SequenceHistory {
     pub(crate) owner: ReplicaId,
     /// Every replica that contributed events.
     pub(crate) replicas: Vec<ReplicaId>,
-    /// `(replica index, first counter, length)` for consecutive local-order events.
-    pub(crate) ids: Vec<(u32, u64, u32)>,
+    /// Which replica did each run of consecutive local-order events, packed by
+    /// [`pack_ids`] (counters are implicit: each replica's events are numbered from 1 in
+    /// local order).
+    #[serde(with = "byte_buf")]
+    pub(crate) ids: Vec<u8>,
     /// The operations, in local order, packed by [`pack_ops`].
+    #[serde(with = "byte_buf")]
     pub(crate) ops: Vec<u8>,
     /// All inserted content in item-number order (deleted items included), as written by
     /// the store's `ContentCodec` (compressed UTF-8 for text).
+    #[serde(with = "byte_buf")]
     pub(crate) content: Vec<u8>,
+}
+
+/// `Vec<u8>` fields as serde byte strings: the same postcard bytes as a sequence of `u8`
+/// (length varint, then the bytes), but read in one copy instead of element by element.
+mod byte_buf {
+    use alloc::vec::Vec;
+    use core::fmt;
+
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// Packs the replica of each run of consecutive local-order events as one varint per run:
+/// `len * m + code`. The first run has `m = replicas` and `code` = its replica index; every
+/// later run belongs to a different replica than the run before it (runs of one replica
+/// merge), so `m = replicas - 1` and `code` skips the previous run's index. With two
+/// replicas the replica costs nothing at all.
+pub(crate) fn pack_ids(runs: &[(u32, u32)], replicas: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev: Option<u32> = None;
+    for &(agent, len) in runs {
+        let (m, code) = match prev {
+            None => (replicas as u64, u64::from(agent)),
+            Some(p) => {
+                debug_assert_ne!(p, agent, "runs of one replica merge");
+                (
+                    (replicas as u64 - 1).max(1),
+                    u64::from(if agent > p { agent - 1 } else { agent }),
+                )
+            }
+        };
+        put_varint(&mut out, u64::from(len) * m + code);
+        prev = Some(agent);
+    }
+    out
+}
+
+/// Inverse of [`pack_ids`]: `(replica index, length)` runs. Never panics; allocates only for
+/// runs actually present.
+pub(crate) fn unpack_ids(bytes: &[u8], replicas: usize) -> Result<Vec<(u32, u32)>, DecodeError> {
+    const BAD: DecodeError = DecodeError::Invalid("id runs");
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut prev: Option<u32> = None;
+    while at < bytes.len() {
+        let v = get_varint(bytes, &mut at)?;
+        let m = match prev {
+            None => replicas as u64,
+            Some(_) => replicas as u64 - 1,
+        };
+        if m == 0 {
+            return Err(BAD);
+        }
+        let code = u32::try_from(v % m).map_err(|_| BAD)?;
+        let len = u32::try_from(v / m).map_err(|_| BAD)?;
+        let agent = match prev {
+            Some(p) if code >= p => code + 1,
+            _ => code,
+        };
+        if len == 0 {
+            return Err(BAD);
+        }
+        out.push((agent, len));
+        prev = Some(agent);
+    }
+    Ok(out)
 }
 
 impl WireType for SequenceHistory {

@@ -10,7 +10,7 @@
 use alloc::vec::Vec;
 
 use super::super::content::ContentCodec;
-use super::super::ops::{HistOp, SequenceHistory, pack_ops, unpack_ops};
+use super::super::ops::{HistOp, SequenceHistory, pack_ids, pack_ops, unpack_ids, unpack_ops};
 use super::super::tree::{Cursor, MAX_SPAN, NONE};
 use super::{Seq, Store};
 use crate::clock::ReplicaId;
@@ -165,15 +165,49 @@ impl<S: Store> Seq<S> {
         SequenceHistory {
             owner: self.replica,
             replicas: self.ids.replicas.clone(),
-            ids: self
-                .ids
-                .lvs
-                .iter()
-                .map(|r| (r.agent, r.counter, r.len))
-                .collect(),
+            ids: pack_ids(
+                &self
+                    .ids
+                    .lvs
+                    .iter()
+                    .map(|r| (r.agent, r.len))
+                    .collect::<Vec<_>>(),
+                self.ids.replicas.len(),
+            ),
             ops: pack_ops(&ops),
             content: self.store.pack(),
         }
+    }
+
+    /// Section sizes of [`history`](Self::history), for profiling.
+    pub(crate) fn debug_history(&self) -> alloc::string::String
+    where
+        S: Clone + ContentCodec,
+    {
+        let h = self.history();
+        let ops = unpack_ops(&h.ops).unwrap_or_default();
+        let mut kinds = [0usize; 4];
+        for op in &ops {
+            kinds[match op {
+                HistOp::Insert { .. } => 0,
+                HistOp::Delete { .. } => 1,
+                HistOp::InsertAt { .. } => 2,
+                HistOp::DeleteAt { .. } => 3,
+            }] += 1;
+        }
+        alloc::format!(
+            "replicas {}, id bytes {}{}, ops {} ({} B: ins {} del {} ins@ {} del@ {}), content {} B",
+            h.replicas.len(),
+            h.ids.len(),
+            "",
+            ops.len(),
+            h.ops.len(),
+            kinds[0],
+            kinds[1],
+            kinds[2],
+            kinds[3],
+            h.content.len()
+        )
     }
 
     /// Rebuilds a sequence from its history, validating every reference.
@@ -208,6 +242,7 @@ impl<S: Store> Seq<S> {
         const LINEAR_LOOKUPS: usize = 64;
         let mut explicit = 0usize;
         let hist_ops = unpack_ops(&h.ops)?;
+        let ids = unpack_ids(&h.ids, h.replicas.len())?;
         for op in &hist_ops {
             let len = match op {
                 HistOp::Insert { len, .. }
@@ -227,17 +262,13 @@ impl<S: Store> Seq<S> {
             };
             let mut done = 0u32;
             while done < len {
-                let &(agent, counter, run_len) = h.ids.get(id_i).ok_or(bad("ids too short"))?;
-                if agent as usize >= h.replicas.len() || run_len == 0 {
+                let &(agent, run_len) = ids.get(id_i).ok_or(bad("ids too short"))?;
+                if agent as usize >= h.replicas.len() {
                     return Err(bad("bad id run"));
                 }
                 let k = (run_len - id_off).min(len - done);
-                let c = counter
-                    .checked_add(u64::from(id_off))
-                    .ok_or(bad("counter overflow"))?;
-                if c != seq.ids.seen(agent) + 1 || c.checked_add(u64::from(k)).is_none() {
-                    return Err(bad("counters not contiguous"));
-                }
+                // Each replica's events are numbered from 1 in local order.
+                let c = seq.ids.seen(agent) + 1;
                 if u64::from(seq.ids.next_lv) + u64::from(k) >= u64::from(NONE) {
                     return Err(bad("too many events"));
                 }
@@ -341,7 +372,7 @@ impl<S: Store> Seq<S> {
                 _ => {}
             }
         }
-        if id_i != h.ids.len() || id_off != 0 {
+        if id_i != ids.len() || id_off != 0 {
             return Err(bad("ids longer than ops"));
         }
         if u64::from(next_ilv) != items {
