@@ -92,6 +92,29 @@ impl TextStore {
         &self.text[self.byte_of(lv)..self.byte_of(lv + len)]
     }
 
+    /// A store holding `text` (its chars get lvs `0..`), without copying it.
+    fn from_string(text: String) -> Self {
+        let mut st = TextStore::default();
+        if text.is_ascii() {
+            st.len = text.len() as u32;
+        } else {
+            let mut extra = 0;
+            for ch in text.chars() {
+                let b = ch.len_utf8() as u32;
+                if b > 1 {
+                    extra += b - 1;
+                    st.wide_utf8.push((st.len, extra));
+                }
+                if ch.len_utf16() == 2 {
+                    st.astral.push(st.len);
+                }
+                st.len += 1;
+            }
+        }
+        st.text = text;
+        st
+    }
+
     /// Appends `s` (its chars get the next lvs).
     pub(crate) fn push_str(&mut self, s: &str) {
         reserve_frugal_str(&mut self.text, s.len());
@@ -242,6 +265,9 @@ impl ContentCodec for TextStore {
             }
         }
         let declared = usize::try_from(declared).map_err(|_| DecodeError::Malformed)?;
+        if declared >= u32::MAX as usize {
+            return Err(DecodeError::Invalid("content too long"));
+        }
         // The declared length only caps the output; memory grows with the input actually
         // present.
         let raw = lz::decompress(&bytes[at..], declared)?;
@@ -250,9 +276,7 @@ impl ContentCodec for TextStore {
         }
         let text =
             String::from_utf8(raw).map_err(|_| DecodeError::Invalid("content is not UTF-8"))?;
-        let mut st = TextStore::default();
-        st.push_str(&text);
-        Ok(st)
+        Ok(TextStore::from_string(text))
     }
 }
 

@@ -407,6 +407,30 @@ impl<S: Store> Seq<S> {
         }
     }
 
+    /// Deletes the `n` visible items ending at position `last` (checked by the caller) the
+    /// way repeated backspace from `last + 1` would: the first deletion event takes the item
+    /// at `last`, the next one the item before it, and so on. One range walk instead of `n`
+    /// single deletions.
+    fn delete_back(&mut self, agent: u32, last: usize, n: u32) {
+        self.typing = None;
+        let start = last + 1 - n as usize;
+        let mut pieces: Vec<(u32, u32)> = Vec::new();
+        let mut remaining = n;
+        while remaining > 0 {
+            let f = self.find_vis(start).expect("start < len");
+            let leaves = self.tree.leaf_count();
+            let (t, k, _) = self.tree.delete_at(f.cur, remaining, &self.store);
+            self.after_edit(f.cur.leaf, leaves);
+            pieces.push((t, k));
+            remaining -= k;
+        }
+        for &(t, k) in pieces.iter().rev() {
+            let counter = self.ids.seen(agent) + 1;
+            let lv = self.ids.push(agent, counter, k);
+            self.push_del(lv, k, t + (k - 1), k > 1);
+        }
+    }
+
     fn push_ins(&mut self, lv: u32, ilv: u32, len: u32, ol: u32, or: u32) {
         if let Some(l) = self.ins.last_mut() {
             if l.lv + l.len == lv
@@ -437,9 +461,10 @@ impl<S: Store> Seq<S> {
                     l.len += len;
                     return;
                 }
-                if len == 1 && (l.rev || l.len == 1) && last.checked_sub(1) == Some(target) {
+                if (rev || len == 1) && (l.rev || l.len == 1) && last.checked_sub(1) == Some(target)
+                {
                     l.rev = true;
-                    l.len += 1;
+                    l.len += len;
                     return;
                 }
             }

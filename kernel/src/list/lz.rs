@@ -19,6 +19,8 @@ const MIN_MATCH: usize = 4;
 const HASH_BITS: u32 = 15;
 const MAX_CHAIN: usize = 256;
 const WINDOW: usize = 1 << 20;
+/// How many output bytes per input byte `decompress` preallocates at most.
+const PREALLOC_RATIO: usize = 8;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -122,7 +124,11 @@ pub(crate) fn compress(input: &[u8]) -> Vec<u8> {
 
 /// Decompresses [`compress`] output; the result may hold at most `max_len` bytes.
 pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
-    let mut out: Vec<u8> = Vec::new();
+    // The declared length is trusted for preallocation only as far as the input could
+    // plausibly expand to it (a valid stream declares its exact length), so a forged length
+    // cannot buy memory the input does not account for.
+    let mut out: Vec<u8> =
+        Vec::with_capacity(max_len.min(bytes.len().saturating_mul(PREALLOC_RATIO)));
     let mut at = 0;
     loop {
         let lits = get_varint(bytes, &mut at)?;
@@ -150,10 +156,13 @@ pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, Decode
         if out.len().checked_add(len).is_none_or(|n| n > max_len) {
             return Err(DecodeError::Invalid("content longer than declared"));
         }
+        // Copy in pieces of at most `off` bytes: an overlapping match repeats its period.
         let start = out.len() - off;
-        for k in 0..len {
-            let b = out[start + k];
-            out.push(b);
+        let mut done = 0;
+        while done < len {
+            let k = (len - done).min(off + done);
+            out.extend_from_within(start..start + k);
+            done += k;
         }
     }
     if at != bytes.len() {

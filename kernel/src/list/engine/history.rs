@@ -134,9 +134,7 @@ impl<S: Store> Seq<S> {
                             reversed: rev,
                         });
                         if rev {
-                            for j in 0..k as usize {
-                                r.delete_at(agent, p - j, 1);
-                            }
+                            r.delete_back(agent, p, k);
                             cursor = p - (k as usize - 1);
                         } else {
                             r.delete_at(agent, p, k);
@@ -313,13 +311,12 @@ impl<S: Store> Seq<S> {
                     }
                     HistOp::DeleteAt { reversed, .. } => {
                         if reversed {
-                            for jj in 0..k {
-                                let pos = base
-                                    .checked_sub((done + jj) as usize)
-                                    .filter(|&p| p < seq.len())
-                                    .ok_or(bad("delete position"))?;
-                                seq.delete_at(agent, pos, 1);
-                            }
+                            // Positions `base - done` down to `base - done - (k - 1)`.
+                            let last = base
+                                .checked_sub(done as usize)
+                                .filter(|&p| p < seq.len() && p + 1 >= k as usize)
+                                .ok_or(bad("delete position"))?;
+                            seq.delete_back(agent, last, k);
                         } else {
                             if base.checked_add(k as usize).is_none_or(|e| e > seq.len()) {
                                 return Err(bad("delete position"));
