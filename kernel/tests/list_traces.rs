@@ -4,7 +4,8 @@
 //! after an encode → decode round trip. Concurrent traces get one replica per agent; each
 //! transaction runs on its agent's replica after pulling exactly its parents' merged version
 //! from the other replicas (`ops_since` + `apply_until`), and after a final full exchange every
-//! replica must equal `endContent`.
+//! replica must equal `endContent`. Along the way replicas are replaced by decoded copies of
+//! their own encoding, so the replay also checks that a loaded replica keeps merging.
 
 use std::io::Read;
 
@@ -143,6 +144,21 @@ fn replay_concurrent(name: &str) {
         after.push(reps[r].version());
         if i % 5_000 == 0 {
             reps[r].check_invariants();
+        }
+        if i % 2_000 == 1_000 {
+            // Continue from a decoded copy: loading must keep everything merging needs.
+            let back = Text::decode(&reps[r].encode()).expect("decode mid-replay");
+            back.check_invariants();
+            assert_eq!(
+                back.version(),
+                reps[r].version(),
+                "txn {i}: decoded version"
+            );
+            assert!(
+                back.to_string() == reps[r].to_string(),
+                "txn {i}: decoded text"
+            );
+            reps[r] = back;
         }
     }
     // Final full exchange: everyone pulls from everyone.

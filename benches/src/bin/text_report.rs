@@ -1,6 +1,7 @@
 //! Prints the text CRDT figures recorded in `perf/text.md`: ns per patch (best of N runs),
 //! heap held after a replay (counting allocator), encoded size, and load (+ `to_string`) time,
-//! for converge and, where they have an equivalent, diamond-types 1.0 and jumprope.
+//! for converge and, where they have an equivalent, diamond-types 1.0 and jumprope; then the
+//! concurrent friendsforever replay, its encoded size and its load (+ `to_string`) time.
 //!
 //! ```text
 //! cargo run --release -p converge-benches --bin text_report [runs]
@@ -59,7 +60,7 @@ fn main() {
         let bytes = doc.encode();
         let load = best(runs, || Text::decode(&bytes).unwrap().to_string());
         println!(
-            "| {name} | converge | {:.0} | {} | {} | {:.2} ms |",
+            "| {name} | converge | {:.0} | {} | {} | {:.3} ms |",
             t.as_nanos() as f64 / n,
             heap,
             bytes.len(),
@@ -78,7 +79,7 @@ fn main() {
                 .to_string()
         });
         println!(
-            "| {name} | diamond-types 1.0 | {:.0} | {} | {} | {:.2} ms |",
+            "| {name} | diamond-types 1.0 | {:.0} | {} | {} | {:.3} ms |",
             t.as_nanos() as f64 / n,
             heap,
             dt_bytes.len(),
@@ -107,11 +108,17 @@ fn main() {
     let reps = replay_concurrent(&trace);
     assert!(reps.iter().all(|r| r.to_string() == trace.end_content));
     let patches: usize = trace.txns.iter().map(|t| t.patches.len()).sum();
+    let bytes = reps[0].encode();
+    let back = Text::decode(&bytes).unwrap();
+    assert_eq!(back.to_string(), trace.end_content);
+    assert_eq!(back.version(), reps[0].version());
+    let load = best(runs, || Text::decode(&bytes).unwrap().to_string());
     println!(
-        "\nfriendsforever (concurrent, {} agents, {} txns, {patches} patches): converge replay {:.2} ms, encoded {} bytes",
+        "\nfriendsforever (concurrent, {} agents, {} txns, {patches} patches): converge replay {:.2} ms, encoded {} bytes, load + to_string {:.3} ms",
         reps.len(),
         trace.txns.len(),
         t.as_secs_f64() * 1e3,
-        reps[0].encode().len()
+        bytes.len(),
+        load.as_secs_f64() * 1e3
     );
 }
