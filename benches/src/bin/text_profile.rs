@@ -1,6 +1,7 @@
 //! A profiling driver: replays one trace `runs` times into converge so `perf record` sees only
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
-//! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
+//! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec, `history:<trace>` for its section
+//! sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 
 use std::hint::black_box;
@@ -23,6 +24,15 @@ fn main() {
         for _ in 0..runs {
             black_box(converge::list::Text::decode(&bytes).unwrap());
         }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("history:") {
+        let doc = if trace == "friendsforever" {
+            replay_concurrent(&load_trace(trace)).swap_remove(0)
+        } else {
+            replay_converge(&load_trace(trace).patches())
+        };
+        println!("{}\n{}", doc.debug_stats(), doc.debug_history());
         return;
     }
     if let Some(trace) = name.strip_prefix("encode:") {

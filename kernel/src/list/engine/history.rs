@@ -47,25 +47,60 @@ impl<S: Store> Seq<S> {
         (next == or).then(|| self.vis_pos(c) + 1)
     }
 
-    /// The visible position `p` such that deleting `k` items at `p` (or backspacing from `p`
-    /// when `rev`) deletes exactly items `first, first ± 1, ...` in that order, if any.
-    fn natural_delete_pos(&self, first: u32, k: u32, rev: bool) -> Option<usize> {
+    /// The longest prefix of the deletions of items `first, first ± 1, ...` (`-` when
+    /// `rev_targets`; at most `k` of them) that a local delete reproduces:
+    /// `Some((p, backwards, len))` if they are the visible items at positions `p, p + 1, ...`
+    /// (a forward delete at `p`) or `p, p - 1, ...` (`backwards`: backspacing from `p + 1`);
+    /// `None` if the first item is not visible. Items typed backwards are deleted forwards
+    /// with descending item numbers, so the target order and the position order are
+    /// independent; and a run of deletions with consecutive targets may have been made at
+    /// unrelated places, which splits it into several prefixes.
+    fn natural_delete_prefix(
+        &self,
+        first: u32,
+        k: u32,
+        rev_targets: bool,
+    ) -> Option<(usize, bool, u32)> {
         let pos_of = |t: u32| {
             let c = self.tree.locate(t)?;
             (!self.tree.span(c).deleted()).then(|| self.vis_pos(c))
         };
-        let p = pos_of(first)?;
-        for j in 1..k {
-            let (t, want) = if rev {
-                (first.checked_sub(j)?, p.checked_sub(j as usize)?)
+        let target = |j: u32| {
+            if rev_targets {
+                first.checked_sub(j)
             } else {
-                (first + j, p + j as usize)
-            };
-            if pos_of(t)? != want {
-                return None;
+                first.checked_add(j)
             }
+        };
+        let p = pos_of(first)?;
+        if k == 1 {
+            return Some((p, false, 1));
         }
-        Some(p)
+        let backwards = match target(1).and_then(pos_of) {
+            Some(q) if q == p + 1 => false,
+            Some(q) if p > 0 && q == p - 1 => true,
+            _ => return Some((p, false, 1)),
+        };
+        let mut len = 2;
+        while len < k {
+            let want = if backwards {
+                p.checked_sub(len as usize)
+            } else {
+                Some(p + len as usize)
+            };
+            if want.is_none() || target(len).and_then(pos_of) != want {
+                break;
+            }
+            len += 1;
+        }
+        Some((p, backwards, len))
+    }
+
+    /// Whether item `t` is in the tree and visible.
+    fn is_visible(&self, t: u32) -> bool {
+        self.tree
+            .locate(t)
+            .is_some_and(|c| !self.tree.span(c).deleted())
     }
 
     /// The compact history. Replays the op log into a scratch replica so that every op that a
@@ -126,30 +161,44 @@ impl<S: Store> Seq<S> {
                     } else {
                         run.target + off
                     };
-                    let rev = run.rev && k > 1;
-                    if let Some(p) = r.natural_delete_pos(first, k, rev) {
-                        ops.push(HistOp::DeleteAt {
-                            len: k,
-                            delta: p as i64 - cursor as i64,
-                            reversed: rev,
-                        });
-                        if rev {
-                            r.delete_back(agent, p, k);
-                            cursor = p - (k as usize - 1);
+                    let rev_targets = run.rev && k > 1;
+                    let target = |j: u32| if rev_targets { first - j } else { first + j };
+                    // Split into the longest pieces a local delete reproduces; the rest (items
+                    // already deleted, by a concurrent replica) keep explicit targets.
+                    let mut j = 0;
+                    while j < k {
+                        let t = target(j);
+                        if let Some((p, back, m)) = r.natural_delete_prefix(t, k - j, rev_targets) {
+                            ops.push(HistOp::DeleteAt {
+                                len: m,
+                                delta: p as i64 - cursor as i64,
+                                reversed: back,
+                            });
+                            if back {
+                                r.delete_back(agent, p, m);
+                                cursor = p - (m as usize - 1);
+                            } else {
+                                r.delete_at(agent, p, m);
+                                cursor = p;
+                            }
+                            j += m;
                         } else {
-                            r.delete_at(agent, p, k);
-                            cursor = p;
+                            let mut m = 1;
+                            while j + m < k && !r.is_visible(target(j + m)) {
+                                m += 1;
+                            }
+                            let rev = rev_targets && m > 1;
+                            ops.push(HistOp::Delete {
+                                len: m,
+                                target: t,
+                                reversed: rev,
+                            });
+                            let dlv = r.ids.push(agent, counter + u64::from(j), m);
+                            r.push_del(dlv, m, t, rev);
+                            let lo = if rev { t - (m - 1) } else { t };
+                            r.mark_deleted(lo, m);
+                            j += m;
                         }
-                    } else {
-                        ops.push(HistOp::Delete {
-                            len: k,
-                            target: first,
-                            reversed: rev,
-                        });
-                        let dlv = r.ids.push(agent, counter, k);
-                        r.push_del(dlv, k, first, rev);
-                        let lo = if rev { first - (k - 1) } else { first };
-                        r.mark_deleted(lo, k);
                     }
                 }
                 lv += k;
@@ -241,6 +290,14 @@ impl<S: Store> Seq<S> {
         let mut explicit = 0usize;
         let hist_ops = unpack_ops(&h.ops)?;
         let ids = unpack_ids(&h.ids, h.replicas.len())?;
+        // The logs get about one run per history op (ops only exist for input bytes present,
+        // so this never trusts a declared length): no regrowth while replaying.
+        let inserts = hist_ops
+            .iter()
+            .filter(|o| matches!(o, HistOp::Insert { .. } | HistOp::InsertAt { .. }))
+            .count();
+        seq.ins.reserve_exact(inserts);
+        seq.dels.reserve_exact(hist_ops.len() - inserts);
         for op in &hist_ops {
             let len = match op {
                 HistOp::Insert { len, .. }
