@@ -194,6 +194,13 @@ mod tests {
         let long: Vec<u8> = (0..5000u32).map(|i| (i % 7 + i / 100) as u8).collect();
         assert_eq!(decompress(&compress(&long), long.len()).unwrap(), long);
         assert!(compress(&long).len() < long.len() / 2);
+        // Long overlapping matches (copied in doubling blocks) for several periods.
+        for period in 1..=5u8 {
+            let data: Vec<u8> = (0..3000u32).map(|i| b'a' + (i as u8 % period)).collect();
+            let z = compress(&data);
+            assert!(z.len() < 40, "period {period}: {} bytes", z.len());
+            assert_eq!(decompress(&z, data.len()).unwrap(), data);
+        }
     }
 
     #[test]

@@ -426,3 +426,54 @@ pub(crate) fn unpack_ops(bytes: &[u8]) -> Result<Vec<HistOp>, DecodeError> {
     }
     Ok(ops)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs alternating between replicas in a pseudo-random pattern (never the same replica
+    /// twice in a row, as the engine produces them).
+    fn runs(replicas: u32, n: usize) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut x = 0x9e37_79b9_u32;
+        let mut prev = None;
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let mut a = x % replicas;
+            if Some(a) == prev {
+                a = (a + 1) % replicas;
+            }
+            out.push((a, 1 + (x >> 8) % 300));
+            prev = Some(a);
+        }
+        out
+    }
+
+    #[test]
+    fn id_runs_round_trip() {
+        for (replicas, n) in [(1, 1), (2, 50), (3, 50), (12, 200), (300, 200)] {
+            let r = runs(replicas, n);
+            let bytes = pack_ids(&r, replicas as usize);
+            assert_eq!(unpack_ids(&bytes, replicas as usize), Ok(r));
+        }
+        // Two replicas: the replica is implicit, a run costs its length varint only.
+        let r = runs(2, 100);
+        let small = r.iter().filter(|x| x.1 < 128).count();
+        assert_eq!(pack_ids(&r, 2).len(), small + 2 * (r.len() - small));
+    }
+
+    #[test]
+    fn malformed_id_runs_are_errors() {
+        // A second run with a single replica would have to repeat it.
+        assert!(unpack_ids(&[1, 1], 1).is_err());
+        // No replicas at all, a zero-length run, a truncated varint.
+        assert!(unpack_ids(&[1], 0).is_err());
+        assert!(unpack_ids(&[0], 2).is_err());
+        assert!(unpack_ids(&[0x80], 2).is_err());
+        // A length beyond u32.
+        assert!(unpack_ids(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 1).is_err());
+        assert_eq!(unpack_ids(&[], 3), Ok(Vec::new()));
+    }
+}
