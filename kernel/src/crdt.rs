@@ -30,6 +30,8 @@ use converge_pool::Scratch;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::clock::ReplicaId;
+
 /// A state-based CRDT with delta support.
 ///
 /// `Default` is the bottom element of the lattice (the empty state) and must not allocate.
@@ -70,6 +72,28 @@ pub trait Crdt: Clone + Default {
 
     /// Whether this is the bottom (empty, freshly created) state.
     fn is_bottom(&self) -> bool;
+
+    /// The highest event counter of `replica` this value has recorded; 0 for types whose
+    /// events carry no dots (counters, LWW registers).
+    ///
+    /// With [`observe_counter`](Crdt::observe_counter), this lets a container such as
+    /// [`OrMap`](crate::OrMap) keep a replica's event numbers unique across itself and the
+    /// values nested in it, even after a nested value is removed and created again.
+    #[inline]
+    fn max_counter(&self, replica: ReplicaId) -> u64 {
+        let _ = replica;
+        0
+    }
+
+    /// Records events `1..=counter` of `replica` as seen, so the next event `replica` makes on
+    /// this value is numbered above them. A no-op for types without dots.
+    ///
+    /// Only meaningful on a value that holds nothing but `replica`'s own writes (an `OrMap`
+    /// contribution): there, no held content carries those numbers unless it is present.
+    #[inline]
+    fn observe_counter(&mut self, replica: ReplicaId, counter: u64) {
+        let _ = (replica, counter);
+    }
 }
 
 /// The most elements a decoder reserves room for up front, whatever a length prefix claims.

@@ -36,11 +36,16 @@
 //! contribution to that key (small for counters and registers; for big nested collections,
 //! prefer a flatter key space).
 //!
-//! Known limitation: nested dot-based values (an `AwSet` or `MvRegister` inside an `OrMap`)
-//! number their own events from their own (per-key) context. After a key is removed and
-//! re-created, a replica may reuse a nested dot that a concurrently surviving contribution has
-//! already seen, and then a nested insert can read as removed. Replicas still converge; it
-//! only affects re-created keys under concurrent update-and-remove.
+//! **Event numbering of nested values.** Dot-based nested values (an `AwSet` or `MvRegister`
+//! inside an `OrMap`) number their events from their own per-key context, which a remove
+//! drops. So a re-created key cannot restart at 1 (a contribution that survived the remove
+//! may already have seen those numbers and would read the new events as removed), each
+//! update first marks the acting replica's events up to the map's own counter as seen in
+//! that replica's contribution ([`Crdt::observe_counter`]), and afterwards records the
+//! numbers the nested operation used in the map's context ([`Crdt::max_counter`]). A
+//! replica's numbers thus stay unique across the map and its nested values. Marking is safe
+//! because a contribution only ever holds values written by its own replica; nested deltas
+//! given to [`OrMap::insert`] must therefore come from an operation by the acting replica.
 //!
 //! # Invariants
 //!
@@ -813,44 +818,38 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
         key: K,
         op: impl FnOnce(&C) -> C::Delta,
     ) -> OrMapDelta<K, C> {
-        let first = self.ctx.reserve(replica, 1);
-        let mut overwritten = Vec::new();
-        let (dot, contrib) = self.apply_update(replica, first, 0, &key, op, &mut overwritten);
-        let mut ctx = CausalContext::from_dots(overwritten);
-        ctx.insert(dot);
-        OrMapDelta {
-            updates: alloc::vec![(key, dot, contrib)],
-            removes: Vec::new(),
-            ctx,
-        }
+        let mut op = Some(op);
+        self.update_many(
+            replica,
+            1,
+            |_| &key,
+            |_, c| (op.take().expect("called once"))(c),
+        )
     }
 
     /// Merges `delta` into the value under `key` on behalf of `replica` (an upsert); returns the
     /// map delta. Same as [`update`](Self::update) with an operation that ignores the value.
+    ///
+    /// `delta` should come from an operation by `replica` itself (see the module docs on event
+    /// numbering).
     pub fn insert(&mut self, replica: ReplicaId, key: K, delta: C::Delta) -> OrMapDelta<K, C> {
         self.update(replica, key, |_| delta)
     }
 
-    /// The shared body of single and batch updates: event `first + i` of `replica` updates
-    /// `key`. Overwritten dots from before this batch are pushed to `overwritten`.
+    /// The shared body of single and batch updates: the next event of `replica` updates `key`.
+    /// Dots of `replica` overwritten from before `batch_first` are pushed to `overwritten`.
     fn apply_update(
         &mut self,
         replica: ReplicaId,
-        first: u64,
-        i: u64,
+        batch_first: u64,
         key: &K,
         op: impl FnOnce(&C) -> C::Delta,
         overwritten: &mut Vec<Dot>,
     ) -> (Dot, C) {
-        let dot = Dot::new(replica, first + i);
+        let dot = self.ctx.next_dot(replica);
         let contribs = match self.entries.get_mut(key) {
             Some(c) => c,
             None => self.entries.entry(key.clone()).or_default(),
-        };
-        let nested = match contribs.as_slice() {
-            [] => op(&C::default()),
-            [(_, only)] => op(only),
-            many => op(&join_contribs(many)),
         };
         // Take this replica's previous contribution(s) out.
         let mut mine = C::default();
@@ -863,22 +862,40 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
                 } else {
                     mine.merge(&c);
                 }
-                if old.counter < first {
+                if old.counter < batch_first {
                     overwritten.push(old);
                 }
             } else {
                 k += 1;
             }
         }
+        // Nested events get numbers above every event of this replica the map has recorded.
+        mine.observe_counter(replica, dot.counter);
+        let nested = if contribs.is_empty() {
+            op(&mine)
+        } else {
+            let mut value = join_contribs(contribs);
+            value.merge(&mine);
+            op(&value)
+        };
         mine.merge_delta(&nested);
+        // Record the numbers the nested operation used, so later ones stay above them.
+        let used = mine.max_counter(replica);
+        if used > dot.counter {
+            self.ctx.insert_range(
+                replica,
+                dot.counter.saturating_add(1),
+                used.saturating_add(1),
+            );
+        }
         let pos = contribs.partition_point(|(d, _)| *d < dot);
         contribs.insert(pos, (dot, mine.clone()));
         (dot, mine)
     }
 
     /// Applies `op(key, value)` to each of `keys` on behalf of `replica`, with the same result
-    /// as calling [`update`](Self::update) on each in order; returns one delta. The dots are
-    /// reserved as one range and the table grown once.
+    /// as calling [`update`](Self::update) on each in order; returns one delta whose context is
+    /// one range of the replica's events. The table is grown once.
     pub fn update_batch(
         &mut self,
         replica: ReplicaId,
@@ -916,14 +933,13 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
         if n == 0 {
             return OrMapDelta::default();
         }
-        let first = self.ctx.reserve(replica, n as u64);
         self.entries.reserve(n);
+        let first = self.ctx.max_counter(replica).saturating_add(1);
         let mut overwritten = Vec::new();
         let mut updates: Vec<(K, Dot, C)> = Vec::with_capacity(n);
         for i in 0..n {
             let k = key(i);
-            let (dot, c) =
-                self.apply_update(replica, first, i as u64, k, |c| op(i, c), &mut overwritten);
+            let (dot, c) = self.apply_update(replica, first, k, |c| op(i, c), &mut overwritten);
             updates.push((k.clone(), dot, c));
         }
         if updates.len() > 1 {
@@ -937,8 +953,13 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
                 }
             });
         }
+        // Every event of `replica` from `first` on happened in this batch: one range.
         let mut ctx = CausalContext::new();
-        ctx.insert_range(replica, first, first + n as u64);
+        ctx.insert_range(
+            replica,
+            first,
+            self.ctx.max_counter(replica).saturating_add(1),
+        );
         for d in overwritten {
             ctx.insert(d);
         }
@@ -1096,6 +1117,16 @@ impl<K: Ord + Hash + Clone, C: Crdt> Crdt for OrMap<K, C> {
     #[inline]
     fn is_bottom(&self) -> bool {
         self.entries.is_empty() && self.ctx.is_empty()
+    }
+
+    #[inline]
+    fn max_counter(&self, replica: ReplicaId) -> u64 {
+        self.ctx.max_counter(replica)
+    }
+
+    #[inline]
+    fn observe_counter(&mut self, replica: ReplicaId, counter: u64) {
+        self.ctx.insert_range(replica, 1, counter.saturating_add(1));
     }
 }
 

@@ -574,6 +574,16 @@ impl<T: Ord + Hash + Clone> Crdt for AwSet<T> {
     fn is_bottom(&self) -> bool {
         self.entries.is_empty() && self.ctx.is_empty()
     }
+
+    #[inline]
+    fn max_counter(&self, replica: ReplicaId) -> u64 {
+        self.ctx.max_counter(replica)
+    }
+
+    #[inline]
+    fn observe_counter(&mut self, replica: ReplicaId, counter: u64) {
+        self.ctx.insert_range(replica, 1, counter.saturating_add(1));
+    }
 }
 
 impl<T: Eq + Hash> PartialEq for AwSet<T> {
