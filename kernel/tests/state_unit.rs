@@ -300,7 +300,7 @@ fn or_map_recreated_key_does_not_reuse_nested_dots() {
     // r inserts x into the set under key 1; t sees it and removes x (t's contribution now
     // remembers r's nested insert). s removes the key while t concurrently adds z. r sees only
     // s's removal and re-creates the key by inserting y. y must survive t's contribution.
-    let (r, s, t) = (A, B, C);
+    let (r, t) = (A, C); // s removes keys, which needs no replica id
     let mut mr: OrMap<u8, AwSet<u8>> = OrMap::new();
     let d_x = mr.update(r, 1, |v| v.clone().insert(r, b'x'));
     let mut mt: OrMap<u8, AwSet<u8>> = OrMap::new();
