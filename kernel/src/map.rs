@@ -406,7 +406,7 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
 
     /// A delta from rows in write order: sorted by key, the last write of each key kept.
     fn from_rows(mut rows: Vec<Row<K, V>>) -> LwwMap<K, V> {
-        if rows.len() > 1 {
+        if rows.len() > 1 && !rows.windows(2).all(|w| w[0].0 < w[1].0) {
             // Stable sort keeps write order within a key; keep the last.
             rows.sort_by(|a, b| a.0.cmp(&b.0));
             rows.dedup_by(|later, kept| {
@@ -942,7 +942,7 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
             let (dot, c) = self.apply_update(replica, first, k, |c| op(i, c), &mut overwritten);
             updates.push((k.clone(), dot, c));
         }
-        if updates.len() > 1 {
+        if updates.len() > 1 && !updates.windows(2).all(|w| w[0].0 < w[1].0) {
             updates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
             updates.dedup_by(|later, kept| {
                 if later.0 == kept.0 {
