@@ -75,3 +75,42 @@ impl fmt::Display for DecodeError {
 }
 
 impl core::error::Error for DecodeError {}
+
+/// Why a value could not be encoded. Encoding into a caller's buffer never panics: a buffer
+/// that is too small is reported here, and the buffer's contents are then unspecified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The output buffer cannot hold the message.
+    BufferTooSmall {
+        /// Bytes the whole message (envelope and payload) needs.
+        needed: usize,
+        /// Bytes the buffer has.
+        available: usize,
+    },
+    /// The payload is longer than the envelope's `u32` length field can describe.
+    PayloadTooLarge {
+        /// The payload's length in bytes.
+        len: usize,
+    },
+    /// The value's `Serialize` impl failed (for example, a sequence of unknown length, which
+    /// postcard cannot write). Never happens for the kernel's own types.
+    Unserializable,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::BufferTooSmall { needed, available } => write!(
+                f,
+                "output buffer too small: message needs {needed} bytes, buffer has {available}"
+            ),
+            EncodeError::PayloadTooLarge { len } => {
+                write!(f, "payload of {len} bytes exceeds the format's 4 GiB limit")
+            }
+            EncodeError::Unserializable => f.write_str("the value could not be serialized"),
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}

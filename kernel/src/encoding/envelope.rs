@@ -1,0 +1,271 @@
+//! The envelope around every message, and the encode/decode entry points.
+//!
+//! Layout: `MAGIC` (3 bytes), `FORMAT_VERSION` (1 byte), the [`TypeTag`] (1 byte), the payload
+//! length as a canonical unsigned LEB128 varint of at most 5 bytes (a `u32`), then exactly that
+//! many bytes of postcard payload. Nothing may follow the payload.
+
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+
+use postcard::ser_flavors::{Size, Slice};
+
+use super::{DecodeError, EncodeError, FORMAT_VERSION, MAGIC, TypeTag, WireType};
+
+/// Bytes before the length field: magic, version, tag.
+const HEADER: usize = MAGIC.len() + 2;
+
+/// Most bytes a `u32` varint takes.
+const MAX_VARINT: usize = 5;
+
+/// Length of `v` as a varint.
+#[inline]
+const fn varint_len(v: u32) -> usize {
+    match v {
+        0..0x80 => 1,
+        0x80..0x4000 => 2,
+        0x4000..0x20_0000 => 3,
+        0x20_0000..0x1000_0000 => 4,
+        _ => 5,
+    }
+}
+
+/// Writes `v` as a varint into the front of `out` (which must hold `varint_len(v)` bytes) and
+/// returns the bytes written.
+fn write_varint(out: &mut [u8], mut v: u32) -> usize {
+    let mut i = 0;
+    while v >= 0x80 {
+        out[i] = (v as u8) | 0x80;
+        v >>= 7;
+        i += 1;
+    }
+    out[i] = v as u8;
+    i + 1
+}
+
+/// Reads a canonical unsigned LEB128 varint holding a `u32`.
+///
+/// Rejects (as [`DecodeError::Malformed`]) a fifth byte carrying bits above bit 31 and
+/// overlong forms (a last byte of 0 after the first), so each length has exactly one encoding.
+fn read_varint(bytes: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
+    let mut v = 0u32;
+    for (i, &b) in bytes.iter().enumerate().take(MAX_VARINT) {
+        if i == MAX_VARINT - 1 && b > 0x0f {
+            return Err(DecodeError::Malformed);
+        }
+        v |= u32::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            if i > 0 && b == 0 {
+                return Err(DecodeError::Malformed);
+            }
+            return Ok((v, &bytes[i + 1..]));
+        }
+    }
+    // Fewer than 5 bytes, all with the continuation bit: the input was cut short. (Five bytes
+    // with the continuation bit are caught by the `> 0x0f` check above.)
+    Err(DecodeError::UnexpectedEnd)
+}
+
+fn payload_len<T: WireType>(value: &T) -> Result<u32, EncodeError> {
+    let len = postcard::serialize_with_flavor::<T, Size, usize>(value, Size::default())
+        .map_err(|_| EncodeError::Unserializable)?;
+    u32::try_from(len).map_err(|_| EncodeError::PayloadTooLarge { len })
+}
+
+/// The exact length of `value`'s encoding (envelope included): the buffer size
+/// [`encode_to_slice`] needs.
+pub fn encoded_len<T: WireType>(value: &T) -> Result<usize, EncodeError> {
+    let len = payload_len(value)?;
+    Ok(HEADER + varint_len(len) + len as usize)
+}
+
+/// Writes the envelope header for a payload of `len` bytes into `out`; returns its length.
+fn write_header(out: &mut [u8], tag: TypeTag, len: u32) -> usize {
+    out[..MAGIC.len()].copy_from_slice(&MAGIC);
+    out[3] = FORMAT_VERSION;
+    out[4] = tag.as_u8();
+    HEADER + write_varint(&mut out[HEADER..], len)
+}
+
+/// Encodes `value` into the front of `buf` without allocating and returns the number of bytes
+/// written (`&buf[..n]` is the message).
+///
+/// A buffer that is too small is an [`EncodeError::BufferTooSmall`] carrying the size needed,
+/// never a panic. [`encoded_len`] gives that size up front.
+///
+/// ```
+/// use converge::ReplicaId;
+/// use converge::encoding::encode_to_slice;
+/// use converge::fixed::FixedGCounter;
+///
+/// let mut c = FixedGCounter::<4>::new();
+/// c.inc(ReplicaId(1), 3)?;
+/// let mut buf = [0u8; 16];
+/// let n = encode_to_slice(&c, &mut buf).unwrap();
+/// assert_eq!(&buf[..n], b"CVG\x01\x10\x03\x01\x01\x03");
+/// assert_eq!(converge::decode::<FixedGCounter<4>>(&buf[..n]), Ok(c));
+/// # Ok::<(), converge::Error>(())
+/// ```
+pub fn encode_to_slice<T: WireType>(value: &T, buf: &mut [u8]) -> Result<usize, EncodeError> {
+    let len = payload_len(value)?;
+    let needed = HEADER + varint_len(len) + len as usize;
+    if buf.len() < needed {
+        return Err(EncodeError::BufferTooSmall {
+            needed,
+            available: buf.len(),
+        });
+    }
+    write_message(value, len, &mut buf[..needed])?;
+    Ok(needed)
+}
+
+/// Writes the envelope and a payload of `len` bytes into `out`, which is exactly the
+/// message's length.
+fn write_message<T: WireType>(value: &T, len: u32, out: &mut [u8]) -> Result<(), EncodeError> {
+    let start = write_header(out, T::TAG, len);
+    let written = postcard::serialize_with_flavor::<T, Slice<'_>, &mut [u8]>(
+        value,
+        Slice::new(&mut out[start..]),
+    )
+    .map_err(|_| EncodeError::Unserializable)?
+    .len();
+    // A `Serialize` impl that writes different bytes on the sizing and the writing pass
+    // would break the envelope; the kernel's impls are deterministic.
+    if written != len as usize {
+        return Err(EncodeError::Unserializable);
+    }
+    Ok(())
+}
+
+/// Encodes `value` into a fresh, exactly sized buffer inside the versioned envelope.
+#[cfg(feature = "alloc")]
+pub fn try_encode<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let len = payload_len(value)?;
+    // Zero-fill then write through a slice: postcard's slice writer is a bounds check and a
+    // store per byte, cheaper than growing a `Vec` byte by byte.
+    let mut out = alloc::vec![0u8; HEADER + varint_len(len) + len as usize];
+    write_message(value, len, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes `value` into a fresh buffer inside the versioned envelope.
+///
+/// # Panics
+///
+/// If the payload exceeds `u32::MAX` bytes or the value's `Serialize` impl fails, neither of
+/// which happens for the kernel's types short of a 4 GiB value. [`try_encode`] reports these
+/// as errors instead.
+#[cfg(feature = "alloc")]
+pub fn encode<T: WireType>(value: &T) -> Vec<u8> {
+    match try_encode(value) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("converge::encode failed: {e}"),
+    }
+}
+
+/// Checks the envelope for `tag` and returns the payload slice.
+///
+/// Checks, in order: magic, version, tag, length field, and that exactly `length` bytes
+/// follow it. Reads only; never allocates.
+pub fn open_envelope(bytes: &[u8], tag: TypeTag) -> Result<&[u8], DecodeError> {
+    if bytes.len() < MAGIC.len() {
+        return if MAGIC.starts_with(bytes) {
+            Err(DecodeError::UnexpectedEnd)
+        } else {
+            Err(DecodeError::BadMagic)
+        };
+    }
+    if bytes[..MAGIC.len()] != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    let version = *bytes.get(3).ok_or(DecodeError::UnexpectedEnd)?;
+    if version != FORMAT_VERSION {
+        return Err(DecodeError::UnknownVersion { found: version });
+    }
+    let found = *bytes.get(4).ok_or(DecodeError::UnexpectedEnd)?;
+    if found != tag.as_u8() {
+        return Err(DecodeError::WrongType {
+            expected: tag,
+            found,
+        });
+    }
+    let (len, rest) = read_varint(&bytes[HEADER..])?;
+    let len = len as usize;
+    if len > rest.len() {
+        return Err(DecodeError::LengthTooLarge {
+            declared: len as u64,
+            remaining: rest.len() as u64,
+        });
+    }
+    if rest.len() > len {
+        return Err(DecodeError::TrailingBytes {
+            count: rest.len() - len,
+        });
+    }
+    Ok(rest)
+}
+
+/// Maps postcard's errors onto the kernel's.
+pub(super) fn map_postcard(e: postcard::Error) -> DecodeError {
+    use postcard::Error as P;
+    match e {
+        P::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
+        // serde routes every `Error::custom` (our invariant checks) and every derived
+        // "unknown variant" / "invalid value" report here; postcard keeps no message.
+        P::SerdeDeCustom => DecodeError::Invalid("rejected by the value's own checks"),
+        _ => DecodeError::Malformed,
+    }
+}
+
+/// Decodes a `T` from bytes produced by [`encode`](super::encode) or [`encode_to_slice`].
+///
+/// Never panics on any input; every failure is a [`DecodeError`]. With `alloc`, decoding runs
+/// through the metering layer (see [`decode_with_budget`](super::decode_with_budget)), so no
+/// length prefix can make a `Deserialize` impl preallocate more elements than there are input
+/// bytes left. Without `alloc` there is no heap to protect and the fixed types decode straight
+/// from postcard.
+pub fn decode<T: WireType>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let payload = open_envelope(bytes, T::TAG)?;
+    decode_payload::<T>(payload, usize::MAX).map(|(value, _)| value)
+}
+
+/// Decodes a payload (no envelope), charging at most `limit` heap bytes; returns the value and
+/// the bytes charged.
+#[cfg(feature = "alloc")]
+pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
+    payload: &[u8],
+    limit: usize,
+) -> Result<(T, usize), DecodeError> {
+    use super::meter::{Meter, Metered, Tracked};
+
+    let meter = Meter::new(payload.len(), limit);
+    let mut de = postcard::Deserializer::from_flavor(Tracked::new(payload, &meter));
+    let value = T::deserialize(Metered {
+        de: &mut de,
+        meter: &meter,
+    })
+    .map_err(|e| {
+        if meter.exceeded() {
+            DecodeError::BudgetExceeded
+        } else {
+            map_postcard(e)
+        }
+    })?;
+    let rest = de.finalize().map_err(map_postcard)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes { count: rest.len() });
+    }
+    Ok((value, meter.charged()))
+}
+
+/// Decodes a payload (no envelope). Without `alloc` nothing is charged.
+#[cfg(not(feature = "alloc"))]
+pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
+    payload: &[u8],
+    _limit: usize,
+) -> Result<(T, usize), DecodeError> {
+    let (value, rest) = postcard::take_from_bytes::<T>(payload).map_err(map_postcard)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes { count: rest.len() });
+    }
+    Ok((value, 0))
+}
