@@ -17,6 +17,8 @@ pub mod counter;
 #[cfg(feature = "alloc")]
 pub mod crdt;
 #[cfg(feature = "alloc")]
+pub mod doc;
+#[cfg(feature = "alloc")]
 pub mod list;
 #[cfg(feature = "alloc")]
 pub mod map;
@@ -25,12 +27,14 @@ pub mod register;
 #[cfg(feature = "alloc")]
 pub mod set;
 #[cfg(feature = "alloc")]
+pub mod sync;
+#[cfg(feature = "alloc")]
 pub mod version;
 
 pub use clock::{Dot, Lamport, ReplicaId, Timestamp};
+pub use encoding::{DecodeError, EncodeError, TypeTag, WireType, decode, encode_to_slice};
 #[cfg(feature = "alloc")]
-pub use encoding::encode;
-pub use encoding::{DecodeError, TypeTag, WireType, decode};
+pub use encoding::{decode_with_budget, encode, try_encode};
 pub use error::{Error, Result};
 
 #[cfg(feature = "alloc")]

@@ -1,5 +1,8 @@
 //! Integration tests for `converge`, in one binary.
 
+mod doc_atomic;
+mod doc_sim;
+mod doc_sync;
 mod fixed;
 mod list_props;
 mod list_traces;

@@ -1,0 +1,3 @@
+//! Collaborative todo list example (in progress).
+
+fn main() {}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what it needs, then runs every check.
+#   bash scripts/test.sh            # everything
+#   SKIP_MIRI=1 bash scripts/test.sh  # skip the Miri step (local iteration only; CI never sets it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/converge-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export CARGO_INCREMENTAL=0
+start=$(date +%s)
+step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
+
+step "toolchain: stable components, no_std targets, nightly + Miri"
+rustup component add rustfmt clippy >/dev/null
+rustup target add wasm32-unknown-unknown thumbv7em-none-eabihf >/dev/null
+miri=yes
+if [ -n "${SKIP_MIRI:-}" ]; then
+  miri="no (SKIP_MIRI set)"
+elif ! rustup toolchain install nightly --profile minimal --component miri,rust-src >/dev/null 2>&1 \
+  && ! rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1; then
+  miri="no (could not install nightly + miri: see 'rustup toolchain install nightly --component miri')"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings (workspace, all targets)"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p converge --no-default-features --lib -- -D warnings
+cargo clippy -p converge --no-default-features --features alloc --lib -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace
+
+step "cargo doc -D warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "no_std target builds"
+for target in thumbv7em-none-eabihf wasm32-unknown-unknown; do
+  cargo build -p converge --no-default-features --target "$target"
+  cargo build -p converge --no-default-features --features alloc --target "$target"
+  cargo build -p converge-pool --no-default-features --target "$target"
+done
+
+step "no std:: in kernel/src outside cfg(feature = \"std\")"
+if grep -rnE '(^|[^a-z_])std::' kernel/src | grep -v '^\S*:\s*//' ; then
+  echo "kernel/src uses std:: (use core:: / alloc::)" >&2
+  exit 1
+fi
+
+if [ "$miri" = yes ]; then
+  step "Miri: converge-pool (the crate that holds all unsafe)"
+  cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
+  MIRIFLAGS="${MIRIFLAGS:-}" cargo +nightly miri test -p converge-pool
+else
+  step "SKIPPED Miri: $miri"
+fi
+
+step "all checks passed"
