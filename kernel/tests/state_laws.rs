@@ -20,6 +20,9 @@ const REPLICAS: [ReplicaId; 3] = [ReplicaId(1), ReplicaId(2), ReplicaId(7)];
 /// A CRDT under test: how a random step acts on it.
 trait Model: Crdt<Delta: Debug + PartialEq + WireType> + PartialEq + Debug + WireType {
     fn op(&mut self, replica: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta;
+
+    /// The type's own invariant check, where it has one.
+    fn check(&self) {}
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +70,7 @@ fn simulate<T: Model>(steps: &[Step]) -> Run<T> {
         if s.sync {
             let src = states[s.other].clone();
             states[s.replica].merge(&src);
+            states[s.replica].check();
         } else {
             let before = states[s.replica].clone();
             let d = states[s.replica].op(REPLICAS[s.replica], s.action, s.key, s.val);
@@ -77,6 +81,7 @@ fn simulate<T: Model>(steps: &[Step]) -> Run<T> {
                 via_delta, states[s.replica],
                 "pre-state ⊔ delta != post-state"
             );
+            states[s.replica].check();
             deltas.push(d);
         }
     }
@@ -116,6 +121,8 @@ fn check_laws<T: Model>(steps: &[Step]) {
         rev.merge_delta(d);
     }
     assert_eq!(rev, all, "deltas in reverse != full-state merge");
+    fwd.check();
+    rev.check();
 
     // merge_batch == sequence of merge_delta, from any start, in any grouping.
     let reversed: Vec<T::Delta> = run.deltas.iter().rev().cloned().collect();
@@ -174,6 +181,10 @@ impl Model for LwwRegister<u8> {
 }
 
 impl Model for MvRegister<u8> {
+    fn check(&self) {
+        self.context().check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, _: u8, val: u8) -> Self {
         if action % 5 == 0 {
             self.clear()
@@ -184,6 +195,10 @@ impl Model for MvRegister<u8> {
 }
 
 impl Model for AwSet<u8> {
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let other = val % 6;
         match action % 6 {
@@ -216,6 +231,10 @@ impl Model for LwwMap<u8, u8> {
 }
 
 impl Model for OrMap<u8, PNCounter> {
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let other = val % 6;
         match action % 6 {
@@ -233,6 +252,10 @@ impl Model for OrMap<u8, PNCounter> {
 }
 
 impl Model for OrMap<u8, AwSet<u8>> {
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let elem = val % 4;
         match action % 5 {
@@ -245,6 +268,10 @@ impl Model for OrMap<u8, AwSet<u8>> {
 }
 
 impl Model for OrMap<u8, MvRegister<u8>> {
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         match action % 3 {
             0 | 1 => self.update(r, key, |m| m.clone().set(r, val)),
