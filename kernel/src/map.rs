@@ -9,8 +9,9 @@
 //! timestamp from a caller's shared [`Lamport`](crate::Lamport) clock instead.
 //!
 //! **Removal leaves a tombstone.** A removed key keeps `(key, timestamp)` with no value, because
-//! LWW needs the removal's timestamp to beat older writes arriving later. Tombstones cost one
-//! key and 16 bytes each; [`LwwMap::tombstones`] counts them and [`LwwMap::purge_tombstones`]
+//! LWW needs the removal's timestamp to beat older writes arriving later. A tombstone costs one
+//! row (the key, a 16-byte timestamp, an empty value slot); [`LwwMap::tombstones`] counts them
+//! and [`LwwMap::purge_tombstones`]
 //! drops those at or below a Lamport value the application knows every replica has passed
 //! (purging earlier can let an old write reappear on a replica that has not seen the remove).
 //! The delta of an operation is an `LwwMap` holding just the written keys.
@@ -67,7 +68,7 @@ use crate::causal::CausalContext;
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
-use crate::set::check_delta_rows;
+use crate::set::{check_delta_rows, min_head};
 
 /// One key's newest write: a value, or `None` for a removal (tombstone).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -705,6 +706,60 @@ impl<K, C> OrMapDelta<K, C> {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.updates.is_empty() && self.removes.is_empty() && self.ctx.is_empty()
+    }
+}
+
+impl<K: Ord + Clone, C: Crdt> OrMapDelta<K, C> {
+    /// Joins `other` into this delta, making a *delta group*: merging the result into a map
+    /// has the same effect as merging both deltas, in either order.
+    pub fn merge(&mut self, other: &OrMapDelta<K, C>) {
+        let a_rows = core::mem::take(&mut self.updates);
+        let a_rem = core::mem::take(&mut self.removes);
+        let (b_rows, b_rem) = (&other.updates, &other.removes);
+        let mut rows: Vec<(K, Dot, C)> = Vec::with_capacity(a_rows.len() + b_rows.len());
+        let mut removes = Vec::new();
+        let (mut i, mut ri, mut j, mut rj) = (0, 0, 0, 0);
+        while let Some(k) = min_head([
+            a_rows.get(i).map(|r| &r.0),
+            a_rem.get(ri),
+            b_rows.get(j).map(|r| &r.0),
+            b_rem.get(rj),
+        ]) {
+            let k = k.clone();
+            let a_end = i + a_rows[i..].iter().take_while(|r| r.0 == k).count();
+            let b_end = j + b_rows[j..].iter().take_while(|r| r.0 == k).count();
+            let (a_run, b_run) = (&a_rows[i..a_end], &b_rows[j..b_end]);
+            ri += usize::from(a_rem.get(ri) == Some(&k));
+            rj += usize::from(b_rem.get(rj) == Some(&k));
+            // The dot-fun join for one key (see `OrMap::join_key`).
+            let before = rows.len();
+            for (_, d, c) in a_run {
+                match b_run.iter().find(|r| r.1 == *d) {
+                    Some((_, _, bc)) => {
+                        let mut c = c.clone();
+                        c.merge(bc);
+                        rows.push((k.clone(), *d, c));
+                    }
+                    None if !other.ctx.contains(*d) => rows.push((k.clone(), *d, c.clone())),
+                    None => {}
+                }
+            }
+            for (_, d, c) in b_run {
+                if !a_run.iter().any(|r| r.1 == *d) && !self.ctx.contains(*d) {
+                    rows.push((k.clone(), *d, c.clone()));
+                }
+            }
+            if rows.len() == before {
+                removes.push(k);
+            } else {
+                rows[before..].sort_unstable_by_key(|r| r.1);
+            }
+            i = a_end;
+            j = b_end;
+        }
+        self.updates = rows;
+        self.removes = removes;
+        self.ctx.merge(&other.ctx);
     }
 }
 

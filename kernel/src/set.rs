@@ -253,6 +253,61 @@ impl<T> AwSetDelta<T> {
     }
 }
 
+impl<T: Ord + Clone> AwSetDelta<T> {
+    /// Joins `other` into this delta, making a *delta group*: merging the result into a set
+    /// has the same effect as merging both deltas, in either order. Useful to buffer or batch
+    /// deltas for shipping.
+    pub fn merge(&mut self, other: &AwSetDelta<T>) {
+        let a_rows = core::mem::take(&mut self.inserts);
+        let a_rem = core::mem::take(&mut self.removes);
+        let (b_rows, b_rem) = (&other.inserts, &other.removes);
+        let mut rows = Vec::with_capacity(a_rows.len() + b_rows.len());
+        let mut removes = Vec::new();
+        let (mut i, mut ri, mut j, mut rj) = (0, 0, 0, 0);
+        while let Some(x) = min_head([
+            a_rows.get(i).map(|r| &r.0),
+            a_rem.get(ri),
+            b_rows.get(j).map(|r| &r.0),
+            b_rem.get(rj),
+        ]) {
+            let x = x.clone();
+            let a_end = i + a_rows[i..].iter().take_while(|r| r.0 == x).count();
+            let b_end = j + b_rows[j..].iter().take_while(|r| r.0 == x).count();
+            let (a_run, b_run) = (&a_rows[i..a_end], &b_rows[j..b_end]);
+            ri += usize::from(a_rem.get(ri) == Some(&x));
+            rj += usize::from(b_rem.get(rj) == Some(&x));
+            // The dot-store join for one element (see `Dots::join`).
+            let before = rows.len();
+            for &(_, d) in a_run {
+                if b_run.iter().any(|r| r.1 == d) || !other.ctx.contains(d) {
+                    rows.push((x.clone(), d));
+                }
+            }
+            for &(_, d) in b_run {
+                if !a_run.iter().any(|r| r.1 == d) && !self.ctx.contains(d) {
+                    rows.push((x.clone(), d));
+                }
+            }
+            if rows.len() == before {
+                // Still named, so its observed dots keep removing it where merged.
+                removes.push(x);
+            } else {
+                rows[before..].sort_unstable_by_key(|r| r.1);
+            }
+            i = a_end;
+            j = b_end;
+        }
+        self.inserts = rows;
+        self.removes = removes;
+        self.ctx.merge(&other.ctx);
+    }
+}
+
+/// The least of up to four sorted lists' heads.
+pub(crate) fn min_head<'a, T: Ord>(heads: [Option<&'a T>; 4]) -> Option<&'a T> {
+    heads.into_iter().flatten().min()
+}
+
 impl<T> Default for AwSet<T> {
     #[inline]
     fn default() -> Self {

@@ -18,8 +18,13 @@ use proptest::prelude::*;
 const REPLICAS: [ReplicaId; 3] = [ReplicaId(1), ReplicaId(2), ReplicaId(7)];
 
 /// A CRDT under test: how a random step acts on it.
-trait Model: Crdt<Delta: Debug + PartialEq + WireType> + PartialEq + Debug + WireType {
+trait Model:
+    Crdt<Delta: Debug + PartialEq + WireType + Default> + PartialEq + Debug + WireType
+{
     fn op(&mut self, replica: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta;
+
+    /// Joins delta `d` into the delta group `acc`.
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta);
 
     /// The type's own invariant check, where it has one.
     fn check(&self) {}
@@ -148,6 +153,33 @@ fn check_laws<T: Model>(steps: &[Step]) {
         }
     }
 
+    // Deltas joined into groups have the effect of the deltas they join, in any order.
+    for ds in [&run.deltas, &reversed] {
+        let mut group = T::Delta::default();
+        for d in ds.iter() {
+            T::join_deltas(&mut group, d);
+        }
+        assert_eq!(decode::<T::Delta>(&encode(&group)).as_ref(), Ok(&group));
+        for start in [&T::default(), a, b] {
+            let mut seq = start.clone();
+            for d in &run.deltas {
+                seq.merge_delta(d);
+            }
+            let mut grouped = start.clone();
+            grouped.merge_delta(&group);
+            assert_eq!(grouped, seq, "delta group != its deltas");
+        }
+    }
+    let half = run.deltas.len() / 2;
+    let (front, back) = run.deltas.split_at(half);
+    let (mut g1, mut g2) = (T::Delta::default(), T::Delta::default());
+    front.iter().for_each(|d| T::join_deltas(&mut g1, d));
+    back.iter().for_each(|d| T::join_deltas(&mut g2, d));
+    let mut g12 = g1.clone();
+    T::join_deltas(&mut g12, &g2);
+    T::join_deltas(&mut g2, &g1);
+    assert_eq!(g12, g2, "delta join not commutative");
+
     // Wire round trips, and canonical bytes for equal states.
     for s in [a, b, c, &all] {
         assert_eq!(decode::<T>(&encode(s)).as_ref(), Ok(s));
@@ -159,12 +191,20 @@ fn check_laws<T: Model>(steps: &[Step]) {
 }
 
 impl Model for GCounter {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, _: u8, _: u8, val: u8) -> GCounter {
         self.inc(r, u64::from(val % 4))
     }
 }
 
 impl Model for PNCounter {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, _: u8, val: u8) -> PNCounter {
         match action % 3 {
             0 => self.inc(r, u64::from(val % 5)),
@@ -175,12 +215,20 @@ impl Model for PNCounter {
 }
 
 impl Model for LwwRegister<u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, _: u8, _: u8, val: u8) -> Self {
         self.set(r, val)
     }
 }
 
 impl Model for MvRegister<u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn check(&self) {
         self.context().check_invariants().unwrap();
     }
@@ -195,6 +243,10 @@ impl Model for MvRegister<u8> {
 }
 
 impl Model for AwSet<u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn check(&self) {
         self.check_invariants().unwrap();
     }
@@ -218,6 +270,10 @@ impl Model for AwSet<u8> {
 }
 
 impl Model for LwwMap<u8, u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self {
         let other = val % 6;
         match action % 6 {
@@ -231,6 +287,10 @@ impl Model for LwwMap<u8, u8> {
 }
 
 impl Model for OrMap<u8, PNCounter> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn check(&self) {
         self.check_invariants().unwrap();
     }
@@ -252,6 +312,10 @@ impl Model for OrMap<u8, PNCounter> {
 }
 
 impl Model for OrMap<u8, AwSet<u8>> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn check(&self) {
         self.check_invariants().unwrap();
     }
@@ -268,6 +332,10 @@ impl Model for OrMap<u8, AwSet<u8>> {
 }
 
 impl Model for OrMap<u8, MvRegister<u8>> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn check(&self) {
         self.check_invariants().unwrap();
     }
