@@ -304,7 +304,7 @@ impl<T: Ord + Clone> AwSetDelta<T> {
 }
 
 /// The least of up to four sorted lists' heads.
-pub(crate) fn min_head<'a, T: Ord>(heads: [Option<&'a T>; 4]) -> Option<&'a T> {
+pub(crate) fn min_head<T: Ord>(heads: [Option<&T>; 4]) -> Option<&T> {
     heads.into_iter().flatten().min()
 }
 
