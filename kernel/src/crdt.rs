@@ -18,6 +18,21 @@
 //!   the operation produced;
 //! * `merge_batch(ds)` equals `merge_delta` applied to each of `ds` in order.
 //!
+//! # Conventions shared by the state CRDTs
+//!
+//! * **The acting replica is an argument.** Every local operation that creates an event takes
+//!   the [`ReplicaId`] it acts for (`counter.inc(replica, 1)`, `set.insert(replica, x)`);
+//!   values do not store "their" replica, so one value can be driven for several replicas and
+//!   a binding passes a plain number. Operations that create no event (removing from an
+//!   observed-remove set or map) take none.
+//! * **No wall clock.** Last-writer-wins types stamp a local write one Lamport tick past the
+//!   newest timestamp they have seen; their `*_at` variants take a [`Timestamp`](crate::Timestamp)
+//!   from a caller that keeps a shared [`Lamport`](crate::Lamport) clock.
+//! * **Operations return their delta**, owned, ready to encode and ship.
+//! * **Batch operations take slices** (`insert_batch`, `update_batch`, `remove_batch`,
+//!   `get_batch`, `contains_keys`) and give the same state and the same delta effect as the
+//!   single operations applied in order, with one table growth and one context update.
+//!
 //! The module also holds the crate-private helpers the CRDT modules share for decoding
 //! untrusted input: sequences never preallocate more than 64 elements from a length
 //! prefix, whatever it claims.
