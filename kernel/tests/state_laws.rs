@@ -651,3 +651,68 @@ proptest! {
         prop_assert_eq!(back.as_ref(), Ok(&a));
     }
 }
+
+/// Four replicas act and receive each other's deltas in a random order (not causal order,
+/// with duplicates) and occasionally whole states; once everything is delivered, they all
+/// hold the same state, equal to the join of everything.
+fn converge_under_random_delivery<T: Model>(seed: u64, steps: usize) {
+    let mut rng = seed | 1;
+    let mut next = move |n: usize| {
+        // xorshift64*
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        (rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    };
+    let replicas = [ReplicaId(3), ReplicaId(5), ReplicaId(8), ReplicaId(13)];
+    let mut states: Vec<T> = vec![T::default(); 4];
+    let mut log: Vec<T::Delta> = Vec::new();
+    for _ in 0..steps {
+        let i = next(4);
+        match next(10) {
+            0..=4 => {
+                let d = states[i].op(
+                    replicas[i],
+                    next(256) as u8,
+                    next(12) as u8,
+                    next(256) as u8,
+                );
+                log.push(d);
+            }
+            5..=8 if !log.is_empty() => {
+                let d = &log[next(log.len())];
+                states[i].merge_delta(d);
+            }
+            _ => {
+                let j = next(4);
+                let src = states[j].clone();
+                states[i].merge(&src);
+            }
+        }
+        states[i].check();
+    }
+    let mut everything = T::default();
+    everything.merge_batch(&log);
+    for s in &mut states {
+        s.merge_batch(&log);
+        s.check();
+        assert_eq!(*s, everything);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn random_delivery_converges(seed in any::<u64>()) {
+        converge_under_random_delivery::<GCounter>(seed, 150);
+        converge_under_random_delivery::<PNCounter>(seed, 150);
+        converge_under_random_delivery::<LwwRegister<u8>>(seed, 150);
+        converge_under_random_delivery::<MvRegister<u8>>(seed, 150);
+        converge_under_random_delivery::<AwSet<u8>>(seed, 300);
+        converge_under_random_delivery::<LwwMap<u8, u8>>(seed, 300);
+        converge_under_random_delivery::<OrMap<u8, PNCounter>>(seed, 300);
+        converge_under_random_delivery::<OrMap<u8, AwSet<u8>>>(seed, 300);
+        converge_under_random_delivery::<OrMap<u8, MvRegister<u8>>>(seed, 300);
+    }
+}
