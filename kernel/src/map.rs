@@ -83,7 +83,8 @@ type Row<K, V> = (K, LwwEntry<V>);
 /// is itself.
 ///
 /// Entries live in a sorted vector, so merging two maps is one linear merge of sorted runs
-/// (about a nanosecond per key, no hashing) and the encoding needs no sort. New keys from
+/// (no hashing, and no allocation unless new keys arrive) and the encoding needs no sort.
+/// Small deltas are merged by binary search instead. New keys from
 /// single inserts go to a small sorted side buffer that is folded in once it passes an eighth
 /// of the map, so one insert never shifts the whole map; batch inserts and merges fold
 /// directly. Reads are binary searches.
