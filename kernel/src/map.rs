@@ -858,6 +858,15 @@ impl<K: Eq + Hash, C: Crdt> OrMap<K, C> {
         self.entries.get(key).map(|c| join_contribs(c))
     }
 
+    /// Calls `f` with the value under `key` without cloning it when a single replica wrote it
+    /// (the common case); otherwise with the join of the contributions.
+    pub fn get_with<R>(&self, key: &K, f: impl FnOnce(&C) -> R) -> Option<R> {
+        self.entries.get(key).map(|c| match c.as_slice() {
+            [(_, only)] => f(only),
+            many => f(&join_contribs(many)),
+        })
+    }
+
     /// The values of `keys`, owned, in the same order.
     pub fn get_batch(&self, keys: &[K]) -> Vec<Option<C>> {
         keys.iter().map(|k| self.get(k)).collect()

@@ -219,6 +219,8 @@ fn or_map_nested_merge_joins_values() {
     assert_eq!(a.get(&"votes").unwrap().value(), -4);
     assert_eq!(a, b);
     assert_eq!(a.contributions(&"votes").unwrap().len(), 2);
+    assert_eq!(a.get_with(&"votes", |c| c.value()), Some(-4));
+    assert_eq!(a.get_with(&"none", |c| c.value()), None);
 }
 
 #[test]
