@@ -32,6 +32,7 @@
 //! Each element's dots are non-empty, sorted and unique, and every dot is in the context.
 //! [`AwSet::check_invariants`] verifies them; decoding rejects input that breaks them.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 use core::hash::Hash;
@@ -47,13 +48,14 @@ use crate::clock::{Dot, ReplicaId};
 use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
 
-/// The insert dots of one element: sorted, unique, never empty. One dot is stored inline; the
-/// rare extra dots (concurrent inserts of the same element) go in a side vector that does not
-/// allocate while empty.
+/// The insert dots of one element: sorted, unique, never empty. The common single dot is
+/// stored inline; the rare several (concurrent inserts of the same element) in a boxed slice,
+/// which keeps the per-element overhead at 24 bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Dots {
-    first: Dot,
-    rest: Vec<Dot>,
+pub(crate) enum Dots {
+    One(Dot),
+    /// At least two dots, sorted and unique.
+    Many(Box<[Dot]>),
 }
 
 /// Outcome of joining one element's dots with the other side's.
@@ -66,48 +68,65 @@ pub(crate) enum Joined {
 impl Dots {
     #[inline]
     pub(crate) const fn one(dot: Dot) -> Self {
-        Self {
-            first: dot,
-            rest: Vec::new(),
-        }
+        Self::One(dot)
     }
 
     /// From a sorted, duplicate-free list; `None` if empty.
     pub(crate) fn from_sorted(dots: &[Dot]) -> Option<Self> {
-        let (&first, rest) = dots.split_first()?;
-        Some(Self {
-            first,
-            rest: rest.to_vec(),
-        })
+        match dots {
+            [] => None,
+            [d] => Some(Self::One(*d)),
+            many => Some(Self::Many(many.into())),
+        }
+    }
+
+    /// From a sorted, duplicate-free vector; `None` if empty.
+    pub(crate) fn from_vec(dots: Vec<Dot>) -> Option<Self> {
+        match dots.len() {
+            0 => None,
+            1 => Some(Self::One(dots[0])),
+            _ => Some(Self::Many(dots.into_boxed_slice())),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[Dot] {
+        match self {
+            Self::One(d) => core::slice::from_ref(d),
+            Self::Many(ds) => ds,
+        }
     }
 
     #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = Dot> + Clone + '_ {
-        core::iter::once(self.first).chain(self.rest.iter().copied())
+        self.as_slice().iter().copied()
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        1 + self.rest.len()
+        self.as_slice().len()
     }
 
     #[inline]
     pub(crate) fn contains(&self, dot: Dot) -> bool {
-        self.first == dot || self.rest.contains(&dot)
+        self.as_slice().contains(&dot)
     }
 
     /// Drops the dots `ctx` has seen; returns whether any dot is left.
     pub(crate) fn retain_unseen(&mut self, ctx: &CausalContext) -> bool {
-        if self.rest.is_empty() {
-            return !ctx.contains(self.first);
+        match self {
+            Self::One(d) => !ctx.contains(*d),
+            Self::Many(ds) => {
+                let kept: Vec<Dot> = ds.iter().copied().filter(|d| !ctx.contains(*d)).collect();
+                match Self::from_vec(kept) {
+                    Some(d) => {
+                        *self = d;
+                        true
+                    }
+                    None => false,
+                }
+            }
         }
-        let mut kept: Vec<Dot> = self.iter().filter(|d| !ctx.contains(*d)).collect();
-        if kept.is_empty() {
-            return false;
-        }
-        self.first = kept.remove(0);
-        self.rest = kept;
-        true
     }
 
     /// The causal join of `(self, self_ctx)` with `(other, other_ctx)` for one element: a dot
@@ -119,10 +138,9 @@ impl Dots {
         other_ctx: &CausalContext,
     ) -> Joined {
         // Fast path: one dot each (by far the common case).
-        if self.rest.is_empty() {
+        if let Self::One(s) = *self {
             let mut it = other.clone();
             if let (Some(o), None) = (it.next(), it.next()) {
-                let s = self.first;
                 if s == o {
                     return Joined::Unchanged;
                 }
@@ -133,11 +151,8 @@ impl Dots {
                     (false, true) => Joined::New(Dots::one(o)),
                     (false, false) => Joined::Empty,
                     (true, true) => {
-                        let (a, b) = if s < o { (s, o) } else { (o, s) };
-                        Joined::New(Dots {
-                            first: a,
-                            rest: alloc::vec![b],
-                        })
+                        let pair = if s < o { [s, o] } else { [o, s] };
+                        Joined::New(Dots::Many(Box::new(pair)))
                     }
                 };
             }
@@ -153,7 +168,7 @@ impl Dots {
             return Joined::Unchanged;
         }
         out.sort_unstable();
-        match Dots::from_sorted(&out) {
+        match Dots::from_vec(out) {
             Some(d) => Joined::New(d),
             None => Joined::Empty,
         }
@@ -527,10 +542,17 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
                 Joined::New(d) => *dots = d,
             },
             None => {
-                let mut fresh = theirs.filter(|d| !ctx.contains(*d)).peekable();
-                if let Some(&first) = fresh.peek() {
-                    let rest: Vec<Dot> = fresh.skip(1).collect();
-                    entries.insert(value.clone(), Dots { first, rest });
+                let mut fresh = theirs.filter(|d| !ctx.contains(*d));
+                if let Some(first) = fresh.next() {
+                    let dots = match fresh.next() {
+                        None => Dots::One(first),
+                        Some(second) => {
+                            let mut all = alloc::vec![first, second];
+                            all.extend(fresh);
+                            Dots::Many(all.into_boxed_slice())
+                        }
+                    };
+                    entries.insert(value.clone(), dots);
                 }
             }
         }
