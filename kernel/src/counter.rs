@@ -113,6 +113,19 @@ impl GCounter {
         }
     }
 
+    /// The delta [`inc`](Self::inc) would return, without applying it (a *delta mutator*).
+    ///
+    /// Meant for nested values: `map.update(r, key, |c| c.inc_delta(r, 1))` builds the change
+    /// from a borrowed value instead of a mutated clone.
+    pub fn inc_delta(&self, replica: ReplicaId, by: u64) -> GCounter {
+        if by == 0 {
+            return GCounter::new();
+        }
+        GCounter {
+            entries: alloc::vec![(replica, self.get(replica).saturating_add(by))],
+        }
+    }
+
     /// `(replica, total)` entries in replica order.
     #[inline]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (ReplicaId, u64)> + '_ {
@@ -330,6 +343,31 @@ impl PNCounter {
             self.inc(replica, amount as u64)
         } else {
             self.dec(replica, amount.unsigned_abs())
+        }
+    }
+
+    /// The delta [`inc`](Self::inc) would return, without applying it.
+    pub fn inc_delta(&self, replica: ReplicaId, by: u64) -> PNCounter {
+        PNCounter {
+            p: self.p.inc_delta(replica, by),
+            n: GCounter::new(),
+        }
+    }
+
+    /// The delta [`dec`](Self::dec) would return, without applying it.
+    pub fn dec_delta(&self, replica: ReplicaId, by: u64) -> PNCounter {
+        PNCounter {
+            p: GCounter::new(),
+            n: self.n.inc_delta(replica, by),
+        }
+    }
+
+    /// The delta [`add`](Self::add) would return, without applying it.
+    pub fn add_delta(&self, replica: ReplicaId, amount: i64) -> PNCounter {
+        if amount >= 0 {
+            self.inc_delta(replica, amount as u64)
+        } else {
+            self.dec_delta(replica, amount.unsigned_abs())
         }
     }
 

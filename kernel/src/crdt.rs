@@ -28,7 +28,10 @@
 //! * **No wall clock.** Last-writer-wins types stamp a local write one Lamport tick past the
 //!   newest timestamp they have seen; their `*_at` variants take a [`Timestamp`](crate::Timestamp)
 //!   from a caller that keeps a shared [`Lamport`](crate::Lamport) clock.
-//! * **Operations return their delta**, owned, ready to encode and ship.
+//! * **Operations return their delta**, owned, ready to encode and ship. Each mutating
+//!   operation also has a *delta mutator* twin (`inc_delta`, `insert_delta`, ...) that
+//!   returns the same delta from `&self` without applying it, which is what nested updates
+//!   through [`OrMap::update`](crate::OrMap::update) want.
 //! * **Batch operations take slices** (`insert_batch`, `update_batch`, `remove_batch`,
 //!   `get_batch`, `contains_keys`) and give the same state and the same delta effect as the
 //!   single operations applied in order, with one table growth and one context update.

@@ -435,6 +435,28 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         self.insert_at(ts, key, value)
     }
 
+    /// The delta [`insert`](Self::insert) would return, without applying it (a *delta
+    /// mutator*, for nested use in [`OrMap::update`]).
+    pub fn insert_delta(&self, replica: ReplicaId, key: K, value: V) -> LwwMap<K, V> {
+        let e = LwwEntry {
+            ts: self.next_timestamp(replica),
+            value: Some(value),
+        };
+        Self::single(key, e)
+    }
+
+    /// The delta [`remove`](Self::remove) would return, without applying it.
+    pub fn remove_delta(&self, replica: ReplicaId, key: &K) -> LwwMap<K, V> {
+        if !self.contains_key(key) {
+            return LwwMap::new();
+        }
+        let e = LwwEntry {
+            ts: self.next_timestamp(replica),
+            value: None,
+        };
+        Self::single(key.clone(), e)
+    }
+
     /// Writes `value` under `key` at a caller-chosen timestamp. If an existing write of the
     /// key is newer, this write loses (the state is unchanged); the returned delta describes
     /// the write either way.
@@ -645,8 +667,9 @@ where
 /// let (a, b) = (ReplicaId(1), ReplicaId(2));
 /// let mut x: OrMap<&str, PNCounter> = OrMap::new();
 /// let mut y: OrMap<&str, PNCounter> = OrMap::new();
-/// let dx = x.update(a, "likes", |c| c.clone().inc(a, 2));
-/// let dy = y.update(b, "likes", |c| c.clone().dec(b, 1));
+/// // `inc_delta` builds the nested change from the borrowed value (no clone).
+/// let dx = x.update(a, "likes", |c| c.inc_delta(a, 2));
+/// let dy = y.update(b, "likes", |c| c.dec_delta(b, 1));
 /// x.merge_delta(&dy);
 /// y.merge_delta(&dx);
 /// assert_eq!(x.get(&"likes").map(|c| c.value()), Some(1));
@@ -875,8 +898,10 @@ impl<K: Eq + Hash, C: Crdt> OrMap<K, C> {
 
 impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
     /// Applies a nested operation to `key` on behalf of `replica`: `op` sees the current value
-    /// (the empty value if the key is absent) and returns the nested delta to apply. The key
-    /// becomes present. Returns the map delta.
+    /// (the empty value if the key is absent) and returns the nested delta to apply, typically
+    /// with a delta mutator such as [`PNCounter::inc_delta`](crate::PNCounter::inc_delta) or
+    /// [`AwSet::insert_delta`](crate::AwSet::insert_delta). The key becomes present. Returns
+    /// the map delta.
     pub fn update(
         &mut self,
         replica: ReplicaId,

@@ -106,6 +106,14 @@ impl<T: Clone> LwwRegister<T> {
         self.set_at(ts, value)
     }
 
+    /// The delta [`set`](Self::set) would return, without applying it (a *delta mutator*, for
+    /// nested use in [`OrMap::update`](crate::OrMap::update)).
+    pub fn set_delta(&self, replica: ReplicaId, value: T) -> LwwRegister<T> {
+        LwwRegister {
+            entry: Some((self.next_timestamp(replica), value)),
+        }
+    }
+
     /// Writes `value` at a caller-chosen timestamp (from a shared Lamport clock). If `ts` is
     /// not newer than the current value's, the write loses and the state is unchanged; the
     /// returned delta still describes the write (merging it anywhere is harmless).
@@ -277,6 +285,18 @@ impl<T: Clone> MvRegister<T> {
         MvRegister {
             values: alloc::vec![(dot, value)],
             ctx: dctx,
+        }
+    }
+
+    /// The delta [`set`](Self::set) would return, without applying it (a *delta mutator*, for
+    /// nested use in [`OrMap::update`](crate::OrMap::update)).
+    pub fn set_delta(&self, replica: ReplicaId, value: T) -> MvRegister<T> {
+        let dot = Dot::new(replica, self.ctx.max_counter(replica).saturating_add(1));
+        let mut ctx = CausalContext::from_dots(self.values.iter().map(|(d, _)| *d));
+        ctx.insert(dot);
+        MvRegister {
+            values: alloc::vec![(dot, value)],
+            ctx,
         }
     }
 

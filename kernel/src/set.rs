@@ -429,6 +429,35 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
         }
     }
 
+    /// The delta [`insert`](Self::insert) would return, without applying it (a *delta
+    /// mutator*): `map.update(r, key, |s| s.insert_delta(r, x))` changes a nested set without
+    /// cloning it.
+    pub fn insert_delta(&self, replica: ReplicaId, value: T) -> AwSetDelta<T> {
+        let dot = Dot::new(replica, self.ctx.max_counter(replica).saturating_add(1));
+        let mut ctx = match self.entries.get(&value) {
+            Some(dots) => CausalContext::from_dots(dots.iter()),
+            None => CausalContext::new(),
+        };
+        ctx.insert(dot);
+        AwSetDelta {
+            inserts: alloc::vec![(value, dot)],
+            removes: Vec::new(),
+            ctx,
+        }
+    }
+
+    /// The delta [`remove`](Self::remove) would return, without applying it.
+    pub fn remove_delta(&self, value: &T) -> AwSetDelta<T> {
+        match self.entries.get(value) {
+            Some(dots) => AwSetDelta {
+                inserts: Vec::new(),
+                removes: alloc::vec![value.clone()],
+                ctx: CausalContext::from_dots(dots.iter()),
+            },
+            None => AwSetDelta::default(),
+        }
+    }
+
     /// Inserts every element of `values` on behalf of `replica`, with the same result as
     /// inserting them one at a time in order; returns one delta for the lot.
     ///

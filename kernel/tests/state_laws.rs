@@ -298,7 +298,7 @@ impl Model for OrMap<u8, PNCounter> {
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let other = val % 6;
         match action % 6 {
-            0 | 1 => self.update(r, key, |c| c.clone().add(r, i64::from(val as i8))),
+            0 | 1 => self.update(r, key, |c| c.add_delta(r, i64::from(val as i8))),
             2 => self.remove(&key),
             3 => self.update_batch(r, &[key, other, key], |_, c| c.clone().inc(r, 1)),
             4 => self.remove_batch(&[key, other]),
@@ -323,8 +323,9 @@ impl Model for OrMap<u8, AwSet<u8>> {
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let elem = val % 4;
         match action % 5 {
-            0 | 1 => self.update(r, key, |s| s.clone().insert(r, elem)),
-            2 => self.update(r, key, |s| s.clone().remove(&elem)),
+            0 => self.update(r, key, |s| s.insert_delta(r, elem)),
+            1 => self.update(r, key, |s| s.clone().insert(r, elem)),
+            2 => self.update(r, key, |s| s.remove_delta(&elem)),
             3 => self.remove(&key),
             _ => self.update_batch(r, &[key, val % 6], |_, s| s.clone().insert(r, elem)),
         }
@@ -342,7 +343,8 @@ impl Model for OrMap<u8, MvRegister<u8>> {
 
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         match action % 3 {
-            0 | 1 => self.update(r, key, |m| m.clone().set(r, val)),
+            0 => self.update(r, key, |m| m.set_delta(r, val)),
+            1 => self.update(r, key, |m| m.clone().set(r, val)),
             _ => self.remove(&key),
         }
     }
@@ -714,5 +716,38 @@ proptest! {
         converge_under_random_delivery::<OrMap<u8, PNCounter>>(seed, 300);
         converge_under_random_delivery::<OrMap<u8, AwSet<u8>>>(seed, 300);
         converge_under_random_delivery::<OrMap<u8, MvRegister<u8>>>(seed, 300);
+    }
+}
+
+proptest! {
+    /// The delta mutators (`*_delta(&self, ..)`) return exactly the delta of the mutating
+    /// operation, from any reachable state.
+    #[test]
+    fn delta_mutators_match_operations(s in steps(), key in 0u8..8, val in any::<u8>()) {
+        let r = REPLICAS[0];
+        let n = u64::from(val % 5);
+
+        let [g, _, _] = simulate::<GCounter>(&s).states;
+        prop_assert_eq!(g.inc_delta(r, n), g.clone().inc(r, n));
+
+        let [p, _, _] = simulate::<PNCounter>(&s).states;
+        prop_assert_eq!(p.inc_delta(r, n), p.clone().inc(r, n));
+        prop_assert_eq!(p.dec_delta(r, n), p.clone().dec(r, n));
+        let signed = i64::from(val as i8);
+        prop_assert_eq!(p.add_delta(r, signed), p.clone().add(r, signed));
+
+        let [l, _, _] = simulate::<LwwRegister<u8>>(&s).states;
+        prop_assert_eq!(l.set_delta(r, val), l.clone().set(r, val));
+
+        let [m, _, _] = simulate::<MvRegister<u8>>(&s).states;
+        prop_assert_eq!(m.set_delta(r, val), m.clone().set(r, val));
+
+        let [a, _, _] = simulate::<AwSet<u8>>(&s).states;
+        prop_assert_eq!(a.insert_delta(r, key), a.clone().insert(r, key));
+        prop_assert_eq!(a.remove_delta(&key), a.clone().remove(&key));
+
+        let [w, _, _] = simulate::<LwwMap<u8, u8>>(&s).states;
+        prop_assert_eq!(w.insert_delta(r, key, val), w.clone().insert(r, key, val));
+        prop_assert_eq!(w.remove_delta(r, &key), w.clone().remove(r, &key));
     }
 }
