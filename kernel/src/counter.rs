@@ -254,6 +254,15 @@ impl Crdt for GCounter {
         self.join_sorted(&delta.entries);
     }
 
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
+    }
+
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
         self.join_all(deltas.iter(), scratch);
     }
@@ -396,6 +405,15 @@ impl Crdt for PNCounter {
     #[inline]
     fn merge_delta(&mut self, delta: &Self::Delta) {
         self.merge(delta);
+    }
+
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
     }
 
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {

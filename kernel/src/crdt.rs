@@ -68,6 +68,13 @@ pub trait Crdt: Clone + Default {
     /// Joins one delta into `self`.
     fn merge_delta(&mut self, delta: &Self::Delta);
 
+    /// Joins an owned delta. Same result as [`merge_delta`](Crdt::merge_delta); types whose
+    /// delta is a state of their own kind take it over without copying when `self` is empty.
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        self.merge_delta(&delta);
+    }
+
     /// Joins many deltas, with the same result as calling [`merge_delta`](Crdt::merge_delta)
     /// on each in order. Allocates its own scratch space; prefer
     /// [`merge_batch_in`](Crdt::merge_batch_in) in loops.

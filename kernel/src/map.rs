@@ -571,6 +571,15 @@ impl<K: Ord + Clone, V: Clone> Crdt for LwwMap<K, V> {
         self.merge(delta);
     }
 
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge(&delta);
+        }
+    }
+
     /// Gathers `(key, entry)` references from all deltas into `scratch`, sorts them by key with
     /// the newest write first, keeps one per key, and folds the survivors into the map in one
     /// linear pass: each key of the map is touched and each winning value cloned once. When the
@@ -968,7 +977,7 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
             value.merge(&mine);
             op(&value)
         };
-        mine.merge_delta(&nested);
+        mine.merge_delta_owned(nested);
         // Record the numbers the nested operation used, so later ones stay above them.
         let used = mine.max_counter(replica);
         if used > dot.counter {

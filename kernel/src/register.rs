@@ -144,6 +144,15 @@ impl<T: Clone> Crdt for LwwRegister<T> {
         self.merge(delta);
     }
 
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
+    }
+
     /// One pass to find the newest write, one clone.
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], _scratch: &mut Scratch) {
         let mut best: Option<&(Timestamp, T)> = None;
@@ -339,6 +348,15 @@ impl<T: Clone> Crdt for MvRegister<T> {
     #[inline]
     fn merge_delta(&mut self, delta: &Self::Delta) {
         self.join(delta);
+    }
+
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
     }
 
     #[inline]

@@ -129,6 +129,16 @@ fn check_laws<T: Model>(steps: &[Step]) {
     fwd.check();
     rev.check();
 
+    // merge_delta_owned == merge_delta.
+    for start in [&T::default(), a] {
+        let (mut by_ref, mut owned) = (start.clone(), start.clone());
+        for d in &run.deltas {
+            by_ref.merge_delta(d);
+            owned.merge_delta_owned(d.clone());
+        }
+        assert_eq!(owned, by_ref, "merge_delta_owned != merge_delta");
+    }
+
     // merge_batch == sequence of merge_delta, from any start, in any grouping.
     let reversed: Vec<T::Delta> = run.deltas.iter().rev().cloned().collect();
     for start in [&T::default(), a, b] {
