@@ -593,7 +593,8 @@ impl<K: Ord + Clone, V: Clone> Crdt for LwwMap<K, V> {
         let total: usize = deltas.iter().map(|d| d.main.len() + d.pending.len()).sum();
         let size = self.main.len() + self.pending.len();
         let log = (usize::BITS - size.leading_zeros()) as usize;
-        if total.saturating_mul(log + 1) < size {
+        // The sort costs about as much as the linear pass, hence the factor 2.
+        if total.saturating_mul(log + 1) < size.saturating_mul(2) {
             // Few rows against a big map: binary search each; sorting would not pay.
             for d in deltas {
                 for (k, e) in d.rows() {
