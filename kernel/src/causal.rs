@@ -211,6 +211,10 @@ impl CausalContext {
     /// Allocates the next event of `replica` (one past the highest counter seen) and records it.
     #[inline]
     pub fn next_dot(&mut self, replica: ReplicaId) -> Dot {
+        if self.cloud.is_empty() {
+            // Steady state: one search of the vector.
+            return self.vv.next_dot(replica);
+        }
         let counter = self.reserve(replica, 1);
         Dot::new(replica, counter)
     }
@@ -220,7 +224,12 @@ impl CausalContext {
     /// costs one context update.
     pub fn reserve(&mut self, replica: ReplicaId, n: u64) -> u64 {
         let first = if self.cloud.is_empty() {
-            self.vv.get(replica).saturating_add(1)
+            // Nothing to absorb: raise the vector directly.
+            let first = self.vv.get(replica).saturating_add(1);
+            if n > 0 {
+                self.vv.advance(replica, first.saturating_add(n - 1));
+            }
+            return first;
         } else {
             self.max_counter(replica).saturating_add(1)
         };

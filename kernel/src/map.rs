@@ -947,10 +947,7 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
         overwritten: &mut Vec<Dot>,
     ) -> (Dot, C) {
         let dot = self.ctx.next_dot(replica);
-        let contribs = match self.entries.get_mut(key) {
-            Some(c) => c,
-            None => self.entries.entry(key.clone()).or_default(),
-        };
+        let contribs = self.entries.entry(key.clone()).or_default();
         // Take this replica's previous contribution(s) out.
         let mut mine = C::default();
         let mut k = 0;
