@@ -212,8 +212,10 @@ impl CausalContext {
     #[inline]
     pub fn next_dot(&mut self, replica: ReplicaId) -> Dot {
         if self.cloud.is_empty() {
-            // Steady state: one search of the vector.
-            return self.vv.next_dot(replica);
+            // Steady state: nothing to absorb. Saturates at u64::MAX instead of wrapping.
+            let counter = self.vv.get(replica).saturating_add(1);
+            self.vv.advance(replica, counter);
+            return Dot::new(replica, counter);
         }
         let counter = self.reserve(replica, 1);
         Dot::new(replica, counter)

@@ -473,7 +473,7 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
         let mut overwritten: Vec<Dot> = Vec::new();
         let mut inserts = Vec::with_capacity(values.len());
         for (i, v) in (0u64..).zip(values) {
-            let dot = Dot::new(replica, first + i);
+            let dot = Dot::new(replica, first.saturating_add(i));
             match self.entries.entry(v.clone()) {
                 Entry::Occupied(mut o) => {
                     let dots = o.get_mut();
@@ -493,7 +493,7 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
         }
         sort_keep_last(&mut inserts);
         let mut ctx = CausalContext::new();
-        ctx.insert_range(replica, first, first + n);
+        ctx.insert_range(replica, first, first.saturating_add(n));
         for d in overwritten {
             ctx.insert(d);
         }

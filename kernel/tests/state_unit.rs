@@ -355,4 +355,11 @@ fn decoding_extreme_counters_does_not_panic() {
     t.merge(&s);
     s.merge_delta(&t.remove(&1));
     assert_eq!(s, t);
+    // Counters saturate rather than overflow at the edge.
+    s.insert(A, 5);
+    s.insert_batch(A, &[6, 7]);
+    let mut m: OrMap<u8, AwSet<u8>> = OrMap::new();
+    m.update(A, 1, |v| v.insert_delta(A, 2));
+    m.merge(&OrMap::new());
+    assert!(s.contains(&5) && s.contains(&7) && m.contains_key(&1));
 }
