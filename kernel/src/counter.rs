@@ -180,24 +180,51 @@ impl GCounter {
         if missing == 0 {
             return;
         }
-        // Merge from the back into the grown vector.
-        let old = a.len();
-        a.resize(old + missing, (ReplicaId(0), 0));
-        let (mut i, mut j, mut w) = (old, other.len(), old + missing);
-        while j > 0 {
-            if i > 0 && a[i - 1].0 >= other[j - 1].0 {
-                if a[i - 1].0 == other[j - 1].0 {
-                    // Already maxed in the first pass.
+        if a.capacity() >= a.len() + missing {
+            // Room in place: merge from the back into the grown vector.
+            let old = a.len();
+            a.resize(old + missing, (ReplicaId(0), 0));
+            let (mut i, mut j, mut w) = (old, other.len(), old + missing);
+            while j > 0 {
+                if i > 0 && a[i - 1].0 >= other[j - 1].0 {
+                    if a[i - 1].0 == other[j - 1].0 {
+                        // Already maxed in the first pass.
+                        j -= 1;
+                    }
+                    w -= 1;
+                    a[w] = a[i - 1];
+                    i -= 1;
+                } else {
+                    w -= 1;
+                    a[w] = other[j - 1];
                     j -= 1;
                 }
-                w -= 1;
-                a[w] = a[i - 1];
-                i -= 1;
-            } else {
-                w -= 1;
-                a[w] = other[j - 1];
-                j -= 1;
             }
+        } else {
+            // Growing would copy anyway: merge forward into a new vector in one pass.
+            let mut out = Vec::with_capacity(a.len() + missing);
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < other.len() {
+                match a[i].0.cmp(&other[j].0) {
+                    Ordering::Less => {
+                        out.push(a[i]);
+                        i += 1;
+                    }
+                    Ordering::Greater => {
+                        out.push(other[j]);
+                        j += 1;
+                    }
+                    Ordering::Equal => {
+                        // Already maxed in the first pass.
+                        out.push(a[i]);
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            out.extend_from_slice(&a[i..]);
+            out.extend_from_slice(&other[j..]);
+            *a = out;
         }
     }
 

@@ -218,11 +218,11 @@ impl<K, V> LwwMap<K, V> {
             return;
         }
         let mut out = Vec::with_capacity(self.main.len() + self.pending.len());
-        let mut a = core::mem::take(&mut self.main).into_iter().peekable();
+        let mut a = core::mem::take(&mut self.main).into_iter();
         for row in self.pending.drain(..) {
-            while let Some(x) = a.next_if(|x| x.0 < row.0) {
-                out.push(x);
-            }
+            // Move the run of main rows below this key in one go.
+            let run = a.as_slice().partition_point(|x| x.0 < row.0);
+            out.extend(a.by_ref().take(run));
             out.push(row);
         }
         out.extend(a);
@@ -355,9 +355,12 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         let mut live = self.live;
         let mut rest: &mut [Row<K, V>] = &mut self.main;
         for (k, e) in rows.clone() {
-            // Skip our keys below `k` (a short scan: the runs usually share most keys).
-            let skip = rest.iter().take_while(|r| r.0 < *k).count();
-            rest = &mut rest[skip..];
+            // Skip our keys below `k`: usually none (the runs share most keys), otherwise a
+            // binary search over the gap.
+            if rest.first().is_some_and(|r| r.0 < *k) {
+                let skip = rest.partition_point(|r| r.0 < *k);
+                rest = &mut rest[skip..];
+            }
             match rest.first_mut() {
                 Some(cur) if cur.0 == *k => {
                     let cur = &mut cur.1;
@@ -376,20 +379,21 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         if missing == 0 {
             return;
         }
-        let main = &mut self.main;
-        // Pass 2: interleave the new keys (shared ones are already up to date).
-        let mut out = Vec::with_capacity(main.len() + missing);
-        let mut old = core::mem::take(main).into_iter().peekable();
+        // Pass 2: interleave the new keys (shared ones are already up to date), moving our
+        // rows over in runs.
+        let mut out = Vec::with_capacity(self.main.len() + missing);
+        let mut old = core::mem::take(&mut self.main).into_iter();
         for (k, e) in rows {
-            while let Some(x) = old.next_if(|x| x.0 < *k) {
-                out.push(x);
+            let below = old.as_slice();
+            if below.first().is_some_and(|x| x.0 < *k) {
+                let run = below.partition_point(|x| x.0 < *k);
+                out.extend(old.by_ref().take(run));
             }
-            match old.next_if(|x| x.0 == *k) {
-                Some(x) => out.push(x),
-                None => {
-                    self.live += usize::from(e.value.is_some());
-                    out.push((k.clone(), e.clone()));
-                }
+            if old.as_slice().first().is_some_and(|x| x.0 == *k) {
+                out.extend(old.next());
+            } else {
+                self.live += usize::from(e.value.is_some());
+                out.push((k.clone(), e.clone()));
             }
         }
         out.extend(old);
