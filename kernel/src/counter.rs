@@ -146,12 +146,30 @@ impl GCounter {
 
     /// Pointwise max with sorted, duplicate-free `other` entries, in place.
     ///
-    /// Allocation-free unless `other` names replicas `self` lacks; then it reserves once and
-    /// merges from the back so no temporary vector is needed.
+    /// Allocation-free unless `other` names replicas `self` lacks. Then, if the vector has room
+    /// it merges from the back in place; otherwise it merges forward into one new vector
+    /// (growing first would copy the entries anyway).
     fn join_sorted(&mut self, other: &[(ReplicaId, u64)]) {
-        if other.is_empty() {
+        let &[(r, n)] = other else {
+            if !other.is_empty() {
+                self.join_sorted_slow(other);
+            }
             return;
+        };
+        // One entry (a delta from one replica): a search and at most one insert.
+        match self.search(r) {
+            Ok(i) => {
+                let e = &mut self.entries[i].1;
+                if n > *e {
+                    *e = n;
+                }
+            }
+            Err(i) => self.entries.insert(i, (r, n)),
         }
+    }
+
+    /// [`join_sorted`](Self::join_sorted) for two or more entries.
+    fn join_sorted_slow(&mut self, other: &[(ReplicaId, u64)]) {
         let a = &mut self.entries;
         // Fast path: same replica set.
         if a.len() == other.len() && a.iter().zip(other).all(|(x, y)| x.0 == y.0) {
@@ -201,7 +219,8 @@ impl GCounter {
                 }
             }
         } else {
-            // Growing would copy anyway: merge forward into a new vector in one pass.
+            // Growing would copy anyway: merge forward into a new vector in one pass. (Exact
+            // capacity: this path copies every entry already, so doubling buys nothing.)
             let mut out = Vec::with_capacity(a.len() + missing);
             let (mut i, mut j) = (0, 0);
             while i < a.len() && j < other.len() {
