@@ -48,13 +48,15 @@ use crate::clock::{Dot, ReplicaId};
 use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
 
-/// The insert dots of one element: sorted, unique, never empty. The common single dot is
-/// stored inline; the rare several (concurrent inserts of the same element) in a boxed slice,
-/// which keeps the per-element overhead at 24 bytes.
+/// The insert dots of one element: sorted, unique, never empty. One dot (the common case) and
+/// two (the same element inserted concurrently by two replicas) are stored inline, so neither
+/// allocates; three or more go in a boxed slice.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Dots {
     One(Dot),
-    /// At least two dots, sorted and unique.
+    /// Two dots, sorted.
+    Two([Dot; 2]),
+    /// At least three dots, sorted and unique.
     Many(Box<[Dot]>),
 }
 
@@ -76,6 +78,7 @@ impl Dots {
         match dots {
             [] => None,
             [d] => Some(Self::One(*d)),
+            [a, b] => Some(Self::Two([*a, *b])),
             many => Some(Self::Many(many.into())),
         }
     }
@@ -83,8 +86,7 @@ impl Dots {
     /// From a sorted, duplicate-free vector; `None` if empty.
     pub(crate) fn from_vec(dots: Vec<Dot>) -> Option<Self> {
         match dots.len() {
-            0 => None,
-            1 => Some(Self::One(dots[0])),
+            0..=2 => Self::from_sorted(&dots),
             _ => Some(Self::Many(dots.into_boxed_slice())),
         }
     }
@@ -93,6 +95,7 @@ impl Dots {
     pub(crate) fn as_slice(&self) -> &[Dot] {
         match self {
             Self::One(d) => core::slice::from_ref(d),
+            Self::Two(ds) => ds,
             Self::Many(ds) => ds,
         }
     }
@@ -116,6 +119,18 @@ impl Dots {
     pub(crate) fn retain_unseen(&mut self, ctx: &CausalContext) -> bool {
         match self {
             Self::One(d) => !ctx.contains(*d),
+            Self::Two([a, b]) => match (ctx.contains(*a), ctx.contains(*b)) {
+                (false, false) => true,
+                (true, false) => {
+                    *self = Self::One(*b);
+                    true
+                }
+                (false, true) => {
+                    *self = Self::One(*a);
+                    true
+                }
+                (true, true) => false,
+            },
             Self::Many(ds) => {
                 let kept: Vec<Dot> = ds.iter().copied().filter(|d| !ctx.contains(*d)).collect();
                 match Self::from_vec(kept) {
@@ -150,10 +165,7 @@ impl Dots {
                     (true, false) => Joined::Unchanged,
                     (false, true) => Joined::New(Dots::one(o)),
                     (false, false) => Joined::Empty,
-                    (true, true) => {
-                        let pair = if s < o { [s, o] } else { [o, s] };
-                        Joined::New(Dots::Many(Box::new(pair)))
-                    }
+                    (true, true) => Joined::New(Dots::Two(if s < o { [s, o] } else { [o, s] })),
                 };
             }
         }
@@ -573,10 +585,11 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
             None => {
                 let mut fresh = theirs.filter(|d| !ctx.contains(*d));
                 if let Some(first) = fresh.next() {
-                    let dots = match fresh.next() {
-                        None => Dots::One(first),
-                        Some(second) => {
-                            let mut all = alloc::vec![first, second];
+                    let dots = match (fresh.next(), fresh.next()) {
+                        (None, _) => Dots::One(first),
+                        (Some(second), None) => Dots::Two([first, second]),
+                        (Some(second), Some(third)) => {
+                            let mut all = alloc::vec![first, second, third];
                             all.extend(fresh);
                             Dots::Many(all.into_boxed_slice())
                         }
