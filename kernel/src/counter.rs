@@ -180,10 +180,10 @@ impl GCounter {
             }
             return;
         }
-        // Count replicas only `other` has, raising shared ones on the way.
-        let mut missing = 0usize;
-        let mut i = 0;
-        for &(r, n) in other {
+        // Raise shared entries in place until the first replica only `other` has.
+        let (mut i, mut j) = (0, 0);
+        while j < other.len() {
+            let (r, n) = other[j];
             while i < a.len() && a[i].0 < r {
                 i += 1;
             }
@@ -191,22 +191,39 @@ impl GCounter {
                 if n > a[i].1 {
                     a[i].1 = n;
                 }
+                i += 1;
+                j += 1;
             } else {
-                missing += 1;
+                break;
             }
         }
-        if missing == 0 {
-            return;
+        if j == other.len() {
+            return; // no new replica: done in place, no allocation
         }
-        if a.capacity() >= a.len() + missing {
-            // Room in place: merge from the back into the grown vector.
+        let rest = &other[j..];
+        if a.capacity() - a.len() >= rest.len() {
+            // Room for the worst case: finish counting, then merge from the back in place.
+            let mut missing = 0usize;
+            let mut k = i;
+            for &(r, n) in rest {
+                while k < a.len() && a[k].0 < r {
+                    k += 1;
+                }
+                if k < a.len() && a[k].0 == r {
+                    if n > a[k].1 {
+                        a[k].1 = n;
+                    }
+                } else {
+                    missing += 1;
+                }
+            }
             let old = a.len();
             a.resize(old + missing, (ReplicaId(0), 0));
-            let (mut i, mut j, mut w) = (old, other.len(), old + missing);
+            let (mut i, mut j, mut w) = (old, rest.len(), old + missing);
             while j > 0 {
-                if i > 0 && a[i - 1].0 >= other[j - 1].0 {
-                    if a[i - 1].0 == other[j - 1].0 {
-                        // Already maxed in the first pass.
+                if i > 0 && a[i - 1].0 >= rest[j - 1].0 {
+                    if a[i - 1].0 == rest[j - 1].0 {
+                        // Already maxed above.
                         j -= 1;
                     }
                     w -= 1;
@@ -214,35 +231,35 @@ impl GCounter {
                     i -= 1;
                 } else {
                     w -= 1;
-                    a[w] = other[j - 1];
+                    a[w] = rest[j - 1];
                     j -= 1;
                 }
             }
         } else {
-            // Growing would copy anyway: merge forward into a new vector in one pass. (Exact
-            // capacity: this path copies every entry already, so doubling buys nothing.)
-            let mut out = Vec::with_capacity(a.len() + missing);
-            let (mut i, mut j) = (0, 0);
-            while i < a.len() && j < other.len() {
-                match a[i].0.cmp(&other[j].0) {
+            // Growing would copy anyway: merge the rest forward into one new vector, in the
+            // same pass (capacity for the worst case, at most `rest.len()` spare).
+            let mut out = Vec::with_capacity(a.len() + rest.len());
+            out.extend_from_slice(&a[..i]);
+            let mut j = 0;
+            while i < a.len() && j < rest.len() {
+                match a[i].0.cmp(&rest[j].0) {
                     Ordering::Less => {
                         out.push(a[i]);
                         i += 1;
                     }
                     Ordering::Greater => {
-                        out.push(other[j]);
+                        out.push(rest[j]);
                         j += 1;
                     }
                     Ordering::Equal => {
-                        // Already maxed in the first pass.
-                        out.push(a[i]);
+                        out.push((a[i].0, a[i].1.max(rest[j].1)));
                         i += 1;
                         j += 1;
                     }
                 }
             }
             out.extend_from_slice(&a[i..]);
-            out.extend_from_slice(&other[j..]);
+            out.extend_from_slice(&rest[j..]);
             *a = out;
         }
     }
