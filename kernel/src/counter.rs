@@ -539,6 +539,22 @@ mod tests {
     }
 
     #[test]
+    fn merge_adding_replicas_raises_later_shared_ones_with_and_without_room() {
+        let b = g(&[(3, 2), (5, 9), (8, 1)]);
+        let expect = g(&[(1, 1), (3, 2), (5, 9), (8, 1)]);
+        // Room to grow: the in-place back merge.
+        let mut roomy = g(&[(1, 1), (5, 4)]);
+        roomy.entries.reserve(16);
+        roomy.merge(&b);
+        assert_eq!(roomy, expect);
+        // No room: the forward merge into a new vector.
+        let mut tight = g(&[(1, 1), (5, 4)]);
+        tight.entries.shrink_to_fit();
+        tight.merge(&b);
+        assert_eq!(tight, expect);
+    }
+
+    #[test]
     fn batch_keeps_max_per_replica() {
         let mut a = g(&[(1, 3)]);
         a.merge_batch(&[g(&[(1, 2), (4, 1)]), g(&[(4, 6)]), g(&[(1, 9)])]);
