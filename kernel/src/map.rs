@@ -56,7 +56,6 @@
 //! unique dots, and every dot is in the context. Decoding rejects input that breaks them.
 
 use alloc::vec::Vec;
-use core::cmp::Ordering;
 use core::fmt;
 use core::hash::Hash;
 
@@ -155,58 +154,6 @@ impl<'a, K: Ord, V> Iterator for Merged<'a, K, V> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = self.a.len() + self.b.len();
         (n, Some(n))
-    }
-}
-
-/// Joins two sorted, key-unique streams of rows; on a shared key, the newer write.
-struct JoinMax<A: Iterator, B: Iterator> {
-    a: core::iter::Peekable<A>,
-    b: core::iter::Peekable<B>,
-}
-
-impl<A, B> Clone for JoinMax<A, B>
-where
-    A: Iterator + Clone,
-    B: Iterator + Clone,
-    A::Item: Clone,
-    B::Item: Clone,
-{
-    fn clone(&self) -> Self {
-        Self {
-            a: self.a.clone(),
-            b: self.b.clone(),
-        }
-    }
-}
-
-/// Narrows a row reference's lifetime (so rows of different origins can be streamed together).
-#[inline]
-fn narrow<'s, 'l: 's, K, E>(row: (&'l K, &'l E)) -> (&'s K, &'s E) {
-    row
-}
-
-impl<'a, K: Ord + 'a, V: 'a, A, B> Iterator for JoinMax<A, B>
-where
-    A: Iterator<Item = (&'a K, &'a LwwEntry<V>)>,
-    B: Iterator<Item = (&'a K, &'a LwwEntry<V>)>,
-{
-    type Item = (&'a K, &'a LwwEntry<V>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let order = match (self.a.peek(), self.b.peek()) {
-            (Some(x), Some(y)) => x.0.cmp(y.0),
-            (Some(_), None) => Ordering::Less,
-            (None, _) => return self.b.next(),
-        };
-        match order {
-            Ordering::Less => self.a.next(),
-            Ordering::Greater => self.b.next(),
-            Ordering::Equal => {
-                let x = self.a.next()?;
-                let y = self.b.next()?;
-                Some(if y.1.ts > x.1.ts { y } else { x })
-            }
-        }
     }
 }
 
@@ -399,34 +346,10 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
             }
             return;
         }
+        self.fold_pending();
         if max_lamport > self.max_lamport {
             self.max_lamport = max_lamport;
         }
-        if self.pending.is_empty() {
-            self.merge_linear(rows);
-        } else {
-            // The side buffer's rows are new keys for the main run too: stream them in with
-            // `rows` (no separate fold, which would copy the whole map once more). They are
-            // counted live again as they land.
-            let pending = core::mem::take(&mut self.pending);
-            self.live -= pending.iter().filter(|r| r.1.value.is_some()).count();
-            let ours = pending.iter().map(|(k, e)| (k, e));
-            let both = JoinMax {
-                a: rows.map(narrow).peekable(),
-                b: ours.peekable(),
-            };
-            self.merge_linear(both);
-        }
-    }
-
-    /// The linear-pass body of [`merge_rows`](Self::merge_rows), with the side buffer empty.
-    fn merge_linear<'a, I>(&mut self, rows: I)
-    where
-        I: Iterator<Item = (&'a K, &'a LwwEntry<V>)> + Clone,
-        K: 'a,
-        V: 'a,
-    {
-        debug_assert!(self.pending.is_empty());
         // Pass 1: update shared keys in place, count new ones.
         let mut missing = 0usize;
         let mut live = self.live;
