@@ -1,1 +1,1 @@
-
+//! Atomic apply: bad input leaves a document byte-for-byte unchanged.

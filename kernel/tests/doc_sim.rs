@@ -1,1 +1,1 @@
-
+//! Seeded network simulator for documents.

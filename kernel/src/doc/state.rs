@@ -1,0 +1,387 @@
+//! Container states and the staging area every change goes through.
+//!
+//! A [`Stage`] holds private copies of the containers a transaction or an incoming update
+//! touches. Operations are applied to the copies; only when all of them succeed does the
+//! document swap the copies in ([`Stage::finish`]). So a failed local edit or a bad remote
+//! update leaves the document exactly as it was. Copies are made once per container per
+//! stage, so the cost is proportional to the touched containers, not the document.
+//!
+//! The state CRDTs of the kernel do the merging: `LwwMap` (map entries), `List`/`Text` (the
+//! sequence engine), `PNCounter`, `LwwRegister`, `AwSet`.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::error::DocError;
+use super::event::{Change, Changed};
+use super::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
+use crate::Crdt;
+use crate::clock::{Dot, ReplicaId, Timestamp};
+use crate::counter::PNCounter;
+use crate::list::{List, Text};
+use crate::map::LwwMap;
+use crate::register::LwwRegister;
+use crate::set::AwSet;
+use crate::sync::Op;
+
+/// The state of one container.
+#[derive(Clone)]
+pub(crate) enum State {
+    Map(LwwMap<String, Item>),
+    List(List<Item>),
+    Text(Text),
+    Counter(PNCounter),
+    Register(LwwRegister<Value>),
+    Set(AwSet<Value>),
+}
+
+impl State {
+    pub(crate) fn empty(kind: ContainerKind, replica: ReplicaId) -> State {
+        match kind {
+            ContainerKind::Map => State::Map(LwwMap::new()),
+            ContainerKind::List => State::List(List::new(replica)),
+            ContainerKind::Text => State::Text(Text::new(replica)),
+            ContainerKind::Counter => State::Counter(PNCounter::new()),
+            ContainerKind::Register => State::Register(LwwRegister::default()),
+            ContainerKind::Set => State::Set(AwSet::new()),
+        }
+    }
+}
+
+/// All containers of a document.
+pub(crate) type Containers = BTreeMap<ContainerId, State>;
+
+/// Private copies of touched containers plus what is needed to describe the change.
+#[derive(Default)]
+pub(crate) struct Stage {
+    pub(crate) staged: BTreeMap<ContainerId, State>,
+    /// Map keys written or removed, per map.
+    keys: BTreeSet<(ContainerId, String)>,
+}
+
+fn wrong(container: ContainerId, expected: ContainerKind) -> DocError {
+    DocError::WrongKind {
+        container,
+        expected,
+    }
+}
+
+impl Stage {
+    /// The staged copy of `id`, made on first touch. A root springs into existence empty; a
+    /// nested container must have been created before.
+    pub(crate) fn get_mut(
+        &mut self,
+        base: &Containers,
+        id: ContainerId,
+        replica: ReplicaId,
+    ) -> Result<&mut State, DocError> {
+        use alloc::collections::btree_map::Entry;
+        match self.staged.entry(id) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let st = match base.get(&id) {
+                    Some(s) => s.clone(),
+                    None if id.is_root() => State::empty(id.kind, replica),
+                    None => return Err(DocError::UnknownContainer(id)),
+                };
+                Ok(e.insert(st))
+            }
+        }
+    }
+
+    /// The current (staged or committed) state of `id`, if it exists.
+    pub(crate) fn get<'a>(&'a self, base: &'a Containers, id: ContainerId) -> Option<&'a State> {
+        self.staged.get(&id).or_else(|| base.get(&id))
+    }
+
+    /// Whether `id` exists (staged or committed), roots always do.
+    pub(crate) fn exists(&self, base: &Containers, id: ContainerId) -> bool {
+        id.is_root() || self.get(base, id).is_some()
+    }
+
+    /// Checks the nested containers among `items`: at most one, and it must be `fresh`, the
+    /// container created by the operation right before. So every nested container has exactly
+    /// one parent, created before it, and the containers form a tree (no cycles, no sharing).
+    fn check_items<'a>(
+        items: impl Iterator<Item = &'a Item>,
+        fresh: Option<ContainerId>,
+    ) -> Result<(), DocError> {
+        let mut seen = 0;
+        for item in items {
+            if let Item::Container(c) = item {
+                seen += 1;
+                if seen > 1 || Some(*c) != fresh {
+                    return Err(if c.is_root() {
+                        DocError::InvalidUpdate("a root container cannot be nested")
+                    } else {
+                        DocError::UnknownContainer(*c)
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that `key` of `map` was written.
+    pub(crate) fn touch_key(&mut self, map: ContainerId, key: &str) {
+        self.keys.insert((map, key.into()));
+    }
+
+    /// Applies one remote operation with id `dot` and timestamp `ts`.
+    pub(crate) fn apply_remote(
+        &mut self,
+        base: &Containers,
+        replica: ReplicaId,
+        dot: Dot,
+        ts: Timestamp,
+        op: &Op,
+        fresh: Option<ContainerId>,
+    ) -> Result<(), DocError> {
+        let author = dot.replica;
+        match op {
+            Op::Create { kind } => {
+                let id = ContainerId {
+                    kind: *kind,
+                    origin: Origin::Created(dot),
+                };
+                if self.get(base, id).is_some() {
+                    return Err(DocError::InvalidUpdate("container created twice"));
+                }
+                self.staged.insert(id, State::empty(*kind, replica));
+            }
+            Op::MapSet { map, key, value } => {
+                Self::check_items(core::iter::once(value), fresh)?;
+                match self.get_mut(base, *map, replica)? {
+                    State::Map(m) => {
+                        m.insert_at(ts, key.clone(), value.clone());
+                    }
+                    _ => return Err(wrong(*map, ContainerKind::Map)),
+                }
+                self.touch_key(*map, key);
+            }
+            Op::MapDelete { map, key } => {
+                match self.get_mut(base, *map, replica)? {
+                    State::Map(m) => {
+                        m.remove_at(ts, key);
+                    }
+                    _ => return Err(wrong(*map, ContainerKind::Map)),
+                }
+                self.touch_key(*map, key);
+            }
+            Op::List { list, ops } => {
+                check_seq_authors(ops.ops.iter().map(|o| o.id()), author)?;
+                Self::check_items(
+                    ops.ops.iter().flat_map(|o| match o {
+                        crate::list::SequenceOp::Insert { content, .. } => content.as_slice(),
+                        _ => &[],
+                    }),
+                    fresh,
+                )?;
+                match self.get_mut(base, *list, replica)? {
+                    State::List(l) => {
+                        let r = l.apply(ops).map_err(|_| bad_seq())?;
+                        seq_report_ok(&r)?;
+                    }
+                    _ => return Err(wrong(*list, ContainerKind::List)),
+                }
+            }
+            Op::Text { text, ops } => {
+                check_seq_authors(ops.ops.iter().map(|o| o.id()), author)?;
+                match self.get_mut(base, *text, replica)? {
+                    State::Text(t) => {
+                        let r = t.apply(ops).map_err(|_| bad_seq())?;
+                        seq_report_ok(&r)?;
+                    }
+                    _ => return Err(wrong(*text, ContainerKind::Text)),
+                }
+            }
+            Op::Counter { counter, amount } => match self.get_mut(base, *counter, replica)? {
+                State::Counter(c) => {
+                    c.add(author, *amount);
+                }
+                _ => return Err(wrong(*counter, ContainerKind::Counter)),
+            },
+            Op::Register { register, value } => match self.get_mut(base, *register, replica)? {
+                State::Register(r) => {
+                    r.set_at(ts, value.clone());
+                }
+                _ => return Err(wrong(*register, ContainerKind::Register)),
+            },
+            Op::Set { set, delta } => {
+                if delta.inserts().iter().any(|(_, d)| d.replica != author) {
+                    return Err(DocError::InvalidUpdate(
+                        "set insert attributed to another replica",
+                    ));
+                }
+                match self.get_mut(base, *set, replica)? {
+                    State::Set(s) => s.merge_delta(delta),
+                    _ => return Err(wrong(*set, ContainerKind::Set)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Describes how the staged copies differ from `base`, then moves them into `base`.
+    pub(crate) fn finish(self, base: &mut Containers) -> Vec<Change> {
+        let changes = self.diff(base);
+        for (id, st) in self.staged {
+            base.insert(id, st);
+        }
+        changes
+    }
+
+    /// How the staged copies differ from `base` (the state before), one entry per changed
+    /// container, in container-id order.
+    pub(crate) fn diff(&self, base: &Containers) -> Vec<Change> {
+        let mut out = Vec::new();
+        for (id, new) in &self.staged {
+            let old = base.get(id);
+            let what = match new {
+                State::Map(m) => {
+                    let keys: Vec<String> = self
+                        .keys
+                        .range((*id, String::new())..)
+                        .take_while(|(c, _)| c == id)
+                        .filter(|(_, k)| {
+                            let before = match old {
+                                Some(State::Map(o)) => o.get(k),
+                                _ => None,
+                            };
+                            before != m.get(k)
+                        })
+                        .map(|(_, k)| k.clone())
+                        .collect();
+                    (!keys.is_empty()).then_some(Changed::Keys(keys))
+                }
+                State::List(l) => {
+                    let before: Vec<Item> = match old {
+                        Some(State::List(o)) => o.to_vec(),
+                        _ => Vec::new(),
+                    };
+                    range_diff(&before, &l.to_vec())
+                }
+                State::Text(t) => {
+                    let before: Vec<char> = match old {
+                        Some(State::Text(o)) => o.to_string().chars().collect(),
+                        _ => Vec::new(),
+                    };
+                    let after: Vec<char> = t.to_string().chars().collect();
+                    range_diff(&before, &after)
+                }
+                State::Counter(c) => {
+                    let before = match old {
+                        Some(State::Counter(o)) => o.value(),
+                        _ => 0,
+                    };
+                    (before != c.value()).then_some(Changed::Value)
+                }
+                State::Register(r) => {
+                    let before = match old {
+                        Some(State::Register(o)) => o.get(),
+                        _ => None,
+                    };
+                    (before != r.get()).then_some(Changed::Value)
+                }
+                State::Set(s) => {
+                    let changed = match old {
+                        Some(State::Set(o)) => o != s,
+                        _ => !s.is_empty(),
+                    };
+                    changed.then_some(Changed::Value)
+                }
+            };
+            if let Some(what) = what {
+                out.push(Change {
+                    container: *id,
+                    what,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn bad_seq() -> DocError {
+    DocError::InvalidUpdate("sequence operations rejected")
+}
+
+fn check_seq_authors(ids: impl Iterator<Item = Dot>, author: ReplicaId) -> Result<(), DocError> {
+    for id in ids {
+        if id.replica != author {
+            return Err(DocError::InvalidUpdate(
+                "sequence operation attributed to another replica",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A remote update is applied after everything it depends on, so each of its sequence
+/// operations must apply in full and be new.
+fn seq_report_ok(r: &crate::list::ApplyReport) -> Result<(), DocError> {
+    if !r.missing.is_empty() {
+        return Err(DocError::InvalidUpdate(
+            "sequence operation refers to unknown items",
+        ));
+    }
+    if r.invalid > 0 || r.duplicates > 0 {
+        return Err(bad_seq());
+    }
+    Ok(())
+}
+
+/// The smallest single range covering the difference between `a` and `b`.
+fn range_diff<T: PartialEq>(a: &[T], b: &[T]) -> Option<Changed> {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    let suffix = ra
+        .iter()
+        .rev()
+        .zip(rb.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let removed = ra.len() - suffix;
+    let inserted = rb.len() - suffix;
+    (removed > 0 || inserted > 0).then_some(Changed::Range {
+        start: prefix,
+        removed,
+        inserted,
+    })
+}
+
+/// Materializes `id` and everything nested in it. Missing roots read as empty; a missing
+/// nested container (which a valid document never has) reads as an empty one of its kind.
+pub(crate) fn node(base: &Containers, stage: Option<&Stage>, id: ContainerId) -> Node {
+    let st = match stage {
+        Some(s) => s.get(base, id),
+        None => base.get(&id),
+    };
+    let item_node = |it: &Item| match it {
+        Item::Value(v) => Node::Value(v.clone()),
+        Item::Container(c) => node(base, stage, *c),
+    };
+    match st {
+        Some(State::Map(m)) => {
+            Node::Map(m.iter().map(|(k, v)| (k.clone(), item_node(v))).collect())
+        }
+        Some(State::List(l)) => Node::List(l.iter().map(item_node).collect()),
+        Some(State::Text(t)) => Node::Text(t.to_string()),
+        Some(State::Counter(c)) => Node::Counter(c.value()),
+        Some(State::Register(r)) => Node::Register(r.get().cloned()),
+        Some(State::Set(s)) => {
+            let mut v: Vec<Value> = s.iter().cloned().collect();
+            v.sort();
+            Node::Set(v)
+        }
+        None => match id.kind {
+            ContainerKind::Map => Node::Map(BTreeMap::new()),
+            ContainerKind::List => Node::List(Vec::new()),
+            ContainerKind::Text => Node::Text(String::new()),
+            ContainerKind::Counter => Node::Counter(0),
+            ContainerKind::Register => Node::Register(None),
+            ContainerKind::Set => Node::Set(Vec::new()),
+        },
+    }
+}
