@@ -691,13 +691,14 @@ impl Doc {
         state::node(&self.containers, self.txn.as_ref().map(|t| &t.stage), id)
     }
 
-    /// Every root container that has been written, with its tree, by id. Two replicas that
-    /// have applied the same updates return equal maps.
+    /// Every non-empty root container with its tree, by id (an empty root reads the same as
+    /// one never touched). Two replicas that have applied the same updates return equal maps.
     pub fn roots(&self) -> BTreeMap<ContainerId, Node> {
         self.containers
             .keys()
             .filter(|id| id.is_root())
             .map(|id| (*id, self.to_tree(*id)))
+            .filter(|(_, node)| !node.is_empty())
             .collect()
     }
 

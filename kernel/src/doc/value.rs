@@ -264,3 +264,19 @@ pub enum Node {
     /// A set's elements in ascending order.
     Set(Vec<Value>),
 }
+
+impl Node {
+    /// Whether this is an empty container (or a register never written, or a zero counter):
+    /// what a container that was never touched reads as.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Node::Value(_) => false,
+            Node::Map(m) => m.is_empty(),
+            Node::List(l) => l.is_empty(),
+            Node::Text(t) => t.is_empty(),
+            Node::Counter(c) => *c == 0,
+            Node::Register(r) => r.is_none(),
+            Node::Set(s) => s.is_empty(),
+        }
+    }
+}
