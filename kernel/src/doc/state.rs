@@ -10,7 +10,7 @@
 //! sequence engine), `PNCounter`, `LwwRegister`, `AwSet`.
 
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::error::DocError;
