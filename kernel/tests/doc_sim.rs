@@ -5,7 +5,7 @@
 //! `simulate(seed, replicas, steps)`.
 
 use converge::ReplicaId;
-use converge::doc::{ContainerId, ContainerKind, Doc, Item, Value};
+use converge::doc::{ChangeEvent, Changed, ContainerId, ContainerKind, Doc, Item, Value};
 
 /// SplitMix64 (Steele, Lea, Flood): small, seedable, good enough for test scheduling.
 struct Rng(u64);
@@ -146,6 +146,78 @@ fn random_edit(doc: &mut Doc, rng: &mut Rng) -> Result<(), String> {
     r.map_err(|e| format!("local edit on {id:?} failed: {e}"))
 }
 
+/// The root text and list contents, to check change events against.
+fn seq_contents(doc: &Doc) -> (Vec<char>, Vec<Item>) {
+    (
+        doc.text(ContainerId::root("text", ContainerKind::Text))
+            .unwrap()
+            .chars()
+            .collect(),
+        doc.list_items(ContainerId::root("list", ContainerKind::List))
+            .unwrap(),
+    )
+}
+
+/// Checks that `what` describes the change from `before` to `after`: a reported range, spliced
+/// into `before`, gives `after`, and a change is never left unreported.
+fn check_range<T: PartialEq>(
+    before: &[T],
+    after: &[T],
+    what: Option<&Changed>,
+) -> Result<(), String> {
+    match what {
+        None if before == after => Ok(()),
+        None => Err("a sequence changed without a change event".into()),
+        Some(&Changed::Range {
+            start,
+            removed,
+            inserted,
+        }) => {
+            let fits = start + removed <= before.len() && start + inserted <= after.len();
+            if fits
+                && before[..start] == after[..start]
+                && before[start + removed..] == after[start + inserted..]
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "range {start}+{removed}->{inserted} does not describe the edit"
+                ))
+            }
+        }
+        Some(other) => Err(format!("a sequence reported {other:?}")),
+    }
+}
+
+/// Checks the text and list entries of the events a step produced (taken from `doc`'s queue).
+fn check_events(before: &(Vec<char>, Vec<Item>), doc: &mut Doc) -> Result<(), String> {
+    let events = doc.take_events();
+    check_event_list(before, doc, &events)
+}
+
+/// Checks the text and list entries of `events`.
+fn check_event_list(
+    before: &(Vec<char>, Vec<Item>),
+    doc: &Doc,
+    events: &[ChangeEvent],
+) -> Result<(), String> {
+    if events.len() > 1 {
+        return Err(format!("one step produced {} events", events.len()));
+    }
+    let after = seq_contents(doc);
+    let get = |id| events.first().and_then(|e| e.get(id));
+    check_range(
+        &before.0,
+        &after.0,
+        get(ContainerId::root("text", ContainerKind::Text)),
+    )?;
+    check_range(
+        &before.1,
+        &after.1,
+        get(ContainerId::root("list", ContainerKind::List)),
+    )
+}
+
 struct Msg {
     from: usize,
     to: usize,
@@ -191,6 +263,8 @@ fn simulate(seed: u64, replicas: usize, steps: usize) -> Result<Stats, String> {
             0..=4 => {
                 let i = rng.below(replicas);
                 let before = docs[i].version();
+                let contents = seq_contents(&docs[i]);
+                docs[i].take_events();
                 let n = 1 + rng.below(3);
                 if n > 1 {
                     docs[i].begin().map_err(|e| e.to_string())?;
@@ -201,10 +275,12 @@ fn simulate(seed: u64, replicas: usize, steps: usize) -> Result<Stats, String> {
                 if n > 1 {
                     if rng.chance(10) {
                         docs[i].rollback();
+                        check_events(&contents, &mut docs[i])?;
                         continue;
                     }
                     docs[i].commit().map_err(|e| e.to_string())?;
                 }
+                check_events(&contents, &mut docs[i]).map_err(|e| format!("local: {e}"))?;
                 let bytes = docs[i].encode_updates_since(&before);
                 for to in (0..replicas).filter(|&j| j != i) {
                     if rng.chance(20) {
@@ -238,9 +314,15 @@ fn simulate(seed: u64, replicas: usize, steps: usize) -> Result<Stats, String> {
                     }
                     continue;
                 }
+                let contents = seq_contents(&docs[m.to]);
+                docs[m.to].take_events();
                 let r = docs[m.to]
                     .apply_update(&m.bytes)
                     .map_err(|e| format!("apply of a genuine update failed: {e}"))?;
+                check_events(&contents, &mut docs[m.to]).map_err(|e| format!("remote: {e}"))?;
+                if !r.event.is_empty() {
+                    check_event_list(&contents, &docs[m.to], std::slice::from_ref(&r.event))?;
+                }
                 stats.buffered += usize::from(r.pending > 0);
                 stats.duplicates += r.duplicates;
                 stats.unblocked += usize::from(r.applied > 1);

@@ -136,6 +136,8 @@ pub struct Doc {
     events: Vec<ChangeEvent>,
     /// Charged with the encoded size of every kept update (applied or pending).
     budget: Budget,
+    /// Whether the budget has a real limit (so a commit can fail).
+    limited: bool,
 }
 
 impl Doc {
@@ -160,6 +162,7 @@ impl Doc {
             txn: None,
             events: Vec::new(),
             budget: Budget::new(bytes),
+            limited: bytes != usize::MAX,
         }
     }
 
@@ -201,7 +204,7 @@ impl Doc {
             return Err(DocError::TransactionOpen);
         }
         self.txn = Some(Txn {
-            stage: Stage::default(),
+            stage: Stage::local(),
             ops: Vec::new(),
             start: self.version.get(self.replica) + 1,
             lamport: self.lamport + 1,
@@ -224,6 +227,8 @@ impl Doc {
     pub fn commit(&mut self) -> Result<ChangeEvent> {
         let txn = self.txn.take().ok_or(DocError::NoTransaction)?;
         if txn.ops.is_empty() {
+            // Nothing changed, but a container moved into the stage goes back.
+            txn.stage.finish(&mut self.containers);
             return Ok(ChangeEvent {
                 origin: ChangeOrigin::Local,
                 changes: Vec::new(),
@@ -263,8 +268,14 @@ impl Doc {
     }
 
     /// Runs `f` inside the open transaction, or inside a fresh one committed right after.
+    ///
+    /// `target` is the one container a single-container edit changes. Outside a transaction
+    /// (and without a memory limit, so the commit cannot fail) that container is moved into
+    /// the stage instead of copied: such an edit checks its arguments before changing
+    /// anything, so on error the untouched container is moved back.
     fn edit<R>(
         &mut self,
+        target: Option<ContainerId>,
         f: impl FnOnce(&mut Txn, &Containers, ReplicaId) -> Result<R>,
     ) -> Result<R> {
         let replica = self.replica;
@@ -273,6 +284,14 @@ impl Doc {
             self.begin()?;
         }
         let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
+        let moved = match target {
+            Some(id) if auto && !self.limited => self
+                .containers
+                .remove(&id)
+                .map(|st| txn.stage.staged.insert(id, st))
+                .map(|_| id),
+            _ => None,
+        };
         match f(txn, &self.containers, replica) {
             Ok(r) => {
                 if auto {
@@ -281,6 +300,11 @@ impl Doc {
                 Ok(r)
             }
             Err(e) => {
+                if let Some(id) = moved {
+                    if let Some(st) = txn.stage.staged.remove(&id) {
+                        self.containers.insert(id, st);
+                    }
+                }
                 if auto {
                     self.rollback();
                 }
@@ -323,7 +347,8 @@ impl Doc {
     /// Sets `key` of `map` to `value`.
     pub fn map_set(&mut self, map: ContainerId, key: &str, value: Value) -> Result<()> {
         check_kind(map, ContainerKind::Map)?;
-        self.edit(|txn, base, r| {
+        self.edit(Some(map), |txn, base, r| {
+            txn.stage.note_key(base, map, key);
             let op = Op::MapSet {
                 map,
                 key: key.into(),
@@ -336,8 +361,9 @@ impl Doc {
     /// Sets many entries of `map` in one transaction (a repeated key keeps its last value).
     pub fn map_set_batch(&mut self, map: ContainerId, entries: &[(String, Value)]) -> Result<()> {
         check_kind(map, ContainerKind::Map)?;
-        self.edit(|txn, base, r| {
+        self.edit(Some(map), |txn, base, r| {
             for (k, v) in entries {
+                txn.stage.note_key(base, map, k);
                 let op = Op::MapSet {
                     map,
                     key: k.clone(),
@@ -357,10 +383,11 @@ impl Doc {
         kind: ContainerKind,
     ) -> Result<ContainerId> {
         check_kind(map, ContainerKind::Map)?;
-        self.edit(|txn, base, r| {
+        self.edit(None, |txn, base, r| {
             if !txn.stage.exists(base, map) {
                 return Err(DocError::UnknownContainer(map));
             }
+            txn.stage.note_key(base, map, key);
             let id = Self::create(txn, base, r, kind)?;
             let op = Op::MapSet {
                 map,
@@ -375,30 +402,29 @@ impl Doc {
     /// Removes `key` from `map` (a no-op if absent, but still an operation).
     pub fn map_delete(&mut self, map: ContainerId, key: &str) -> Result<()> {
         check_kind(map, ContainerKind::Map)?;
-        self.edit(|txn, base, r| {
-            Self::record(
-                txn,
-                base,
-                r,
-                Op::MapDelete {
-                    map,
-                    key: key.into(),
-                },
-                None,
-            )
+        self.edit(Some(map), |txn, base, r| {
+            txn.stage.note_key(base, map, key);
+            let op = Op::MapDelete {
+                map,
+                key: key.into(),
+            };
+            Self::record(txn, base, r, op, None)
         })
     }
 
     // ------------------------------------------------------------------ list edits
 
-    /// Runs a local edit on the staged list and records the operations it produced.
-    fn list_edit<R>(
+    /// Runs a local edit on the staged list, which replaces `del` elements at `pos` with
+    /// `ins` new ones, and records the operations it produced.
+    #[allow(clippy::too_many_arguments)]
+    fn list_edit(
         txn: &mut Txn,
         base: &Containers,
         replica: ReplicaId,
         list: ContainerId,
-        f: impl FnOnce(&mut crate::list::List<Item>) -> Result<R>,
-    ) -> Result<R> {
+        (pos, del, ins): (usize, usize, usize),
+        f: impl FnOnce(&mut crate::list::List<Item>) -> crate::Result<()>,
+    ) -> Result<()> {
         let State::List(l) = txn.stage.get_mut(base, list, replica)? else {
             return Err(DocError::WrongKind {
                 container: list,
@@ -406,12 +432,13 @@ impl Doc {
             });
         };
         let before = l.version();
-        let r = f(l)?;
+        f(l)?;
         let ops = l.ops_since(&before);
         if !ops.is_empty() {
             txn.ops.push(Op::List { list, ops });
+            txn.stage.note_range(list, pos, del, ins);
         }
-        Ok(r)
+        Ok(())
     }
 
     /// Inserts `value` before position `index` of `list`.
@@ -431,8 +458,10 @@ impl Doc {
             return Ok(());
         }
         let items: Vec<Item> = values.iter().cloned().map(Item::Value).collect();
-        self.edit(|txn, base, r| {
-            Self::list_edit(txn, base, r, list, |l| Ok(l.insert_batch(index, &items)?))
+        self.edit(Some(list), |txn, base, r| {
+            Self::list_edit(txn, base, r, list, (index, 0, items.len()), |l| {
+                l.insert_batch(index, &items)
+            })
         })
     }
 
@@ -455,10 +484,10 @@ impl Doc {
         if index > len {
             return Err(DocError::OutOfBounds { index, len });
         }
-        self.edit(|txn, base, r| {
+        self.edit(None, |txn, base, r| {
             let id = Self::create(txn, base, r, kind)?;
-            Self::list_edit(txn, base, r, list, |l| {
-                Ok(l.insert(index, Item::Container(id))?)
+            Self::list_edit(txn, base, r, list, (index, 0, 1), |l| {
+                l.insert(index, Item::Container(id))
             })?;
             Ok(id)
         })
@@ -467,18 +496,24 @@ impl Doc {
     /// Deletes the elements of `list` in `range`.
     pub fn list_delete(&mut self, list: ContainerId, range: Range<usize>) -> Result<()> {
         check_kind(list, ContainerKind::List)?;
-        self.edit(|txn, base, r| Self::list_edit(txn, base, r, list, |l| Ok(l.delete(range)?)))
+        let span = (range.start, range.end.saturating_sub(range.start), 0);
+        self.edit(Some(list), |txn, base, r| {
+            Self::list_edit(txn, base, r, list, span, |l| l.delete(range))
+        })
     }
 
     // ------------------------------------------------------------------ text edits
 
+    /// Runs a local edit on the staged text, which replaces `del` chars at `pos` with `ins`
+    /// new ones, and records the operations it produced.
     fn text_edit(
         &mut self,
         text: ContainerId,
+        (pos, del, ins): (usize, usize, usize),
         f: impl FnOnce(&mut crate::list::Text) -> crate::Result<()>,
     ) -> Result<()> {
         check_kind(text, ContainerKind::Text)?;
-        self.edit(|txn, base, r| {
+        self.edit(Some(text), |txn, base, r| {
             let State::Text(t) = txn.stage.get_mut(base, text, r)? else {
                 return Err(DocError::WrongKind {
                     container: text,
@@ -490,6 +525,7 @@ impl Doc {
             let ops = t.ops_since(&before);
             if !ops.is_empty() {
                 txn.ops.push(Op::Text { text, ops });
+                txn.stage.note_range(text, pos, del, ins);
             }
             Ok(())
         })
@@ -497,12 +533,13 @@ impl Doc {
 
     /// Inserts `s` at char position `pos` of `text`.
     pub fn text_insert(&mut self, text: ContainerId, pos: usize, s: &str) -> Result<()> {
-        self.text_edit(text, |t| t.insert(pos, s))
+        self.text_edit(text, (pos, 0, s.chars().count()), |t| t.insert(pos, s))
     }
 
     /// Deletes the chars of `text` in `range`.
     pub fn text_delete(&mut self, text: ContainerId, range: Range<usize>) -> Result<()> {
-        self.text_edit(text, |t| t.delete(range))
+        let span = (range.start, range.end.saturating_sub(range.start), 0);
+        self.text_edit(text, span, |t| t.delete(range))
     }
 
     /// Replaces `del` chars at `pos` of `text` with `s`.
@@ -513,7 +550,9 @@ impl Doc {
         del: usize,
         s: &str,
     ) -> Result<()> {
-        self.text_edit(text, |t| t.splice(pos, del, s))
+        self.text_edit(text, (pos, del, s.chars().count()), |t| {
+            t.splice(pos, del, s)
+        })
     }
 
     // ------------------------------------------------------------------ counter, register, set
@@ -521,27 +560,39 @@ impl Doc {
     /// Adds `amount` (negative to subtract) to `counter`.
     pub fn counter_add(&mut self, counter: ContainerId, amount: i64) -> Result<()> {
         check_kind(counter, ContainerKind::Counter)?;
-        self.edit(|txn, base, r| Self::record(txn, base, r, Op::Counter { counter, amount }, None))
+        self.edit(Some(counter), |txn, base, r| {
+            Self::record(txn, base, r, Op::Counter { counter, amount }, None)?;
+            txn.stage.note_counter(counter, amount);
+            Ok(())
+        })
     }
 
     /// Writes `value` to `register`.
     pub fn register_set(&mut self, register: ContainerId, value: Value) -> Result<()> {
         check_kind(register, ContainerKind::Register)?;
-        self.edit(|txn, base, r| Self::record(txn, base, r, Op::Register { register, value }, None))
+        self.edit(Some(register), |txn, base, r| {
+            txn.stage.note_register(base, register);
+            Self::record(txn, base, r, Op::Register { register, value }, None)
+        })
     }
 
     fn set_edit(
         &mut self,
         set: ContainerId,
+        touched: &[Value],
         f: impl FnOnce(&mut crate::set::AwSet<Value>, ReplicaId) -> crate::set::AwSetDelta<Value>,
     ) -> Result<()> {
         check_kind(set, ContainerKind::Set)?;
-        self.edit(|txn, base, r| {
-            let State::Set(s) = txn.stage.get_mut(base, set, r)? else {
+        self.edit(Some(set), |txn, base, r| {
+            if !matches!(txn.stage.get_mut(base, set, r)?, State::Set(_)) {
                 return Err(DocError::WrongKind {
                     container: set,
                     expected: ContainerKind::Set,
                 });
+            }
+            txn.stage.note_set(base, set, touched);
+            let Ok(State::Set(s)) = txn.stage.get_mut(base, set, r) else {
+                return Err(DocError::UnknownContainer(set));
             };
             let delta = f(s, r);
             if !delta.is_empty() {
@@ -553,22 +604,26 @@ impl Doc {
 
     /// Adds `value` to `set`.
     pub fn set_add(&mut self, set: ContainerId, value: Value) -> Result<()> {
-        self.set_edit(set, |s, r| s.insert(r, value))
+        let touched = [value];
+        self.set_edit(set, &touched, |s, r| {
+            let [value] = &touched;
+            s.insert(r, value.clone())
+        })
     }
 
     /// Adds every element of `values` to `set`, as one operation.
     pub fn set_add_batch(&mut self, set: ContainerId, values: &[Value]) -> Result<()> {
-        self.set_edit(set, |s, r| s.insert_batch(r, values))
+        self.set_edit(set, values, |s, r| s.insert_batch(r, values))
     }
 
     /// Removes `value` from `set` (the additions of it this replica has seen).
     pub fn set_remove(&mut self, set: ContainerId, value: &Value) -> Result<()> {
-        self.set_edit(set, |s, _| s.remove(value))
+        self.set_edit(set, core::slice::from_ref(value), |s, _| s.remove(value))
     }
 
     /// Removes every element of `values` from `set`, as one operation.
     pub fn set_remove_batch(&mut self, set: ContainerId, values: &[Value]) -> Result<()> {
-        self.set_edit(set, |s, _| s.remove_batch(values))
+        self.set_edit(set, values, |s, _| s.remove_batch(values))
     }
 
     // ------------------------------------------------------------------ reads

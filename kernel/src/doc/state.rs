@@ -56,8 +56,48 @@ pub(crate) type Containers = BTreeMap<ContainerId, State>;
 #[derive(Default)]
 pub(crate) struct Stage {
     pub(crate) staged: BTreeMap<ContainerId, State>,
-    /// Map keys written or removed, per map.
+    /// Map keys written or removed by remote operations, per map.
     keys: BTreeSet<(ContainerId, String)>,
+    /// For a local transaction: its changes, tracked edit by edit. `None` for remote updates,
+    /// whose changes are found by comparing the copies with the committed containers.
+    pub(crate) local: Option<LocalTrack>,
+}
+
+/// The visible effect of local edits, recorded as they are made, so that committing costs
+/// time proportional to the edits rather than to the containers' size (and so the committed
+/// container may be moved into the stage instead of copied).
+#[derive(Default)]
+pub(crate) struct LocalTrack {
+    /// Each touched map key with its value before the transaction.
+    keys: BTreeMap<(ContainerId, String), Option<Item>>,
+    /// Per list or text, the smallest range covering all edits: (start, removed, inserted).
+    ranges: BTreeMap<ContainerId, (usize, usize, usize)>,
+    /// Per counter, the net amount added.
+    counters: BTreeMap<ContainerId, i128>,
+    /// Per register, its value before the transaction.
+    registers: BTreeMap<ContainerId, Option<Value>>,
+    /// Per touched set element, whether it was in the set before the transaction.
+    sets: BTreeMap<(ContainerId, Value), bool>,
+}
+
+/// Extends the covering range `cover` (in the coordinates before the transaction, and the
+/// current ones) with an edit that replaces `del` positions at `pos` with `ins` new ones.
+pub(crate) fn compose_range(
+    cover: Option<(usize, usize, usize)>,
+    pos: usize,
+    del: usize,
+    ins: usize,
+) -> (usize, usize, usize) {
+    match cover {
+        None => (pos, del, ins),
+        Some((start, removed, inserted)) => {
+            // The union of the covered range and the edited one, in current coordinates.
+            let lo = start.min(pos);
+            let hi = (start + inserted).max(pos + del);
+            // Outside the cover, old and current positions differ by `removed - inserted`.
+            (lo, hi - lo - inserted + removed, hi - lo - del + ins)
+        }
+    }
 }
 
 fn wrong(container: ContainerId, expected: ContainerKind) -> DocError {
@@ -68,6 +108,14 @@ fn wrong(container: ContainerId, expected: ContainerKind) -> DocError {
 }
 
 impl Stage {
+    /// A stage for a local transaction, which tracks its changes edit by edit.
+    pub(crate) fn local() -> Stage {
+        Stage {
+            local: Some(LocalTrack::default()),
+            ..Stage::default()
+        }
+    }
+
     /// The staged copy of `id`, made on first touch. A root springs into existence empty; a
     /// nested container must have been created before.
     pub(crate) fn get_mut(
@@ -223,9 +271,123 @@ impl Stage {
         Ok(())
     }
 
+    /// Records the value of `key` of `map` before its first local write.
+    pub(crate) fn note_key(&mut self, base: &Containers, map: ContainerId, key: &str) {
+        let before = match self.get(base, map) {
+            Some(State::Map(m)) => m.get(&String::from(key)).cloned(),
+            _ => None,
+        };
+        if let Some(t) = &mut self.local {
+            t.keys.entry((map, key.into())).or_insert(before);
+        }
+    }
+
+    /// Records a local sequence edit: `del` positions at `pos` replaced by `ins`.
+    pub(crate) fn note_range(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
+        if let Some(t) = &mut self.local {
+            let cover = t.ranges.get(&id).copied();
+            t.ranges.insert(id, compose_range(cover, pos, del, ins));
+        }
+    }
+
+    /// Records a local counter increment.
+    pub(crate) fn note_counter(&mut self, id: ContainerId, amount: i64) {
+        if let Some(t) = &mut self.local {
+            *t.counters.entry(id).or_insert(0) += i128::from(amount);
+        }
+    }
+
+    /// Records the register's value before its first local write.
+    pub(crate) fn note_register(&mut self, base: &Containers, id: ContainerId) {
+        let before = match self.get(base, id) {
+            Some(State::Register(r)) => r.get().cloned(),
+            _ => None,
+        };
+        if let Some(t) = &mut self.local {
+            t.registers.entry(id).or_insert(before);
+        }
+    }
+
+    /// Records whether each of `values` was in the set before the first local edit of it.
+    pub(crate) fn note_set(&mut self, base: &Containers, id: ContainerId, values: &[Value]) {
+        let Some(State::Set(s)) = self.staged.get(&id).or_else(|| base.get(&id)) else {
+            if let Some(t) = &mut self.local {
+                for v in values {
+                    t.sets.entry((id, v.clone())).or_insert(false);
+                }
+            }
+            return;
+        };
+        if let Some(t) = &mut self.local {
+            for v in values {
+                t.sets
+                    .entry((id, v.clone()))
+                    .or_insert_with(|| s.contains(v));
+            }
+        }
+    }
+
+    /// The changes of a local transaction, from what was tracked (see [`LocalTrack`]).
+    fn local_changes(&self, t: &LocalTrack) -> Vec<Change> {
+        let mut by_id: BTreeMap<ContainerId, Changed> = BTreeMap::new();
+        for ((map, key), before) in &t.keys {
+            let now = match self.staged.get(map) {
+                Some(State::Map(m)) => m.get(key),
+                _ => None,
+            };
+            if now != before.as_ref() {
+                if let Changed::Keys(keys) = by_id
+                    .entry(*map)
+                    .or_insert_with(|| Changed::Keys(Vec::new()))
+                {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        for (id, &(start, removed, inserted)) in &t.ranges {
+            if removed > 0 || inserted > 0 {
+                by_id.insert(
+                    *id,
+                    Changed::Range {
+                        start,
+                        removed,
+                        inserted,
+                    },
+                );
+            }
+        }
+        for (id, net) in &t.counters {
+            if *net != 0 {
+                by_id.insert(*id, Changed::Value);
+            }
+        }
+        for (id, before) in &t.registers {
+            let now = match self.staged.get(id) {
+                Some(State::Register(r)) => r.get(),
+                _ => None,
+            };
+            if now != before.as_ref() {
+                by_id.insert(*id, Changed::Value);
+            }
+        }
+        for ((id, v), before) in &t.sets {
+            let now = matches!(self.staged.get(id), Some(State::Set(s)) if s.contains(v));
+            if now != *before {
+                by_id.insert(*id, Changed::Value);
+            }
+        }
+        by_id
+            .into_iter()
+            .map(|(container, what)| Change { container, what })
+            .collect()
+    }
+
     /// Describes how the staged copies differ from `base`, then moves them into `base`.
-    pub(crate) fn finish(self, base: &mut Containers) -> Vec<Change> {
-        let changes = self.diff(base);
+    pub(crate) fn finish(mut self, base: &mut Containers) -> Vec<Change> {
+        let changes = match self.local.take() {
+            Some(t) => self.local_changes(&t),
+            None => self.diff(base),
+        };
         for (id, st) in self.staged {
             base.insert(id, st);
         }
