@@ -418,19 +418,19 @@ impl Stage {
                     (!keys.is_empty()).then_some(Changed::Keys(keys))
                 }
                 State::List(l) => {
-                    let before: Vec<Item> = match old {
-                        Some(State::List(o)) => o.to_vec(),
+                    let before: Vec<&Item> = match old {
+                        Some(State::List(o)) => o.iter().collect(),
                         _ => Vec::new(),
                     };
-                    range_diff(&before, &l.to_vec())
+                    let after: Vec<&Item> = l.iter().collect();
+                    range_diff(&before, &after)
                 }
                 State::Text(t) => {
-                    let before: Vec<char> = match old {
-                        Some(State::Text(o)) => o.to_string().chars().collect(),
-                        _ => Vec::new(),
+                    let before = match old {
+                        Some(State::Text(o)) => o.to_string(),
+                        _ => String::new(),
                     };
-                    let after: Vec<char> = t.to_string().chars().collect();
-                    range_diff(&before, &after)
+                    text_diff(&before, &t.to_string())
                 }
                 State::Counter(c) => {
                     let before = match old {
@@ -492,6 +492,58 @@ fn seq_report_ok(r: &crate::list::ApplyReport) -> Result<(), DocError> {
         return Err(bad_seq());
     }
     Ok(())
+}
+
+/// Length of the common prefix of `a` and `b`: 64-byte blocks compared with `memcmp` first.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let blocks = a
+        .chunks_exact(64)
+        .zip(b.chunks_exact(64))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let skip = blocks * 64;
+    skip + a[skip..]
+        .iter()
+        .zip(&b[skip..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Length of the common suffix of `a` and `b`.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let blocks = a
+        .rchunks_exact(64)
+        .zip(b.rchunks_exact(64))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let skip = blocks * 64;
+    skip + a[..a.len() - skip]
+        .iter()
+        .rev()
+        .zip(b[..b.len() - skip].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// [`range_diff`] for text, in chars, comparing bytes (a byte-identical prefix or suffix of
+/// two strings is cut back to a char boundary, which is then one in both).
+fn text_diff(a: &str, b: &str) -> Option<Changed> {
+    let mut prefix = common_prefix(a.as_bytes(), b.as_bytes());
+    while !a.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    let mut suffix = common_suffix(ra.as_bytes(), rb.as_bytes());
+    while !ra.is_char_boundary(ra.len() - suffix) || !rb.is_char_boundary(rb.len() - suffix) {
+        suffix -= 1;
+    }
+    let removed = ra[..ra.len() - suffix].chars().count();
+    let inserted = rb[..rb.len() - suffix].chars().count();
+    (removed > 0 || inserted > 0).then(|| Changed::Range {
+        start: a[..prefix].chars().count(),
+        removed,
+        inserted,
+    })
 }
 
 /// The smallest single range covering the difference between `a` and `b`.
