@@ -85,11 +85,14 @@ impl Txn {
     }
 }
 
+/// An update's id: its author and first counter.
+type UpdateId = (ReplicaId, u64);
+
 /// Where an update in an integration pass came from.
 #[derive(Clone, Copy)]
 enum Src {
-    /// Index into the document's pending buffer.
-    Pending(usize),
+    /// Key of an update in the document's pending buffer.
+    Pending(UpdateId),
     /// Index into the incoming batch.
     New(usize),
 }
@@ -97,7 +100,7 @@ enum Src {
 /// Why an integration pass failed.
 enum Fail {
     /// A buffered update is invalid: drop it and try again.
-    Pending(usize),
+    Pending(UpdateId),
     /// An incoming update is invalid: the call fails.
     New(DocError),
 }
@@ -131,7 +134,9 @@ pub struct Doc {
     /// `(author, start)` of each logged update to its index in `log`.
     log_index: BTreeMap<(ReplicaId, u64), usize>,
     /// Updates waiting for their dependencies.
-    pending: Vec<Update>,
+    pending: BTreeMap<UpdateId, Update>,
+    /// Pointwise maximum of the buffered updates' dependencies.
+    pending_needs: VersionVector,
     txn: Option<Txn>,
     events: Vec<ChangeEvent>,
     /// Charged with the encoded size of every kept update (applied or pending).
@@ -158,7 +163,8 @@ impl Doc {
             lamport: 0,
             log: Vec::new(),
             log_index: BTreeMap::new(),
-            pending: Vec::new(),
+            pending: BTreeMap::new(),
+            pending_needs: VersionVector::new(),
             txn: None,
             events: Vec::new(),
             budget: Budget::new(bytes),
@@ -794,49 +800,54 @@ impl Doc {
             });
         }
         let incoming = sync::decode_updates(bytes)?;
-        self.ingest(incoming)
+        self.ingest(incoming, true)
     }
 
-    /// Validates, integrates and commits `incoming`; all or nothing.
-    fn ingest(&mut self, incoming: Vec<Update>) -> Result<ApplyReport> {
+    /// Validates, integrates and commits `incoming`; all or nothing. `sort` puts the updates
+    /// in Lamport order first (a causal order); a snapshot's history is causal already and is
+    /// replayed in its own order so that it saves back to the same bytes.
+    fn ingest(&mut self, incoming: Vec<Update>, sort: bool) -> Result<ApplyReport> {
         for u in &incoming {
             u.check_shape()?;
         }
-        let mut excluded: Vec<usize> = Vec::new();
+        let mut excluded: Vec<UpdateId> = Vec::new();
         let plan = loop {
-            match self.integrate(&incoming, &excluded) {
+            match self.integrate(&incoming, &excluded, sort) {
                 Ok(plan) => break plan,
-                Err(Fail::Pending(i)) => excluded.push(i),
+                Err(Fail::Pending(k)) => excluded.push(k),
                 Err(Fail::New(e)) => return Err(e),
             }
         };
         self.commit_plan(incoming, plan, excluded)
     }
 
+    /// Works out, without changing the document, what applying `incoming` does.
+    ///
+    /// The incoming updates are tried first; the buffered ones only once something was
+    /// applied (buffered updates are never ready at rest), so a message that only adds to
+    /// the buffer costs time proportional to its own size.
     fn integrate(
         &self,
         incoming: &[Update],
-        excluded: &[usize],
+        excluded: &[UpdateId],
+        sort: bool,
     ) -> core::result::Result<Plan, Fail> {
         let get = |s: Src| match s {
-            Src::Pending(i) => &self.pending[i],
+            Src::Pending(k) => &self.pending[&k],
             Src::New(i) => &incoming[i],
         };
         let mut duplicates = 0;
-        let mut ids: BTreeMap<(ReplicaId, u64), Src> = BTreeMap::new();
+        let mut ids: BTreeMap<UpdateId, usize> = BTreeMap::new();
         let mut cands: Vec<Src> = Vec::new();
-        let sources = (0..self.pending.len())
-            .filter(|i| !excluded.contains(i))
-            .map(Src::Pending)
-            .chain((0..incoming.len()).map(Src::New));
-        for src in sources {
-            let u = get(src);
+        for (i, u) in incoming.iter().enumerate() {
+            let src = Src::New(i);
             let key = (u.author, u.start);
             let known = self
                 .log_index
                 .get(&key)
                 .map(|&i| &self.log[i])
-                .or_else(|| ids.get(&key).map(|&s| get(s)));
+                .or_else(|| self.pending.get(&key).filter(|_| !excluded.contains(&key)))
+                .or_else(|| ids.get(&key).map(|&i| &incoming[i]));
             if let Some(k) = known {
                 if k.to_bytes() != u.to_bytes() {
                     return Err(fail(
@@ -856,14 +867,26 @@ impl Doc {
                     DocError::InvalidUpdate("overlaps known counters"),
                 ));
             }
-            ids.insert(key, src);
+            ids.insert(key, i);
             cands.push(src);
         }
+        // Lamport order is a causal order (an update's dependencies have smaller Lamport
+        // times), so one pass applies everything that can be applied.
+        let order = |cands: &mut Vec<Src>| {
+            if sort {
+                cands.sort_by_key(|&s| {
+                    let u = get(s);
+                    (u.lamport, u.author, u.start)
+                });
+            }
+        };
+        order(&mut cands);
 
         let mut version = self.version.clone();
         let mut lamport = self.lamport;
         let mut stage = Stage::default();
         let mut applied = Vec::new();
+        let mut with_pending = false;
         loop {
             let mut progress = false;
             let mut still = Vec::new();
@@ -904,9 +927,21 @@ impl Doc {
                 }
             }
             cands = still;
-            if !progress || cands.is_empty() {
-                break;
+            if progress && !cands.is_empty() {
+                continue;
             }
+            if !with_pending && !applied.is_empty() && !self.pending.is_empty() {
+                with_pending = true;
+                cands.extend(
+                    self.pending
+                        .keys()
+                        .filter(|k| !excluded.contains(k))
+                        .map(|&k| Src::Pending(k)),
+                );
+                order(&mut cands);
+                continue;
+            }
+            break;
         }
         Ok(Plan {
             stage,
@@ -922,7 +957,7 @@ impl Doc {
         &mut self,
         incoming: Vec<Update>,
         plan: Plan,
-        excluded: Vec<usize>,
+        excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {
         // Budget: new updates kept (applied or buffered) in, rejected buffered ones out.
         let added: usize = plan
@@ -936,7 +971,8 @@ impl Doc {
             .sum();
         let released: usize = excluded
             .iter()
-            .map(|&i| self.pending[i].encoded_len())
+            .filter_map(|k| self.pending.get(k))
+            .map(Update::encoded_len)
             .sum();
         if added > self.budget.available() + released {
             return Err(DocError::BudgetExceeded {
@@ -952,38 +988,45 @@ impl Doc {
                 available: self.budget.available(),
             })?;
 
-        let mut old_pending: Vec<Option<Update>> = core::mem::take(&mut self.pending)
-            .into_iter()
-            .map(Some)
-            .collect();
+        let shrinks =
+            !excluded.is_empty() || plan.applied.iter().any(|s| matches!(s, Src::Pending(_)));
+        for k in &excluded {
+            self.pending.remove(k);
+        }
         let mut incoming: Vec<Option<Update>> = incoming.into_iter().map(Some).collect();
-        let mut take = |s: Src| match s {
-            Src::Pending(i) => old_pending[i].take(),
-            Src::New(i) => incoming[i].take(),
-        };
         let applied = plan.applied.len();
         for s in plan.applied {
-            if let Some(u) = take(s) {
+            let u = match s {
+                Src::Pending(k) => self.pending.remove(&k),
+                Src::New(i) => incoming[i].take(),
+            };
+            if let Some(u) = u {
                 self.push_log(u);
             }
         }
         for s in plan.remaining {
-            if let Some(u) = take(s) {
-                self.pending.push(u);
+            if let Src::New(i) = s {
+                if let Some(u) = incoming[i].take() {
+                    self.pending_needs.merge(&u.deps);
+                    self.pending.insert((u.author, u.start), u);
+                }
             }
         }
         let changes = plan.stage.finish(&mut self.containers);
         self.version = plan.version;
         self.lamport = plan.lamport;
 
-        let mut missing = VersionVector::new();
-        for u in &self.pending {
-            for (r, c) in u.deps.iter() {
-                if c > self.version.get(r) {
-                    missing.advance(r, c);
-                }
+        if shrinks {
+            self.pending_needs = VersionVector::new();
+            for u in self.pending.values() {
+                self.pending_needs.merge(&u.deps);
             }
         }
+        let missing: VersionVector = self
+            .pending_needs
+            .iter()
+            .filter(|&(r, c)| c > self.version.get(r))
+            .collect();
         let event = ChangeEvent {
             origin: ChangeOrigin::Remote,
             changes,
@@ -1007,10 +1050,11 @@ impl Doc {
         if self.txn.is_some() {
             return Err(DocError::TransactionOpen);
         }
+        let pending: Vec<&Update> = self.pending.values().collect();
         Ok(sync::encode_snapshot_parts(
             self.replica,
             &self.log,
-            &self.pending,
+            &pending,
         ))
     }
 
@@ -1036,7 +1080,7 @@ impl Doc {
         let mut doc = Doc::with_memory_limit(replica, limit);
         let n = log.len();
         log.extend(pending);
-        let report = doc.ingest(log)?;
+        let report = doc.ingest(log, false)?;
         if report.applied != n || report.duplicates != 0 {
             return Err(DocError::InvalidUpdate("snapshot history is not causal"));
         }

@@ -199,7 +199,7 @@ pub(crate) fn decode_updates(bytes: &[u8]) -> Result<Vec<Update>, DecodeError> {
 pub(crate) fn encode_snapshot_parts(
     replica: ReplicaId,
     log: &[Update],
-    pending: &[Update],
+    pending: &[&Update],
 ) -> Vec<u8> {
     // Serializes exactly like `Snapshot` (a struct is its fields in order).
     frame(KIND_SNAPSHOT, &(replica, log, pending))
