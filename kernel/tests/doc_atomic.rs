@@ -591,3 +591,63 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn doc_atomic_nesting_is_limited() {
+    use converge::doc::MAX_DEPTH;
+    let m = root("m", ContainerKind::Map);
+    // Locally: MAX_DEPTH levels fit, one more is refused without changing anything.
+    let mut a = Doc::new(A);
+    a.begin().unwrap();
+    let mut parent = m;
+    for _ in 0..MAX_DEPTH {
+        parent = a
+            .map_insert_container(parent, "k", ContainerKind::Map)
+            .unwrap();
+    }
+    a.commit().unwrap();
+    let before = a.save().unwrap();
+    assert_eq!(
+        a.map_insert_container(parent, "k", ContainerKind::Map),
+        Err(DocError::TooDeep { limit: MAX_DEPTH })
+    );
+    assert_eq!(a.save().unwrap(), before);
+    let mut b = Doc::new(B);
+    b.apply_update(&a.encode_updates_since(&b.version()))
+        .unwrap();
+    assert_eq!(a.to_tree(m), b.to_tree(m));
+
+    // A forged update nesting one level deeper than allowed is rejected.
+    let mut ops = Vec::new();
+    let mut parent = m;
+    for i in 0..=u64::from(MAX_DEPTH) {
+        let child = ContainerId {
+            kind: ContainerKind::Map,
+            origin: Origin::Created(Dot::new(EVE, 1 + 2 * i)),
+        };
+        ops.push(WireOp::Create {
+            kind: ContainerKind::Map,
+        });
+        ops.push(WireOp::MapSet {
+            map: parent,
+            key: "deep".into(),
+            value: Item::Container(child),
+        });
+        parent = child;
+    }
+    let forged = WireUpdate {
+        author: EVE,
+        start: 1,
+        lamport: 1,
+        deps: VersionVector::new(),
+        ops,
+    };
+    assert_eq!(
+        assert_rejected(&mut b, &pack(std::slice::from_ref(&forged))),
+        DocError::TooDeep { limit: MAX_DEPTH }
+    );
+    // One level less is fine.
+    let mut ok = forged;
+    ok.ops.truncate(ok.ops.len() - 2);
+    assert_eq!(b.apply_update(&pack(&[ok])).unwrap().applied, 1);
+}

@@ -48,6 +48,11 @@ pub enum DocError {
         /// Bytes still available.
         available: usize,
     },
+    /// Containers would nest deeper than the limit.
+    TooDeep {
+        /// The deepest nesting allowed.
+        limit: u16,
+    },
     /// [`begin`](super::Doc::begin) while a transaction is open, or a sync call
     /// ([`apply_update`](super::Doc::apply_update), [`save`](super::Doc::save)) during one.
     TransactionOpen,
@@ -80,6 +85,9 @@ impl fmt::Display for DocError {
                 f,
                 "memory budget exceeded: requested {requested} bytes, {available} available"
             ),
+            DocError::TooDeep { limit } => {
+                write!(f, "containers may nest at most {limit} levels deep")
+            }
             DocError::TransactionOpen => f.write_str("a transaction is open"),
             DocError::NoTransaction => f.write_str("no transaction is open"),
         }

@@ -55,6 +55,7 @@ use converge_pool::Budget;
 
 pub use self::error::DocError;
 pub use self::event::{Change, ChangeEvent, ChangeOrigin, Changed};
+pub use self::state::MAX_DEPTH;
 pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
 
 use self::state::{Containers, Stage, State};

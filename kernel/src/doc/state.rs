@@ -49,8 +49,43 @@ impl State {
     }
 }
 
-/// All containers of a document.
-pub(crate) type Containers = BTreeMap<ContainerId, State>;
+/// How deep containers may nest (a root is at depth 0). Deeper trees are refused, so that
+/// walking, printing or dropping a materialized [`Node`] tree cannot exhaust the stack.
+pub const MAX_DEPTH: u16 = 128;
+
+/// All containers of a document, and the depth of each nested one.
+#[derive(Default)]
+pub(crate) struct Containers {
+    states: BTreeMap<ContainerId, State>,
+    depths: BTreeMap<ContainerId, u16>,
+}
+
+impl Containers {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn get(&self, id: &ContainerId) -> Option<&State> {
+        self.states.get(id)
+    }
+
+    pub(crate) fn insert(&mut self, id: ContainerId, st: State) {
+        self.states.insert(id, st);
+    }
+
+    pub(crate) fn remove(&mut self, id: &ContainerId) -> Option<State> {
+        self.states.remove(id)
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &ContainerId> + '_ {
+        self.states.keys()
+    }
+
+    /// Nesting depth of `id`: 0 for roots.
+    fn depth(&self, id: ContainerId) -> u16 {
+        self.depths.get(&id).copied().unwrap_or(0)
+    }
+}
 
 /// Private copies of touched containers plus what is needed to describe the change.
 #[derive(Default)]
@@ -58,6 +93,8 @@ pub(crate) struct Stage {
     pub(crate) staged: BTreeMap<ContainerId, State>,
     /// Map keys written or removed by remote operations, per map.
     keys: BTreeSet<(ContainerId, String)>,
+    /// Depths of the containers attached in this stage.
+    depths: BTreeMap<ContainerId, u16>,
     /// For a local transaction: its changes, tracked edit by edit. `None` for remote updates,
     /// whose changes are found by comparing the copies with the committed containers.
     pub(crate) local: Option<LocalTrack>,
@@ -154,7 +191,7 @@ impl Stage {
     fn check_items<'a>(
         items: impl Iterator<Item = &'a Item>,
         fresh: Option<ContainerId>,
-    ) -> Result<(), DocError> {
+    ) -> Result<Option<ContainerId>, DocError> {
         let mut seen = 0;
         for item in items {
             if let Item::Container(c) = item {
@@ -168,6 +205,28 @@ impl Stage {
                 }
             }
         }
+        Ok(if seen == 1 { fresh } else { None })
+    }
+
+    /// Records the depth of `child`, attached under `parent`, refusing trees deeper than
+    /// [`MAX_DEPTH`].
+    fn attach(
+        &mut self,
+        base: &Containers,
+        parent: ContainerId,
+        child: Option<ContainerId>,
+    ) -> Result<(), DocError> {
+        let Some(child) = child else { return Ok(()) };
+        let parent_depth = self
+            .depths
+            .get(&parent)
+            .copied()
+            .unwrap_or_else(|| base.depth(parent));
+        let depth = parent_depth + 1;
+        if depth > MAX_DEPTH {
+            return Err(DocError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depths.insert(child, depth);
         Ok(())
     }
 
@@ -199,7 +258,8 @@ impl Stage {
                 self.staged.insert(id, State::empty(*kind, replica));
             }
             Op::MapSet { map, key, value } => {
-                Self::check_items(core::iter::once(value), fresh)?;
+                let child = Self::check_items(core::iter::once(value), fresh)?;
+                self.attach(base, *map, child)?;
                 match self.get_mut(base, *map, replica)? {
                     State::Map(m) => {
                         m.insert_at(ts, key.clone(), value.clone());
@@ -219,13 +279,14 @@ impl Stage {
             }
             Op::List { list, ops } => {
                 check_seq_authors(ops.ops.iter().map(|o| o.id()), author)?;
-                Self::check_items(
+                let child = Self::check_items(
                     ops.ops.iter().flat_map(|o| match o {
                         crate::list::SequenceOp::Insert { content, .. } => content.as_slice(),
                         _ => &[],
                     }),
                     fresh,
                 )?;
+                self.attach(base, *list, child)?;
                 match self.get_mut(base, *list, replica)? {
                     State::List(l) => {
                         let r = l.apply(ops).map_err(|_| bad_seq())?;
@@ -391,6 +452,7 @@ impl Stage {
         for (id, st) in self.staged {
             base.insert(id, st);
         }
+        base.depths.extend(self.depths);
         changes
     }
 
