@@ -288,8 +288,9 @@ proptest! {
         prop_assert_eq!(back.to_string(), reps[0].to_string());
     }
 
-    /// Replicas that type runs char by char at the same position concurrently end with every
-    /// run contiguous (no interleaving), in some order.
+    /// Replicas that type runs char by char at the same position concurrently (forwards, or
+    /// backwards by inserting each char at the same index) end with every run contiguous (no
+    /// interleaving), in some order.
     #[test]
     fn concurrent_runs_never_interleave(
         n in 2usize..=4,
@@ -297,20 +298,26 @@ proptest! {
         at in any::<usize>(),
         lens in proptest::collection::vec(1usize..8, 4),
         backspace in any::<bool>(),
+        backward in any::<bool>(),
     ) {
         let mut reps: Vec<Text> = (0..n).map(|i| Text::new(ReplicaId(7 - i as u64))).collect();
         reps[0].insert(0, &base).unwrap();
         full_sync(&mut reps);
         let base: Vec<char> = base.chars().collect();
         let at = at % (base.len() + 1);
-        let letters = ['a', 'b', 'c', 'd'];
         let mut runs = Vec::new();
         for (i, rep) in reps.iter_mut().enumerate() {
-            let run: String = core::iter::repeat_n(letters[i], lens[i]).collect();
+            // Distinct chars per run so order inside a run is checked too.
+            let run: String = (0..lens[i])
+                .map(|k| char::from(b'a' + (i * 8 + k) as u8))
+                .collect();
             for (k, ch) in run.chars().enumerate() {
-                rep.insert(at + k, &ch.to_string()).unwrap();
+                // Forward typing appends; backward typing keeps inserting at the same place.
+                let pos = if backward { at } else { at + k };
+                rep.insert(pos, &ch.to_string()).unwrap();
                 rep.check_invariants();
             }
+            let run: String = if backward { run.chars().rev().collect() } else { run };
             if backspace {
                 // Type one char too many and erase it: tombstones must not break the run.
                 rep.insert(at + lens[i], "!").unwrap();
@@ -416,4 +423,88 @@ fn missing_dependencies_are_reported_then_applied() {
     assert!(report.is_complete());
     assert_eq!(b.to_string(), "ello world");
     b.check_invariants();
+}
+
+/// A seeded simulation: `replicas` replicas make `steps` random edits (typing bursts, jumps,
+/// deletes) and sync pairwise at random, sometimes only up to a random earlier version with
+/// `apply_until`. Panics with the seed on divergence.
+fn simulate(seed: u64, replicas: usize, steps: usize) {
+    let mut rng = Lcg(seed);
+    let mut reps: Vec<Text> = (0..replicas)
+        .map(|i| Text::new(ReplicaId(seed.wrapping_mul(31).wrapping_add(i as u64))))
+        .collect();
+    let mut history: Vec<converge::VersionVector> = Vec::new();
+    for step in 0..steps {
+        let r = rng.next(replicas);
+        let len = reps[r].len();
+        match rng.next(10) {
+            0..=5 => {
+                let pos = rng.next(len + 1);
+                let burst: String = (0..1 + rng.next(6))
+                    .map(|_| ['a', 'b', ' ', '\u{e9}', '\u{1F600}'][rng.next(5)])
+                    .collect();
+                for (k, ch) in burst.chars().enumerate() {
+                    reps[r].insert(pos + k, &ch.to_string()).unwrap();
+                }
+            }
+            6..=7 if len > 0 => {
+                let pos = rng.next(len);
+                let n = 1 + rng.next(4.min(len - pos));
+                reps[r].delete(pos..pos + n).unwrap();
+            }
+            _ => {
+                let from = rng.next(replicas);
+                let ops = reps[from].ops_since(&reps[r].version());
+                let report = if !history.is_empty() && rng.next(3) == 0 {
+                    let target = history[rng.next(history.len())].clone();
+                    reps[r].apply_until(&ops, &target).unwrap()
+                } else {
+                    reps[r].apply(&ops).unwrap()
+                };
+                assert!(
+                    report.missing.is_empty() && report.invalid == 0,
+                    "seed {seed} step {step}: {report:?}"
+                );
+            }
+        }
+        history.push(reps[r].version());
+        if step % 50 == 0 {
+            reps[r].check_invariants();
+        }
+    }
+    full_sync(&mut reps);
+    for (i, t) in reps.iter().enumerate() {
+        assert_eq!(
+            t.to_string(),
+            reps[0].to_string(),
+            "seed {seed}: replica {i} differs"
+        );
+    }
+    let back = Text::decode(&reps[0].encode()).unwrap();
+    back.check_invariants();
+    assert_eq!(
+        back.to_string(),
+        reps[0].to_string(),
+        "seed {seed}: decode differs"
+    );
+}
+
+#[test]
+fn simulation_fixed_seed() {
+    simulate(7, 4, 3000);
+}
+
+/// Long soak run: `cargo test --release -p converge --test integration simulation_soak -- --ignored`.
+#[test]
+#[ignore]
+fn simulation_soak() {
+    for seed in 0..200 {
+        simulate(seed, 2 + (seed as usize % 4), 5000);
+    }
+}
+
+/// More replicas than the engine tracks by linear scan.
+#[test]
+fn simulation_many_replicas() {
+    simulate(11, 12, 2500);
 }

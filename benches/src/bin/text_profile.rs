@@ -1,6 +1,7 @@
 //! A profiling driver: replays one trace `runs` times into converge so `perf record` sees only
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
-//! (add `concurrent` as the trace name for friendsforever).
+//! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
+//! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 
 use std::hint::black_box;
 
@@ -14,6 +15,34 @@ fn main() {
         let trace = load_trace("friendsforever");
         for _ in 0..runs {
             black_box(replay_concurrent(&trace));
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("decode:") {
+        let bytes = replay_converge(&load_trace(trace).patches()).encode();
+        for _ in 0..runs {
+            black_box(converge::list::Text::decode(&bytes).unwrap());
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("encode:") {
+        let doc = replay_converge(&load_trace(trace).patches());
+        for _ in 0..runs {
+            black_box(doc.encode());
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("dt:") {
+        let patches = load_trace(trace).patches();
+        for _ in 0..runs {
+            black_box(converge_benches::replay_diamond(&patches));
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("rope:") {
+        let patches = load_trace(trace).patches();
+        for _ in 0..runs {
+            black_box(converge_benches::replay_jumprope(&patches));
         }
         return;
     }

@@ -65,7 +65,7 @@ fn main() {
             bytes.len(),
             load.as_secs_f64() * 1e3
         );
-        drop(doc);
+        let doc_again = doc;
 
         let t = best(runs, || replay_diamond(&patches));
         let (dt, heap) = held(|| replay_diamond(&patches));
@@ -92,6 +92,13 @@ fn main() {
             "| {name} | jumprope (plain rope) | {:.0} | {} | – | – |",
             t.as_nanos() as f64 / n,
             heap
+        );
+        let rope_str = best(runs, || rope.to_string());
+        let conv_str = best(runs, || doc_again.to_string());
+        println!(
+            "| {name} | to_string only | converge {:.3} ms, jumprope {:.3} ms | | | |",
+            conv_str.as_secs_f64() * 1e3,
+            rope_str.as_secs_f64() * 1e3
         );
         drop(rope);
     }

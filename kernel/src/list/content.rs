@@ -18,7 +18,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::lz;
 use super::tree::Measure;
+use crate::encoding::DecodeError;
 
 /// Makes room for `additional` more elements, growing by an eighth instead of doubling: the
 /// logs and content of a long-lived document only grow, and doubling would leave up to half of
@@ -197,5 +202,74 @@ impl<T: Clone> Store for VecStore<T> {
     }
     fn items(&self) -> usize {
         self.items.len()
+    }
+}
+
+/// How a store writes all its content into an encoded history and reads it back.
+pub(crate) trait ContentCodec: Store + Sized {
+    /// All content, in item-number order.
+    fn pack(&self) -> Vec<u8>;
+    /// Inverse of [`pack`](Self::pack); never panics.
+    fn unpack(bytes: &[u8]) -> Result<Self, DecodeError>;
+}
+
+impl ContentCodec for TextStore {
+    /// `varint(byte length)` followed by the UTF-8 text compressed with [`lz`].
+    fn pack(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut n = self.text.len() as u64;
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(&lz::compress(self.text.as_bytes()));
+        out
+    }
+
+    fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut declared = 0u64;
+        let mut at = 0;
+        loop {
+            let b = *bytes.get(at).ok_or(DecodeError::UnexpectedEnd)?;
+            if at == 9 {
+                return Err(DecodeError::Malformed);
+            }
+            declared |= u64::from(b & 0x7f) << (7 * at);
+            at += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let declared = usize::try_from(declared).map_err(|_| DecodeError::Malformed)?;
+        // The declared length only caps the output; memory grows with the input actually
+        // present.
+        let raw = lz::decompress(&bytes[at..], declared)?;
+        if raw.len() != declared {
+            return Err(DecodeError::Invalid("content length"));
+        }
+        let text =
+            String::from_utf8(raw).map_err(|_| DecodeError::Invalid("content is not UTF-8"))?;
+        let mut st = TextStore::default();
+        st.push_str(&text);
+        Ok(st)
+    }
+}
+
+impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
+    /// The items as a postcard sequence.
+    fn pack(&self) -> Vec<u8> {
+        postcard::to_allocvec(&self.items).expect("serializing to a Vec cannot fail")
+    }
+
+    fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (items, rest) = postcard::take_from_bytes::<Vec<T>>(bytes).map_err(|e| match e {
+            postcard::Error::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
+            _ => DecodeError::Malformed,
+        })?;
+        if !rest.is_empty() {
+            return Err(DecodeError::TrailingBytes { count: rest.len() });
+        }
+        Ok(VecStore { items })
     }
 }

@@ -35,6 +35,7 @@
 
 mod content;
 mod engine;
+mod lz;
 mod ops;
 mod tree;
 
@@ -231,8 +232,10 @@ impl Text {
     }
 
     /// Applies remote operations (idempotent, any order). Operations whose dependencies are
-    /// missing are skipped and listed in the report. Errors only if this replica's capacity
-    /// (2³² − 2 events) would be exceeded.
+    /// missing are skipped and listed in [`ApplyReport::missing`]; malformed ones, and ones
+    /// that would exceed this replica's capacity (2³¹ − 1 items per run, 2³² − 2 events in
+    /// all), are counted in [`ApplyReport::invalid`]. The `Result` is reserved for errors
+    /// that stop the whole batch; none exist today.
     pub fn apply(&mut self, ops: &SequenceOps<String>) -> Result<ApplyReport> {
         self.seq.apply(ops, None)
     }
@@ -270,7 +273,7 @@ impl Text {
         bytes: &[u8],
         replica: Option<ReplicaId>,
     ) -> core::result::Result<Text, DecodeError> {
-        let h: SequenceHistory<String> = crate::encoding::decode(bytes)?;
+        let h: SequenceHistory = crate::encoding::decode(bytes)?;
         Ok(Text {
             seq: Seq::from_history(&h, replica)?,
         })
@@ -410,7 +413,7 @@ impl<T: Clone + Serialize + DeserializeOwned> List<T> {
 
     /// Rebuilds a list from [`encode`](Self::encode) output; never panics.
     pub fn decode(bytes: &[u8]) -> core::result::Result<Self, DecodeError> {
-        let h: SequenceHistory<Vec<T>> = crate::encoding::decode(bytes)?;
+        let h: SequenceHistory = crate::encoding::decode(bytes)?;
         Ok(List {
             seq: Seq::from_history(&h, None)?,
         })

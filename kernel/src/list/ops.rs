@@ -173,7 +173,7 @@ pub(crate) enum HistOp {
 /// their number among inserted items, so references are small varints; replica ids appear
 /// once, in `replicas`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SequenceHistory<C> {
+pub(crate) struct SequenceHistory {
     /// The replica that wrote the encoding (restored as the local replica by `decode`).
     pub(crate) owner: ReplicaId,
     /// Every replica that contributed events.
@@ -182,11 +182,12 @@ pub(crate) struct SequenceHistory<C> {
     pub(crate) ids: Vec<(u32, u64, u32)>,
     /// The operations, in local order, packed by [`pack_ops`].
     pub(crate) ops: Vec<u8>,
-    /// All inserted content in item-number order (deleted items included).
-    pub(crate) content: C,
+    /// All inserted content in item-number order (deleted items included), as written by
+    /// the store's `ContentCodec` (compressed UTF-8 for text).
+    pub(crate) content: Vec<u8>,
 }
 
-impl<C: Serialize + DeserializeOwned> WireType for SequenceHistory<C> {
+impl WireType for SequenceHistory {
     const TAG: TypeTag = TypeTag::SequenceHistory;
 }
 
@@ -224,13 +225,17 @@ fn unzigzag(v: u64) -> i64 {
 
 const K_INSERT: u64 = 0;
 const K_DELETE: u64 = 1;
-const K_DELETE_REV: u64 = 2;
-const K_INSERT_AT: u64 = 3;
+const K_INSERT_AT: u64 = 2;
+const K_INSERT_HERE: u64 = 3;
 const K_DELETE_AT: u64 = 4;
-const K_DELETE_AT_REV: u64 = 5;
+const K_BACKSPACE_AT: u64 = 5;
+const K_DELETE_HERE: u64 = 6;
+const K_BACKSPACE: u64 = 7;
 
 /// Packs history ops as varints: a head `len << 3 | kind`, then the kind's fields (deltas
-/// zigzag-encoded). Typing, moving the cursor and backspacing cost about two bytes per run.
+/// zigzag-encoded). The commonest cases get their own kinds with no field at all: typing at
+/// the cursor (`delta == 0`), deleting forward at the cursor, and backspacing from just left
+/// of it (`delta == -1`). Typing, moving the cursor and backspacing cost one or two bytes.
 pub(crate) fn pack_ops(ops: &[HistOp]) -> Vec<u8> {
     let mut out = Vec::new();
     for op in ops {
@@ -245,26 +250,37 @@ pub(crate) fn pack_ops(ops: &[HistOp]) -> Vec<u8> {
                 target,
                 reversed,
             } => {
-                let k = if reversed { K_DELETE_REV } else { K_DELETE };
-                put_varint(&mut out, u64::from(len) << 3 | k);
-                put_varint(&mut out, u64::from(target));
+                put_varint(&mut out, u64::from(len) << 3 | K_DELETE);
+                put_varint(&mut out, u64::from(target) << 1 | u64::from(reversed));
             }
             HistOp::InsertAt { len, delta } => {
-                put_varint(&mut out, u64::from(len) << 3 | K_INSERT_AT);
-                put_varint(&mut out, zigzag(delta));
+                if delta == 0 {
+                    put_varint(&mut out, u64::from(len) << 3 | K_INSERT_HERE);
+                } else {
+                    put_varint(&mut out, u64::from(len) << 3 | K_INSERT_AT);
+                    put_varint(&mut out, zigzag(delta));
+                }
             }
             HistOp::DeleteAt {
                 len,
                 delta,
                 reversed,
             } => {
-                let k = if reversed {
-                    K_DELETE_AT_REV
+                // A single deletion is the same forwards and backwards.
+                let reversed = reversed && len > 1;
+                if delta == -1 && (reversed || len == 1) {
+                    put_varint(&mut out, u64::from(len) << 3 | K_BACKSPACE);
+                } else if delta == 0 && !reversed {
+                    put_varint(&mut out, u64::from(len) << 3 | K_DELETE_HERE);
                 } else {
-                    K_DELETE_AT
-                };
-                put_varint(&mut out, u64::from(len) << 3 | k);
-                put_varint(&mut out, zigzag(delta));
+                    let k = if reversed {
+                        K_BACKSPACE_AT
+                    } else {
+                        K_DELETE_AT
+                    };
+                    put_varint(&mut out, u64::from(len) << 3 | k);
+                    put_varint(&mut out, zigzag(delta));
+                }
             }
         }
     }
@@ -285,21 +301,34 @@ pub(crate) fn unpack_ops(bytes: &[u8]) -> Result<Vec<HistOp>, DecodeError> {
                 left: small(get_varint(bytes, &mut at)?)?,
                 right: small(get_varint(bytes, &mut at)?)?,
             },
-            k @ (K_DELETE | K_DELETE_REV) => HistOp::Delete {
-                len,
-                target: small(get_varint(bytes, &mut at)?)?,
-                reversed: k == K_DELETE_REV,
-            },
+            K_DELETE => {
+                let t = get_varint(bytes, &mut at)?;
+                HistOp::Delete {
+                    len,
+                    target: small(t >> 1)?,
+                    reversed: t & 1 == 1,
+                }
+            }
             K_INSERT_AT => HistOp::InsertAt {
                 len,
                 delta: unzigzag(get_varint(bytes, &mut at)?),
             },
-            k @ (K_DELETE_AT | K_DELETE_AT_REV) => HistOp::DeleteAt {
+            K_INSERT_HERE => HistOp::InsertAt { len, delta: 0 },
+            k @ (K_DELETE_AT | K_BACKSPACE_AT) => HistOp::DeleteAt {
                 len,
                 delta: unzigzag(get_varint(bytes, &mut at)?),
-                reversed: k == K_DELETE_AT_REV,
+                reversed: k == K_BACKSPACE_AT,
             },
-            _ => return Err(DecodeError::Invalid("history op kind")),
+            K_DELETE_HERE => HistOp::DeleteAt {
+                len,
+                delta: 0,
+                reversed: false,
+            },
+            _ => HistOp::DeleteAt {
+                len,
+                delta: -1,
+                reversed: len > 1,
+            },
         };
         ops.push(op);
     }

@@ -138,6 +138,8 @@ pub(crate) struct Leaf {
     spans: [Span; LEAF_CAP],
     n: u8,
     parent: Option<Idx<Node>>,
+    /// Index of this leaf in its parent's child array.
+    slot: u8,
     next: Option<Idx<Leaf>>,
 }
 
@@ -147,6 +149,8 @@ pub(crate) struct Node {
     counts: [Counts; NODE_CAP],
     n: u8,
     parent: Option<Idx<Node>>,
+    /// Index of this node in its parent's child array.
+    slot: u8,
 }
 
 impl Leaf {
@@ -155,6 +159,7 @@ impl Leaf {
             spans: [Span::default(); LEAF_CAP],
             n: 0,
             parent: None,
+            slot: 0,
             next: None,
         }
     }
@@ -165,9 +170,9 @@ impl Leaf {
 }
 
 /// The result of a descent: the item's cursor, the counts of everything before its span, and
-/// the counts of everything before its leaf. After a visible-position descent `before.wide`
-/// only covers the leaves before (span widths are not summed); use
-/// [`Tree::width_before`] for the exact width.
+/// the counts of everything before its leaf. `before` is only exact after a width descent
+/// (a visible-position descent leaves it equal to `leaf_start`, to keep the hot path short);
+/// use [`Tree::width_before`] for the width before a visible position.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Found {
     pub(crate) cur: Cursor,
@@ -319,8 +324,28 @@ impl Tree {
         m: &M,
         leaf_start: Counts,
     ) -> Option<Found> {
+        let spans = self.leaves[leaf].spans();
+        if metric == Metric::Vis {
+            // The hot path of every local edit: only visible counts are needed.
+            for (i, s) in spans.iter().enumerate() {
+                let v = s.vis() as usize;
+                if rem < v {
+                    return Some(Found {
+                        cur: Cursor {
+                            leaf,
+                            idx: i,
+                            off: rem as u32,
+                        },
+                        before: leaf_start,
+                        leaf_start,
+                    });
+                }
+                rem -= v;
+            }
+            return None;
+        }
         let mut before = leaf_start;
-        for (i, s) in self.leaves[leaf].spans().iter().enumerate() {
+        for (i, s) in spans.iter().enumerate() {
             // Widths cost a lookup in the content store: only a width descent needs them.
             let c = if metric == Metric::Wide {
                 Counts::of(*s, m)
@@ -410,17 +435,14 @@ impl Tree {
     /// Counts of everything before the first item of `leaf`.
     pub(crate) fn leaf_start(&self, leaf: Idx<Leaf>) -> Counts {
         let mut acc = Counts::default();
-        let mut child = leaf.index() as u32;
+        let mut slot = self.leaves[leaf].slot as usize;
         let mut parent = self.leaves[leaf].parent;
         while let Some(p) = parent {
             let nd = &self.nodes[p];
-            for i in 0..nd.n as usize {
-                if nd.child[i] == child {
-                    break;
-                }
-                acc.add(nd.counts[i]);
+            for c in &nd.counts[..slot] {
+                acc.add(*c);
             }
-            child = p.index() as u32;
+            slot = nd.slot as usize;
             parent = nd.parent;
         }
         acc
@@ -428,7 +450,23 @@ impl Tree {
 
     /// Where the item `lv` is: its leaf, span index and offset.
     pub(crate) fn locate(&self, lv: u32) -> Option<Cursor> {
-        debug_assert!(self.indexed, "ensure_index before locating items");
+        if !self.indexed {
+            // No index yet: scan the leaves (fine for the odd lookup while decoding).
+            let mut leaf = Some(self.first);
+            while let Some(l) = leaf {
+                for (i, s) in self.leaves[l].spans().iter().enumerate() {
+                    if lv >= s.lv && lv < s.end() {
+                        return Some(Cursor {
+                            leaf: l,
+                            idx: i,
+                            off: lv - s.lv,
+                        });
+                    }
+                }
+                leaf = self.leaves[l].next;
+            }
+            return None;
+        }
         let (end, leaf) = match self.tail {
             Some((ts, te, tl)) if lv >= ts => (te, tl),
             _ => {
@@ -481,10 +519,14 @@ impl Tree {
         }
     }
 
+    #[inline]
     fn index_set(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
-        if !self.indexed {
-            return;
+        if self.indexed {
+            self.index_set_slow(lv, end, leaf);
         }
+    }
+
+    fn index_set_slow(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
         // Fast path: new items are numbered after every indexed one.
         match self.tail {
             Some((ts, te, tl)) if te <= lv => {
@@ -548,21 +590,18 @@ impl Tree {
     }
 
     /// Propagates a change of `leaf`'s counts from `old` to `new` up to the root.
+    #[inline]
     fn propagate(&mut self, leaf: Idx<Leaf>, old: Counts, new: Counts) {
         if old == new {
             return;
         }
-        let mut child = leaf.index() as u32;
+        let mut slot = self.leaves[leaf].slot as usize;
         let mut parent = self.leaves[leaf].parent;
         while let Some(p) = parent {
             let nd = &mut self.nodes[p];
-            let slot = nd.child[..nd.n as usize]
-                .iter()
-                .position(|&c| c == child)
-                .expect("child is listed in its parent");
             nd.counts[slot].sub(old);
             nd.counts[slot].add(new);
-            child = p.index() as u32;
+            slot = nd.slot as usize;
             parent = nd.parent;
         }
         self.total.sub(old);
@@ -592,6 +631,17 @@ impl Tree {
         }
         let l = &mut self.leaves[leaf];
         let n = l.n as usize;
+        if n - remove + ins.len() <= LEAF_CAP {
+            // Common case: one shift of the tail, then overwrite.
+            l.spans.copy_within(idx + remove..n, idx + ins.len());
+            l.spans[idx..idx + ins.len()].copy_from_slice(ins);
+            l.n = (n - remove + ins.len()) as u8;
+            if let Some(f) = fresh {
+                self.index_set(f.lv, f.end(), leaf);
+            }
+            self.propagate(leaf, removed, added);
+            return Cursor { leaf, idx, off: 0 };
+        }
         l.spans.copy_within(idx + remove..n, idx);
         let n = n - remove;
         l.n = n as u8;
@@ -713,6 +763,38 @@ impl Tree {
         if cur.deleted() {
             return (lv, k, false);
         }
+        // Backspace / forward-delete fast paths: the deleted piece joins a deleted neighbour
+        // whose item numbers it continues, so two spans change in place and nothing moves.
+        let leaf = &mut self.leaves[c.leaf];
+        let n = leaf.n as usize;
+        let gone = Counts {
+            vis: k as usize,
+            raw: k as usize,
+            wide: m.width(lv, k),
+        };
+        let tomb = Counts {
+            vis: 0,
+            raw: k as usize,
+            wide: 0,
+        };
+        if c.off > 0 && c.off + k == cur.len() && c.idx + 1 < n {
+            let next = leaf.spans[c.idx + 1];
+            if next.deleted() && next.lv == cur.end() && next.len() + k <= MAX_SPAN {
+                leaf.spans[c.idx] = cur.with(cur.lv, c.off);
+                leaf.spans[c.idx + 1] = Span::new(lv, k + next.len(), true);
+                self.propagate(c.leaf, gone, tomb);
+                return (lv, k, true);
+            }
+        }
+        if c.off == 0 && k < cur.len() && c.idx > 0 {
+            let prev = leaf.spans[c.idx - 1];
+            if prev.deleted() && prev.end() == cur.lv && prev.len() + k <= MAX_SPAN {
+                leaf.spans[c.idx - 1] = prev.with(prev.lv, prev.len() + k);
+                leaf.spans[c.idx] = cur.with(cur.lv + k, cur.len() - k);
+                self.propagate(c.leaf, gone, tomb);
+                return (lv, k, true);
+            }
+        }
         let mut pieces = [Span::default(); 3];
         let mut np = 0;
         if c.off > 0 {
@@ -748,16 +830,12 @@ impl Tree {
     /// Subtracts `counts` from the entry of `node` in its parent and every entry above, and
     /// from the total.
     fn unaccount(&mut self, node: Idx<Node>, counts: Counts) {
-        let mut ch = node.index() as u32;
+        let mut slot = self.nodes[node].slot as usize;
         let mut par = self.nodes[node].parent;
         while let Some(pp) = par {
             let nd = &mut self.nodes[pp];
-            let s = nd.child[..nd.n as usize]
-                .iter()
-                .position(|&c| c == ch)
-                .expect("child is listed in its parent");
-            nd.counts[s].sub(counts);
-            ch = pp.index() as u32;
+            nd.counts[slot].sub(counts);
+            slot = nd.slot as usize;
             par = nd.parent;
         }
         self.total.sub(counts);
@@ -783,14 +861,15 @@ impl Tree {
                 counts: [Counts::default(); NODE_CAP],
                 n: 2,
                 parent: None,
+                slot: 0,
             };
             nd.child[0] = after;
             nd.child[1] = child;
             nd.counts[0] = after_counts;
             nd.counts[1] = counts;
             let r = self.nodes.alloc(nd);
-            self.set_parent(after, Some(r), leaf_children);
-            self.set_parent(child, Some(r), leaf_children);
+            self.set_parent(after, Some(r), 0, leaf_children);
+            self.set_parent(child, Some(r), 1, leaf_children);
             self.root = r.index() as u32;
             self.height += 1;
             return;
@@ -812,6 +891,7 @@ impl Tree {
                 counts: [Counts::default(); NODE_CAP],
                 n: (n - mid) as u8,
                 parent: nd.parent,
+                slot: 0,
             };
             right.child[..n - mid].copy_from_slice(&nd.child[mid..n]);
             right.counts[..n - mid].copy_from_slice(&nd.counts[mid..n]);
@@ -824,7 +904,7 @@ impl Tree {
             let r = self.nodes.alloc(right);
             for i in 0..n - mid {
                 let c = self.nodes[r].child[i];
-                self.set_parent(c, Some(r), leaf_children);
+                self.set_parent(c, Some(r), i, leaf_children);
             }
             // Take the moved subtrees out of every count above `p`, then hang `r` (which
             // holds them) next to `p`, which adds them back along its own path.
@@ -843,29 +923,30 @@ impl Tree {
         t.child[tslot] = child;
         t.counts[tslot] = counts;
         t.n += 1;
-        self.set_parent(child, Some(target), leaf_children);
-        {
-            let mut ch = target.index() as u32;
-            let mut par = self.nodes[target].parent;
-            while let Some(pp) = par {
-                let nd = &mut self.nodes[pp];
-                let s = nd.child[..nd.n as usize]
-                    .iter()
-                    .position(|&c| c == ch)
-                    .expect("child is listed in its parent");
-                nd.counts[s].add(counts);
-                ch = pp.index() as u32;
-                par = nd.parent;
-            }
-            self.total.add(counts);
+        for i in tslot..=tn {
+            let c = self.nodes[target].child[i];
+            self.set_parent(c, Some(target), i, leaf_children);
         }
+        let mut slot = self.nodes[target].slot as usize;
+        let mut par = self.nodes[target].parent;
+        while let Some(pp) = par {
+            let nd = &mut self.nodes[pp];
+            nd.counts[slot].add(counts);
+            slot = nd.slot as usize;
+            par = nd.parent;
+        }
+        self.total.add(counts);
     }
 
-    fn set_parent(&mut self, child: u32, p: Option<Idx<Node>>, leaf: bool) {
+    fn set_parent(&mut self, child: u32, p: Option<Idx<Node>>, slot: usize, leaf: bool) {
         if leaf {
-            self.leaves[Idx::<Leaf>::from_index(child as usize)].parent = p;
+            let l = &mut self.leaves[Idx::<Leaf>::from_index(child as usize)];
+            l.parent = p;
+            l.slot = slot as u8;
         } else {
-            self.nodes[Idx::<Node>::from_index(child as usize)].parent = p;
+            let nd = &mut self.nodes[Idx::<Node>::from_index(child as usize)];
+            nd.parent = p;
+            nd.slot = slot as u8;
         }
     }
 
@@ -959,12 +1040,19 @@ impl Tree {
         if height == 0 {
             let l = Idx::<Leaf>::from_index(node as usize);
             assert_eq!(self.leaves[l].parent, parent, "leaf parent link");
+            if let Some(p) = parent {
+                let slot = self.leaves[l].slot as usize;
+                assert_eq!(self.nodes[p].child[slot], node, "leaf slot");
+            }
             out.push(l);
             return self.child_counts_sum(l, m);
         }
         let p = Idx::<Node>::from_index(node as usize);
         let nd = &self.nodes[p];
         assert_eq!(nd.parent, parent, "node parent link");
+        if let Some(pp) = parent {
+            assert_eq!(self.nodes[pp].child[nd.slot as usize], node, "node slot");
+        }
         assert!(nd.n >= 1, "internal node has children");
         let mut sum = Counts::default();
         for i in 0..nd.n as usize {
