@@ -299,6 +299,11 @@ fn doc_atomic_forged_updates_are_rejected_unchanged() {
             matches!(e, DocError::InvalidUpdate(_))
         }),
         (
+            "Lamport time near overflow",
+            Box::new(|u| u.lamport = u64::MAX - 1),
+            |e| matches!(e, DocError::InvalidUpdate(_)),
+        ),
+        (
             "counter overflow",
             Box::new(|u| {
                 u.start = u64::MAX;
@@ -451,7 +456,7 @@ fn doc_atomic_forged_updates_are_rejected_unchanged() {
             |e| matches!(e, DocError::InvalidUpdate(_)),
         ),
     ];
-    let header_forgeries = 5;
+    let header_forgeries = 6;
     for (n, (name, forge, expected)) in cases.into_iter().enumerate() {
         let mut u = good.clone();
         forge(&mut u);

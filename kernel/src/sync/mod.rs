@@ -39,6 +39,9 @@ pub const KIND_UPDATES: u8 = 1;
 /// Kind byte of a full snapshot ([`Doc::save`](crate::doc::Doc::save)).
 pub const KIND_SNAPSHOT: u8 = 2;
 
+/// The largest counter or Lamport time an update may use (2^62).
+pub const MAX_COUNTER: u64 = 1 << 62;
+
 /// One operation inside an update. Its id is its position in the update (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Op {
@@ -103,17 +106,18 @@ impl Update {
     }
 
     /// Checks what can be checked without the document: a non-empty run of operations whose
-    /// counters and Lamport times fit in a `u64`, starting at counter 1 or later, and deps
+    /// counters and Lamport times stay at most [`MAX_COUNTER`], starting at counter 1 or later, and deps
     /// that name exactly the author's earlier counters.
     pub(crate) fn check_shape(&self) -> Result<(), DocError> {
         if self.ops.is_empty() {
             return Err(DocError::InvalidUpdate("an update has no operations"));
         }
         let n = self.ops.len() as u64;
-        if self.start == 0 || self.start.checked_add(n).is_none() {
+        // Counters and Lamport times stay below 2^62, so no later local edit can overflow.
+        if self.start == 0 || self.start.saturating_add(n) > MAX_COUNTER {
             return Err(DocError::InvalidUpdate("counters out of range"));
         }
-        if self.lamport == 0 || self.lamport.checked_add(n).is_none() {
+        if self.lamport == 0 || self.lamport.saturating_add(n) > MAX_COUNTER {
             return Err(DocError::InvalidUpdate("Lamport time out of range"));
         }
         if self.deps.get(self.author) != self.start - 1 {
