@@ -426,3 +426,74 @@ fn doc_float_values_compare_by_bits() {
         "kinds order before contents"
     );
 }
+
+/// Prints per-update costs of typing into a document, locally and remotely. Not a benchmark
+/// harness and asserts nothing about time; run it in release:
+/// `cargo test -p converge --release --test integration doc_perf_report -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn doc_perf_report() -> Result<(), DocError> {
+    use std::time::Instant;
+    let t = root("t", ContainerKind::Text);
+    for n in [1_000usize, 10_000, 50_000] {
+        let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n as f64;
+        let mut a = Doc::new(A);
+        let mut msgs = Vec::with_capacity(n);
+        let start = Instant::now();
+        for i in 0..n {
+            a.text_insert(t, i, "x")?;
+        }
+        let local = start.elapsed();
+        for i in 0..n {
+            // The same keystrokes again, one message each, for the remote measurements.
+            let v = a.version();
+            a.text_insert(t, n + i, "y")?;
+            msgs.push(a.encode_updates_since(&v));
+        }
+        let mut b2 = Doc::new(B);
+        let base: Vec<u8> = {
+            let mut first = Doc::new(A);
+            for i in 0..n {
+                first.text_insert(t, i, "x")?;
+            }
+            first.encode_updates_since(&converge::VersionVector::new())
+        };
+        b2.apply_update(&base)?;
+        let start = Instant::now();
+        for m in &msgs {
+            b2.apply_update(m)?;
+        }
+        let remote = start.elapsed();
+        let mut c = Doc::new(C);
+        c.apply_update(&base)?;
+        let start = Instant::now();
+        for m in msgs.iter().rev() {
+            c.apply_update(m)?;
+        }
+        let reversed = start.elapsed();
+        assert_eq!(c.text(t)?, b2.text(t)?);
+        let all = a.encode_updates_since(&converge::VersionVector::new());
+        let start = Instant::now();
+        let mut d = Doc::new(C);
+        d.apply_update(&all)?;
+        let bulk = start.elapsed();
+        let saved = a.save()?;
+        let start = Instant::now();
+        let loaded = Doc::load(&saved)?;
+        let load = start.elapsed();
+        assert_eq!(loaded.text(t)?, a.text(t)?);
+        assert_eq!(d.text(t)?, a.text(t)?);
+        println!(
+            "text of {n} chars: local keystroke {:.2} us; remote keystroke {:.2} us (in order), \
+             {:.2} us (reversed); bulk apply {:.2} us/update; load {:.2} us/update; \
+             snapshot {:.1} bytes/update",
+            per(local),
+            per(remote),
+            per(reversed),
+            per(bulk) / 2.0,
+            per(load) / 2.0,
+            saved.len() as f64 / (2 * n) as f64,
+        );
+    }
+    Ok(())
+}
