@@ -153,7 +153,7 @@ fn doc_atomic_mirror_matches_the_real_encoding() {
 #[test]
 fn doc_atomic_every_truncation_is_rejected_unchanged() {
     let (mut b, msg, _) = fixture();
-    b.take_events();
+    b.queue_events(true);
     for len in 0..msg.len() {
         assert_rejected(&mut b, &msg[..len]);
     }

@@ -243,7 +243,11 @@ fn simulate(seed: u64, replicas: usize, steps: usize) -> Result<Stats, String> {
     let mut stats = Stats::default();
     let mut rng = Rng(seed);
     let mut docs: Vec<Doc> = (0..replicas)
-        .map(|i| Doc::new(ReplicaId(i as u64 + 1)))
+        .map(|i| {
+            let mut d = Doc::new(ReplicaId(i as u64 + 1));
+            d.queue_events(true);
+            d
+        })
         .collect();
     let mut net: Vec<Msg> = Vec::new();
     // Replicas in the same group can talk; `None` means no partition.

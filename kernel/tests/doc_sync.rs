@@ -322,6 +322,7 @@ fn doc_transaction_commits_one_update_and_one_event() -> Result<(), DocError> {
         root("c", ContainerKind::Counter),
     );
     let mut a = Doc::new(A);
+    a.queue_events(true);
     a.begin()?;
     a.map_set_batch(
         m,
@@ -350,6 +351,7 @@ fn doc_transaction_commits_one_update_and_one_event() -> Result<(), DocError> {
     assert_eq!(a.take_events(), vec![event]);
 
     let mut b = Doc::new(B);
+    b.queue_events(true);
     let r = b.apply_update(&a.encode_updates_since(&b.version()))?;
     assert_eq!(r.applied, 1, "the transaction travels as one update");
     assert_eq!(r.event.changes.len(), 3);
@@ -394,7 +396,7 @@ fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocErr
     a.map_set(m, "a", Value::Int(1))?;
     let mut b = Doc::new(B);
     sync(&a, &mut b);
-    b.take_events();
+    b.queue_events(true);
 
     a.text_splice(t, 6, 5, "there")?;
     a.map_set(m, "b", Value::Int(2))?;
@@ -413,6 +415,25 @@ fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocErr
     assert_eq!(r.event.get(m), Some(&Changed::Keys(vec!["b".into()])));
     assert_eq!(r.event.get(s), Some(&Changed::Value));
     assert_eq!(b.take_events(), vec![r.event]);
+    Ok(())
+}
+
+#[test]
+fn doc_event_queue_is_off_by_default() -> Result<(), DocError> {
+    let c = root("c", ContainerKind::Counter);
+    let mut a = Doc::new(A);
+    a.counter_add(c, 1)?;
+    assert!(a.take_events().is_empty());
+    a.queue_events(true);
+    a.counter_add(c, 1)?;
+    a.counter_add(c, 0)?; // no visible change, but still a committed edit
+    let events = a.take_events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].get(c), Some(&Changed::Value));
+    assert!(events[1].is_empty());
+    a.queue_events(false);
+    a.counter_add(c, 1)?;
+    assert!(a.take_events().is_empty());
     Ok(())
 }
 

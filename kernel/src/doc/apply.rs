@@ -282,7 +282,7 @@ impl Doc {
             origin: ChangeOrigin::Remote,
             changes,
         };
-        if !event.is_empty() {
+        if self.queue_events && !event.is_empty() {
             self.events.push(event.clone());
         }
         Ok(ApplyReport {

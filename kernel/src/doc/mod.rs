@@ -105,7 +105,9 @@ pub struct Doc {
     /// Pointwise maximum of the buffered updates' dependencies.
     pending_needs: VersionVector,
     txn: Option<Txn>,
+    /// Queued change events, when `queue_events` is on.
     events: Vec<ChangeEvent>,
+    queue_events: bool,
     /// Charged with the encoded size of every kept update (applied or pending).
     budget: Budget,
     /// Whether the budget has a real limit (so a commit can fail).
@@ -134,6 +136,7 @@ impl Doc {
             pending_needs: VersionVector::new(),
             txn: None,
             events: Vec::new(),
+            queue_events: false,
             budget: Budget::new(bytes),
             limited: bytes != usize::MAX,
         }
@@ -159,8 +162,19 @@ impl Doc {
         self.budget.used()
     }
 
-    /// The change events since the last call (committed local transactions and applied
-    /// remote updates), oldest first.
+    /// Turns the event queue on or off (off by default, so a document nobody listens to does
+    /// not accumulate events). While on, every committed local transaction (including single
+    /// edits) and every `apply_update` that changed something queues its [`ChangeEvent`] for
+    /// [`take_events`](Doc::take_events). Turning it off drops what is queued.
+    pub fn queue_events(&mut self, on: bool) {
+        self.queue_events = on;
+        if !on {
+            self.events = Vec::new();
+        }
+    }
+
+    /// The queued change events since the last call, oldest first (see
+    /// [`queue_events`](Doc::queue_events)).
     pub fn take_events(&mut self) -> Vec<ChangeEvent> {
         core::mem::take(&mut self.events)
     }
@@ -196,7 +210,8 @@ impl Doc {
     }
 
     /// Commits the open transaction as one update; returns its change event (also queued for
-    /// [`take_events`](Doc::take_events)). A transaction with no edits commits nothing.
+    /// [`take_events`](Doc::take_events) when the queue is on). A transaction with no edits
+    /// commits nothing.
     pub fn commit(&mut self) -> Result<ChangeEvent> {
         let txn = self.txn.take().ok_or(DocError::NoTransaction)?;
         if txn.ops.is_empty() {
@@ -231,7 +246,9 @@ impl Doc {
             origin: ChangeOrigin::Local,
             changes,
         };
-        self.events.push(event.clone());
+        if self.queue_events {
+            self.events.push(event.clone());
+        }
         Ok(event)
     }
 
