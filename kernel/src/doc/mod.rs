@@ -751,12 +751,29 @@ impl Doc {
 
     /// The updates this document has applied that a peer at `since` lacks, as one message
     /// for [`apply_update`](Doc::apply_update).
+    ///
+    /// Costs time proportional to the number of replicas and updates sent (plus a logarithm
+    /// of the history), not to the whole history: the updates are found per author in the
+    /// index of update ids, then sent in the order they were applied here (a causal order).
     pub fn encode_updates_since(&self, since: &VersionVector) -> Vec<u8> {
-        let refs: Vec<&Update> = self
-            .log
-            .iter()
-            .filter(|u| u.end() - 1 > since.get(u.author))
-            .collect();
+        let mut picked: Vec<usize> = Vec::new();
+        for (author, _) in self.version.iter() {
+            let seen = since.get(author);
+            // The update containing counter `seen + 1` starts at or before it.
+            let from = self
+                .log_index
+                .range((author, 0)..=(author, seen.saturating_add(1)))
+                .next_back()
+                .map_or(seen.saturating_add(1), |(&(_, start), _)| start);
+            picked.extend(
+                self.log_index
+                    .range((author, from)..=(author, u64::MAX))
+                    .map(|(_, &i)| i)
+                    .filter(|&i| self.log[i].end() - 1 > seen),
+            );
+        }
+        picked.sort_unstable();
+        let refs: Vec<&Update> = picked.into_iter().map(|i| &self.log[i]).collect();
         sync::encode_updates(&refs)
     }
 
