@@ -14,8 +14,10 @@
 //!
 //! Invariants:
 //!
-//! * every change (local or remote) is applied to private copies of the touched containers
-//!   first and swapped in only when it all succeeded, so a failed call changes nothing;
+//! * every change goes through a staging area and is swapped in only when all of it
+//!   succeeded, so a failed call changes nothing. Remote updates and explicit transactions
+//!   stage copies of the touched containers; a single edit outside a transaction checks its
+//!   arguments first and then moves its one container into the stage (no copy);
 //! * updates are applied exactly once each, in causal order; the rest are buffered;
 //! * the containers form a tree: a nested container is attached once, by the operation right
 //!   after the one that created it.
@@ -737,10 +739,13 @@ impl Doc {
     }
 
     /// Every non-empty root container with its tree, by id (an empty root reads the same as
-    /// one never touched). Two replicas that have applied the same updates return equal maps.
+    /// one never touched), including the open transaction's edits. Two replicas that have
+    /// applied the same updates return equal maps.
     pub fn roots(&self) -> BTreeMap<ContainerId, Node> {
+        let staged = self.txn.as_ref().map(|t| t.stage.staged.keys());
         self.containers
             .keys()
+            .chain(staged.into_iter().flatten())
             .filter(|id| id.is_root())
             .map(|id| (*id, self.to_tree(*id)))
             .filter(|(_, node)| !node.is_empty())
