@@ -2,7 +2,8 @@
 //! network drops, duplicates, reorders and delays messages and partitions heal; after
 //! anti-entropy (exchanging version vectors and the updates each side lacks) every replica
 //! must hold the same state. A failing scenario prints its seed; replay it with
-//! `simulate(seed, replicas, steps)`.
+//! `simulate(seed, replicas, steps)`. A proptest of generated action sequences (indices taken
+//! modulo what exists) complements it with shrinking.
 
 use converge::ReplicaId;
 use converge::doc::{ChangeEvent, Changed, ContainerId, ContainerKind, Doc, Item, Value};
@@ -428,4 +429,126 @@ fn doc_sim_five_replicas_longer() {
 #[ignore]
 fn doc_sim_soak() {
     run_seeds(1_000_000..1_050_000, 4, 80);
+}
+
+/// One step of a generated scenario. Indices are taken modulo what exists, so every action is
+/// valid and proptest explores behaviour, not argument errors (the idea of Loro's fuzz
+/// actions), and a failing case shrinks to a short one.
+#[derive(Clone, Debug)]
+enum Action {
+    /// A transaction of edits on one replica.
+    Edit {
+        replica: usize,
+        edits: Vec<(u8, u16, u16, i8)>,
+    },
+    /// Replica `from` sends `to` what it lacks.
+    Sync { from: usize, to: usize },
+}
+
+fn edit_by_numbers(doc: &mut Doc, (what, a, b, v): (u8, u16, u16, i8)) {
+    let all = containers(doc);
+    let id = all[usize::from(a) % all.len()];
+    let n = usize::from(b);
+    let value = match v.rem_euclid(4) {
+        0 => Value::Int(i64::from(v)),
+        1 => Value::Str(format!("s{v}")),
+        2 => Value::Bool(v > 0),
+        _ => Value::Null,
+    };
+    let r = match id.kind {
+        ContainerKind::Map => {
+            let key = ["p", "q"][n % 2];
+            match what % 4 {
+                0 => doc.map_delete(id, key),
+                1 if all.len() < 16 => doc
+                    .map_insert_container(id, key, KINDS[n % KINDS.len()])
+                    .map(|_| ()),
+                _ => doc.map_set(id, key, value),
+            }
+        }
+        ContainerKind::List => {
+            let len = doc.list_len(id).unwrap();
+            match what % 4 {
+                0 if len > 0 => doc.list_delete(id, n % len..n % len + 1),
+                1 if all.len() < 16 => doc
+                    .list_insert_container(id, n % (len + 1), KINDS[n % KINDS.len()])
+                    .map(|_| ()),
+                _ => doc.list_insert(id, n % (len + 1), value),
+            }
+        }
+        ContainerKind::Text => {
+            let len = doc.text_len(id).unwrap();
+            if what % 3 == 0 && len > 0 {
+                let at = n % len;
+                doc.text_delete(id, at..(at + 2).min(len))
+            } else {
+                doc.text_insert(id, n % (len + 1), ["a", "ü", "xy"][usize::from(what) % 3])
+            }
+        }
+        ContainerKind::Counter => doc.counter_add(id, i64::from(v)),
+        ContainerKind::Register => doc.register_set(id, value),
+        ContainerKind::Set => {
+            let v = Value::Int(i64::from(v % 3));
+            if what % 2 == 0 {
+                doc.set_add(id, v)
+            } else {
+                doc.set_remove(id, &v)
+            }
+        }
+    };
+    r.expect("generated edits are valid");
+}
+
+fn action() -> impl proptest::strategy::Strategy<Value = Action> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (
+            0..3usize,
+            proptest::collection::vec(any::<(u8, u16, u16, i8)>(), 1..4)
+        )
+            .prop_map(|(replica, edits)| Action::Edit { replica, edits }),
+        (0..3usize, 0..3usize).prop_map(|(from, to)| Action::Sync { from, to }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn doc_sim_generated_actions_converge(actions in proptest::collection::vec(action(), 1..40)) {
+        let mut docs: Vec<Doc> = (1..=3).map(|i| Doc::new(ReplicaId(i))).collect();
+        for a in actions {
+            match a {
+                Action::Edit { replica, edits } => {
+                    let doc = &mut docs[replica];
+                    if edits.len() > 1 {
+                        doc.begin().unwrap();
+                    }
+                    for e in edits.iter().copied() {
+                        edit_by_numbers(doc, e);
+                    }
+                    if doc.in_transaction() {
+                        doc.commit().unwrap();
+                    }
+                }
+                Action::Sync { from, to } if from != to => {
+                    let msg = docs[from].encode_updates_since(&docs[to].version());
+                    docs[to].apply_update(&msg).unwrap();
+                }
+                Action::Sync { .. } => {}
+            }
+        }
+        for i in 1..3 {
+            let msg = docs[i].encode_updates_since(&docs[0].version());
+            docs[0].apply_update(&msg).unwrap();
+        }
+        for i in 1..3 {
+            let msg = docs[0].encode_updates_since(&docs[i].version());
+            docs[i].apply_update(&msg).unwrap();
+        }
+        for d in &docs[1..] {
+            proptest::prop_assert_eq!(d.version(), docs[0].version());
+            proptest::prop_assert_eq!(d.roots(), docs[0].roots());
+        }
+    }
 }
