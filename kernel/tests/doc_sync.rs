@@ -438,6 +438,39 @@ fn doc_event_queue_is_off_by_default() -> Result<(), DocError> {
 }
 
 #[test]
+fn doc_text_takes_utf16_positions_too() -> Result<(), DocError> {
+    let t = root("t", ContainerKind::Text);
+    let mut a = Doc::new(A);
+    a.queue_events(true);
+    a.text_insert(t, 0, "a😀b")?;
+    assert_eq!((a.text_len(t)?, a.text_len_utf16(t)?), (3, 4));
+    // UTF-16 offset 3 is after the emoji (2 units), i.e. char 2.
+    a.text_insert_utf16(t, 3, "!")?;
+    assert_eq!(a.text(t)?, "a😀!b");
+    assert_eq!(
+        a.take_events().last().and_then(|e| e.get(t)).cloned(),
+        Some(Changed::Range {
+            start: 2,
+            removed: 0,
+            inserted: 1
+        })
+    );
+    a.text_delete_utf16(t, 1..3)?;
+    assert_eq!(a.text(t)?, "a!b");
+    let saved = a.save()?;
+    a.text_insert(t, 0, "😀")?;
+    let saved2 = a.save()?;
+    assert_ne!(saved, saved2);
+    assert_eq!(
+        a.text_insert_utf16(t, 1, "x"),
+        Err(DocError::InvalidPosition)
+    );
+    assert_eq!(a.text_delete_utf16(t, 0..1), Err(DocError::InvalidPosition));
+    assert_eq!(a.save()?, saved2);
+    Ok(())
+}
+
+#[test]
 fn doc_float_values_compare_by_bits() {
     assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
     assert_ne!(Value::Float(0.0), Value::Float(-0.0));

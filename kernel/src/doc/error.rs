@@ -22,6 +22,8 @@ pub enum DocError {
         /// The length at the time.
         len: usize,
     },
+    /// A UTF-16 position falls inside a surrogate pair.
+    InvalidPosition,
     /// The container id names a different kind of container than the operation needs.
     WrongKind {
         /// The container.
@@ -67,6 +69,7 @@ impl fmt::Display for DocError {
             DocError::OutOfBounds { index, len } => {
                 write!(f, "position {index} is out of bounds for length {len}")
             }
+            DocError::InvalidPosition => f.write_str("position splits a surrogate pair"),
             DocError::WrongKind {
                 container,
                 expected,
@@ -113,6 +116,7 @@ impl From<Error> for DocError {
                 requested,
                 available,
             },
+            Error::InvalidOperation => DocError::InvalidPosition,
             _ => DocError::InvalidUpdate("rejected by a container"),
         }
     }

@@ -496,13 +496,12 @@ impl Doc {
 
     // ------------------------------------------------------------------ text edits
 
-    /// Runs a local edit on the staged text, which replaces `del` chars at `pos` with `ins`
-    /// new ones, and records the operations it produced.
+    /// Runs a local edit on the staged text and records the operations it produced. `f`
+    /// returns what it did in chars: `del` chars at `pos` replaced by `ins` new ones.
     fn text_edit(
         &mut self,
         text: ContainerId,
-        (pos, del, ins): (usize, usize, usize),
-        f: impl FnOnce(&mut crate::list::Text) -> crate::Result<()>,
+        f: impl FnOnce(&mut crate::list::Text) -> crate::Result<(usize, usize, usize)>,
     ) -> Result<()> {
         check_kind(text, ContainerKind::Text)?;
         self.edit(Some(text), |txn, base, r| {
@@ -513,7 +512,7 @@ impl Doc {
                 });
             };
             let before = t.version();
-            f(t)?;
+            let (pos, del, ins) = f(t)?;
             let ops = t.ops_since(&before);
             if !ops.is_empty() {
                 txn.ops.push(Op::Text { text, ops });
@@ -525,13 +524,19 @@ impl Doc {
 
     /// Inserts `s` at char position `pos` of `text`.
     pub fn text_insert(&mut self, text: ContainerId, pos: usize, s: &str) -> Result<()> {
-        self.text_edit(text, (pos, 0, s.chars().count()), |t| t.insert(pos, s))
+        self.text_edit(text, |t| {
+            t.insert(pos, s)?;
+            Ok((pos, 0, s.chars().count()))
+        })
     }
 
     /// Deletes the chars of `text` in `range`.
     pub fn text_delete(&mut self, text: ContainerId, range: Range<usize>) -> Result<()> {
-        let span = (range.start, range.end.saturating_sub(range.start), 0);
-        self.text_edit(text, span, |t| t.delete(range))
+        self.text_edit(text, |t| {
+            let span = (range.start, range.end.saturating_sub(range.start), 0);
+            t.delete(range)?;
+            Ok(span)
+        })
     }
 
     /// Replaces `del` chars at `pos` of `text` with `s`.
@@ -542,8 +547,37 @@ impl Doc {
         del: usize,
         s: &str,
     ) -> Result<()> {
-        self.text_edit(text, (pos, del, s.chars().count()), |t| {
-            t.splice(pos, del, s)
+        self.text_edit(text, |t| {
+            t.splice(pos, del, s)?;
+            Ok((pos, del, s.chars().count()))
+        })
+    }
+
+    /// [`text_insert`](Doc::text_insert) at a UTF-16 offset (what JavaScript strings count).
+    /// An offset inside a surrogate pair is [`DocError::InvalidPosition`].
+    pub fn text_insert_utf16(&mut self, text: ContainerId, pos16: usize, s: &str) -> Result<()> {
+        self.text_edit(text, |t| {
+            let pos = t.utf16_to_char(pos16)?;
+            t.insert(pos, s)?;
+            Ok((pos, 0, s.chars().count()))
+        })
+    }
+
+    /// [`text_delete`](Doc::text_delete) of a UTF-16 range.
+    pub fn text_delete_utf16(&mut self, text: ContainerId, range16: Range<usize>) -> Result<()> {
+        self.text_edit(text, |t| {
+            let start = t.utf16_to_char(range16.start)?;
+            let end = t.utf16_to_char(range16.end)?;
+            t.delete(start..end)?;
+            Ok((start, end.saturating_sub(start), 0))
+        })
+    }
+
+    /// Length of `text` in UTF-16 code units.
+    pub fn text_len_utf16(&self, text: ContainerId) -> Result<usize> {
+        Ok(match self.read(text, ContainerKind::Text)? {
+            Some(State::Text(t)) => t.len_utf16(),
+            _ => 0,
         })
     }
 
