@@ -1,7 +1,8 @@
 //! Seeded network simulator for documents: replicas edit every container kind while the
 //! network drops, duplicates, reorders and delays messages and partitions heal; after
 //! anti-entropy (exchanging version vectors and the updates each side lacks) every replica
-//! must hold the same state. A failing scenario prints its seed; replay it with
+//! must hold the same state. Replicas also restart from their snapshots and relays combine
+//! messages with `merge_updates`. A failing scenario prints its seed; replay it with
 //! `simulate(seed, replicas, steps)`. A proptest of generated action sequences (indices taken
 //! modulo what exists) complements it with shrinking.
 
@@ -237,6 +238,10 @@ struct Stats {
     unblocked: usize,
     /// Partitions started.
     partitions: usize,
+    /// Replicas restarted from a snapshot.
+    restarts: usize,
+    /// Relayed messages combined with `merge_updates`.
+    merged: usize,
 }
 
 /// Runs one scenario; `Err` describes the first divergence or failure.
@@ -332,6 +337,34 @@ fn simulate(seed: u64, replicas: usize, steps: usize) -> Result<Stats, String> {
                 stats.duplicates += r.duplicates;
                 stats.unblocked += usize::from(r.applied > 1);
             }
+            // A replica restarts from its snapshot (buffered updates included).
+            _ if rng.chance(15) => {
+                let i = rng.below(replicas);
+                let saved = docs[i].save().map_err(|e| e.to_string())?;
+                let mut restarted = Doc::load(&saved).map_err(|e| format!("restart: {e}"))?;
+                if restarted.save().map_err(|e| e.to_string())? != saved {
+                    return Err("a restarted replica saves different bytes".into());
+                }
+                restarted.queue_events(true);
+                docs[i] = restarted;
+                stats.restarts += 1;
+            }
+            // A relay combines everything due for one replica into one message.
+            _ if rng.chance(15) && group.is_none() => {
+                let to = rng.below(replicas);
+                let (mine, rest): (Vec<Msg>, Vec<Msg>) = net
+                    .drain(..)
+                    .partition(|m| m.to == to && m.deliver_at <= now);
+                net = rest;
+                if !mine.is_empty() {
+                    let parts: Vec<&[u8]> = mine.iter().map(|m| m.bytes.as_slice()).collect();
+                    let merged = Doc::merge_updates(&parts).map_err(|e| e.to_string())?;
+                    docs[to]
+                        .apply_update(&merged)
+                        .map_err(|e| format!("apply of merged updates failed: {e}"))?;
+                    stats.merged += 1;
+                }
+            }
             // A pairwise anti-entropy round inside the current partition.
             _ => {
                 let (i, j) = (rng.below(replicas), rng.below(replicas));
@@ -399,6 +432,8 @@ fn doc_sim_exercises_buffering_duplicates_and_partitions() {
         total.duplicates += s.duplicates;
         total.unblocked += s.unblocked;
         total.partitions += s.partitions;
+        total.restarts += s.restarts;
+        total.merged += s.merged;
     }
     assert!(
         total.buffered > 0,
@@ -407,6 +442,8 @@ fn doc_sim_exercises_buffering_duplicates_and_partitions() {
     assert!(total.unblocked > 0, "no buffered update was ever unblocked");
     assert!(total.duplicates > 0, "no duplicate was ever delivered");
     assert!(total.partitions > 0, "no partition ever happened");
+    assert!(total.restarts > 0, "no replica ever restarted");
+    assert!(total.merged > 0, "no relay ever merged messages");
 }
 
 #[test]
