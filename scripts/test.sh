@@ -24,6 +24,7 @@ fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+rustfmt --check --edition 2024 fuzz/fuzz_targets/*.rs
 
 step "cargo clippy -D warnings (workspace, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
@@ -53,8 +54,11 @@ if [ "$miri" = yes ]; then
   step "Miri: converge-pool (the crate that holds all unsafe)"
   cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
   MIRIFLAGS="${MIRIFLAGS:-}" cargo +nightly miri test -p converge-pool
+
+  step "cargo-fuzz: each target briefly (FUZZ_SECONDS=${FUZZ_SECONDS:-15})"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz.sh
 else
-  step "SKIPPED Miri: $miri"
+  step "SKIPPED Miri and cargo-fuzz: $miri"
 fi
 
 step "all checks passed"

@@ -147,7 +147,7 @@ impl CausalContext {
         if end - 1 <= top {
             return; // already covered
         }
-        if start <= top + 1 {
+        if start <= top.saturating_add(1) {
             self.vv.advance(replica, end - 1);
             self.absorb(replica);
             return;
@@ -196,7 +196,7 @@ impl CausalContext {
         let mut top = self.vv.get(replica);
         while last < self.cloud.len() {
             let r = self.cloud[last];
-            if r.replica != replica || r.start > top + 1 {
+            if r.replica != replica || r.start > top.saturating_add(1) {
                 break;
             }
             top = top.max(r.end - 1);
@@ -211,6 +211,12 @@ impl CausalContext {
     /// Allocates the next event of `replica` (one past the highest counter seen) and records it.
     #[inline]
     pub fn next_dot(&mut self, replica: ReplicaId) -> Dot {
+        if self.cloud.is_empty() {
+            // Steady state: nothing to absorb. Saturates at u64::MAX instead of wrapping.
+            let counter = self.vv.get(replica).saturating_add(1);
+            self.vv.advance(replica, counter);
+            return Dot::new(replica, counter);
+        }
         let counter = self.reserve(replica, 1);
         Dot::new(replica, counter)
     }
@@ -220,9 +226,14 @@ impl CausalContext {
     /// costs one context update.
     pub fn reserve(&mut self, replica: ReplicaId, n: u64) -> u64 {
         let first = if self.cloud.is_empty() {
-            self.vv.get(replica) + 1
+            // Nothing to absorb: raise the vector directly.
+            let first = self.vv.get(replica).saturating_add(1);
+            if n > 0 {
+                self.vv.advance(replica, first.saturating_add(n - 1));
+            }
+            return first;
         } else {
-            self.max_counter(replica) + 1
+            self.max_counter(replica).saturating_add(1)
         };
         self.insert_range(replica, first, first.saturating_add(n));
         first
@@ -260,7 +271,7 @@ impl CausalContext {
             if r.end - 1 <= top {
                 continue;
             }
-            if r.start <= top + 1 {
+            if r.start <= top.saturating_add(1) {
                 // Ranges of one replica come in start order, and the cloud holds no range of
                 // this replica yet (anything pushed earlier would have stopped this one
                 // touching the vector), so advancing here is safe.
@@ -305,7 +316,7 @@ impl CausalContext {
             if r.start == 0 || r.start >= r.end {
                 return Err("empty or zero-based range in dot cloud");
             }
-            if r.start <= self.vv.get(r.replica) + 1 {
+            if r.start <= self.vv.get(r.replica).saturating_add(1) {
                 return Err("dot cloud range touches the version vector");
             }
             if i > 0 {

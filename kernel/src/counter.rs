@@ -113,6 +113,19 @@ impl GCounter {
         }
     }
 
+    /// The delta [`inc`](Self::inc) would return, without applying it (a *delta mutator*).
+    ///
+    /// Meant for nested values: `map.update(r, key, |c| c.inc_delta(r, 1))` builds the change
+    /// from a borrowed value instead of a mutated clone.
+    pub fn inc_delta(&self, replica: ReplicaId, by: u64) -> GCounter {
+        if by == 0 {
+            return GCounter::new();
+        }
+        GCounter {
+            entries: alloc::vec![(replica, self.get(replica).saturating_add(by))],
+        }
+    }
+
     /// `(replica, total)` entries in replica order.
     #[inline]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (ReplicaId, u64)> + '_ {
@@ -133,12 +146,30 @@ impl GCounter {
 
     /// Pointwise max with sorted, duplicate-free `other` entries, in place.
     ///
-    /// Allocation-free unless `other` names replicas `self` lacks; then it reserves once and
-    /// merges from the back so no temporary vector is needed.
+    /// Allocation-free unless `other` names replicas `self` lacks. Then, if the vector has room
+    /// it merges from the back in place; otherwise it merges forward into one new vector
+    /// (growing first would copy the entries anyway).
     fn join_sorted(&mut self, other: &[(ReplicaId, u64)]) {
-        if other.is_empty() {
+        let &[(r, n)] = other else {
+            if !other.is_empty() {
+                self.join_sorted_slow(other);
+            }
             return;
+        };
+        // One entry (a delta from one replica): a search and at most one insert.
+        match self.search(r) {
+            Ok(i) => {
+                let e = &mut self.entries[i].1;
+                if n > *e {
+                    *e = n;
+                }
+            }
+            Err(i) => self.entries.insert(i, (r, n)),
         }
+    }
+
+    /// [`join_sorted`](Self::join_sorted) for two or more entries.
+    fn join_sorted_slow(&mut self, other: &[(ReplicaId, u64)]) {
         let a = &mut self.entries;
         // Fast path: same replica set.
         if a.len() == other.len() && a.iter().zip(other).all(|(x, y)| x.0 == y.0) {
@@ -149,10 +180,10 @@ impl GCounter {
             }
             return;
         }
-        // Count replicas only `other` has, raising shared ones on the way.
-        let mut missing = 0usize;
-        let mut i = 0;
-        for &(r, n) in other {
+        // Raise shared entries in place until the first replica only `other` has.
+        let (mut i, mut j) = (0, 0);
+        while j < other.len() {
+            let (r, n) = other[j];
             while i < a.len() && a[i].0 < r {
                 i += 1;
             }
@@ -160,31 +191,76 @@ impl GCounter {
                 if n > a[i].1 {
                     a[i].1 = n;
                 }
+                i += 1;
+                j += 1;
             } else {
-                missing += 1;
+                break;
             }
         }
-        if missing == 0 {
-            return;
+        if j == other.len() {
+            return; // no new replica: done in place, no allocation
         }
-        // Merge from the back into the grown vector.
-        let old = a.len();
-        a.resize(old + missing, (ReplicaId(0), 0));
-        let (mut i, mut j, mut w) = (old, other.len(), old + missing);
-        while j > 0 {
-            if i > 0 && a[i - 1].0 >= other[j - 1].0 {
-                if a[i - 1].0 == other[j - 1].0 {
-                    // Already maxed in the first pass.
+        let rest = &other[j..];
+        if a.capacity() - a.len() >= rest.len() {
+            // Room for the worst case: finish counting, then merge from the back in place.
+            let mut missing = 0usize;
+            let mut k = i;
+            for &(r, n) in rest {
+                while k < a.len() && a[k].0 < r {
+                    k += 1;
+                }
+                if k < a.len() && a[k].0 == r {
+                    if n > a[k].1 {
+                        a[k].1 = n;
+                    }
+                } else {
+                    missing += 1;
+                }
+            }
+            let old = a.len();
+            a.resize(old + missing, (ReplicaId(0), 0));
+            let (mut i, mut j, mut w) = (old, rest.len(), old + missing);
+            while j > 0 {
+                if i > 0 && a[i - 1].0 >= rest[j - 1].0 {
+                    if a[i - 1].0 == rest[j - 1].0 {
+                        // Already maxed above.
+                        j -= 1;
+                    }
+                    w -= 1;
+                    a[w] = a[i - 1];
+                    i -= 1;
+                } else {
+                    w -= 1;
+                    a[w] = rest[j - 1];
                     j -= 1;
                 }
-                w -= 1;
-                a[w] = a[i - 1];
-                i -= 1;
-            } else {
-                w -= 1;
-                a[w] = other[j - 1];
-                j -= 1;
             }
+        } else {
+            // Growing would copy anyway: merge the rest forward into one new vector, in the
+            // same pass (capacity for the worst case, at most `rest.len()` spare).
+            let mut out = Vec::with_capacity(a.len() + rest.len());
+            out.extend_from_slice(&a[..i]);
+            let mut j = 0;
+            while i < a.len() && j < rest.len() {
+                match a[i].0.cmp(&rest[j].0) {
+                    Ordering::Less => {
+                        out.push(a[i]);
+                        i += 1;
+                    }
+                    Ordering::Greater => {
+                        out.push(rest[j]);
+                        j += 1;
+                    }
+                    Ordering::Equal => {
+                        out.push((a[i].0, a[i].1.max(rest[j].1)));
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            out.extend_from_slice(&a[i..]);
+            out.extend_from_slice(&rest[j..]);
+            *a = out;
         }
     }
 
@@ -239,6 +315,15 @@ impl Crdt for GCounter {
     #[inline]
     fn merge_delta(&mut self, delta: &Self::Delta) {
         self.join_sorted(&delta.entries);
+    }
+
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
     }
 
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
@@ -333,6 +418,31 @@ impl PNCounter {
         }
     }
 
+    /// The delta [`inc`](Self::inc) would return, without applying it.
+    pub fn inc_delta(&self, replica: ReplicaId, by: u64) -> PNCounter {
+        PNCounter {
+            p: self.p.inc_delta(replica, by),
+            n: GCounter::new(),
+        }
+    }
+
+    /// The delta [`dec`](Self::dec) would return, without applying it.
+    pub fn dec_delta(&self, replica: ReplicaId, by: u64) -> PNCounter {
+        PNCounter {
+            p: GCounter::new(),
+            n: self.n.inc_delta(replica, by),
+        }
+    }
+
+    /// The delta [`add`](Self::add) would return, without applying it.
+    pub fn add_delta(&self, replica: ReplicaId, amount: i64) -> PNCounter {
+        if amount >= 0 {
+            self.inc_delta(replica, amount as u64)
+        } else {
+            self.dec_delta(replica, amount.unsigned_abs())
+        }
+    }
+
     /// Total of all increments.
     #[inline]
     pub fn increments(&self) -> &GCounter {
@@ -358,6 +468,15 @@ impl Crdt for PNCounter {
     #[inline]
     fn merge_delta(&mut self, delta: &Self::Delta) {
         self.merge(delta);
+    }
+
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
     }
 
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
@@ -417,6 +536,22 @@ mod tests {
         let mut a = g(&[(2, 5), (5, 1), (9, 3)]);
         a.merge(&g(&[(1, 1), (2, 7), (6, 2), (10, 4)]));
         assert_eq!(a, g(&[(1, 1), (2, 7), (5, 1), (6, 2), (9, 3), (10, 4)]));
+    }
+
+    #[test]
+    fn merge_adding_replicas_raises_later_shared_ones_with_and_without_room() {
+        let b = g(&[(3, 2), (5, 9), (8, 1)]);
+        let expect = g(&[(1, 1), (3, 2), (5, 9), (8, 1)]);
+        // Room to grow: the in-place back merge.
+        let mut roomy = g(&[(1, 1), (5, 4)]);
+        roomy.entries.reserve(16);
+        roomy.merge(&b);
+        assert_eq!(roomy, expect);
+        // No room: the forward merge into a new vector.
+        let mut tight = g(&[(1, 1), (5, 4)]);
+        tight.entries.shrink_to_fit();
+        tight.merge(&b);
+        assert_eq!(tight, expect);
     }
 
     #[test]

@@ -18,6 +18,24 @@
 //!   the operation produced;
 //! * `merge_batch(ds)` equals `merge_delta` applied to each of `ds` in order.
 //!
+//! # Conventions shared by the state CRDTs
+//!
+//! * **The acting replica is an argument.** Every local operation that creates an event takes
+//!   the [`ReplicaId`] it acts for (`counter.inc(replica, 1)`, `set.insert(replica, x)`);
+//!   values do not store "their" replica, so one value can be driven for several replicas and
+//!   a binding passes a plain number. Operations that create no event (removing from an
+//!   observed-remove set or map) take none.
+//! * **No wall clock.** Last-writer-wins types stamp a local write one Lamport tick past the
+//!   newest timestamp they have seen; their `*_at` variants take a [`Timestamp`](crate::Timestamp)
+//!   from a caller that keeps a shared [`Lamport`](crate::Lamport) clock.
+//! * **Operations return their delta**, owned, ready to encode and ship. Each mutating
+//!   operation also has a *delta mutator* twin (`inc_delta`, `insert_delta`, ...) that
+//!   returns the same delta from `&self` without applying it, which is what nested updates
+//!   through [`OrMap::update`](crate::OrMap::update) want.
+//! * **Batch operations take slices** (`insert_batch`, `update_batch`, `remove_batch`,
+//!   `get_batch`, `contains_keys`) and give the same state and the same delta effect as the
+//!   single operations applied in order, with one table growth and one context update.
+//!
 //! The module also holds the crate-private helpers the CRDT modules share for decoding
 //! untrusted input: sequences never preallocate more than 64 elements from a length
 //! prefix, whatever it claims.
@@ -29,6 +47,8 @@ use core::marker::PhantomData;
 use converge_pool::Scratch;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+
+use crate::clock::ReplicaId;
 
 /// A state-based CRDT with delta support.
 ///
@@ -47,6 +67,13 @@ pub trait Crdt: Clone + Default {
 
     /// Joins one delta into `self`.
     fn merge_delta(&mut self, delta: &Self::Delta);
+
+    /// Joins an owned delta. Same result as [`merge_delta`](Crdt::merge_delta); types whose
+    /// delta is a state of their own kind take it over without copying when `self` is empty.
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        self.merge_delta(&delta);
+    }
 
     /// Joins many deltas, with the same result as calling [`merge_delta`](Crdt::merge_delta)
     /// on each in order. Allocates its own scratch space; prefer
@@ -70,6 +97,28 @@ pub trait Crdt: Clone + Default {
 
     /// Whether this is the bottom (empty, freshly created) state.
     fn is_bottom(&self) -> bool;
+
+    /// The highest event counter of `replica` this value has recorded; 0 for types whose
+    /// events carry no dots (counters, LWW registers).
+    ///
+    /// With [`observe_counter`](Crdt::observe_counter), this lets a container such as
+    /// [`OrMap`](crate::OrMap) keep a replica's event numbers unique across itself and the
+    /// values nested in it, even after a nested value is removed and created again.
+    #[inline]
+    fn max_counter(&self, replica: ReplicaId) -> u64 {
+        let _ = replica;
+        0
+    }
+
+    /// Records events `1..=counter` of `replica` as seen, so the next event `replica` makes on
+    /// this value is numbered above them. A no-op for types without dots.
+    ///
+    /// Only meaningful on a value that holds nothing but `replica`'s own writes (an `OrMap`
+    /// contribution): there, no held content carries those numbers unless it is present.
+    #[inline]
+    fn observe_counter(&mut self, replica: ReplicaId, counter: u64) {
+        let _ = (replica, counter);
+    }
 }
 
 /// The most elements a decoder reserves room for up front, whatever a length prefix claims.

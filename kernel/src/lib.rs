@@ -50,4 +50,6 @@ pub use register::*;
 #[cfg(feature = "alloc")]
 pub use set::*;
 #[cfg(feature = "alloc")]
+pub use doc::Doc;
+#[cfg(feature = "alloc")]
 pub use version::{DotRange, VersionVector};

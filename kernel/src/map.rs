@@ -9,8 +9,9 @@
 //! timestamp from a caller's shared [`Lamport`](crate::Lamport) clock instead.
 //!
 //! **Removal leaves a tombstone.** A removed key keeps `(key, timestamp)` with no value, because
-//! LWW needs the removal's timestamp to beat older writes arriving later. Tombstones cost one
-//! key and 16 bytes each; [`LwwMap::tombstones`] counts them and [`LwwMap::purge_tombstones`]
+//! LWW needs the removal's timestamp to beat older writes arriving later. A tombstone costs one
+//! row (the key, a 16-byte timestamp, an empty value slot); [`LwwMap::tombstones`] counts them
+//! and [`LwwMap::purge_tombstones`]
 //! drops those at or below a Lamport value the application knows every replica has passed
 //! (purging earlier can let an old write reappear on a replica that has not seen the remove).
 //! The delta of an operation is an `LwwMap` holding just the written keys.
@@ -36,11 +37,16 @@
 //! contribution to that key (small for counters and registers; for big nested collections,
 //! prefer a flatter key space).
 //!
-//! Known limitation: nested dot-based values (an `AwSet` or `MvRegister` inside an `OrMap`)
-//! number their own events from their own (per-key) context. After a key is removed and
-//! re-created, a replica may reuse a nested dot that a concurrently surviving contribution has
-//! already seen, and then a nested insert can read as removed. Replicas still converge; it
-//! only affects re-created keys under concurrent update-and-remove.
+//! **Event numbering of nested values.** Dot-based nested values (an `AwSet` or `MvRegister`
+//! inside an `OrMap`) number their events from their own per-key context, which a remove
+//! drops. So a re-created key cannot restart at 1 (a contribution that survived the remove
+//! may already have seen those numbers and would read the new events as removed), each
+//! update first marks the acting replica's events up to the map's own counter as seen in
+//! that replica's contribution ([`Crdt::observe_counter`]), and afterwards records the
+//! numbers the nested operation used in the map's context ([`Crdt::max_counter`]). A
+//! replica's numbers thus stay unique across the map and its nested values. Marking is safe
+//! because a contribution only ever holds values written by its own replica; nested deltas
+//! given to [`OrMap::insert`] must therefore come from an operation by the acting replica.
 //!
 //! # Invariants
 //!
@@ -62,7 +68,7 @@ use crate::causal::CausalContext;
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
-use crate::set::check_delta_rows;
+use crate::set::{check_delta_rows, min_head};
 
 /// One key's newest write: a value, or `None` for a removal (tombstone).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -77,7 +83,8 @@ type Row<K, V> = (K, LwwEntry<V>);
 /// is itself.
 ///
 /// Entries live in a sorted vector, so merging two maps is one linear merge of sorted runs
-/// (about a nanosecond per key, no hashing) and the encoding needs no sort. New keys from
+/// (no hashing, and no allocation unless new keys arrive) and the encoding needs no sort.
+/// Small deltas are merged by binary search instead. New keys from
 /// single inserts go to a small sorted side buffer that is folded in once it passes an eighth
 /// of the map, so one insert never shifts the whole map; batch inserts and merges fold
 /// directly. Reads are binary searches.
@@ -211,11 +218,11 @@ impl<K, V> LwwMap<K, V> {
             return;
         }
         let mut out = Vec::with_capacity(self.main.len() + self.pending.len());
-        let mut a = core::mem::take(&mut self.main).into_iter().peekable();
+        let mut a = core::mem::take(&mut self.main).into_iter();
         for row in self.pending.drain(..) {
-            while let Some(x) = a.next_if(|x| x.0 < row.0) {
-                out.push(x);
-            }
+            // Move the run of main rows below this key in one go.
+            let run = a.as_slice().partition_point(|x| x.0 < row.0);
+            out.extend(a.by_ref().take(run));
             out.push(row);
         }
         out.extend(a);
@@ -348,9 +355,12 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         let mut live = self.live;
         let mut rest: &mut [Row<K, V>] = &mut self.main;
         for (k, e) in rows.clone() {
-            // Skip our keys below `k` (a short scan: the runs usually share most keys).
-            let skip = rest.iter().take_while(|r| r.0 < *k).count();
-            rest = &mut rest[skip..];
+            // Skip our keys below `k`: usually none (the runs share most keys), otherwise a
+            // binary search over the gap.
+            if rest.first().is_some_and(|r| r.0 < *k) {
+                let skip = rest.partition_point(|r| r.0 < *k);
+                rest = &mut rest[skip..];
+            }
             match rest.first_mut() {
                 Some(cur) if cur.0 == *k => {
                     let cur = &mut cur.1;
@@ -369,20 +379,21 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         if missing == 0 {
             return;
         }
-        let main = &mut self.main;
-        // Pass 2: interleave the new keys (shared ones are already up to date).
-        let mut out = Vec::with_capacity(main.len() + missing);
-        let mut old = core::mem::take(main).into_iter().peekable();
+        // Pass 2: interleave the new keys (shared ones are already up to date), moving our
+        // rows over in runs.
+        let mut out = Vec::with_capacity(self.main.len() + missing);
+        let mut old = core::mem::take(&mut self.main).into_iter();
         for (k, e) in rows {
-            while let Some(x) = old.next_if(|x| x.0 < *k) {
-                out.push(x);
+            let below = old.as_slice();
+            if below.first().is_some_and(|x| x.0 < *k) {
+                let run = below.partition_point(|x| x.0 < *k);
+                out.extend(old.by_ref().take(run));
             }
-            match old.next_if(|x| x.0 == *k) {
-                Some(x) => out.push(x),
-                None => {
-                    self.live += usize::from(e.value.is_some());
-                    out.push((k.clone(), e.clone()));
-                }
+            if old.as_slice().first().is_some_and(|x| x.0 == *k) {
+                out.extend(old.next());
+            } else {
+                self.live += usize::from(e.value.is_some());
+                out.push((k.clone(), e.clone()));
             }
         }
         out.extend(old);
@@ -401,7 +412,7 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
 
     /// A delta from rows in write order: sorted by key, the last write of each key kept.
     fn from_rows(mut rows: Vec<Row<K, V>>) -> LwwMap<K, V> {
-        if rows.len() > 1 {
+        if rows.len() > 1 && !rows.windows(2).all(|w| w[0].0 < w[1].0) {
             // Stable sort keeps write order within a key; keep the last.
             rows.sort_by(|a, b| a.0.cmp(&b.0));
             rows.dedup_by(|later, kept| {
@@ -426,6 +437,28 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
     pub fn insert(&mut self, replica: ReplicaId, key: K, value: V) -> LwwMap<K, V> {
         let ts = self.next_timestamp(replica);
         self.insert_at(ts, key, value)
+    }
+
+    /// The delta [`insert`](Self::insert) would return, without applying it (a *delta
+    /// mutator*, for nested use in [`OrMap::update`]).
+    pub fn insert_delta(&self, replica: ReplicaId, key: K, value: V) -> LwwMap<K, V> {
+        let e = LwwEntry {
+            ts: self.next_timestamp(replica),
+            value: Some(value),
+        };
+        Self::single(key, e)
+    }
+
+    /// The delta [`remove`](Self::remove) would return, without applying it.
+    pub fn remove_delta(&self, replica: ReplicaId, key: &K) -> LwwMap<K, V> {
+        if !self.contains_key(key) {
+            return LwwMap::new();
+        }
+        let e = LwwEntry {
+            ts: self.next_timestamp(replica),
+            value: None,
+        };
+        Self::single(key.clone(), e)
     }
 
     /// Writes `value` under `key` at a caller-chosen timestamp. If an existing write of the
@@ -542,6 +575,15 @@ impl<K: Ord + Clone, V: Clone> Crdt for LwwMap<K, V> {
         self.merge(delta);
     }
 
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge(&delta);
+        }
+    }
+
     /// Gathers `(key, entry)` references from all deltas into `scratch`, sorts them by key with
     /// the newest write first, keeps one per key, and folds the survivors into the map in one
     /// linear pass: each key of the map is touched and each winning value cloned once. When the
@@ -555,7 +597,8 @@ impl<K: Ord + Clone, V: Clone> Crdt for LwwMap<K, V> {
         let total: usize = deltas.iter().map(|d| d.main.len() + d.pending.len()).sum();
         let size = self.main.len() + self.pending.len();
         let log = (usize::BITS - size.leading_zeros()) as usize;
-        if total.saturating_mul(log + 1) < size {
+        // The sort costs about as much as the linear pass, hence the factor 2.
+        if total.saturating_mul(log + 1) < size.saturating_mul(2) {
             // Few rows against a big map: binary search each; sorting would not pay.
             for d in deltas {
                 for (k, e) in d.rows() {
@@ -638,8 +681,9 @@ where
 /// let (a, b) = (ReplicaId(1), ReplicaId(2));
 /// let mut x: OrMap<&str, PNCounter> = OrMap::new();
 /// let mut y: OrMap<&str, PNCounter> = OrMap::new();
-/// let dx = x.update(a, "likes", |c| c.clone().inc(a, 2));
-/// let dy = y.update(b, "likes", |c| c.clone().dec(b, 1));
+/// // `inc_delta` builds the nested change from the borrowed value (no clone).
+/// let dx = x.update(a, "likes", |c| c.inc_delta(a, 2));
+/// let dy = y.update(b, "likes", |c| c.dec_delta(b, 1));
 /// x.merge_delta(&dy);
 /// y.merge_delta(&dx);
 /// assert_eq!(x.get(&"likes").map(|c| c.value()), Some(1));
@@ -700,6 +744,60 @@ impl<K, C> OrMapDelta<K, C> {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.updates.is_empty() && self.removes.is_empty() && self.ctx.is_empty()
+    }
+}
+
+impl<K: Ord + Clone, C: Crdt> OrMapDelta<K, C> {
+    /// Joins `other` into this delta, making a *delta group*: merging the result into a map
+    /// has the same effect as merging both deltas, in either order.
+    pub fn merge(&mut self, other: &OrMapDelta<K, C>) {
+        let a_rows = core::mem::take(&mut self.updates);
+        let a_rem = core::mem::take(&mut self.removes);
+        let (b_rows, b_rem) = (&other.updates, &other.removes);
+        let mut rows: Vec<(K, Dot, C)> = Vec::with_capacity(a_rows.len() + b_rows.len());
+        let mut removes = Vec::new();
+        let (mut i, mut ri, mut j, mut rj) = (0, 0, 0, 0);
+        while let Some(k) = min_head([
+            a_rows.get(i).map(|r| &r.0),
+            a_rem.get(ri),
+            b_rows.get(j).map(|r| &r.0),
+            b_rem.get(rj),
+        ]) {
+            let k = k.clone();
+            let a_end = i + a_rows[i..].iter().take_while(|r| r.0 == k).count();
+            let b_end = j + b_rows[j..].iter().take_while(|r| r.0 == k).count();
+            let (a_run, b_run) = (&a_rows[i..a_end], &b_rows[j..b_end]);
+            ri += usize::from(a_rem.get(ri) == Some(&k));
+            rj += usize::from(b_rem.get(rj) == Some(&k));
+            // The dot-fun join for one key (see `OrMap::join_key`).
+            let before = rows.len();
+            for (_, d, c) in a_run {
+                match b_run.iter().find(|r| r.1 == *d) {
+                    Some((_, _, bc)) => {
+                        let mut c = c.clone();
+                        c.merge(bc);
+                        rows.push((k.clone(), *d, c));
+                    }
+                    None if !other.ctx.contains(*d) => rows.push((k.clone(), *d, c.clone())),
+                    None => {}
+                }
+            }
+            for (_, d, c) in b_run {
+                if !a_run.iter().any(|r| r.1 == *d) && !self.ctx.contains(*d) {
+                    rows.push((k.clone(), *d, c.clone()));
+                }
+            }
+            if rows.len() == before {
+                removes.push(k);
+            } else {
+                rows[before..].sort_unstable_by_key(|r| r.1);
+            }
+            i = a_end;
+            j = b_end;
+        }
+        self.updates = rows;
+        self.removes = removes;
+        self.ctx.merge(&other.ctx);
     }
 }
 
@@ -797,6 +895,15 @@ impl<K: Eq + Hash, C: Crdt> OrMap<K, C> {
         self.entries.get(key).map(|c| join_contribs(c))
     }
 
+    /// Calls `f` with the value under `key` without cloning it when a single replica wrote it
+    /// (the common case); otherwise with the join of the contributions.
+    pub fn get_with<R>(&self, key: &K, f: impl FnOnce(&C) -> R) -> Option<R> {
+        self.entries.get(key).map(|c| match c.as_slice() {
+            [(_, only)] => f(only),
+            many => f(&join_contribs(many)),
+        })
+    }
+
     /// The values of `keys`, owned, in the same order.
     pub fn get_batch(&self, keys: &[K]) -> Vec<Option<C>> {
         keys.iter().map(|k| self.get(k)).collect()
@@ -805,53 +912,46 @@ impl<K: Eq + Hash, C: Crdt> OrMap<K, C> {
 
 impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
     /// Applies a nested operation to `key` on behalf of `replica`: `op` sees the current value
-    /// (the empty value if the key is absent) and returns the nested delta to apply. The key
-    /// becomes present. Returns the map delta.
+    /// (the empty value if the key is absent) and returns the nested delta to apply, typically
+    /// with a delta mutator such as [`PNCounter::inc_delta`](crate::PNCounter::inc_delta) or
+    /// [`AwSet::insert_delta`](crate::AwSet::insert_delta). The key becomes present. Returns
+    /// the map delta.
     pub fn update(
         &mut self,
         replica: ReplicaId,
         key: K,
         op: impl FnOnce(&C) -> C::Delta,
     ) -> OrMapDelta<K, C> {
-        let first = self.ctx.reserve(replica, 1);
-        let mut overwritten = Vec::new();
-        let (dot, contrib) = self.apply_update(replica, first, 0, &key, op, &mut overwritten);
-        let mut ctx = CausalContext::from_dots(overwritten);
-        ctx.insert(dot);
-        OrMapDelta {
-            updates: alloc::vec![(key, dot, contrib)],
-            removes: Vec::new(),
-            ctx,
-        }
+        let mut op = Some(op);
+        self.update_many(
+            replica,
+            1,
+            |_| &key,
+            |_, c| (op.take().expect("called once"))(c),
+        )
     }
 
     /// Merges `delta` into the value under `key` on behalf of `replica` (an upsert); returns the
     /// map delta. Same as [`update`](Self::update) with an operation that ignores the value.
+    ///
+    /// `delta` should come from an operation by `replica` itself (see the module docs on event
+    /// numbering).
     pub fn insert(&mut self, replica: ReplicaId, key: K, delta: C::Delta) -> OrMapDelta<K, C> {
         self.update(replica, key, |_| delta)
     }
 
-    /// The shared body of single and batch updates: event `first + i` of `replica` updates
-    /// `key`. Overwritten dots from before this batch are pushed to `overwritten`.
+    /// The shared body of single and batch updates: the next event of `replica` updates `key`.
+    /// Dots of `replica` overwritten from before `batch_first` are pushed to `overwritten`.
     fn apply_update(
         &mut self,
         replica: ReplicaId,
-        first: u64,
-        i: u64,
+        batch_first: u64,
         key: &K,
         op: impl FnOnce(&C) -> C::Delta,
         overwritten: &mut Vec<Dot>,
     ) -> (Dot, C) {
-        let dot = Dot::new(replica, first + i);
-        let contribs = match self.entries.get_mut(key) {
-            Some(c) => c,
-            None => self.entries.entry(key.clone()).or_default(),
-        };
-        let nested = match contribs.as_slice() {
-            [] => op(&C::default()),
-            [(_, only)] => op(only),
-            many => op(&join_contribs(many)),
-        };
+        let dot = self.ctx.next_dot(replica);
+        let contribs = self.entries.entry(key.clone()).or_default();
         // Take this replica's previous contribution(s) out.
         let mut mine = C::default();
         let mut k = 0;
@@ -863,22 +963,40 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
                 } else {
                     mine.merge(&c);
                 }
-                if old.counter < first {
+                if old.counter < batch_first {
                     overwritten.push(old);
                 }
             } else {
                 k += 1;
             }
         }
-        mine.merge_delta(&nested);
+        // Nested events get numbers above every event of this replica the map has recorded.
+        mine.observe_counter(replica, dot.counter);
+        let nested = if contribs.is_empty() {
+            op(&mine)
+        } else {
+            let mut value = join_contribs(contribs);
+            value.merge(&mine);
+            op(&value)
+        };
+        mine.merge_delta_owned(nested);
+        // Record the numbers the nested operation used, so later ones stay above them.
+        let used = mine.max_counter(replica);
+        if used > dot.counter {
+            self.ctx.insert_range(
+                replica,
+                dot.counter.saturating_add(1),
+                used.saturating_add(1),
+            );
+        }
         let pos = contribs.partition_point(|(d, _)| *d < dot);
         contribs.insert(pos, (dot, mine.clone()));
         (dot, mine)
     }
 
     /// Applies `op(key, value)` to each of `keys` on behalf of `replica`, with the same result
-    /// as calling [`update`](Self::update) on each in order; returns one delta. The dots are
-    /// reserved as one range and the table grown once.
+    /// as calling [`update`](Self::update) on each in order; returns one delta whose context is
+    /// one range of the replica's events. The table is grown once.
     pub fn update_batch(
         &mut self,
         replica: ReplicaId,
@@ -916,17 +1034,16 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
         if n == 0 {
             return OrMapDelta::default();
         }
-        let first = self.ctx.reserve(replica, n as u64);
         self.entries.reserve(n);
+        let first = self.ctx.max_counter(replica).saturating_add(1);
         let mut overwritten = Vec::new();
         let mut updates: Vec<(K, Dot, C)> = Vec::with_capacity(n);
         for i in 0..n {
             let k = key(i);
-            let (dot, c) =
-                self.apply_update(replica, first, i as u64, k, |c| op(i, c), &mut overwritten);
+            let (dot, c) = self.apply_update(replica, first, k, |c| op(i, c), &mut overwritten);
             updates.push((k.clone(), dot, c));
         }
-        if updates.len() > 1 {
+        if updates.len() > 1 && !updates.windows(2).all(|w| w[0].0 < w[1].0) {
             updates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
             updates.dedup_by(|later, kept| {
                 if later.0 == kept.0 {
@@ -937,8 +1054,13 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
                 }
             });
         }
+        // Every event of `replica` from `first` on happened in this batch: one range.
         let mut ctx = CausalContext::new();
-        ctx.insert_range(replica, first, first + n as u64);
+        ctx.insert_range(
+            replica,
+            first,
+            self.ctx.max_counter(replica).saturating_add(1),
+        );
         for d in overwritten {
             ctx.insert(d);
         }
@@ -1096,6 +1218,16 @@ impl<K: Ord + Hash + Clone, C: Crdt> Crdt for OrMap<K, C> {
     #[inline]
     fn is_bottom(&self) -> bool {
         self.entries.is_empty() && self.ctx.is_empty()
+    }
+
+    #[inline]
+    fn max_counter(&self, replica: ReplicaId) -> u64 {
+        self.ctx.max_counter(replica)
+    }
+
+    #[inline]
+    fn observe_counter(&mut self, replica: ReplicaId, counter: u64) {
+        self.ctx.insert_range(replica, 1, counter.saturating_add(1));
     }
 }
 

@@ -106,6 +106,14 @@ impl<T: Clone> LwwRegister<T> {
         self.set_at(ts, value)
     }
 
+    /// The delta [`set`](Self::set) would return, without applying it (a *delta mutator*, for
+    /// nested use in [`OrMap::update`](crate::OrMap::update)).
+    pub fn set_delta(&self, replica: ReplicaId, value: T) -> LwwRegister<T> {
+        LwwRegister {
+            entry: Some((self.next_timestamp(replica), value)),
+        }
+    }
+
     /// Writes `value` at a caller-chosen timestamp (from a shared Lamport clock). If `ts` is
     /// not newer than the current value's, the write loses and the state is unchanged; the
     /// returned delta still describes the write (merging it anywhere is harmless).
@@ -134,6 +142,15 @@ impl<T: Clone> Crdt for LwwRegister<T> {
     #[inline]
     fn merge_delta(&mut self, delta: &Self::Delta) {
         self.merge(delta);
+    }
+
+    #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
     }
 
     /// One pass to find the newest write, one clone.
@@ -280,6 +297,18 @@ impl<T: Clone> MvRegister<T> {
         }
     }
 
+    /// The delta [`set`](Self::set) would return, without applying it (a *delta mutator*, for
+    /// nested use in [`OrMap::update`](crate::OrMap::update)).
+    pub fn set_delta(&self, replica: ReplicaId, value: T) -> MvRegister<T> {
+        let dot = Dot::new(replica, self.ctx.max_counter(replica).saturating_add(1));
+        let mut ctx = CausalContext::from_dots(self.values.iter().map(|(d, _)| *d));
+        ctx.insert(dot);
+        MvRegister {
+            values: alloc::vec![(dot, value)],
+            ctx,
+        }
+    }
+
     /// Removes every value seen (the register reads as unset). Returns the delta.
     pub fn clear(&mut self) -> MvRegister<T> {
         let dctx = CausalContext::from_dots(self.values.iter().map(|(d, _)| *d));
@@ -322,8 +351,27 @@ impl<T: Clone> Crdt for MvRegister<T> {
     }
 
     #[inline]
+    fn merge_delta_owned(&mut self, delta: Self::Delta) {
+        if self.is_bottom() {
+            *self = delta;
+        } else {
+            self.merge_delta(&delta);
+        }
+    }
+
+    #[inline]
     fn is_bottom(&self) -> bool {
         self.values.is_empty() && self.ctx.is_empty()
+    }
+
+    #[inline]
+    fn max_counter(&self, replica: ReplicaId) -> u64 {
+        self.ctx.max_counter(replica)
+    }
+
+    #[inline]
+    fn observe_counter(&mut self, replica: ReplicaId, counter: u64) {
+        self.ctx.insert_range(replica, 1, counter.saturating_add(1));
     }
 }
 

@@ -1,1 +1,553 @@
+//! Documents: every container kind, nesting, transactions, change events, and delta sync
+//! between replicas (buffering, idempotence, merging, snapshots).
 
+use converge::ReplicaId;
+use converge::doc::{
+    ChangeOrigin, Changed, ContainerId, ContainerKind, Doc, DocError, Item, Node, Value,
+};
+
+const A: ReplicaId = ReplicaId(1);
+const B: ReplicaId = ReplicaId(2);
+const C: ReplicaId = ReplicaId(3);
+
+fn root(name: &str, kind: ContainerKind) -> ContainerId {
+    ContainerId::root(name, kind)
+}
+
+/// Sends everything `from` has and `to` lacks; returns the report's applied count.
+fn sync(from: &Doc, to: &mut Doc) -> usize {
+    let msg = from.encode_updates_since(&to.version());
+    to.apply_update(&msg).expect("valid update").applied
+}
+
+fn sync_both(a: &mut Doc, b: &mut Doc) {
+    sync(a, b);
+    sync(b, a);
+}
+
+#[test]
+fn doc_every_root_kind_round_trips_between_replicas() -> Result<(), DocError> {
+    let (m, l, t) = (
+        root("m", ContainerKind::Map),
+        root("l", ContainerKind::List),
+        root("t", ContainerKind::Text),
+    );
+    let (c, r, s) = (
+        root("c", ContainerKind::Counter),
+        root("r", ContainerKind::Register),
+        root("s", ContainerKind::Set),
+    );
+    let mut a = Doc::new(A);
+    a.map_set(m, "null", Value::Null)?;
+    a.map_set(m, "bool", Value::Bool(true))?;
+    a.map_set(m, "int", Value::Int(-7))?;
+    a.map_set(m, "float", Value::Float(2.5))?;
+    a.map_set(m, "str", Value::from("hi"))?;
+    a.map_set(m, "bytes", Value::Bytes(vec![0, 255]))?;
+    a.list_insert_batch(l, 0, &[Value::Int(1), Value::Int(3)])?;
+    a.list_insert(l, 1, Value::Int(2))?;
+    a.text_insert(t, 0, "héllo")?;
+    a.text_splice(t, 1, 1, "e")?;
+    a.counter_add(c, 5)?;
+    a.counter_add(c, -2)?;
+    a.register_set(r, Value::from("x"))?;
+    a.set_add_batch(s, &[Value::Int(1), Value::Int(2), Value::Int(3)])?;
+    a.set_remove(s, &Value::Int(2))?;
+
+    let mut b = Doc::new(B);
+    sync(&a, &mut b);
+    assert_eq!(b.map_get(m, "int")?, Some(Item::Value(Value::Int(-7))));
+    assert_eq!(
+        b.map_get(m, "bytes")?,
+        Some(Item::Value(Value::Bytes(vec![0, 255])))
+    );
+    assert_eq!(b.map_keys(m)?.len(), 6);
+    let ints: Vec<Item> = (1..=3).map(|i| Item::Value(Value::Int(i))).collect();
+    assert_eq!(b.list_items(l)?, ints);
+    assert_eq!(b.text(t)?, "hello");
+    assert_eq!(b.counter(c)?, 3);
+    assert_eq!(b.register(r)?, Some(Value::from("x")));
+    assert_eq!(b.set_values(s)?, vec![Value::Int(1), Value::Int(3)]);
+    assert_eq!(a.roots(), b.roots());
+    assert_eq!(a.version(), b.version());
+    Ok(())
+}
+
+#[test]
+fn doc_nested_containers_sync_and_materialize() -> Result<(), DocError> {
+    let todos = root("todos", ContainerKind::List);
+    let mut a = Doc::new(A);
+    let item = a.list_insert_container(todos, 0, ContainerKind::Map)?;
+    let title = a.map_insert_container(item, "title", ContainerKind::Text)?;
+    a.text_insert(title, 0, "buy milk")?;
+    a.map_set(item, "done", Value::Bool(false))?;
+    let votes = a.map_insert_container(item, "votes", ContainerKind::Counter)?;
+    a.counter_add(votes, 1)?;
+
+    let mut b = Doc::new(B);
+    sync(&a, &mut b);
+    // Ids are the same on every replica.
+    assert_eq!(b.list_get(todos, 0)?, Some(Item::Container(item)));
+    assert_eq!(b.map_get(item, "title")?, Some(Item::Container(title)));
+    b.text_insert(title, 8, " and eggs")?;
+    b.counter_add(votes, 1)?;
+    sync(&b, &mut a);
+    assert_eq!(a.text(title)?, "buy milk and eggs");
+    assert_eq!(a.counter(votes)?, 2);
+    let Node::List(items) = a.to_tree(todos) else {
+        panic!("a list root materializes as a list");
+    };
+    let Node::Map(fields) = &items[0] else {
+        panic!("the element is a map");
+    };
+    assert_eq!(fields["title"], Node::Text("buy milk and eggs".into()));
+    assert_eq!(fields["done"], Node::Value(Value::Bool(false)));
+    assert_eq!(fields["votes"], Node::Counter(2));
+    assert_eq!(a.to_tree(todos), b.to_tree(todos));
+    Ok(())
+}
+
+#[test]
+fn doc_wrong_kind_and_unknown_container_are_errors() -> Result<(), DocError> {
+    let mut a = Doc::new(A);
+    let t = root("t", ContainerKind::Text);
+    assert!(matches!(
+        a.map_set(t, "k", Value::Null),
+        Err(DocError::WrongKind { .. })
+    ));
+    let mut other = Doc::new(B);
+    let foreign =
+        other.map_insert_container(root("m", ContainerKind::Map), "x", ContainerKind::Map)?;
+    assert_eq!(
+        a.map_set(foreign, "k", Value::Null),
+        Err(DocError::UnknownContainer(foreign))
+    );
+    assert_eq!(
+        a.map_get(foreign, "k"),
+        Err(DocError::UnknownContainer(foreign))
+    );
+    assert!(matches!(
+        a.text_insert(t, 3, "x"),
+        Err(DocError::OutOfBounds { index: 3, len: 0 })
+    ));
+    assert_eq!(a.version(), converge::VersionVector::new());
+    Ok(())
+}
+
+#[test]
+fn doc_concurrent_edits_converge() -> Result<(), DocError> {
+    let (m, t, c, s, r) = (
+        root("m", ContainerKind::Map),
+        root("t", ContainerKind::Text),
+        root("c", ContainerKind::Counter),
+        root("s", ContainerKind::Set),
+        root("r", ContainerKind::Register),
+    );
+    let mut a = Doc::new(A);
+    let mut b = Doc::new(B);
+    a.text_insert(t, 0, "ac")?;
+    a.set_add(s, Value::Int(1))?;
+    sync_both(&mut a, &mut b);
+
+    // Concurrently: both write the same key, both edit the text, one removes an element
+    // the other re-adds.
+    a.map_set(m, "k", Value::from("a"))?;
+    b.map_set(m, "k", Value::from("b"))?;
+    a.text_insert(t, 1, "b")?;
+    b.text_insert(t, 2, "d")?;
+    a.counter_add(c, 10)?;
+    b.counter_add(c, -3)?;
+    a.set_remove(s, &Value::Int(1))?;
+    b.set_add(s, Value::Int(1))?;
+    a.register_set(r, Value::Int(1))?;
+    b.register_set(r, Value::Int(2))?;
+    sync_both(&mut a, &mut b);
+
+    assert_eq!(a.roots(), b.roots());
+    assert_eq!(a.text(t)?, "abcd");
+    assert_eq!(a.counter(c)?, 7);
+    // Add wins over the concurrent remove.
+    assert!(a.set_contains(s, &Value::Int(1))?);
+    // Equal Lamport times: the larger replica id wins, on both replicas.
+    assert_eq!(a.map_get(m, "k")?, Some(Item::Value(Value::from("b"))));
+    assert_eq!(a.register(r)?, Some(Value::Int(2)));
+    Ok(())
+}
+
+#[test]
+fn doc_out_of_order_updates_are_buffered_until_ready() -> Result<(), DocError> {
+    let l = root("l", ContainerKind::List);
+    let mut a = Doc::new(A);
+    let mut msgs = Vec::new();
+    for i in 0..3 {
+        let before = a.version();
+        a.list_insert(l, i, Value::Int(i as i64))?;
+        msgs.push(a.encode_updates_since(&before));
+    }
+    let mut b = Doc::new(B);
+    let r = b.apply_update(&msgs[2])?;
+    assert_eq!((r.applied, r.pending), (0, 1));
+    assert_eq!(r.missing.get(A), 2);
+    assert!(b.list_items(l)?.is_empty());
+    let r = b.apply_update(&msgs[1])?;
+    assert_eq!((r.applied, r.pending), (0, 2));
+    let r = b.apply_update(&msgs[0])?;
+    assert_eq!((r.applied, r.pending), (3, 0));
+    assert!(r.is_complete());
+    assert_eq!(
+        r.event.get(l),
+        Some(&Changed::Range {
+            start: 0,
+            removed: 0,
+            inserted: 3
+        })
+    );
+    assert_eq!(a.roots(), b.roots());
+    assert_eq!(b.pending_count(), 0);
+    Ok(())
+}
+
+#[test]
+fn doc_apply_is_idempotent() -> Result<(), DocError> {
+    let c = root("c", ContainerKind::Counter);
+    let mut a = Doc::new(A);
+    a.counter_add(c, 2)?;
+    a.counter_add(c, 3)?;
+    let msg = a.encode_updates_since(&converge::VersionVector::new());
+    let mut b = Doc::new(B);
+    assert_eq!(b.apply_update(&msg)?.applied, 2);
+    let saved = b.save()?;
+    let again = b.apply_update(&msg)?;
+    assert_eq!((again.applied, again.duplicates), (0, 2));
+    assert!(again.event.is_empty());
+    assert_eq!(b.counter(c)?, 5);
+    assert_eq!(b.save()?, saved);
+    Ok(())
+}
+
+#[test]
+fn doc_encode_updates_since_sends_only_what_is_missing() -> Result<(), DocError> {
+    let t = root("t", ContainerKind::Text);
+    let mut a = Doc::new(A);
+    a.text_insert(t, 0, "one")?;
+    let mut b = Doc::new(B);
+    sync(&a, &mut b);
+    a.text_insert(t, 3, " two")?;
+    let delta = a.encode_updates_since(&b.version());
+    let full = a.encode_updates_since(&converge::VersionVector::new());
+    assert!(delta.len() < full.len());
+    let r = b.apply_update(&delta)?;
+    assert_eq!((r.applied, r.duplicates), (1, 0));
+    assert_eq!(b.text(t)?, "one two");
+    // Nothing to send to a peer that has everything: applying it is a no-op.
+    let none = a.encode_updates_since(&b.version());
+    assert_eq!(b.apply_update(&none)?.applied, 0);
+    Ok(())
+}
+
+#[test]
+fn doc_merge_updates_equals_applying_each() -> Result<(), DocError> {
+    let m = root("m", ContainerKind::Map);
+    let mut a = Doc::new(A);
+    let mut b = Doc::new(B);
+    let mut msgs = Vec::new();
+    for i in 0..4 {
+        let (before_a, before_b) = (a.version(), b.version());
+        a.map_set(m, &format!("a{i}"), Value::Int(i))?;
+        b.map_set(m, "shared", Value::Int(i))?;
+        msgs.push(a.encode_updates_since(&before_a));
+        msgs.push(b.encode_updates_since(&before_b));
+    }
+    // Duplicates and reordering in the inputs are fine.
+    msgs.push(msgs[0].clone());
+    msgs.reverse();
+    let refs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+    let merged = Doc::merge_updates(&refs)?;
+
+    let mut via_merge = Doc::new(C);
+    let r = via_merge.apply_update(&merged)?;
+    assert_eq!((r.applied, r.pending, r.duplicates), (8, 0, 0));
+    let mut one_by_one = Doc::new(C);
+    for msg in &msgs {
+        one_by_one.apply_update(msg)?;
+    }
+    assert_eq!(via_merge.roots(), one_by_one.roots());
+    assert_eq!(via_merge.version(), one_by_one.version());
+    sync_both(&mut a, &mut b);
+    assert_eq!(via_merge.roots(), a.roots());
+    assert!(merged.len() < msgs.iter().map(Vec::len).sum::<usize>());
+    Ok(())
+}
+
+#[test]
+fn doc_save_load_round_trips_and_keeps_editing() -> Result<(), DocError> {
+    let (t, s) = (
+        root("t", ContainerKind::Text),
+        root("s", ContainerKind::Set),
+    );
+    let mut a = Doc::new(A);
+    a.text_insert(t, 0, "hello")?;
+    a.set_add(s, Value::from("x"))?;
+    let mut b = Doc::new(B);
+    b.text_insert(t, 0, "B")?;
+    sync_both(&mut a, &mut b);
+    // A buffered update survives a save too.
+    let cc = root("c", ContainerKind::Counter);
+    let mut c = Doc::new(C);
+    c.counter_add(cc, 1)?;
+    let v1 = c.version();
+    c.counter_add(cc, 1)?;
+    let second_only = c.encode_updates_since(&v1);
+    assert_eq!(a.apply_update(&second_only)?.pending, 1);
+
+    let saved = a.save()?;
+    let mut restored = Doc::load(&saved)?;
+    assert_eq!(restored.replica(), A);
+    assert_eq!(restored.roots(), a.roots());
+    assert_eq!(restored.version(), a.version());
+    assert_eq!(restored.pending_count(), 1);
+    assert_eq!(restored.save()?, saved);
+    // The restored replica continues its own counters.
+    restored.text_insert(t, 0, ">")?;
+    sync(&restored, &mut b);
+    assert_eq!(b.text(t)?, restored.text(t)?);
+    Ok(())
+}
+
+#[test]
+fn doc_transaction_commits_one_update_and_one_event() -> Result<(), DocError> {
+    let (m, l, c) = (
+        root("m", ContainerKind::Map),
+        root("l", ContainerKind::List),
+        root("c", ContainerKind::Counter),
+    );
+    let mut a = Doc::new(A);
+    a.queue_events(true);
+    a.begin()?;
+    a.map_set_batch(
+        m,
+        &[("x".into(), Value::Int(1)), ("y".into(), Value::Int(2))],
+    )?;
+    a.list_insert_batch(l, 0, &[Value::Int(1), Value::Int(2)])?;
+    a.counter_add(c, 4)?;
+    // Reads see the open transaction.
+    assert_eq!(a.counter(c)?, 4);
+    assert_eq!(a.take_events(), vec![]);
+    let event = a.commit()?;
+    assert_eq!(event.origin, ChangeOrigin::Local);
+    assert_eq!(
+        event.get(m),
+        Some(&Changed::Keys(vec!["x".into(), "y".into()]))
+    );
+    assert_eq!(
+        event.get(l),
+        Some(&Changed::Range {
+            start: 0,
+            removed: 0,
+            inserted: 2
+        })
+    );
+    assert_eq!(event.get(c), Some(&Changed::Value));
+    assert_eq!(a.take_events(), vec![event]);
+
+    let mut b = Doc::new(B);
+    b.queue_events(true);
+    let r = b.apply_update(&a.encode_updates_since(&b.version()))?;
+    assert_eq!(r.applied, 1, "the transaction travels as one update");
+    assert_eq!(r.event.changes.len(), 3);
+    assert_eq!(b.take_events().len(), 1);
+    Ok(())
+}
+
+#[test]
+fn doc_rollback_and_failed_edits_leave_nothing_behind() -> Result<(), DocError> {
+    let (m, l) = (
+        root("m", ContainerKind::Map),
+        root("l", ContainerKind::List),
+    );
+    let mut a = Doc::new(A);
+    a.map_set(m, "keep", Value::Int(1))?;
+    let saved = a.save()?;
+    a.begin()?;
+    a.map_set(m, "drop", Value::Int(2))?;
+    assert_eq!(a.begin(), Err(DocError::TransactionOpen));
+    assert_eq!(a.save(), Err(DocError::TransactionOpen));
+    assert_eq!(a.apply_update(&saved), Err(DocError::TransactionOpen));
+    a.rollback();
+    assert_eq!(a.map_get(m, "drop")?, None);
+    assert_eq!(a.save()?, saved);
+    assert_eq!(a.commit(), Err(DocError::NoTransaction));
+    // A failing edit outside a transaction commits nothing.
+    assert!(a.list_delete(l, 0..1).is_err());
+    assert!(a.list_insert_container(l, 2, ContainerKind::Map).is_err());
+    assert_eq!(a.save()?, saved);
+    Ok(())
+}
+
+#[test]
+fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocError> {
+    let (m, t, s) = (
+        root("m", ContainerKind::Map),
+        root("t", ContainerKind::Text),
+        root("s", ContainerKind::Set),
+    );
+    let mut a = Doc::new(A);
+    a.text_insert(t, 0, "hello world")?;
+    a.map_set(m, "a", Value::Int(1))?;
+    let mut b = Doc::new(B);
+    sync(&a, &mut b);
+    b.queue_events(true);
+
+    a.text_splice(t, 6, 5, "there")?;
+    a.map_set(m, "b", Value::Int(2))?;
+    a.map_set(m, "a", Value::Int(1))?; // same value: not a visible change
+    a.set_add(s, Value::Null)?;
+    let r = b.apply_update(&a.encode_updates_since(&b.version()))?;
+    assert_eq!(r.event.origin, ChangeOrigin::Remote);
+    assert_eq!(
+        r.event.get(t),
+        Some(&Changed::Range {
+            start: 6,
+            removed: 5,
+            inserted: 5
+        })
+    );
+    assert_eq!(r.event.get(m), Some(&Changed::Keys(vec!["b".into()])));
+    assert_eq!(r.event.get(s), Some(&Changed::Value));
+    assert_eq!(b.take_events(), vec![r.event]);
+    Ok(())
+}
+
+#[test]
+fn doc_event_queue_is_off_by_default() -> Result<(), DocError> {
+    let c = root("c", ContainerKind::Counter);
+    let mut a = Doc::new(A);
+    a.counter_add(c, 1)?;
+    assert!(a.take_events().is_empty());
+    a.queue_events(true);
+    a.counter_add(c, 1)?;
+    a.counter_add(c, 0)?; // no visible change, but still a committed edit
+    let events = a.take_events();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].get(c), Some(&Changed::Value));
+    assert!(events[1].is_empty());
+    a.queue_events(false);
+    a.counter_add(c, 1)?;
+    assert!(a.take_events().is_empty());
+    Ok(())
+}
+
+#[test]
+fn doc_text_takes_utf16_positions_too() -> Result<(), DocError> {
+    let t = root("t", ContainerKind::Text);
+    let mut a = Doc::new(A);
+    a.queue_events(true);
+    a.text_insert(t, 0, "a😀b")?;
+    assert_eq!((a.text_len(t)?, a.text_len_utf16(t)?), (3, 4));
+    // UTF-16 offset 3 is after the emoji (2 units), i.e. char 2.
+    a.text_insert_utf16(t, 3, "!")?;
+    assert_eq!(a.text(t)?, "a😀!b");
+    assert_eq!(
+        a.take_events().last().and_then(|e| e.get(t)).cloned(),
+        Some(Changed::Range {
+            start: 2,
+            removed: 0,
+            inserted: 1
+        })
+    );
+    a.text_delete_utf16(t, 1..3)?;
+    assert_eq!(a.text(t)?, "a!b");
+    let saved = a.save()?;
+    a.text_insert(t, 0, "😀")?;
+    let saved2 = a.save()?;
+    assert_ne!(saved, saved2);
+    assert_eq!(
+        a.text_insert_utf16(t, 1, "x"),
+        Err(DocError::InvalidPosition)
+    );
+    assert_eq!(a.text_delete_utf16(t, 0..1), Err(DocError::InvalidPosition));
+    assert_eq!(a.save()?, saved2);
+    Ok(())
+}
+
+#[test]
+fn doc_float_values_compare_by_bits() {
+    assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
+    assert_ne!(Value::Float(0.0), Value::Float(-0.0));
+    assert!(Value::Null < Value::Bool(false));
+    assert!(
+        Value::Int(5) < Value::Float(0.0),
+        "kinds order before contents"
+    );
+}
+
+/// Prints per-update costs of typing into a document, locally and remotely. Not a benchmark
+/// harness and asserts nothing about time; run it in release:
+/// `cargo test -p converge --release --test integration doc_perf_report -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn doc_perf_report() -> Result<(), DocError> {
+    use std::time::Instant;
+    let t = root("t", ContainerKind::Text);
+    for n in [1_000usize, 10_000, 50_000] {
+        let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n as f64;
+        let mut a = Doc::new(A);
+        let mut msgs = Vec::with_capacity(n);
+        let start = Instant::now();
+        for i in 0..n {
+            a.text_insert(t, i, "x")?;
+        }
+        let local = start.elapsed();
+        for i in 0..n {
+            // The same keystrokes again, one message each, for the remote measurements.
+            let v = a.version();
+            a.text_insert(t, n + i, "y")?;
+            msgs.push(a.encode_updates_since(&v));
+        }
+        let mut b2 = Doc::new(B);
+        let base: Vec<u8> = {
+            let mut first = Doc::new(A);
+            for i in 0..n {
+                first.text_insert(t, i, "x")?;
+            }
+            first.encode_updates_since(&converge::VersionVector::new())
+        };
+        b2.apply_update(&base)?;
+        let start = Instant::now();
+        for m in &msgs {
+            b2.apply_update(m)?;
+        }
+        let remote = start.elapsed();
+        let mut c = Doc::new(C);
+        c.apply_update(&base)?;
+        let start = Instant::now();
+        for m in msgs.iter().rev() {
+            c.apply_update(m)?;
+        }
+        let reversed = start.elapsed();
+        assert_eq!(c.text(t)?, b2.text(t)?);
+        let all = a.encode_updates_since(&converge::VersionVector::new());
+        let start = Instant::now();
+        let mut d = Doc::new(C);
+        d.apply_update(&all)?;
+        let bulk = start.elapsed();
+        let saved = a.save()?;
+        let start = Instant::now();
+        let loaded = Doc::load(&saved)?;
+        let load = start.elapsed();
+        assert_eq!(loaded.text(t)?, a.text(t)?);
+        assert_eq!(d.text(t)?, a.text(t)?);
+        println!(
+            "text of {n} chars: local keystroke {:.2} us; remote keystroke {:.2} us (in order), \
+             {:.2} us (reversed); bulk apply {:.2} us/update; load {:.2} us/update; \
+             snapshot {:.1} bytes/update",
+            per(local),
+            per(remote),
+            per(reversed),
+            per(bulk) / 2.0,
+            per(load) / 2.0,
+            saved.len() as f64 / (2 * n) as f64,
+        );
+    }
+    Ok(())
+}

@@ -18,8 +18,16 @@ use proptest::prelude::*;
 const REPLICAS: [ReplicaId; 3] = [ReplicaId(1), ReplicaId(2), ReplicaId(7)];
 
 /// A CRDT under test: how a random step acts on it.
-trait Model: Crdt<Delta: Debug + PartialEq + WireType> + PartialEq + Debug + WireType {
+trait Model:
+    Crdt<Delta: Debug + PartialEq + WireType + Default> + PartialEq + Debug + WireType
+{
     fn op(&mut self, replica: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta;
+
+    /// Joins delta `d` into the delta group `acc`.
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta);
+
+    /// The type's own invariant check, where it has one.
+    fn check(&self) {}
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +75,7 @@ fn simulate<T: Model>(steps: &[Step]) -> Run<T> {
         if s.sync {
             let src = states[s.other].clone();
             states[s.replica].merge(&src);
+            states[s.replica].check();
         } else {
             let before = states[s.replica].clone();
             let d = states[s.replica].op(REPLICAS[s.replica], s.action, s.key, s.val);
@@ -77,6 +86,7 @@ fn simulate<T: Model>(steps: &[Step]) -> Run<T> {
                 via_delta, states[s.replica],
                 "pre-state ⊔ delta != post-state"
             );
+            states[s.replica].check();
             deltas.push(d);
         }
     }
@@ -116,6 +126,18 @@ fn check_laws<T: Model>(steps: &[Step]) {
         rev.merge_delta(d);
     }
     assert_eq!(rev, all, "deltas in reverse != full-state merge");
+    fwd.check();
+    rev.check();
+
+    // merge_delta_owned == merge_delta.
+    for start in [&T::default(), a] {
+        let (mut by_ref, mut owned) = (start.clone(), start.clone());
+        for d in &run.deltas {
+            by_ref.merge_delta(d);
+            owned.merge_delta_owned(d.clone());
+        }
+        assert_eq!(owned, by_ref, "merge_delta_owned != merge_delta");
+    }
 
     // merge_batch == sequence of merge_delta, from any start, in any grouping.
     let reversed: Vec<T::Delta> = run.deltas.iter().rev().cloned().collect();
@@ -141,6 +163,33 @@ fn check_laws<T: Model>(steps: &[Step]) {
         }
     }
 
+    // Deltas joined into groups have the effect of the deltas they join, in any order.
+    for ds in [&run.deltas, &reversed] {
+        let mut group = T::Delta::default();
+        for d in ds.iter() {
+            T::join_deltas(&mut group, d);
+        }
+        assert_eq!(decode::<T::Delta>(&encode(&group)).as_ref(), Ok(&group));
+        for start in [&T::default(), a, b] {
+            let mut seq = start.clone();
+            for d in &run.deltas {
+                seq.merge_delta(d);
+            }
+            let mut grouped = start.clone();
+            grouped.merge_delta(&group);
+            assert_eq!(grouped, seq, "delta group != its deltas");
+        }
+    }
+    let half = run.deltas.len() / 2;
+    let (front, back) = run.deltas.split_at(half);
+    let (mut g1, mut g2) = (T::Delta::default(), T::Delta::default());
+    front.iter().for_each(|d| T::join_deltas(&mut g1, d));
+    back.iter().for_each(|d| T::join_deltas(&mut g2, d));
+    let mut g12 = g1.clone();
+    T::join_deltas(&mut g12, &g2);
+    T::join_deltas(&mut g2, &g1);
+    assert_eq!(g12, g2, "delta join not commutative");
+
     // Wire round trips, and canonical bytes for equal states.
     for s in [a, b, c, &all] {
         assert_eq!(decode::<T>(&encode(s)).as_ref(), Ok(s));
@@ -152,12 +201,20 @@ fn check_laws<T: Model>(steps: &[Step]) {
 }
 
 impl Model for GCounter {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, _: u8, _: u8, val: u8) -> GCounter {
         self.inc(r, u64::from(val % 4))
     }
 }
 
 impl Model for PNCounter {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, _: u8, val: u8) -> PNCounter {
         match action % 3 {
             0 => self.inc(r, u64::from(val % 5)),
@@ -168,12 +225,24 @@ impl Model for PNCounter {
 }
 
 impl Model for LwwRegister<u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, _: u8, _: u8, val: u8) -> Self {
         self.set(r, val)
     }
 }
 
 impl Model for MvRegister<u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
+    fn check(&self) {
+        self.context().check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, _: u8, val: u8) -> Self {
         if action % 5 == 0 {
             self.clear()
@@ -184,6 +253,14 @@ impl Model for MvRegister<u8> {
 }
 
 impl Model for AwSet<u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let other = val % 6;
         match action % 6 {
@@ -203,6 +280,10 @@ impl Model for AwSet<u8> {
 }
 
 impl Model for LwwMap<u8, u8> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self {
         let other = val % 6;
         match action % 6 {
@@ -216,10 +297,18 @@ impl Model for LwwMap<u8, u8> {
 }
 
 impl Model for OrMap<u8, PNCounter> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let other = val % 6;
         match action % 6 {
-            0 | 1 => self.update(r, key, |c| c.clone().add(r, i64::from(val as i8))),
+            0 | 1 => self.update(r, key, |c| c.add_delta(r, i64::from(val as i8))),
             2 => self.remove(&key),
             3 => self.update_batch(r, &[key, other, key], |_, c| c.clone().inc(r, 1)),
             4 => self.remove_batch(&[key, other]),
@@ -233,11 +322,20 @@ impl Model for OrMap<u8, PNCounter> {
 }
 
 impl Model for OrMap<u8, AwSet<u8>> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         let elem = val % 4;
         match action % 5 {
-            0 | 1 => self.update(r, key, |s| s.clone().insert(r, elem)),
-            2 => self.update(r, key, |s| s.clone().remove(&elem)),
+            0 => self.update(r, key, |s| s.insert_delta(r, elem)),
+            1 => self.update(r, key, |s| s.clone().insert(r, elem)),
+            2 => self.update(r, key, |s| s.remove_delta(&elem)),
             3 => self.remove(&key),
             _ => self.update_batch(r, &[key, val % 6], |_, s| s.clone().insert(r, elem)),
         }
@@ -245,9 +343,18 @@ impl Model for OrMap<u8, AwSet<u8>> {
 }
 
 impl Model for OrMap<u8, MvRegister<u8>> {
+    fn join_deltas(acc: &mut Self::Delta, d: &Self::Delta) {
+        acc.merge(d);
+    }
+
+    fn check(&self) {
+        self.check_invariants().unwrap();
+    }
+
     fn op(&mut self, r: ReplicaId, action: u8, key: u8, val: u8) -> Self::Delta {
         match action % 3 {
-            0 | 1 => self.update(r, key, |m| m.clone().set(r, val)),
+            0 => self.update(r, key, |m| m.set_delta(r, val)),
+            1 => self.update(r, key, |m| m.clone().set(r, val)),
             _ => self.remove(&key),
         }
     }
@@ -554,5 +661,103 @@ proptest! {
         }
         let back = decode::<LwwMap<u16, u8>>(&encode(&a));
         prop_assert_eq!(back.as_ref(), Ok(&a));
+    }
+}
+
+/// Four replicas act and receive each other's deltas in a random order (not causal order,
+/// with duplicates) and occasionally whole states; once everything is delivered, they all
+/// hold the same state, equal to the join of everything.
+fn converge_under_random_delivery<T: Model>(seed: u64, steps: usize) {
+    let mut rng = seed | 1;
+    let mut next = move |n: usize| {
+        // xorshift64*
+        rng ^= rng >> 12;
+        rng ^= rng << 25;
+        rng ^= rng >> 27;
+        (rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    };
+    let replicas = [ReplicaId(3), ReplicaId(5), ReplicaId(8), ReplicaId(13)];
+    let mut states: Vec<T> = vec![T::default(); 4];
+    let mut log: Vec<T::Delta> = Vec::new();
+    for _ in 0..steps {
+        let i = next(4);
+        match next(10) {
+            0..=4 => {
+                let d = states[i].op(
+                    replicas[i],
+                    next(256) as u8,
+                    next(12) as u8,
+                    next(256) as u8,
+                );
+                log.push(d);
+            }
+            5..=8 if !log.is_empty() => {
+                let d = &log[next(log.len())];
+                states[i].merge_delta(d);
+            }
+            _ => {
+                let j = next(4);
+                let src = states[j].clone();
+                states[i].merge(&src);
+            }
+        }
+        states[i].check();
+    }
+    let mut everything = T::default();
+    everything.merge_batch(&log);
+    for s in &mut states {
+        s.merge_batch(&log);
+        s.check();
+        assert_eq!(*s, everything);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn random_delivery_converges(seed in any::<u64>()) {
+        converge_under_random_delivery::<GCounter>(seed, 150);
+        converge_under_random_delivery::<PNCounter>(seed, 150);
+        converge_under_random_delivery::<LwwRegister<u8>>(seed, 150);
+        converge_under_random_delivery::<MvRegister<u8>>(seed, 150);
+        converge_under_random_delivery::<AwSet<u8>>(seed, 300);
+        converge_under_random_delivery::<LwwMap<u8, u8>>(seed, 300);
+        converge_under_random_delivery::<OrMap<u8, PNCounter>>(seed, 300);
+        converge_under_random_delivery::<OrMap<u8, AwSet<u8>>>(seed, 300);
+        converge_under_random_delivery::<OrMap<u8, MvRegister<u8>>>(seed, 300);
+    }
+}
+
+proptest! {
+    /// The delta mutators (`*_delta(&self, ..)`) return exactly the delta of the mutating
+    /// operation, from any reachable state.
+    #[test]
+    fn delta_mutators_match_operations(s in steps(), key in 0u8..8, val in any::<u8>()) {
+        let r = REPLICAS[0];
+        let n = u64::from(val % 5);
+
+        let [g, _, _] = simulate::<GCounter>(&s).states;
+        prop_assert_eq!(g.inc_delta(r, n), g.clone().inc(r, n));
+
+        let [p, _, _] = simulate::<PNCounter>(&s).states;
+        prop_assert_eq!(p.inc_delta(r, n), p.clone().inc(r, n));
+        prop_assert_eq!(p.dec_delta(r, n), p.clone().dec(r, n));
+        let signed = i64::from(val as i8);
+        prop_assert_eq!(p.add_delta(r, signed), p.clone().add(r, signed));
+
+        let [l, _, _] = simulate::<LwwRegister<u8>>(&s).states;
+        prop_assert_eq!(l.set_delta(r, val), l.clone().set(r, val));
+
+        let [m, _, _] = simulate::<MvRegister<u8>>(&s).states;
+        prop_assert_eq!(m.set_delta(r, val), m.clone().set(r, val));
+
+        let [a, _, _] = simulate::<AwSet<u8>>(&s).states;
+        prop_assert_eq!(a.insert_delta(r, key), a.clone().insert(r, key));
+        prop_assert_eq!(a.remove_delta(&key), a.clone().remove(&key));
+
+        let [w, _, _] = simulate::<LwwMap<u8, u8>>(&s).states;
+        prop_assert_eq!(w.insert_delta(r, key, val), w.clone().insert(r, key, val));
+        prop_assert_eq!(w.remove_delta(r, &key), w.clone().remove(r, &key));
     }
 }

@@ -219,6 +219,8 @@ fn or_map_nested_merge_joins_values() {
     assert_eq!(a.get(&"votes").unwrap().value(), -4);
     assert_eq!(a, b);
     assert_eq!(a.contributions(&"votes").unwrap().len(), 2);
+    assert_eq!(a.get_with(&"votes", |c| c.value()), Some(-4));
+    assert_eq!(a.get_with(&"none", |c| c.value()), None);
 }
 
 #[test]
@@ -293,4 +295,71 @@ fn new_crdts_are_bottom() {
     let o: OrMap<u64, GCounter> = OrMap::new();
     assert!(s.is_bottom() && m.is_bottom() && o.is_bottom());
     assert!(GCounter::new().is_bottom() && MvRegister::<u8>::new().is_bottom());
+}
+
+#[test]
+fn or_map_recreated_key_does_not_reuse_nested_dots() {
+    // r inserts x into the set under key 1; t sees it and removes x (t's contribution now
+    // remembers r's nested insert). s removes the key while t concurrently adds z. r sees only
+    // s's removal and re-creates the key by inserting y. y must survive t's contribution.
+    let (r, t) = (A, C); // s removes keys, which needs no replica id
+    let mut mr: OrMap<u8, AwSet<u8>> = OrMap::new();
+    let d_x = mr.update(r, 1, |v| v.clone().insert(r, b'x'));
+    let mut mt: OrMap<u8, AwSet<u8>> = OrMap::new();
+    mt.merge_delta(&d_x);
+    let d_rm_x = mt.update(t, 1, |v| v.clone().remove(&b'x'));
+    let mut ms = mt.clone();
+    let d_rm_key = ms.remove(&1);
+    let d_z = mt.update(t, 1, |v| v.clone().insert(t, b'z'));
+    mr.merge_delta(&d_rm_x);
+    mr.merge_delta(&d_rm_key);
+    assert!(!mr.contains_key(&1));
+    let d_y = mr.update(r, 1, |v| v.clone().insert(r, b'y'));
+    mr.merge_delta(&d_z);
+    mt.merge_delta(&d_rm_key);
+    mt.merge_delta(&d_y);
+    assert_eq!(mr, mt);
+    let set = mr.get(&1).expect("t's concurrent update keeps the key");
+    assert!(
+        set.contains(&b'y'),
+        "re-created insert must not read as removed"
+    );
+    assert!(set.contains(&b'z'));
+    assert!(!set.contains(&b'x'));
+}
+
+#[test]
+fn decoding_extreme_counters_does_not_panic() {
+    // Hand-written postcard payloads with u64::MAX counters in the version vector and cloud.
+    fn envelope(tag: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = b"CVG\x01".to_vec();
+        out.push(tag);
+        out.push(payload.len() as u8);
+        out.extend_from_slice(payload);
+        out
+    }
+    let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+    // AwSet<u8>: no entries; ctx = (vv [(1, MAX)], cloud [(1, 5, 7)]): the range lies below
+    // the vector's top, which must be rejected without overflowing `MAX + 1`.
+    let mut p = vec![0, 1, 1];
+    p.extend_from_slice(&max);
+    p.extend_from_slice(&[1, 1, 5, 7]);
+    let tag = converge::TypeTag::AwSet.as_u8();
+    assert!(decode::<AwSet<u8>>(&envelope(tag, &p)).is_err());
+    // Same with an empty cloud: valid, and the set still works at the edge.
+    let mut p = vec![0, 1, 1];
+    p.extend_from_slice(&max);
+    p.push(0);
+    let mut s = decode::<AwSet<u8>>(&envelope(tag, &p)).expect("valid");
+    let mut t = s.clone();
+    t.merge(&s);
+    s.merge_delta(&t.remove(&1));
+    assert_eq!(s, t);
+    // Counters saturate rather than overflow at the edge.
+    s.insert(A, 5);
+    s.insert_batch(A, &[6, 7]);
+    let mut m: OrMap<u8, AwSet<u8>> = OrMap::new();
+    m.update(A, 1, |v| v.insert_delta(A, 2));
+    m.merge(&OrMap::new());
+    assert!(s.contains(&5) && s.contains(&7) && m.contains_key(&1));
 }

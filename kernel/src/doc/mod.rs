@@ -1,1 +1,910 @@
-//! (in progress) Documents with named containers.
+//! Documents: named root containers of every kind, nested containers, transactions, change
+//! events, and delta sync.
+//!
+//! A [`Doc`] is a tree of containers (maps, lists, texts, counters, registers, sets) whose
+//! leaves are [`Value`]s. Roots are named ([`ContainerId::root`]) and exist implicitly on every
+//! replica; nested containers are created inside a map entry or a list element. Containers are
+//! named by small `Copy` [`ContainerId`]s, never by borrowed handles, so every call below takes
+//! and returns owned data and can be exposed across an FFI boundary as is.
+//!
+//! Local edits are grouped into **transactions** ([`Doc::begin`] ... [`Doc::commit`]); an
+//! edit outside a transaction is a transaction of its own. A committed transaction is one
+//! update (see [`crate::sync`]) and one [`ChangeEvent`]. Peers exchange version vectors and
+//! updates: [`Doc::version`], [`Doc::encode_updates_since`], [`Doc::apply_update`].
+//!
+//! Invariants:
+//!
+//! * every change goes through a staging area and is swapped in only when all of it
+//!   succeeded, so a failed call changes nothing. Remote updates and explicit transactions
+//!   stage copies of the touched containers; a single edit outside a transaction checks its
+//!   arguments first and then moves its one container into the stage (no copy);
+//! * updates are applied exactly once each, in causal order; the rest are buffered;
+//! * the containers form a tree: a nested container is attached once, by the operation right
+//!   after the one that created it.
+//!
+//! ```
+//! use converge::ReplicaId;
+//! use converge::doc::{ContainerId, ContainerKind, Doc, Value};
+//!
+//! let todo = ContainerId::root("todo", ContainerKind::List);
+//! let mut alice = Doc::new(ReplicaId(1));
+//! let mut bob = Doc::new(ReplicaId(2));
+//!
+//! alice.list_insert(todo, 0, Value::from("milk"))?;
+//! bob.list_insert(todo, 0, Value::from("eggs"))?;
+//!
+//! // Each sends what the other lacks.
+//! let to_bob = alice.encode_updates_since(&bob.version());
+//! let to_alice = bob.encode_updates_since(&alice.version());
+//! bob.apply_update(&to_bob)?;
+//! alice.apply_update(&to_alice)?;
+//! assert_eq!(alice.to_tree(todo), bob.to_tree(todo));
+//! assert_eq!(alice.list_len(todo)?, 2);
+//! # Ok::<(), converge::doc::DocError>(())
+//! ```
+
+mod apply;
+mod error;
+mod event;
+mod state;
+mod value;
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use converge_pool::Budget;
+
+pub use self::error::DocError;
+pub use self::event::{Change, ChangeEvent, ChangeOrigin, Changed};
+pub use self::state::MAX_DEPTH;
+pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
+
+use self::state::{Containers, Stage, State};
+use crate::clock::{Dot, ReplicaId, Timestamp};
+use crate::sync::{self, ApplyReport, Op, Snapshot, Update};
+use crate::version::VersionVector;
+
+/// `Result` with [`DocError`].
+pub type Result<T, E = DocError> = core::result::Result<T, E>;
+
+/// An open transaction: staged copies and the operations recorded so far.
+struct Txn {
+    stage: Stage,
+    ops: Vec<Op>,
+    /// The first counter of the update this transaction will become.
+    start: u64,
+    /// The Lamport time of its first operation.
+    lamport: u64,
+}
+
+impl Txn {
+    fn next_dot(&self, replica: ReplicaId) -> Dot {
+        Dot::new(replica, self.start + self.ops.len() as u64)
+    }
+
+    fn next_stamp(&self, replica: ReplicaId) -> Timestamp {
+        Timestamp::new(self.lamport + self.ops.len() as u64, replica)
+    }
+}
+
+use self::apply::UpdateId;
+
+/// A collaborative document; see the [module docs](self).
+pub struct Doc {
+    replica: ReplicaId,
+    containers: Containers,
+    version: VersionVector,
+    /// The greatest Lamport time seen.
+    lamport: u64,
+    /// Applied updates, in the order they were applied (a causal order).
+    log: Vec<Update>,
+    /// `(author, start)` of each logged update to its index in `log`.
+    log_index: BTreeMap<(ReplicaId, u64), usize>,
+    /// Updates waiting for their dependencies.
+    pending: BTreeMap<UpdateId, Update>,
+    /// Pointwise maximum of the buffered updates' dependencies.
+    pending_needs: VersionVector,
+    txn: Option<Txn>,
+    /// Queued change events, when `queue_events` is on.
+    events: Vec<ChangeEvent>,
+    queue_events: bool,
+    /// Charged with the encoded size of every kept update (applied or pending).
+    budget: Budget,
+    /// Whether the budget has a real limit (so a commit can fail).
+    limited: bool,
+}
+
+impl Doc {
+    /// An empty document whose local edits are attributed to `replica`. Every replica editing
+    /// a document must use its own id.
+    pub fn new(replica: ReplicaId) -> Self {
+        Self::with_memory_limit(replica, usize::MAX)
+    }
+
+    /// An empty document that keeps at most `bytes` of update history (applied and buffered,
+    /// counted by encoded size). An update that would exceed it is refused with
+    /// [`DocError::BudgetExceeded`]. The materialized state is proportional to the history.
+    pub fn with_memory_limit(replica: ReplicaId, bytes: usize) -> Self {
+        Doc {
+            replica,
+            containers: Containers::new(),
+            version: VersionVector::new(),
+            lamport: 0,
+            log: Vec::new(),
+            log_index: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            pending_needs: VersionVector::new(),
+            txn: None,
+            events: Vec::new(),
+            queue_events: false,
+            budget: Budget::new(bytes),
+            limited: bytes != usize::MAX,
+        }
+    }
+
+    /// The replica local edits are attributed to.
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
+    /// Every update applied so far, as a version vector (buffered updates are not included).
+    pub fn version(&self) -> VersionVector {
+        self.version.clone()
+    }
+
+    /// Number of buffered updates waiting for their dependencies.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Bytes of history charged to the memory budget.
+    pub fn memory_used(&self) -> usize {
+        self.budget.used()
+    }
+
+    /// Turns the event queue on or off (off by default, so a document nobody listens to does
+    /// not accumulate events). While on, every committed local transaction (including single
+    /// edits) and every `apply_update` that changed something queues its [`ChangeEvent`] for
+    /// [`take_events`](Doc::take_events). Turning it off drops what is queued.
+    pub fn queue_events(&mut self, on: bool) {
+        self.queue_events = on;
+        if !on {
+            self.events = Vec::new();
+        }
+    }
+
+    /// The queued change events since the last call, oldest first (see
+    /// [`queue_events`](Doc::queue_events)).
+    pub fn take_events(&mut self) -> Vec<ChangeEvent> {
+        core::mem::take(&mut self.events)
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    /// Opens a transaction: the following edits are applied together by [`commit`] as one
+    /// update with one change event, or not at all ([`rollback`]). Reads see the edits.
+    ///
+    /// [`commit`]: Doc::commit
+    /// [`rollback`]: Doc::rollback
+    pub fn begin(&mut self) -> Result<()> {
+        if self.txn.is_some() {
+            return Err(DocError::TransactionOpen);
+        }
+        self.txn = Some(Txn {
+            stage: Stage::local(),
+            ops: Vec::new(),
+            start: self.version.get(self.replica) + 1,
+            lamport: self.lamport + 1,
+        });
+        Ok(())
+    }
+
+    /// Whether a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.is_some()
+    }
+
+    /// Discards the open transaction's edits (nothing happens if none is open).
+    pub fn rollback(&mut self) {
+        self.txn = None;
+    }
+
+    /// Commits the open transaction as one update; returns its change event (also queued for
+    /// [`take_events`](Doc::take_events) when the queue is on). A transaction with no edits
+    /// commits nothing.
+    pub fn commit(&mut self) -> Result<ChangeEvent> {
+        let txn = self.txn.take().ok_or(DocError::NoTransaction)?;
+        if txn.ops.is_empty() {
+            // Nothing changed, but a container moved into the stage goes back.
+            txn.stage.finish(&mut self.containers);
+            return Ok(ChangeEvent {
+                origin: ChangeOrigin::Local,
+                changes: Vec::new(),
+            });
+        }
+        let update = Update {
+            author: self.replica,
+            start: txn.start,
+            lamport: txn.lamport,
+            deps: self.version.clone(),
+            ops: txn.ops,
+        };
+        let size = update.encoded_len();
+        self.budget
+            .try_reserve(size)
+            .map_err(|_| DocError::BudgetExceeded {
+                requested: size,
+                available: self.budget.available(),
+            })?;
+        let changes = txn.stage.finish(&mut self.containers);
+        self.version.advance(self.replica, update.end() - 1);
+        self.lamport = self
+            .lamport
+            .max(update.lamport + update.ops.len() as u64 - 1);
+        self.push_log(update);
+        let event = ChangeEvent {
+            origin: ChangeOrigin::Local,
+            changes,
+        };
+        if self.queue_events {
+            self.events.push(event.clone());
+        }
+        Ok(event)
+    }
+
+    fn push_log(&mut self, u: Update) {
+        self.log_index.insert((u.author, u.start), self.log.len());
+        self.log.push(u);
+    }
+
+    /// Runs `f` inside the open transaction, or inside a fresh one committed right after.
+    ///
+    /// `target` is the one container a single-container edit changes. Outside a transaction
+    /// (and without a memory limit, so the commit cannot fail) that container is moved into
+    /// the stage instead of copied: such an edit checks its arguments before changing
+    /// anything, so on error the untouched container is moved back.
+    fn edit<R>(
+        &mut self,
+        target: Option<ContainerId>,
+        f: impl FnOnce(&mut Txn, &Containers, ReplicaId) -> Result<R>,
+    ) -> Result<R> {
+        let replica = self.replica;
+        let auto = self.txn.is_none();
+        if auto {
+            self.begin()?;
+        }
+        let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
+        let moved = match target {
+            Some(id) if auto && !self.limited => self
+                .containers
+                .remove(&id)
+                .map(|st| txn.stage.staged.insert(id, st))
+                .map(|_| id),
+            _ => None,
+        };
+        match f(txn, &self.containers, replica) {
+            Ok(r) => {
+                if auto {
+                    self.commit()?;
+                }
+                Ok(r)
+            }
+            Err(e) => {
+                if let Some(id) = moved {
+                    if let Some(st) = txn.stage.staged.remove(&id) {
+                        self.containers.insert(id, st);
+                    }
+                }
+                if auto {
+                    self.rollback();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Records and applies a non-sequence operation in `txn`.
+    fn record(
+        txn: &mut Txn,
+        base: &Containers,
+        replica: ReplicaId,
+        op: Op,
+        fresh: Option<ContainerId>,
+    ) -> Result<()> {
+        let (dot, ts) = (txn.next_dot(replica), txn.next_stamp(replica));
+        txn.stage.apply_remote(base, replica, dot, ts, &op, fresh)?;
+        txn.ops.push(op);
+        Ok(())
+    }
+
+    /// Records the creation of a nested container of `kind`; returns its id.
+    fn create(
+        txn: &mut Txn,
+        base: &Containers,
+        replica: ReplicaId,
+        kind: ContainerKind,
+    ) -> Result<ContainerId> {
+        let id = ContainerId {
+            kind,
+            origin: Origin::Created(txn.next_dot(replica)),
+        };
+        Self::record(txn, base, replica, Op::Create { kind }, None)?;
+        Ok(id)
+    }
+
+    // ------------------------------------------------------------------ map edits
+
+    /// Sets `key` of `map` to `value`.
+    pub fn map_set(&mut self, map: ContainerId, key: &str, value: Value) -> Result<()> {
+        check_kind(map, ContainerKind::Map)?;
+        self.edit(Some(map), |txn, base, r| {
+            txn.stage.note_key(base, map, key);
+            let op = Op::MapSet {
+                map,
+                key: key.into(),
+                value: Item::Value(value),
+            };
+            Self::record(txn, base, r, op, None)
+        })
+    }
+
+    /// Sets many entries of `map` in one transaction (a repeated key keeps its last value).
+    pub fn map_set_batch(&mut self, map: ContainerId, entries: &[(String, Value)]) -> Result<()> {
+        check_kind(map, ContainerKind::Map)?;
+        self.edit(Some(map), |txn, base, r| {
+            for (k, v) in entries {
+                txn.stage.note_key(base, map, k);
+                let op = Op::MapSet {
+                    map,
+                    key: k.clone(),
+                    value: Item::Value(v.clone()),
+                };
+                Self::record(txn, base, r, op, None)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Creates a new empty container of `kind` under `key` of `map`; returns its id.
+    pub fn map_insert_container(
+        &mut self,
+        map: ContainerId,
+        key: &str,
+        kind: ContainerKind,
+    ) -> Result<ContainerId> {
+        check_kind(map, ContainerKind::Map)?;
+        self.edit(None, |txn, base, r| {
+            if !txn.stage.exists(base, map) {
+                return Err(DocError::UnknownContainer(map));
+            }
+            txn.stage.note_key(base, map, key);
+            let id = Self::create(txn, base, r, kind)?;
+            let op = Op::MapSet {
+                map,
+                key: key.into(),
+                value: Item::Container(id),
+            };
+            Self::record(txn, base, r, op, Some(id))?;
+            Ok(id)
+        })
+    }
+
+    /// Removes `key` from `map` (a no-op if absent, but still an operation).
+    pub fn map_delete(&mut self, map: ContainerId, key: &str) -> Result<()> {
+        check_kind(map, ContainerKind::Map)?;
+        self.edit(Some(map), |txn, base, r| {
+            txn.stage.note_key(base, map, key);
+            let op = Op::MapDelete {
+                map,
+                key: key.into(),
+            };
+            Self::record(txn, base, r, op, None)
+        })
+    }
+
+    // ------------------------------------------------------------------ list edits
+
+    /// Runs a local edit on the staged list, which replaces `del` elements at `pos` with
+    /// `ins` new ones, and records the operations it produced.
+    #[allow(clippy::too_many_arguments)]
+    fn list_edit(
+        txn: &mut Txn,
+        base: &Containers,
+        replica: ReplicaId,
+        list: ContainerId,
+        (pos, del, ins): (usize, usize, usize),
+        f: impl FnOnce(&mut crate::list::List<Item>) -> crate::Result<()>,
+    ) -> Result<()> {
+        let State::List(l) = txn.stage.get_mut(base, list, replica)? else {
+            return Err(DocError::WrongKind {
+                container: list,
+                expected: ContainerKind::List,
+            });
+        };
+        let before = l.version();
+        f(l)?;
+        let ops = l.ops_since(&before);
+        if !ops.is_empty() {
+            txn.ops.push(Op::List { list, ops });
+            txn.stage.note_range(list, pos, del, ins);
+        }
+        Ok(())
+    }
+
+    /// Inserts `value` before position `index` of `list`.
+    pub fn list_insert(&mut self, list: ContainerId, index: usize, value: Value) -> Result<()> {
+        self.list_insert_batch(list, index, core::slice::from_ref(&value))
+    }
+
+    /// Inserts `values` before position `index` of `list`, as one run.
+    pub fn list_insert_batch(
+        &mut self,
+        list: ContainerId,
+        index: usize,
+        values: &[Value],
+    ) -> Result<()> {
+        check_kind(list, ContainerKind::List)?;
+        if values.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<Item> = values.iter().cloned().map(Item::Value).collect();
+        self.edit(Some(list), |txn, base, r| {
+            Self::list_edit(txn, base, r, list, (index, 0, items.len()), |l| {
+                l.insert_batch(index, &items)
+            })
+        })
+    }
+
+    /// Appends `values` at the end of `list`.
+    pub fn list_push_batch(&mut self, list: ContainerId, values: &[Value]) -> Result<()> {
+        let len = self.list_len(list)?;
+        self.list_insert_batch(list, len, values)
+    }
+
+    /// Creates a new empty container of `kind` before position `index` of `list`; returns its
+    /// id.
+    pub fn list_insert_container(
+        &mut self,
+        list: ContainerId,
+        index: usize,
+        kind: ContainerKind,
+    ) -> Result<ContainerId> {
+        check_kind(list, ContainerKind::List)?;
+        let len = self.list_len(list)?;
+        if index > len {
+            return Err(DocError::OutOfBounds { index, len });
+        }
+        self.edit(None, |txn, base, r| {
+            let id = Self::create(txn, base, r, kind)?;
+            Self::list_edit(txn, base, r, list, (index, 0, 1), |l| {
+                l.insert(index, Item::Container(id))
+            })?;
+            Ok(id)
+        })
+    }
+
+    /// Deletes the elements of `list` in `range`.
+    pub fn list_delete(&mut self, list: ContainerId, range: Range<usize>) -> Result<()> {
+        check_kind(list, ContainerKind::List)?;
+        let span = (range.start, range.end.saturating_sub(range.start), 0);
+        self.edit(Some(list), |txn, base, r| {
+            Self::list_edit(txn, base, r, list, span, |l| l.delete(range))
+        })
+    }
+
+    // ------------------------------------------------------------------ text edits
+
+    /// Runs a local edit on the staged text and records the operations it produced. `f`
+    /// returns what it did in chars: `del` chars at `pos` replaced by `ins` new ones.
+    fn text_edit(
+        &mut self,
+        text: ContainerId,
+        f: impl FnOnce(&mut crate::list::Text) -> crate::Result<(usize, usize, usize)>,
+    ) -> Result<()> {
+        check_kind(text, ContainerKind::Text)?;
+        self.edit(Some(text), |txn, base, r| {
+            let State::Text(t) = txn.stage.get_mut(base, text, r)? else {
+                return Err(DocError::WrongKind {
+                    container: text,
+                    expected: ContainerKind::Text,
+                });
+            };
+            let before = t.version();
+            let (pos, del, ins) = f(t)?;
+            let ops = t.ops_since(&before);
+            if !ops.is_empty() {
+                txn.ops.push(Op::Text { text, ops });
+                txn.stage.note_range(text, pos, del, ins);
+            }
+            Ok(())
+        })
+    }
+
+    /// Inserts `s` at char position `pos` of `text`.
+    pub fn text_insert(&mut self, text: ContainerId, pos: usize, s: &str) -> Result<()> {
+        self.text_edit(text, |t| {
+            t.insert(pos, s)?;
+            Ok((pos, 0, s.chars().count()))
+        })
+    }
+
+    /// Deletes the chars of `text` in `range`.
+    pub fn text_delete(&mut self, text: ContainerId, range: Range<usize>) -> Result<()> {
+        self.text_edit(text, |t| {
+            let span = (range.start, range.end.saturating_sub(range.start), 0);
+            t.delete(range)?;
+            Ok(span)
+        })
+    }
+
+    /// Replaces `del` chars at `pos` of `text` with `s`.
+    pub fn text_splice(
+        &mut self,
+        text: ContainerId,
+        pos: usize,
+        del: usize,
+        s: &str,
+    ) -> Result<()> {
+        self.text_edit(text, |t| {
+            t.splice(pos, del, s)?;
+            Ok((pos, del, s.chars().count()))
+        })
+    }
+
+    /// [`text_insert`](Doc::text_insert) at a UTF-16 offset (what JavaScript strings count).
+    /// An offset inside a surrogate pair is [`DocError::InvalidPosition`].
+    pub fn text_insert_utf16(&mut self, text: ContainerId, pos16: usize, s: &str) -> Result<()> {
+        self.text_edit(text, |t| {
+            let pos = t.utf16_to_char(pos16)?;
+            t.insert(pos, s)?;
+            Ok((pos, 0, s.chars().count()))
+        })
+    }
+
+    /// [`text_delete`](Doc::text_delete) of a UTF-16 range.
+    pub fn text_delete_utf16(&mut self, text: ContainerId, range16: Range<usize>) -> Result<()> {
+        self.text_edit(text, |t| {
+            let start = t.utf16_to_char(range16.start)?;
+            let end = t.utf16_to_char(range16.end)?;
+            t.delete(start..end)?;
+            Ok((start, end.saturating_sub(start), 0))
+        })
+    }
+
+    /// Length of `text` in UTF-16 code units.
+    pub fn text_len_utf16(&self, text: ContainerId) -> Result<usize> {
+        Ok(match self.read(text, ContainerKind::Text)? {
+            Some(State::Text(t)) => t.len_utf16(),
+            _ => 0,
+        })
+    }
+
+    // ------------------------------------------------------------------ counter, register, set
+
+    /// Adds `amount` (negative to subtract) to `counter`.
+    pub fn counter_add(&mut self, counter: ContainerId, amount: i64) -> Result<()> {
+        check_kind(counter, ContainerKind::Counter)?;
+        self.edit(Some(counter), |txn, base, r| {
+            Self::record(txn, base, r, Op::Counter { counter, amount }, None)?;
+            txn.stage.note_counter(counter, amount);
+            Ok(())
+        })
+    }
+
+    /// Writes `value` to `register`.
+    pub fn register_set(&mut self, register: ContainerId, value: Value) -> Result<()> {
+        check_kind(register, ContainerKind::Register)?;
+        self.edit(Some(register), |txn, base, r| {
+            txn.stage.note_register(base, register);
+            Self::record(txn, base, r, Op::Register { register, value }, None)
+        })
+    }
+
+    fn set_edit(
+        &mut self,
+        set: ContainerId,
+        touched: &[Value],
+        f: impl FnOnce(&mut crate::set::AwSet<Value>, ReplicaId) -> crate::set::AwSetDelta<Value>,
+    ) -> Result<()> {
+        check_kind(set, ContainerKind::Set)?;
+        self.edit(Some(set), |txn, base, r| {
+            if !matches!(txn.stage.get_mut(base, set, r)?, State::Set(_)) {
+                return Err(DocError::WrongKind {
+                    container: set,
+                    expected: ContainerKind::Set,
+                });
+            }
+            txn.stage.note_set(base, set, touched);
+            let Ok(State::Set(s)) = txn.stage.get_mut(base, set, r) else {
+                return Err(DocError::UnknownContainer(set));
+            };
+            let delta = f(s, r);
+            if !delta.is_empty() {
+                txn.ops.push(Op::Set { set, delta });
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds `value` to `set`.
+    pub fn set_add(&mut self, set: ContainerId, value: Value) -> Result<()> {
+        let touched = [value];
+        self.set_edit(set, &touched, |s, r| {
+            let [value] = &touched;
+            s.insert(r, value.clone())
+        })
+    }
+
+    /// Adds every element of `values` to `set`, as one operation.
+    pub fn set_add_batch(&mut self, set: ContainerId, values: &[Value]) -> Result<()> {
+        self.set_edit(set, values, |s, r| s.insert_batch(r, values))
+    }
+
+    /// Removes `value` from `set` (the additions of it this replica has seen).
+    pub fn set_remove(&mut self, set: ContainerId, value: &Value) -> Result<()> {
+        self.set_edit(set, core::slice::from_ref(value), |s, _| s.remove(value))
+    }
+
+    /// Removes every element of `values` from `set`, as one operation.
+    pub fn set_remove_batch(&mut self, set: ContainerId, values: &[Value]) -> Result<()> {
+        self.set_edit(set, values, |s, _| s.remove_batch(values))
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// The current state of `id` (the open transaction's copy first), checked against `kind`.
+    fn read(&self, id: ContainerId, kind: ContainerKind) -> Result<Option<&State>> {
+        check_kind(id, kind)?;
+        let st = match &self.txn {
+            Some(t) => t.stage.get(&self.containers, id),
+            None => self.containers.get(&id),
+        };
+        if st.is_none() && !id.is_root() {
+            return Err(DocError::UnknownContainer(id));
+        }
+        Ok(st)
+    }
+
+    /// The item under `key` of `map`.
+    pub fn map_get(&self, map: ContainerId, key: &str) -> Result<Option<Item>> {
+        Ok(match self.read(map, ContainerKind::Map)? {
+            Some(State::Map(m)) => m.get(&String::from(key)).cloned(),
+            _ => None,
+        })
+    }
+
+    /// The live keys of `map`, ascending.
+    pub fn map_keys(&self, map: ContainerId) -> Result<Vec<String>> {
+        Ok(match self.read(map, ContainerKind::Map)? {
+            Some(State::Map(m)) => m.iter().map(|(k, _)| k.clone()).collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The live entries of `map`, by ascending key.
+    pub fn map_entries(&self, map: ContainerId) -> Result<Vec<(String, Item)>> {
+        Ok(match self.read(map, ContainerKind::Map)? {
+            Some(State::Map(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Number of elements of `list`.
+    pub fn list_len(&self, list: ContainerId) -> Result<usize> {
+        Ok(match self.read(list, ContainerKind::List)? {
+            Some(State::List(l)) => l.len(),
+            _ => 0,
+        })
+    }
+
+    /// Element `index` of `list`.
+    pub fn list_get(&self, list: ContainerId, index: usize) -> Result<Option<Item>> {
+        Ok(match self.read(list, ContainerKind::List)? {
+            Some(State::List(l)) => l.get(index).cloned(),
+            _ => None,
+        })
+    }
+
+    /// The elements of `list` in order.
+    pub fn list_items(&self, list: ContainerId) -> Result<Vec<Item>> {
+        Ok(match self.read(list, ContainerKind::List)? {
+            Some(State::List(l)) => l.to_vec(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The content of `text`.
+    pub fn text(&self, text: ContainerId) -> Result<String> {
+        Ok(match self.read(text, ContainerKind::Text)? {
+            Some(State::Text(t)) => t.to_string(),
+            _ => String::new(),
+        })
+    }
+
+    /// Length of `text` in chars.
+    pub fn text_len(&self, text: ContainerId) -> Result<usize> {
+        Ok(match self.read(text, ContainerKind::Text)? {
+            Some(State::Text(t)) => t.len(),
+            _ => 0,
+        })
+    }
+
+    /// The value of `counter`.
+    pub fn counter(&self, counter: ContainerId) -> Result<i64> {
+        Ok(match self.read(counter, ContainerKind::Counter)? {
+            Some(State::Counter(c)) => c.value(),
+            _ => 0,
+        })
+    }
+
+    /// The value of `register` (`None` if never written).
+    pub fn register(&self, register: ContainerId) -> Result<Option<Value>> {
+        Ok(match self.read(register, ContainerKind::Register)? {
+            Some(State::Register(r)) => r.get().cloned(),
+            _ => None,
+        })
+    }
+
+    /// The elements of `set`, ascending.
+    pub fn set_values(&self, set: ContainerId) -> Result<Vec<Value>> {
+        Ok(match self.read(set, ContainerKind::Set)? {
+            Some(State::Set(s)) => {
+                let mut v: Vec<Value> = s.iter().cloned().collect();
+                v.sort();
+                v
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    /// Whether `set` contains `value`.
+    pub fn set_contains(&self, set: ContainerId, value: &Value) -> Result<bool> {
+        Ok(match self.read(set, ContainerKind::Set)? {
+            Some(State::Set(s)) => s.contains(value),
+            _ => false,
+        })
+    }
+
+    /// A JSON-like snapshot of `id` and everything nested in it.
+    pub fn to_tree(&self, id: ContainerId) -> Node {
+        state::node(&self.containers, self.txn.as_ref().map(|t| &t.stage), id)
+    }
+
+    /// Every non-empty root container with its tree, by id (an empty root reads the same as
+    /// one never touched), including the open transaction's edits. Two replicas that have
+    /// applied the same updates return equal maps.
+    pub fn roots(&self) -> BTreeMap<ContainerId, Node> {
+        let staged = self.txn.as_ref().map(|t| t.stage.staged.keys());
+        self.containers
+            .keys()
+            .chain(staged.into_iter().flatten())
+            .filter(|id| id.is_root())
+            .map(|id| (*id, self.to_tree(*id)))
+            .filter(|(_, node)| !node.is_empty())
+            .collect()
+    }
+
+    // ------------------------------------------------------------------ sync
+
+    /// The updates this document has applied that a peer at `since` lacks, as one message
+    /// for [`apply_update`](Doc::apply_update).
+    ///
+    /// Costs time proportional to the number of replicas and updates sent (plus a logarithm
+    /// of the history), not to the whole history: the updates are found per author in the
+    /// index of update ids, then sent in the order they were applied here (a causal order).
+    pub fn encode_updates_since(&self, since: &VersionVector) -> Vec<u8> {
+        let mut picked: Vec<usize> = Vec::new();
+        for (author, _) in self.version.iter() {
+            let seen = since.get(author);
+            // The update containing counter `seen + 1` starts at or before it.
+            let from = self
+                .log_index
+                .range((author, 0)..=(author, seen.saturating_add(1)))
+                .next_back()
+                .map_or(seen.saturating_add(1), |(&(_, start), _)| start);
+            picked.extend(
+                self.log_index
+                    .range((author, from)..=(author, u64::MAX))
+                    .map(|(_, &i)| i)
+                    .filter(|&i| self.log[i].end() - 1 > seen),
+            );
+        }
+        picked.sort_unstable();
+        let refs: Vec<&Update> = picked.into_iter().map(|i| &self.log[i]).collect();
+        sync::encode_updates(&refs)
+    }
+
+    /// Combines update messages into one; see [`sync::merge_updates`].
+    pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>> {
+        sync::merge_updates(messages)
+    }
+
+    /// Applies a message from [`encode_updates_since`](Doc::encode_updates_since) (or
+    /// [`merge_updates`](Doc::merge_updates)). Idempotent and order-independent: known
+    /// updates are skipped, updates whose dependencies are missing are buffered (see
+    /// [`ApplyReport::pending`] and [`ApplyReport::missing`]) and applied as soon as a later
+    /// call supplies what they need.
+    ///
+    /// On error nothing changes: the message is validated and applied to private copies
+    /// first. Fails during a transaction with [`DocError::TransactionOpen`].
+    pub fn apply_update(&mut self, bytes: &[u8]) -> Result<ApplyReport> {
+        if self.txn.is_some() {
+            return Err(DocError::TransactionOpen);
+        }
+        if bytes.len() > self.budget.available() {
+            return Err(DocError::BudgetExceeded {
+                requested: bytes.len(),
+                available: self.budget.available(),
+            });
+        }
+        let incoming = sync::decode_updates(bytes)?;
+        self.ingest(incoming, true)
+    }
+
+    /// A full snapshot: the update history and the buffered updates. [`Doc::load`] restores
+    /// a document equal to this one. Fails during a transaction.
+    pub fn save(&self) -> Result<Vec<u8>> {
+        if self.txn.is_some() {
+            return Err(DocError::TransactionOpen);
+        }
+        let pending: Vec<&Update> = self.pending.values().collect();
+        Ok(sync::encode_snapshot_parts(
+            self.replica,
+            &self.log,
+            &pending,
+        ))
+    }
+
+    /// Restores a document from [`save`](Doc::save) output, validating everything, with the
+    /// saved replica id.
+    pub fn load(bytes: &[u8]) -> Result<Doc> {
+        Self::load_with_memory_limit(bytes, usize::MAX)
+    }
+
+    /// [`load`](Doc::load) with a memory limit (see [`Doc::with_memory_limit`]).
+    pub fn load_with_memory_limit(bytes: &[u8], limit: usize) -> Result<Doc> {
+        if bytes.len() > limit {
+            return Err(DocError::BudgetExceeded {
+                requested: bytes.len(),
+                available: limit,
+            });
+        }
+        let Snapshot {
+            replica,
+            mut log,
+            pending,
+        } = sync::decode_snapshot(bytes)?;
+        let mut doc = Doc::with_memory_limit(replica, limit);
+        let n = log.len();
+        log.extend(pending);
+        let report = doc.ingest(log, false)?;
+        if report.applied != n || report.duplicates != 0 {
+            return Err(DocError::InvalidUpdate("snapshot history is not causal"));
+        }
+        doc.events.clear();
+        Ok(doc)
+    }
+}
+
+fn check_kind(id: ContainerId, expected: ContainerKind) -> Result<()> {
+    if id.kind != expected {
+        return Err(DocError::WrongKind {
+            container: id,
+            expected,
+        });
+    }
+    Ok(())
+}
+
+impl core::fmt::Debug for Doc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Doc")
+            .field("replica", &self.replica)
+            .field("version", &self.version)
+            .field("roots", &self.roots())
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}

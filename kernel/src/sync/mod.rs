@@ -1,1 +1,277 @@
-//! (in progress) Updates, version diffs, causal buffering.
+//! Updates, their wire framing, and the causal-delivery rules a document applies them by.
+//!
+//! An **update** is what one committed local transaction produces: its author, the author's
+//! counters `start .. start + ops.len()` (one per operation, so operation `i` has the id
+//! `Dot(author, start + i)`), a Lamport time for the first operation (operation `i` is
+//! stamped `lamport + i`, which orders last-writer-wins writes), the **dependencies** (the
+//! document's version vector when the transaction began), and the operations.
+//!
+//! Invariants the document keeps with these rules:
+//!
+//! * an update is applied at most once, and only when it is **ready**: the document has seen
+//!   everything in `deps` and exactly the author's counters before `start`. Updates that are
+//!   not ready are buffered and retried whenever something new is applied;
+//! * so every replica applies every update after everything it depends on, and the version
+//!   vector is always contiguous ("all counters `1..=n` of each replica").
+//!
+//! Wire framing (until the envelope gets its own tags, see `docs/sync.md`): 3 bytes `"CVD"`, a
+//! format byte (1), a kind byte ([`KIND_UPDATES`] or [`KIND_SNAPSHOT`]), then a postcard
+//! payload that must end exactly at the end of the input.
+
+use alloc::vec::Vec;
+
+use postcard::ser_flavors::Size;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Dot, ReplicaId, Timestamp};
+use crate::doc::{ContainerId, ContainerKind, DocError, Item, Value};
+use crate::encoding::DecodeError;
+use crate::list::SequenceOps;
+use crate::set::AwSetDelta;
+use crate::version::VersionVector;
+
+/// Magic bytes of document updates and snapshots.
+pub const DOC_MAGIC: [u8; 3] = *b"CVD";
+/// The document format version this build writes and reads.
+pub const DOC_FORMAT: u8 = 1;
+/// Kind byte of a set of updates ([`Doc::encode_updates_since`](crate::doc::Doc::encode_updates_since)).
+pub const KIND_UPDATES: u8 = 1;
+/// Kind byte of a full snapshot ([`Doc::save`](crate::doc::Doc::save)).
+pub const KIND_SNAPSHOT: u8 = 2;
+
+/// The largest counter or Lamport time an update may use (2^62).
+pub const MAX_COUNTER: u64 = 1 << 62;
+
+/// One operation inside an update. Its id is its position in the update (see the module docs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Op {
+    /// Creates a container of `kind` whose id is this operation's dot.
+    Create { kind: ContainerKind },
+    /// Writes `key` of a map.
+    MapSet {
+        map: ContainerId,
+        key: alloc::string::String,
+        value: Item,
+    },
+    /// Removes `key` of a map.
+    MapDelete {
+        map: ContainerId,
+        key: alloc::string::String,
+    },
+    /// Sequence operations on a list.
+    List {
+        list: ContainerId,
+        ops: SequenceOps<Vec<Item>>,
+    },
+    /// Sequence operations on a text.
+    Text {
+        text: ContainerId,
+        ops: SequenceOps<alloc::string::String>,
+    },
+    /// Adds to a counter.
+    Counter { counter: ContainerId, amount: i64 },
+    /// Writes a register.
+    Register { register: ContainerId, value: Value },
+    /// Adds and removes set elements.
+    Set {
+        set: ContainerId,
+        delta: AwSetDelta<Value>,
+    },
+}
+
+/// One committed transaction; see the module docs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Update {
+    pub(crate) author: ReplicaId,
+    pub(crate) start: u64,
+    pub(crate) lamport: u64,
+    pub(crate) deps: VersionVector,
+    pub(crate) ops: Vec<Op>,
+}
+
+impl Update {
+    /// One past the author's last counter in this update.
+    pub(crate) fn end(&self) -> u64 {
+        self.start + self.ops.len() as u64
+    }
+
+    /// The id of operation `i`.
+    pub(crate) fn dot(&self, i: usize) -> Dot {
+        Dot::new(self.author, self.start + i as u64)
+    }
+
+    /// The Lamport timestamp of operation `i`.
+    pub(crate) fn stamp(&self, i: usize) -> Timestamp {
+        Timestamp::new(self.lamport + i as u64, self.author)
+    }
+
+    /// Checks what can be checked without the document: a non-empty run of operations whose
+    /// counters and Lamport times stay at most [`MAX_COUNTER`], starting at counter 1 or later, and deps
+    /// that name exactly the author's earlier counters.
+    pub(crate) fn check_shape(&self) -> Result<(), DocError> {
+        if self.ops.is_empty() {
+            return Err(DocError::InvalidUpdate("an update has no operations"));
+        }
+        let n = self.ops.len() as u64;
+        // Counters and Lamport times stay below 2^62, so no later local edit can overflow.
+        if self.start == 0 || self.start.saturating_add(n) > MAX_COUNTER {
+            return Err(DocError::InvalidUpdate("counters out of range"));
+        }
+        if self.lamport == 0 || self.lamport.saturating_add(n) > MAX_COUNTER {
+            return Err(DocError::InvalidUpdate("Lamport time out of range"));
+        }
+        if self.deps.get(self.author) != self.start - 1 {
+            return Err(DocError::InvalidUpdate(
+                "dependencies do not end right before the first counter",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a document at `version` can apply this update now.
+    pub(crate) fn is_ready(&self, version: &VersionVector) -> bool {
+        version.get(self.author) == self.start - 1 && version.dominates(&self.deps)
+    }
+
+    /// Encoded size in bytes (what the memory budget charges for keeping it).
+    pub(crate) fn encoded_len(&self) -> usize {
+        postcard::serialize_with_flavor::<Update, Size, usize>(self, Size::default()).unwrap_or(0)
+    }
+
+    /// Canonical bytes, for comparing two updates with the same id.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+}
+
+/// A full snapshot: the owner, the applied updates in the order they were applied (a causal
+/// order), and the buffered ones.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Snapshot {
+    pub(crate) replica: ReplicaId,
+    pub(crate) log: Vec<Update>,
+    pub(crate) pending: Vec<Update>,
+}
+
+fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&DOC_MAGIC);
+    out.push(DOC_FORMAT);
+    out.push(kind);
+    // Serializing owned kernel values into a `Vec` cannot fail.
+    postcard::to_extend(value, out).unwrap_or_default()
+}
+
+fn unframe<T: for<'de> Deserialize<'de>>(bytes: &[u8], kind: u8) -> Result<T, DecodeError> {
+    if bytes.len() < DOC_MAGIC.len() {
+        return if DOC_MAGIC.starts_with(bytes) {
+            Err(DecodeError::UnexpectedEnd)
+        } else {
+            Err(DecodeError::BadMagic)
+        };
+    }
+    if bytes[..3] != DOC_MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    let version = *bytes.get(3).ok_or(DecodeError::UnexpectedEnd)?;
+    if version != DOC_FORMAT {
+        return Err(DecodeError::UnknownVersion { found: version });
+    }
+    let found = *bytes.get(4).ok_or(DecodeError::UnexpectedEnd)?;
+    if found != kind {
+        return Err(DecodeError::Invalid("wrong kind of document message"));
+    }
+    let (value, rest) = postcard::take_from_bytes::<T>(&bytes[5..]).map_err(|e| match e {
+        postcard::Error::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
+        postcard::Error::SerdeDeCustom => DecodeError::Invalid("rejected by the value's checks"),
+        _ => DecodeError::Malformed,
+    })?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes { count: rest.len() });
+    }
+    Ok(value)
+}
+
+pub(crate) fn encode_updates(updates: &[&Update]) -> Vec<u8> {
+    frame(KIND_UPDATES, &updates)
+}
+
+pub(crate) fn decode_updates(bytes: &[u8]) -> Result<Vec<Update>, DecodeError> {
+    unframe(bytes, KIND_UPDATES)
+}
+
+pub(crate) fn encode_snapshot_parts(
+    replica: ReplicaId,
+    log: &[Update],
+    pending: &[&Update],
+) -> Vec<u8> {
+    // Serializes exactly like `Snapshot` (a struct is its fields in order).
+    frame(KIND_SNAPSHOT, &(replica, log, pending))
+}
+
+pub(crate) fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
+    unframe(bytes, KIND_SNAPSHOT)
+}
+
+/// Combines several update messages into one holding each distinct update once, ordered by
+/// Lamport time (a causal order), so applying the result equals applying all the inputs.
+///
+/// Errors if any input is malformed, or if two inputs hold different updates under one id.
+pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, DocError> {
+    let mut all: Vec<Update> = Vec::new();
+    for m in messages {
+        for u in decode_updates(m)? {
+            u.check_shape()?;
+            all.push(u);
+        }
+    }
+    all.sort_by_key(|u| (u.lamport, u.author, u.start));
+    let mut kept: Vec<Update> = Vec::with_capacity(all.len());
+    for u in all {
+        if let Some(k) = kept
+            .iter()
+            .rev()
+            .take_while(|k| k.lamport == u.lamport)
+            .find(|k| k.author == u.author && k.start == u.start)
+        {
+            if k.to_bytes() != u.to_bytes() {
+                return Err(DocError::Conflict {
+                    author: u.author,
+                    start: u.start,
+                });
+            }
+            continue;
+        }
+        kept.push(u);
+    }
+    let refs: Vec<&Update> = kept.iter().collect();
+    Ok(encode_updates(&refs))
+}
+
+/// What [`Doc::apply_update`](crate::doc::Doc::apply_update) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApplyReport {
+    /// Updates applied by this call (new ones, and buffered ones they unblocked).
+    pub applied: usize,
+    /// Updates in the message that were already applied or already buffered.
+    pub duplicates: usize,
+    /// Updates buffered after this call because something they depend on is missing.
+    pub pending: usize,
+    /// What the buffered updates wait for: the least version vector that would make them all
+    /// ready (empty when nothing is pending). Ask a peer for
+    /// `encode_updates_since(&my_version)` to get it.
+    pub missing: VersionVector,
+    /// Buffered updates from earlier calls dropped because, once their dependencies arrived,
+    /// they turned out to be invalid.
+    pub rejected: usize,
+    /// What the applied updates changed.
+    pub event: crate::doc::ChangeEvent,
+}
+
+impl ApplyReport {
+    /// Whether nothing is left pending.
+    pub fn is_complete(&self) -> bool {
+        self.pending == 0
+    }
+}

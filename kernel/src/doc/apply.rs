@@ -1,0 +1,297 @@
+//! Applying remote updates: deduplication, causal buffering and the all-or-nothing commit.
+//!
+//! [`Doc::apply_update`](super::Doc::apply_update) and [`Doc::load`](super::Doc::load) feed
+//! updates through [`Doc::ingest`]: an integration pass works out, without touching the
+//! document, which updates are duplicates, which are ready (applied, in a causal order, to a
+//! [`Stage`]) and which must wait; only if every incoming update is valid is the plan committed.
+//! A buffered update from an earlier call that turns out invalid once its dependencies arrive
+//! is dropped and the pass is redone without it.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use super::state::Stage;
+use super::{ChangeEvent, ChangeOrigin, ContainerId, Doc, DocError, Origin, Result};
+use crate::clock::ReplicaId;
+use crate::sync::{ApplyReport, Op, Update};
+use crate::version::VersionVector;
+
+/// An update's id: its author and first counter.
+pub(super) type UpdateId = (ReplicaId, u64);
+
+/// Where an update in an integration pass came from.
+#[derive(Clone, Copy)]
+enum Src {
+    /// Key of an update in the document's pending buffer.
+    Pending(UpdateId),
+    /// Index into the incoming batch.
+    New(usize),
+}
+
+/// Why an integration pass failed.
+enum Fail {
+    /// A buffered update is invalid: drop it and try again.
+    Pending(UpdateId),
+    /// An incoming update is invalid: the call fails.
+    New(DocError),
+}
+
+fn fail(src: Src, e: DocError) -> Fail {
+    match src {
+        Src::Pending(i) => Fail::Pending(i),
+        Src::New(_) => Fail::New(e),
+    }
+}
+
+/// The outcome of an integration pass, not yet committed to the document.
+struct Plan {
+    stage: Stage,
+    version: VersionVector,
+    lamport: u64,
+    applied: Vec<Src>,
+    remaining: Vec<Src>,
+    duplicates: usize,
+}
+
+impl Doc {
+    /// Validates, integrates and commits `incoming`; all or nothing. `sort` puts the updates
+    /// in Lamport order first (a causal order); a snapshot's history is causal already and is
+    /// replayed in its own order so that it saves back to the same bytes.
+    pub(super) fn ingest(&mut self, incoming: Vec<Update>, sort: bool) -> Result<ApplyReport> {
+        for u in &incoming {
+            u.check_shape()?;
+        }
+        let mut excluded: Vec<UpdateId> = Vec::new();
+        let plan = loop {
+            match self.integrate(&incoming, &excluded, sort) {
+                Ok(plan) => break plan,
+                Err(Fail::Pending(k)) => excluded.push(k),
+                Err(Fail::New(e)) => return Err(e),
+            }
+        };
+        self.commit_plan(incoming, plan, excluded)
+    }
+
+    /// Works out, without changing the document, what applying `incoming` does.
+    ///
+    /// The incoming updates are tried first; the buffered ones only once something was
+    /// applied (buffered updates are never ready at rest), so a message that only adds to
+    /// the buffer costs time proportional to its own size.
+    fn integrate(
+        &self,
+        incoming: &[Update],
+        excluded: &[UpdateId],
+        sort: bool,
+    ) -> core::result::Result<Plan, Fail> {
+        let get = |s: Src| match s {
+            Src::Pending(k) => &self.pending[&k],
+            Src::New(i) => &incoming[i],
+        };
+        let mut duplicates = 0;
+        let mut ids: BTreeMap<UpdateId, usize> = BTreeMap::new();
+        let mut cands: Vec<Src> = Vec::new();
+        for (i, u) in incoming.iter().enumerate() {
+            let src = Src::New(i);
+            let key = (u.author, u.start);
+            let known = self
+                .log_index
+                .get(&key)
+                .map(|&i| &self.log[i])
+                .or_else(|| self.pending.get(&key).filter(|_| !excluded.contains(&key)))
+                .or_else(|| ids.get(&key).map(|&i| &incoming[i]));
+            if let Some(k) = known {
+                if k.to_bytes() != u.to_bytes() {
+                    return Err(fail(
+                        src,
+                        DocError::Conflict {
+                            author: u.author,
+                            start: u.start,
+                        },
+                    ));
+                }
+                duplicates += 1;
+                continue;
+            }
+            if self.version.get(u.author) >= u.start {
+                return Err(fail(
+                    src,
+                    DocError::InvalidUpdate("overlaps known counters"),
+                ));
+            }
+            ids.insert(key, i);
+            cands.push(src);
+        }
+        // Lamport order is a causal order (an update's dependencies have smaller Lamport
+        // times), so one pass applies everything that can be applied.
+        let order = |cands: &mut Vec<Src>| {
+            if sort {
+                cands.sort_by_key(|&s| {
+                    let u = get(s);
+                    (u.lamport, u.author, u.start)
+                });
+            }
+        };
+        order(&mut cands);
+
+        let mut version = self.version.clone();
+        let mut lamport = self.lamport;
+        let mut stage = Stage::default();
+        let mut applied = Vec::new();
+        let mut with_pending = false;
+        loop {
+            let mut progress = false;
+            let mut still = Vec::new();
+            for src in cands {
+                let u = get(src);
+                if u.is_ready(&version) {
+                    let mut fresh = None;
+                    for (i, op) in u.ops.iter().enumerate() {
+                        stage
+                            .apply_remote(
+                                &self.containers,
+                                self.replica,
+                                u.dot(i),
+                                u.stamp(i),
+                                op,
+                                fresh,
+                            )
+                            .map_err(|e| fail(src, e))?;
+                        fresh = match op {
+                            Op::Create { kind } => Some(ContainerId {
+                                kind: *kind,
+                                origin: Origin::Created(u.dot(i)),
+                            }),
+                            _ => None,
+                        };
+                    }
+                    version.advance(u.author, u.end() - 1);
+                    lamport = lamport.max(u.lamport + u.ops.len() as u64 - 1);
+                    applied.push(src);
+                    progress = true;
+                } else if version.get(u.author) >= u.start {
+                    return Err(fail(
+                        src,
+                        DocError::InvalidUpdate("overlaps known counters"),
+                    ));
+                } else {
+                    still.push(src);
+                }
+            }
+            cands = still;
+            if progress && !cands.is_empty() {
+                continue;
+            }
+            if !with_pending && !applied.is_empty() && !self.pending.is_empty() {
+                with_pending = true;
+                cands.extend(
+                    self.pending
+                        .keys()
+                        .filter(|k| !excluded.contains(k))
+                        .map(|&k| Src::Pending(k)),
+                );
+                order(&mut cands);
+                continue;
+            }
+            break;
+        }
+        Ok(Plan {
+            stage,
+            version,
+            lamport,
+            applied,
+            remaining: cands,
+            duplicates,
+        })
+    }
+
+    fn commit_plan(
+        &mut self,
+        incoming: Vec<Update>,
+        plan: Plan,
+        excluded: Vec<UpdateId>,
+    ) -> Result<ApplyReport> {
+        // Budget: new updates kept (applied or buffered) in, rejected buffered ones out.
+        let added: usize = plan
+            .applied
+            .iter()
+            .chain(&plan.remaining)
+            .filter_map(|s| match s {
+                Src::New(i) => Some(incoming[*i].encoded_len()),
+                Src::Pending(_) => None,
+            })
+            .sum();
+        let released: usize = excluded
+            .iter()
+            .filter_map(|k| self.pending.get(k))
+            .map(Update::encoded_len)
+            .sum();
+        if added > self.budget.available() + released {
+            return Err(DocError::BudgetExceeded {
+                requested: added,
+                available: self.budget.available() + released,
+            });
+        }
+        self.budget.release(released);
+        self.budget
+            .try_reserve(added)
+            .map_err(|_| DocError::BudgetExceeded {
+                requested: added,
+                available: self.budget.available(),
+            })?;
+
+        let shrinks =
+            !excluded.is_empty() || plan.applied.iter().any(|s| matches!(s, Src::Pending(_)));
+        for k in &excluded {
+            self.pending.remove(k);
+        }
+        let mut incoming: Vec<Option<Update>> = incoming.into_iter().map(Some).collect();
+        let applied = plan.applied.len();
+        for s in plan.applied {
+            let u = match s {
+                Src::Pending(k) => self.pending.remove(&k),
+                Src::New(i) => incoming[i].take(),
+            };
+            if let Some(u) = u {
+                self.push_log(u);
+            }
+        }
+        for s in plan.remaining {
+            if let Src::New(i) = s {
+                if let Some(u) = incoming[i].take() {
+                    self.pending_needs.merge(&u.deps);
+                    self.pending.insert((u.author, u.start), u);
+                }
+            }
+        }
+        let changes = plan.stage.finish(&mut self.containers);
+        self.version = plan.version;
+        self.lamport = plan.lamport;
+
+        if shrinks {
+            self.pending_needs = VersionVector::new();
+            for u in self.pending.values() {
+                self.pending_needs.merge(&u.deps);
+            }
+        }
+        let missing: VersionVector = self
+            .pending_needs
+            .iter()
+            .filter(|&(r, c)| c > self.version.get(r))
+            .collect();
+        let event = ChangeEvent {
+            origin: ChangeOrigin::Remote,
+            changes,
+        };
+        if self.queue_events && !event.is_empty() {
+            self.events.push(event.clone());
+        }
+        Ok(ApplyReport {
+            applied,
+            duplicates: plan.duplicates,
+            pending: self.pending.len(),
+            missing,
+            rejected: excluded.len(),
+            event,
+        })
+    }
+}

@@ -1,0 +1,123 @@
+//! The document layer's error type.
+
+use core::fmt;
+
+use super::value::{ContainerId, ContainerKind};
+use crate::clock::ReplicaId;
+use crate::encoding::DecodeError;
+use crate::error::Error;
+
+/// What went wrong in a document operation. Whenever one of these is returned, the document is
+/// exactly as it was before the call (its [`save`](super::Doc::save) bytes are unchanged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DocError {
+    /// The bytes are not a well-formed update or snapshot (truncated, bad header, bad
+    /// postcard, unknown container kind, ...).
+    Decode(DecodeError),
+    /// A position or range lies outside a list or text.
+    OutOfBounds {
+        /// The offending position (or range end).
+        index: usize,
+        /// The length at the time.
+        len: usize,
+    },
+    /// A UTF-16 position falls inside a surrogate pair.
+    InvalidPosition,
+    /// The container id names a different kind of container than the operation needs.
+    WrongKind {
+        /// The container.
+        container: ContainerId,
+        /// The kind the operation needs.
+        expected: ContainerKind,
+    },
+    /// The container id points at nothing: no operation seen so far created it.
+    UnknownContainer(ContainerId),
+    /// An update breaks the protocol: counters out of order or overlapping known ones,
+    /// operations attributed to another replica, sequence operations that do not fit, ...
+    InvalidUpdate(&'static str),
+    /// An update reuses the id of a known update with different content.
+    Conflict {
+        /// The author of both updates.
+        author: ReplicaId,
+        /// Their first counter.
+        start: u64,
+    },
+    /// Keeping the update would exceed the document's memory budget.
+    BudgetExceeded {
+        /// Bytes the update needs.
+        requested: usize,
+        /// Bytes still available.
+        available: usize,
+    },
+    /// Containers would nest deeper than the limit.
+    TooDeep {
+        /// The deepest nesting allowed.
+        limit: u16,
+    },
+    /// [`begin`](super::Doc::begin) while a transaction is open, or a sync call
+    /// ([`apply_update`](super::Doc::apply_update), [`save`](super::Doc::save)) during one.
+    TransactionOpen,
+    /// [`commit`](super::Doc::commit) without an open transaction.
+    NoTransaction,
+}
+
+impl fmt::Display for DocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DocError::Decode(e) => write!(f, "bad document bytes: {e}"),
+            DocError::OutOfBounds { index, len } => {
+                write!(f, "position {index} is out of bounds for length {len}")
+            }
+            DocError::InvalidPosition => f.write_str("position splits a surrogate pair"),
+            DocError::WrongKind {
+                container,
+                expected,
+            } => write!(f, "container {container:?} is not a {expected:?}"),
+            DocError::UnknownContainer(c) => write!(f, "no container {c:?} in this document"),
+            DocError::InvalidUpdate(why) => write!(f, "invalid update: {why}"),
+            DocError::Conflict { author, start } => write!(
+                f,
+                "update {}:{start} conflicts with a known update of the same id",
+                author.0
+            ),
+            DocError::BudgetExceeded {
+                requested,
+                available,
+            } => write!(
+                f,
+                "memory budget exceeded: requested {requested} bytes, {available} available"
+            ),
+            DocError::TooDeep { limit } => {
+                write!(f, "containers may nest at most {limit} levels deep")
+            }
+            DocError::TransactionOpen => f.write_str("a transaction is open"),
+            DocError::NoTransaction => f.write_str("no transaction is open"),
+        }
+    }
+}
+
+impl core::error::Error for DocError {}
+
+impl From<DecodeError> for DocError {
+    fn from(e: DecodeError) -> Self {
+        DocError::Decode(e)
+    }
+}
+
+impl From<Error> for DocError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::OutOfBounds { index, len } => DocError::OutOfBounds { index, len },
+            Error::BudgetExceeded {
+                requested,
+                available,
+            } => DocError::BudgetExceeded {
+                requested,
+                available,
+            },
+            Error::InvalidOperation => DocError::InvalidPosition,
+            _ => DocError::InvalidUpdate("rejected by a container"),
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The owned values a document holds: scalar [`Value`]s, [`Item`]s (a value or a nested
+//! container), container identities ([`ContainerId`], [`ContainerKind`]) and the read-only
+//! [`Node`] tree a document materializes into.
+//!
+//! Invariants: every type here is owned and `'static` (no borrowed handles), so it can cross an
+//! FFI boundary as is. `Value` equality, hashing and ordering are total: floats compare by
+//! their bits through [`f64::total_cmp`], so `NaN == NaN` and `-0.0 != 0.0`, which is what a set
+//! element or a convergence check needs.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Dot;
+
+/// A scalar value stored in a map entry, list element, register or set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Value {
+    /// The null value.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A 64-bit float (compared by bits, see the module docs).
+    Float(f64),
+    /// A UTF-8 string.
+    Str(String),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
+}
+
+impl Value {
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::Float(_) => 3,
+            Value::Str(_) => 4,
+            Value::Bytes(_) => 5,
+        }
+    }
+
+    /// The string, if this is a [`Value::Str`].
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is a [`Value::Int`].
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if this is a [`Value::Bool`].
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Value::Null, Value::Null) => Ordering::Equal,
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Int(a), Value::Int(b)) => a.cmp(b),
+            (Value::Float(a), Value::Float(b)) => a.total_cmp(b),
+            (Value::Str(a), Value::Str(b)) => a.cmp(b),
+            (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Value::Null => {}
+            Value::Bool(b) => b.hash(state),
+            Value::Int(i) => i.hash(state),
+            Value::Float(f) => f.to_bits().hash(state),
+            Value::Str(s) => s.hash(state),
+            Value::Bytes(b) => b.hash(state),
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(v)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+/// The kinds of container a document holds. The numbering is part of the update format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum ContainerKind {
+    /// String keys to [`Item`]s, last writer wins per key.
+    Map,
+    /// An ordered list of [`Item`]s.
+    List,
+    /// Collaborative plain text.
+    Text,
+    /// A signed counter (increments and decrements add up).
+    Counter,
+    /// One [`Value`], last writer wins.
+    Register,
+    /// A set of [`Value`]s, concurrent add wins over remove.
+    Set,
+}
+
+/// Where a container comes from: a named root, or the operation that created it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Origin {
+    /// A root container, named by the 64-bit FNV-1a hash of its name.
+    Root(u64),
+    /// A nested container, named by the id of the operation that created it.
+    Created(Dot),
+}
+
+/// A small, `Copy` handle to a container: its kind and its origin. Handles are plain data with
+/// no borrow of the document, so they cross FFI boundaries and stay valid across syncs; every
+/// replica names the same container with the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ContainerId {
+    /// What kind of container this is.
+    pub kind: ContainerKind,
+    /// Where it comes from.
+    pub origin: Origin,
+}
+
+impl ContainerId {
+    /// The root container called `name` of kind `kind`. Roots exist implicitly (empty until
+    /// written) on every replica, so this needs no document.
+    pub fn root(name: &str, kind: ContainerKind) -> Self {
+        ContainerId {
+            kind,
+            origin: Origin::Root(fnv1a(name.as_bytes())),
+        }
+    }
+
+    /// Whether this is a root container.
+    pub fn is_root(&self) -> bool {
+        matches!(self.origin, Origin::Root(_))
+    }
+}
+
+/// 64-bit FNV-1a (Fowler, Noll, Vo): a stable, dependency-free hash for root names.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// What a map entry or list element holds: a scalar, or a nested container.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Item {
+    /// A scalar value.
+    Value(Value),
+    /// A nested container (created in the same document).
+    Container(ContainerId),
+}
+
+impl Item {
+    /// The value, if this is a scalar.
+    pub fn as_value(&self) -> Option<&Value> {
+        match self {
+            Item::Value(v) => Some(v),
+            Item::Container(_) => None,
+        }
+    }
+
+    /// The container id, if this is a nested container.
+    pub fn as_container(&self) -> Option<ContainerId> {
+        match self {
+            Item::Container(c) => Some(*c),
+            Item::Value(_) => None,
+        }
+    }
+}
+
+impl From<Value> for Item {
+    fn from(v: Value) -> Self {
+        Item::Value(v)
+    }
+}
+
+/// A read-only, JSON-like snapshot of a container and everything nested in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// A scalar (map entry or list element).
+    Value(Value),
+    /// A map's live entries, by key.
+    Map(BTreeMap<String, Node>),
+    /// A list's elements in order.
+    List(Vec<Node>),
+    /// A text's content.
+    Text(String),
+    /// A counter's value.
+    Counter(i64),
+    /// A register's value (`None` if never written).
+    Register(Option<Value>),
+    /// A set's elements in ascending order.
+    Set(Vec<Value>),
+}
+
+impl Node {
+    /// Whether this is an empty container (or a register never written, or a zero counter):
+    /// what a container that was never touched reads as.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Node::Value(_) => false,
+            Node::Map(m) => m.is_empty(),
+            Node::List(l) => l.is_empty(),
+            Node::Text(t) => t.is_empty(),
+            Node::Counter(c) => *c == 0,
+            Node::Register(r) => r.is_none(),
+            Node::Set(s) => s.is_empty(),
+        }
+    }
+}
