@@ -44,12 +44,12 @@ pub use counter::*;
 #[cfg(feature = "alloc")]
 pub use crdt::*;
 #[cfg(feature = "alloc")]
+pub use doc::Doc;
+#[cfg(feature = "alloc")]
 pub use map::*;
 #[cfg(feature = "alloc")]
 pub use register::*;
 #[cfg(feature = "alloc")]
 pub use set::*;
-#[cfg(feature = "alloc")]
-pub use doc::Doc;
 #[cfg(feature = "alloc")]
 pub use version::{DotRange, VersionVector};

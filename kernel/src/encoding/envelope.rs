@@ -231,7 +231,7 @@ pub fn decode<T: WireType>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// Decodes a payload (no envelope), charging at most `limit` heap bytes; returns the value and
 /// the bytes charged.
 #[cfg(feature = "alloc")]
-pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
     payload: &[u8],
     limit: usize,
 ) -> Result<(T, usize), DecodeError> {
@@ -259,7 +259,7 @@ pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
 
 /// Decodes a payload (no envelope). Without `alloc` nothing is charged.
 #[cfg(not(feature = "alloc"))]
-pub(super) fn decode_payload<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
     payload: &[u8],
     _limit: usize,
 ) -> Result<(T, usize), DecodeError> {

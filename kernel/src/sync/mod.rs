@@ -162,7 +162,7 @@ fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
     postcard::to_extend(value, out).unwrap_or_default()
 }
 
-fn unframe<T: for<'de> Deserialize<'de>>(bytes: &[u8], kind: u8) -> Result<T, DecodeError> {
+fn unframe<T: serde::de::DeserializeOwned>(bytes: &[u8], kind: u8) -> Result<T, DecodeError> {
     if bytes.len() < DOC_MAGIC.len() {
         return if DOC_MAGIC.starts_with(bytes) {
             Err(DecodeError::UnexpectedEnd)
@@ -181,14 +181,9 @@ fn unframe<T: for<'de> Deserialize<'de>>(bytes: &[u8], kind: u8) -> Result<T, De
     if found != kind {
         return Err(DecodeError::Invalid("wrong kind of document message"));
     }
-    let (value, rest) = postcard::take_from_bytes::<T>(&bytes[5..]).map_err(|e| match e {
-        postcard::Error::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
-        postcard::Error::SerdeDeCustom => DecodeError::Invalid("rejected by the value's checks"),
-        _ => DecodeError::Malformed,
-    })?;
-    if !rest.is_empty() {
-        return Err(DecodeError::TrailingBytes { count: rest.len() });
-    }
+    // The metered decoder caps every length prefix's preallocation at the bytes left, so a
+    // hostile message cannot make decoding allocate more than a small multiple of its size.
+    let (value, _charged) = crate::encoding::decode_payload::<T>(&bytes[5..], usize::MAX)?;
     Ok(value)
 }
 
