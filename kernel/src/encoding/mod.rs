@@ -34,6 +34,7 @@ mod limits;
 #[cfg(feature = "alloc")]
 mod meter;
 
+#[cfg(feature = "alloc")]
 pub(crate) use envelope::decode_payload;
 pub use envelope::{decode, encode_to_slice, encoded_len, open_envelope};
 #[cfg(feature = "alloc")]
