@@ -137,8 +137,9 @@ impl VersionVector {
     pub fn next_dot(&mut self, replica: ReplicaId) -> Dot {
         let counter = match self.search(replica) {
             Ok(i) => {
+                // Saturate rather than wrap: a wrapped counter would reuse dot 0/1 ids.
                 let e = &mut self.entries[i].1;
-                *e += 1;
+                *e = e.saturating_add(1);
                 *e
             }
             Err(i) => {
@@ -154,21 +155,27 @@ impl VersionVector {
         if other.entries.is_empty() {
             return;
         }
-        // Fast path: same replica set (the steady state between two syncing peers).
-        if self.entries.len() == other.entries.len()
-            && self
-                .entries
-                .iter()
-                .zip(&other.entries)
-                .all(|(a, b)| a.0 == b.0)
-        {
-            for (a, b) in self.entries.iter_mut().zip(&other.entries) {
-                if b.1 > a.1 {
-                    a.1 = b.1;
-                }
+        // In place when `other` names no replica `self` lacks (the steady state between two
+        // syncing peers): one forward pass, no allocation.
+        let mut i = 0;
+        let mut new_replicas = false;
+        for &(r, c) in &other.entries {
+            while i < self.entries.len() && self.entries[i].0 < r {
+                i += 1;
             }
+            match self.entries.get_mut(i) {
+                Some(e) if e.0 == r => {
+                    if c > e.1 {
+                        e.1 = c;
+                    }
+                }
+                _ => new_replicas = true,
+            }
+        }
+        if !new_replicas {
             return;
         }
+        // Shared replicas are already maxed; a sorted union adds the new ones.
         let mut out = Vec::with_capacity(self.entries.len() + other.entries.len());
         let (mut i, mut j) = (0, 0);
         let (a, b) = (&self.entries, &other.entries);
@@ -183,7 +190,7 @@ impl VersionVector {
                     j += 1;
                 }
                 Ordering::Equal => {
-                    out.push((a[i].0, a[i].1.max(b[j].1)));
+                    out.push(a[i]);
                     i += 1;
                     j += 1;
                 }
@@ -387,10 +394,70 @@ mod tests {
     }
 
     #[test]
+    fn merge_subset_and_superset() {
+        let mut a = vv(&[(1, 3), (2, 1), (5, 9)]);
+        a.merge(&vv(&[(2, 4), (5, 2)]));
+        assert_eq!(a, vv(&[(1, 3), (2, 4), (5, 9)]));
+        let mut b = vv(&[(2, 4)]);
+        b.merge(&vv(&[(1, 1), (2, 3), (6, 2)]));
+        assert_eq!(b, vv(&[(1, 1), (2, 4), (6, 2)]));
+    }
+
+    #[test]
+    fn next_dot_saturates() {
+        let mut a = vv(&[(1, u64::MAX)]);
+        assert_eq!(a.next_dot(ReplicaId(1)).counter, u64::MAX);
+    }
+
+    #[test]
     fn zero_entries_are_not_stored() {
         let mut a = VersionVector::new();
         a.advance(ReplicaId(1), 0);
         assert!(a.is_empty());
         assert_eq!(a, VersionVector::new());
+    }
+
+    mod laws {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn arb_vv() -> impl Strategy<Value = VersionVector> {
+            proptest::collection::vec((0u64..6, 0u64..8), 0..6)
+                .prop_map(|p| p.into_iter().map(|(r, c)| (ReplicaId(r), c)).collect())
+        }
+
+        fn join(a: &VersionVector, b: &VersionVector) -> VersionVector {
+            let mut x = a.clone();
+            x.merge(b);
+            x
+        }
+
+        proptest! {
+            #[test]
+            fn merge_is_a_join(a in arb_vv(), b in arb_vv(), c in arb_vv()) {
+                prop_assert_eq!(join(&a, &b), join(&b, &a));
+                prop_assert_eq!(join(&join(&a, &b), &c), join(&a, &join(&b, &c)));
+                prop_assert_eq!(join(&a, &a), a.clone());
+                let ab = join(&a, &b);
+                prop_assert!(ab.dominates(&a) && ab.dominates(&b));
+                for r in 0..6 {
+                    let r = ReplicaId(r);
+                    prop_assert_eq!(ab.get(r), a.get(r).max(b.get(r)));
+                }
+            }
+
+            #[test]
+            fn compare_and_difference_agree(a in arb_vv(), b in arb_vv()) {
+                let missing: u64 = a.difference(&b).map(|d| d.len()).sum();
+                prop_assert_eq!(missing == 0, b.dominates(&a));
+                // Sending `a - b` to `b` brings it to the join.
+                let mut caught_up = b.clone();
+                for d in a.difference(&b) {
+                    caught_up.advance(d.replica, d.end - 1);
+                }
+                prop_assert_eq!(&caught_up, &join(&a, &b));
+                prop_assert_eq!(a.compare(&b).map(|o| o.reverse()), b.compare(&a));
+            }
+        }
     }
 }
