@@ -1,1 +1,219 @@
-//! Benchmarks for converge (see perf/README.md).
+//! Shared helpers for the text benchmarks and `text_report`: loading the editing traces from
+//! `../shared/traces` (never copied into the repo), replaying them into converge and its peers,
+//! and a counting global allocator for heap measurements.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use converge::list::Text;
+use converge::{ReplicaId, VersionVector};
+use serde::Deserialize;
+
+/// Where the traces live: the repository root's sibling `shared/traces`.
+pub const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces");
+
+/// The sequential traces, in the community suite's order.
+pub const SEQUENTIAL: [&str; 3] = ["automerge-paper", "seph-blog1", "json-crdt-patch"];
+
+/// One edit: at char `pos`, delete `del` chars, then insert `ins`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Patch(pub usize, pub usize, pub String);
+
+/// One transaction of a trace.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Txn {
+    /// Indexes of the transactions this one was made on top of (concurrent traces).
+    #[serde(default)]
+    pub parents: Vec<usize>,
+    /// Which author (concurrent traces).
+    #[serde(default)]
+    pub agent: usize,
+    /// The edits, applied in order.
+    pub patches: Vec<Patch>,
+}
+
+/// A parsed trace (format in `shared/traces/README.md`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Trace {
+    /// Initial document.
+    #[serde(rename = "startContent", default)]
+    pub start_content: String,
+    /// Expected final document.
+    #[serde(rename = "endContent")]
+    pub end_content: String,
+    /// Number of authors (concurrent traces).
+    #[serde(rename = "numAgents", default)]
+    pub num_agents: Option<usize>,
+    /// The transactions.
+    pub txns: Vec<Txn>,
+}
+
+impl Trace {
+    /// All patches in order (sequential traces).
+    pub fn patches(&self) -> Vec<Patch> {
+        self.txns
+            .iter()
+            .flat_map(|t| t.patches.iter().cloned())
+            .collect()
+    }
+}
+
+/// Loads `<name>.json.gz` from [`TRACES`].
+pub fn load_trace(name: &str) -> Trace {
+    let path = format!("{TRACES}/{name}.json.gz");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut json)
+        .expect("gunzip trace");
+    serde_json::from_str(&json).expect("parse trace")
+}
+
+/// Replays patches into a converge `Text`, one call per patch.
+pub fn replay_converge(patches: &[Patch]) -> Text {
+    let mut t = Text::new(ReplicaId(1));
+    for Patch(pos, del, ins) in patches {
+        if *del > 0 {
+            t.delete(*pos..*pos + *del).expect("delete in range");
+        }
+        if !ins.is_empty() {
+            t.insert(*pos, ins).expect("insert in range");
+        }
+    }
+    t
+}
+
+/// Replays patches into a diamond-types 1.0 `ListCRDT`.
+pub fn replay_diamond(patches: &[Patch]) -> diamond_types::list::ListCRDT {
+    let mut doc = diamond_types::list::ListCRDT::new();
+    let agent = doc.get_or_create_agent_id("a");
+    for Patch(pos, del, ins) in patches {
+        if *del > 0 {
+            doc.delete_without_content(agent, *pos..*pos + *del);
+        }
+        if !ins.is_empty() {
+            doc.insert(agent, *pos, ins);
+        }
+    }
+    doc
+}
+
+/// Replays patches into a jumprope rope (no CRDT metadata: the plain-rope floor).
+pub fn replay_jumprope(patches: &[Patch]) -> jumprope::JumpRope {
+    let mut rope = jumprope::JumpRope::new();
+    for Patch(pos, del, ins) in patches {
+        if *del > 0 {
+            rope.remove(*pos..*pos + *del);
+        }
+        if !ins.is_empty() {
+            rope.insert(*pos, ins);
+        }
+    }
+    rope
+}
+
+/// Replays a concurrent trace with one converge replica per agent: each transaction runs on
+/// its agent's replica after pulling exactly its parents' merged version from the others
+/// (`ops_since` + `apply_until`); finally everyone exchanges everything. Returns the replicas.
+pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
+    let agents = trace
+        .num_agents
+        .unwrap_or(0)
+        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
+    let mut reps: Vec<Text> = (0..agents)
+        .map(|a| Text::new(ReplicaId(a as u64 + 1)))
+        .collect();
+    let mut start = VersionVector::new();
+    if !trace.start_content.is_empty() {
+        reps[0]
+            .insert(0, &trace.start_content)
+            .expect("start content");
+        start = reps[0].version();
+    }
+    let mut after: Vec<VersionVector> = Vec::with_capacity(trace.txns.len());
+    for txn in &trace.txns {
+        let mut target = start.clone();
+        for &p in &txn.parents {
+            target.merge(&after[p]);
+        }
+        let r = txn.agent;
+        for other in 0..agents {
+            if other == r || reps[r].version().dominates(&target) {
+                continue;
+            }
+            let ops = reps[other].ops_since(&reps[r].version());
+            reps[r].apply_until(&ops, &target).expect("apply");
+        }
+        for Patch(pos, del, ins) in &txn.patches {
+            let t = &mut reps[r];
+            if *del > 0 {
+                t.delete(*pos..*pos + *del).expect("delete in range");
+            }
+            if !ins.is_empty() {
+                t.insert(*pos, ins).expect("insert in range");
+            }
+        }
+        after.push(reps[r].version());
+    }
+    for r in 0..agents {
+        for other in 0..agents {
+            if other != r {
+                let ops = reps[other].ops_since(&reps[r].version());
+                reps[r].apply(&ops).expect("apply");
+            }
+        }
+    }
+    reps
+}
+
+/// A global allocator that counts the bytes currently allocated through it.
+///
+/// Install it in a binary with `#[global_allocator] static A: CountingAlloc = CountingAlloc;`
+/// and read [`allocated_bytes`].
+pub struct CountingAlloc;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes currently allocated through [`CountingAlloc`].
+pub fn allocated_bytes() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract holds exactly as it does for `System`; the counter is bookkeeping only.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract (non-zero-size layout guaranteed by the caller).
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through `alloc`/`realloc`) with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract: `ptr` came from this allocator with `layout`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+            ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}

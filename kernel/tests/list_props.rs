@@ -1,1 +1,419 @@
+//! Property tests for the sequence CRDT: local edits match a `Vec`/`String` model, replicas
+//! converge under any sync order with duplication, concurrent runs never interleave, and
+//! decoding arbitrary bytes never panics. `check_invariants` runs after every step.
 
+use converge::list::{List, SequenceOps, Text};
+use converge::{Error, ReplicaId};
+use proptest::prelude::*;
+
+/// A local edit with positions reduced modulo the current length, so every action is valid.
+#[derive(Clone, Debug)]
+enum Edit {
+    Insert { pos: usize, text: String },
+    Delete { pos: usize, len: usize },
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        3 => (any::<usize>(), "[a-c\u{e9}\u{1F600}]{1,6}")
+            .prop_map(|(pos, text)| Edit::Insert { pos, text }),
+        2 => (any::<usize>(), 1usize..5).prop_map(|(pos, len)| Edit::Delete { pos, len }),
+    ]
+}
+
+fn apply_edit(t: &mut Text, model: &mut Vec<char>, e: &Edit) {
+    match e {
+        Edit::Insert { pos, text } => {
+            let pos = pos % (model.len() + 1);
+            t.insert(pos, text).unwrap();
+            model.splice(pos..pos, text.chars());
+        }
+        Edit::Delete { pos, len } => {
+            if model.is_empty() {
+                return;
+            }
+            let pos = pos % model.len();
+            let end = (pos + len).min(model.len());
+            t.delete(pos..end).unwrap();
+            model.drain(pos..end);
+        }
+    }
+}
+
+fn check_utf16(t: &Text, model: &[char]) {
+    let s: String = model.iter().collect();
+    assert_eq!(t.len_utf16(), s.encode_utf16().count());
+    let mut u = 0;
+    for (i, ch) in model.iter().enumerate() {
+        assert_eq!(t.char_to_utf16(i).unwrap(), u);
+        assert_eq!(t.utf16_to_char(u).unwrap(), i);
+        if ch.len_utf16() == 2 {
+            assert_eq!(t.utf16_to_char(u + 1), Err(Error::InvalidOperation));
+        }
+        u += ch.len_utf16();
+    }
+    assert_eq!(t.utf16_to_char(u).unwrap(), model.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn text_matches_string_model(edits in proptest::collection::vec(edit(), 1..120)) {
+        let mut t = Text::new(ReplicaId(1));
+        let mut model = Vec::new();
+        for e in &edits {
+            apply_edit(&mut t, &mut model, e);
+            t.check_invariants();
+            let s: String = model.iter().collect();
+            prop_assert_eq!(t.to_string(), s);
+        }
+        check_utf16(&t, &model);
+        let n = model.len();
+        if n > 2 {
+            let s: String = model[1..n - 1].iter().collect();
+            prop_assert_eq!(t.slice(1..n - 1).unwrap(), s);
+        }
+        let back = Text::decode(&t.encode()).unwrap();
+        back.check_invariants();
+        prop_assert_eq!(back.to_string(), t.to_string());
+    }
+
+    #[test]
+    fn list_matches_vec_model(
+        ops in proptest::collection::vec((any::<bool>(), any::<usize>(), proptest::collection::vec(any::<u16>(), 1..5)), 1..120)
+    ) {
+        let mut l = List::new(ReplicaId(3));
+        let mut model: Vec<u16> = Vec::new();
+        for (ins, pos, vals) in &ops {
+            if *ins || model.is_empty() {
+                let pos = pos % (model.len() + 1);
+                if vals.len() == 1 {
+                    l.insert(pos, vals[0]).unwrap();
+                } else {
+                    l.insert_batch(pos, vals).unwrap();
+                }
+                model.splice(pos..pos, vals.iter().copied());
+            } else {
+                let pos = pos % model.len();
+                let end = (pos + vals.len()).min(model.len());
+                l.delete(pos..end).unwrap();
+                model.drain(pos..end);
+            }
+            l.check_invariants();
+            prop_assert_eq!(l.len(), model.len());
+            prop_assert_eq!(l.to_vec(), model.clone());
+        }
+        for (i, v) in model.iter().enumerate() {
+            prop_assert_eq!(l.get(i), Some(v));
+        }
+        prop_assert_eq!(l.get(model.len()), None);
+        let back: List<u16> = List::decode(&l.encode()).unwrap();
+        prop_assert_eq!(back.to_vec(), model);
+    }
+}
+
+/// A small deterministic generator so long sessions need no proptest shrinking.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+/// Enough random edits to split leaves and internal nodes several levels deep, with the
+/// invariants checked after every step.
+#[test]
+fn long_random_session_matches_model() {
+    let mut rng = Lcg(42);
+    let mut t = Text::new(ReplicaId(9));
+    let mut model: Vec<char> = Vec::new();
+    let mut cursor = 0usize;
+    for step in 0..6000 {
+        // Mostly typing near the previous edit, sometimes a jump elsewhere.
+        if rng.next(10) == 0 {
+            cursor = rng.next(model.len() + 1);
+        }
+        let e = if rng.next(8) == 0 && !model.is_empty() {
+            Edit::Delete {
+                pos: cursor.saturating_sub(1),
+                len: 1,
+            }
+        } else if rng.next(4) < 3 {
+            Edit::Insert {
+                pos: cursor.min(model.len()),
+                text: ['x', 'y', '\u{e9}', '\u{1F600}'][rng.next(4)].to_string(),
+            }
+        } else if rng.next(5) < 3 || model.is_empty() {
+            let text: String = (0..1 + rng.next(3))
+                .map(|_| ['x', 'y', '\u{e9}', '\u{1F600}'][rng.next(4)])
+                .collect();
+            Edit::Insert {
+                pos: rng.next(usize::MAX),
+                text,
+            }
+        } else {
+            Edit::Delete {
+                pos: rng.next(usize::MAX),
+                len: 1 + rng.next(3),
+            }
+        };
+        apply_edit(&mut t, &mut model, &e);
+        cursor = match &e {
+            Edit::Insert { pos, text } => {
+                pos % (model.len() - text.chars().count() + 1) + text.chars().count()
+            }
+            Edit::Delete { pos, .. } => (pos % (model.len() + 1)).min(model.len()),
+        };
+        t.check_invariants();
+        if step % 500 == 0 {
+            let s: String = model.iter().collect();
+            assert_eq!(t.to_string(), s, "step {step}");
+        }
+    }
+    let s: String = model.iter().collect();
+    assert_eq!(t.to_string(), s);
+    check_utf16(&t, &model);
+}
+
+/// One step of a random multi-replica session.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A local edit on replica `r % n`.
+    Edit(usize, Edit),
+    /// Replica `from` packs everything `to` lacks into a message on the network.
+    Send(usize, usize),
+    /// Deliver network message `k` (it stays on the network, so it can arrive again), with its
+    /// operations rotated by `rot` and only the first `keep` percent of them included.
+    Deliver(usize, usize, u8),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (any::<usize>(), edit()).prop_map(|(r, e)| Step::Edit(r, e)),
+        2 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Step::Send(a, b)),
+        3 => (any::<usize>(), any::<usize>(), 0u8..=100).prop_map(|(k, rot, keep)| Step::Deliver(k, rot, keep)),
+    ]
+}
+
+fn full_sync(reps: &mut [Text]) {
+    let n = reps.len();
+    for _ in 0..2 {
+        for a in 0..n {
+            for b in 0..n {
+                if a != b {
+                    let ops = reps[a].ops_since(&reps[b].version());
+                    let report = reps[b].apply(&ops).unwrap();
+                    assert!(report.is_complete(), "{report:?}");
+                    reps[b].check_invariants();
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// 2–5 replicas edit concurrently; messages are delivered late, out of order, partially and
+    /// more than once. After a final exchange all replicas hold the same text and version.
+    #[test]
+    fn replicas_converge(n in 2usize..=5, steps in proptest::collection::vec(step(), 1..80)) {
+        let mut reps: Vec<Text> = (0..n).map(|i| Text::new(ReplicaId(100 + i as u64))).collect();
+        let mut models: Vec<Vec<char>> = vec![Vec::new(); n];
+        let mut net: Vec<(usize, SequenceOps)> = Vec::new();
+        for s in &steps {
+            match s {
+                Step::Edit(r, e) => {
+                    let r = r % n;
+                    // Local edits on a replica are checked against its own model, which is
+                    // reset from the replica whenever it receives remote operations.
+                    apply_edit(&mut reps[r], &mut models[r], e);
+                    reps[r].check_invariants();
+                    prop_assert_eq!(reps[r].to_string(), models[r].iter().collect::<String>());
+                }
+                Step::Send(a, b) => {
+                    let (a, b) = (a % n, b % n);
+                    if a != b {
+                        net.push((b, reps[a].ops_since(&reps[b].version())));
+                    }
+                }
+                Step::Deliver(k, rot, keep) => {
+                    if net.is_empty() {
+                        continue;
+                    }
+                    let (to, msg) = &net[k % net.len()];
+                    let mut ops = msg.ops.clone();
+                    if !ops.is_empty() {
+                        let len = ops.len();
+                        ops.rotate_left(rot % len);
+                        ops.truncate((len * usize::from(*keep)).div_ceil(100));
+                    }
+                    let before = reps[*to].version();
+                    let report = reps[*to].apply(&SequenceOps { ops }).unwrap();
+                    prop_assert_eq!(report.invalid, 0);
+                    reps[*to].check_invariants();
+                    prop_assert!(reps[*to].version() >= before);
+                    models[*to] = reps[*to].to_string().chars().collect();
+                }
+            }
+        }
+        full_sync(&mut reps);
+        for r in &reps[1..] {
+            prop_assert_eq!(r.to_string(), reps[0].to_string());
+            prop_assert_eq!(r.version(), reps[0].version());
+        }
+        // Applying everything again changes nothing.
+        let all = reps[0].ops_since(&converge::VersionVector::new());
+        let mut again = reps[1].clone();
+        let report = again.apply(&all).unwrap();
+        prop_assert_eq!(report.applied, 0);
+        prop_assert_eq!(again.to_string(), reps[0].to_string());
+        // A fresh replica fed everything in reverse order still converges.
+        let mut fresh = Text::new(ReplicaId(1));
+        let mut rev = all.clone();
+        rev.ops.reverse();
+        let report = fresh.apply(&rev).unwrap();
+        prop_assert!(report.is_complete(), "{:?}", report);
+        fresh.check_invariants();
+        prop_assert_eq!(fresh.to_string(), reps[0].to_string());
+        // And so does a decoded copy.
+        let back = Text::decode(&reps[0].encode()).unwrap();
+        back.check_invariants();
+        prop_assert_eq!(back.to_string(), reps[0].to_string());
+    }
+
+    /// Replicas that type runs char by char at the same position concurrently end with every
+    /// run contiguous (no interleaving), in some order.
+    #[test]
+    fn concurrent_runs_never_interleave(
+        n in 2usize..=4,
+        base in "[xyz]{0,6}",
+        at in any::<usize>(),
+        lens in proptest::collection::vec(1usize..8, 4),
+        backspace in any::<bool>(),
+    ) {
+        let mut reps: Vec<Text> = (0..n).map(|i| Text::new(ReplicaId(7 - i as u64))).collect();
+        reps[0].insert(0, &base).unwrap();
+        full_sync(&mut reps);
+        let base: Vec<char> = base.chars().collect();
+        let at = at % (base.len() + 1);
+        let letters = ['a', 'b', 'c', 'd'];
+        let mut runs = Vec::new();
+        for (i, rep) in reps.iter_mut().enumerate() {
+            let run: String = core::iter::repeat_n(letters[i], lens[i]).collect();
+            for (k, ch) in run.chars().enumerate() {
+                rep.insert(at + k, &ch.to_string()).unwrap();
+                rep.check_invariants();
+            }
+            if backspace {
+                // Type one char too many and erase it: tombstones must not break the run.
+                rep.insert(at + lens[i], "!").unwrap();
+                rep.delete(at + lens[i]..at + lens[i] + 1).unwrap();
+            }
+            runs.push(run);
+        }
+        full_sync(&mut reps);
+        let text = reps[0].to_string();
+        for r in &reps[1..] {
+            prop_assert_eq!(r.to_string(), text.clone());
+        }
+        let prefix: String = base[..at].iter().collect();
+        let suffix: String = base[at..].iter().collect();
+        prop_assert!(text.starts_with(&prefix) && text.ends_with(&suffix));
+        let middle = &text[prefix.len()..text.len() - suffix.len()];
+        // Every run appears exactly once as a contiguous block.
+        for run in &runs {
+            prop_assert!(middle.contains(run.as_str()), "{} in {}", run, middle);
+        }
+        prop_assert_eq!(middle.len(), runs.iter().map(String::len).sum::<usize>());
+    }
+
+    /// Decoding arbitrary bytes returns an error or a valid text, never panics.
+    #[test]
+    fn decode_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(t) = Text::decode(&bytes) {
+            t.check_invariants();
+        }
+        // The same payload behind a valid envelope header reaches the history decoder.
+        let mut framed = b"CVG\x01\x20".to_vec();
+        framed.push(bytes.len().min(127) as u8);
+        framed.extend_from_slice(&bytes[..bytes.len().min(127)]);
+        if let Ok(t) = Text::decode(&framed) {
+            t.check_invariants();
+        }
+        let _ = List::<u32>::decode(&framed);
+    }
+
+    /// Corrupting a real encoding (one byte changed) returns an error or a valid text.
+    #[test]
+    fn decode_corrupted_encoding_never_panics(
+        edits in proptest::collection::vec(edit(), 1..30),
+        at in any::<usize>(),
+        val in any::<u8>(),
+    ) {
+        let mut t = Text::new(ReplicaId(5));
+        let mut model = Vec::new();
+        for e in &edits {
+            apply_edit(&mut t, &mut model, e);
+        }
+        let mut bytes = t.encode();
+        let i = 5 + at % (bytes.len() - 5);
+        bytes[i] = val;
+        if let Ok(back) = Text::decode(&bytes) {
+            back.check_invariants();
+        }
+        let cut = at % bytes.len();
+        prop_assert!(Text::decode(&bytes[..cut]).is_err());
+    }
+}
+
+#[test]
+fn out_of_range_edits_are_errors() {
+    let mut t = Text::new(ReplicaId(1));
+    t.insert(0, "abc").unwrap();
+    assert_eq!(
+        t.insert(4, "x"),
+        Err(Error::OutOfBounds { index: 4, len: 3 })
+    );
+    assert!(t.delete(2..5).is_err());
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = 2..1;
+    assert!(t.delete(backwards).is_err());
+    assert!(t.slice(0..4).is_err());
+    assert!(t.splice(3, usize::MAX, "x").is_err());
+    assert!(t.utf16_to_char(4).is_err());
+    assert!(t.char_to_utf16(4).is_err());
+    assert_eq!(t.to_string(), "abc");
+    let mut l: List<u8> = List::new(ReplicaId(2));
+    assert!(l.insert(1, 0).is_err());
+    assert!(l.delete(0..1).is_err());
+    assert_eq!(l.get(0), None);
+}
+
+#[test]
+fn missing_dependencies_are_reported_then_applied() {
+    let mut a = Text::new(ReplicaId(1));
+    a.insert(0, "hello").unwrap();
+    let first = a.ops_since(&converge::VersionVector::new());
+    let v1 = a.version();
+    a.insert(5, " world").unwrap();
+    a.delete(0..1).unwrap();
+    let second = a.ops_since(&v1);
+    let mut b = Text::new(ReplicaId(2));
+    let report = b.apply(&second).unwrap();
+    assert_eq!(report.applied, 0);
+    assert_eq!(report.missing.len(), second.ops.len());
+    assert_eq!(b.to_string(), "");
+    let report = b.apply(&first).unwrap();
+    assert!(report.is_complete());
+    let report = b.apply(&second).unwrap();
+    assert!(report.is_complete());
+    assert_eq!(b.to_string(), "ello world");
+    b.check_invariants();
+}

@@ -1,1 +1,176 @@
+//! Replays of the real editing traces in `../shared/traces` (never copied into the repo).
+//!
+//! Sequential traces are typed into one `Text` and must end at `endContent` exactly, also
+//! after an encode → decode round trip. Concurrent traces get one replica per agent; each
+//! transaction runs on its agent's replica after pulling exactly its parents' merged version
+//! from the other replicas (`ops_since` + `apply_until`), and after a final full exchange every
+//! replica must equal `endContent`.
 
+use std::io::Read;
+
+use converge::list::Text;
+use converge::{ReplicaId, VersionVector};
+use serde::Deserialize;
+
+const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces");
+
+#[derive(Deserialize)]
+struct Trace {
+    #[serde(rename = "startContent", default)]
+    start_content: String,
+    #[serde(rename = "endContent")]
+    end_content: String,
+    #[serde(rename = "numAgents", default)]
+    num_agents: Option<usize>,
+    txns: Vec<Txn>,
+}
+
+#[derive(Deserialize)]
+struct Txn {
+    #[serde(default)]
+    parents: Vec<usize>,
+    #[serde(default)]
+    agent: usize,
+    patches: Vec<(usize, usize, String)>,
+}
+
+fn load(name: &str) -> Trace {
+    let path = format!("{TRACES}/{name}");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut json)
+        .expect("gunzip trace");
+    serde_json::from_str(&json).expect("parse trace")
+}
+
+fn apply_patches(t: &mut Text, patches: &[(usize, usize, String)]) {
+    for (pos, del, ins) in patches {
+        if *del > 0 {
+            t.delete(*pos..*pos + *del).expect("delete in range");
+        }
+        if !ins.is_empty() {
+            t.insert(*pos, ins).expect("insert in range");
+        }
+    }
+}
+
+fn replay_sequential(name: &str) {
+    let trace = load(name);
+    let mut t = Text::new(ReplicaId(7));
+    t.insert(0, &trace.start_content).unwrap();
+    for (i, txn) in trace.txns.iter().enumerate() {
+        apply_patches(&mut t, &txn.patches);
+        if i % 20_000 == 0 || std::env::var("CHECK_ALL").is_ok() {
+            if std::env::var("CHECK_ALL").is_ok() {
+                eprintln!("step {i} {:?}", txn.patches);
+            }
+            t.check_invariants();
+        }
+    }
+    t.check_invariants();
+    assert_eq!(t.len(), trace.end_content.chars().count());
+    assert_eq!(t.len_utf16(), trace.end_content.encode_utf16().count());
+    assert!(
+        t.to_string() == trace.end_content,
+        "{name}: final text differs"
+    );
+
+    let bytes = t.encode();
+    let back = Text::decode(&bytes).expect("decode own encoding");
+    back.check_invariants();
+    assert!(
+        back.to_string() == trace.end_content,
+        "{name}: decoded text differs"
+    );
+    assert_eq!(back.version(), t.version());
+}
+
+#[test]
+fn automerge_paper() {
+    replay_sequential("automerge-paper.json.gz");
+}
+
+#[test]
+fn seph_blog1() {
+    replay_sequential("seph-blog1.json.gz");
+}
+
+#[test]
+fn json_crdt_patch() {
+    replay_sequential("json-crdt-patch.json.gz");
+}
+
+/// Replays a concurrent trace with one replica per agent; see the module docs.
+fn replay_concurrent(name: &str) {
+    let trace = load(name);
+    let agents = trace
+        .num_agents
+        .unwrap_or(0)
+        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
+    let mut reps: Vec<Text> = (0..agents)
+        .map(|a| Text::new(ReplicaId(a as u64 + 1)))
+        .collect();
+    let mut start_version = VersionVector::new();
+    if !trace.start_content.is_empty() {
+        reps[0].insert(0, &trace.start_content).unwrap();
+        start_version = reps[0].version();
+    }
+    let mut after: Vec<VersionVector> = Vec::with_capacity(trace.txns.len());
+    for (i, txn) in trace.txns.iter().enumerate() {
+        let mut target = start_version.clone();
+        for &p in &txn.parents {
+            target.merge(&after[p]);
+        }
+        let r = txn.agent;
+        assert!(
+            target.dominates(&reps[r].version()),
+            "txn {i}: agent {r} would have to forget its own state"
+        );
+        for other in 0..agents {
+            if other == r || reps[r].version().dominates(&target) {
+                continue;
+            }
+            let ops = reps[other].ops_since(&reps[r].version());
+            let report = reps[r].apply_until(&ops, &target).unwrap();
+            assert!(
+                report.missing.is_empty() && report.invalid == 0,
+                "txn {i}: {report:?}"
+            );
+        }
+        assert_eq!(reps[r].version(), target, "txn {i}: parents reached");
+        apply_patches(&mut reps[r], &txn.patches);
+        after.push(reps[r].version());
+        if i % 5_000 == 0 {
+            reps[r].check_invariants();
+        }
+    }
+    // Final full exchange: everyone pulls from everyone.
+    for r in 0..agents {
+        for other in 0..agents {
+            if other != r {
+                let ops = reps[other].ops_since(&reps[r].version());
+                let report = reps[r].apply(&ops).unwrap();
+                assert!(report.is_complete(), "{report:?}");
+            }
+        }
+    }
+    for (a, rep) in reps.iter().enumerate() {
+        rep.check_invariants();
+        assert!(
+            rep.to_string() == trace.end_content,
+            "{name}: replica {a} differs from endContent"
+        );
+    }
+    let back = Text::decode(&reps[0].encode()).expect("decode");
+    back.check_invariants();
+    assert!(
+        back.to_string() == trace.end_content,
+        "{name}: decoded text differs"
+    );
+}
+
+#[test]
+fn friendsforever_concurrent() {
+    replay_concurrent("friendsforever.json.gz");
+}

@@ -1,0 +1,275 @@
+//! Content storage: the inserted items of a sequence, indexed by item number.
+//!
+//! Item numbers (`ilv`) count inserted items only, in the order this replica integrated them;
+//! the span tree, origins and delete targets all use them.
+//!
+//! Content is append-only and kept for deleted items too (so [`ops_since`] can resend any
+//! insert). Deletes and moves in the document never touch it; the span tree only refers to
+//! items by lv.
+//!
+//! * [`TextStore`] keeps all inserted text as one UTF-8 `String` in ilv order, plus two sparse
+//!   side tables — the lvs of non-ASCII chars with the running count of extra UTF-8 bytes, and
+//!   the lvs of chars outside the Basic Multilingual Plane (two UTF-16 units) — so lv → byte
+//!   offset and UTF-16 widths cost a binary search, and nothing for ASCII text.
+//! * [`VecStore`] keeps list items in a `Vec<T>`.
+//!
+//! [`ops_since`]: crate::list::Text::ops_since
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::lz;
+use super::tree::Measure;
+use crate::encoding::DecodeError;
+
+/// Makes room for `additional` more elements, growing by an eighth instead of doubling: the
+/// logs and content of a long-lived document only grow, and doubling would leave up to half of
+/// their memory unused. The extra copying is a geometric series (about 9× the final size in
+/// total), negligible next to the edits that produce the data.
+#[inline]
+pub(crate) fn reserve_frugal<T>(v: &mut Vec<T>, additional: usize) {
+    if v.capacity() - v.len() < additional {
+        v.reserve_exact(additional.max(v.len() / 8).max(16));
+    }
+}
+
+/// [`reserve_frugal`] for a `String`.
+#[inline]
+fn reserve_frugal_str(s: &mut String, additional: usize) {
+    if s.capacity() - s.len() < additional {
+        s.reserve_exact(additional.max(s.len() / 8).max(64));
+    }
+}
+
+/// What a sequence needs from its content store.
+pub(crate) trait Store: Measure + Default {
+    /// The owned wire form of a run of items (`String` for text, `Vec<T>` for lists).
+    type Chunk;
+    /// Number of items in a chunk.
+    fn chunk_len(c: &Self::Chunk) -> usize;
+    /// Items `start..start + len` of a chunk.
+    fn chunk_sub(c: &Self::Chunk, start: usize, len: usize) -> Self::Chunk;
+    /// Appends the items of a chunk (they get the next lvs).
+    fn push_chunk(&mut self, c: &Self::Chunk);
+    /// The items `lv..lv + len` as a chunk.
+    fn chunk(&self, lv: u32, len: u32) -> Self::Chunk;
+    /// Number of items stored.
+    fn items(&self) -> usize;
+}
+
+/// Text content: see the module docs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TextStore {
+    text: String,
+    /// `(lv, extra bytes of all non-ASCII chars up to and including lv)`, sorted by lv.
+    wide_utf8: Vec<(u32, u32)>,
+    /// lvs of chars that take two UTF-16 units, sorted.
+    astral: Vec<u32>,
+    len: u32,
+}
+
+impl TextStore {
+    #[inline]
+    fn byte_of(&self, lv: u32) -> usize {
+        if self.wide_utf8.is_empty() {
+            return lv as usize;
+        }
+        let i = self.wide_utf8.partition_point(|e| e.0 < lv);
+        lv as usize
+            + if i == 0 {
+                0
+            } else {
+                self.wide_utf8[i - 1].1 as usize
+            }
+    }
+
+    /// The text of items `lv..lv + len`.
+    #[inline]
+    pub(crate) fn str(&self, lv: u32, len: u32) -> &str {
+        &self.text[self.byte_of(lv)..self.byte_of(lv + len)]
+    }
+
+    /// Appends `s` (its chars get the next lvs).
+    pub(crate) fn push_str(&mut self, s: &str) {
+        reserve_frugal_str(&mut self.text, s.len());
+        if s.is_ascii() {
+            self.text.push_str(s);
+            self.len += s.len() as u32;
+            return;
+        }
+        let mut extra = self.wide_utf8.last().map_or(0, |e| e.1);
+        for ch in s.chars() {
+            let b = ch.len_utf8() as u32;
+            if b > 1 {
+                extra += b - 1;
+                reserve_frugal(&mut self.wide_utf8, 1);
+                self.wide_utf8.push((self.len, extra));
+            }
+            if ch.len_utf16() == 2 {
+                reserve_frugal(&mut self.astral, 1);
+                self.astral.push(self.len);
+            }
+            self.len += 1;
+        }
+        self.text.push_str(s);
+    }
+}
+
+impl Measure for TextStore {
+    #[inline]
+    fn width(&self, lv: u32, len: u32) -> usize {
+        if self.astral.is_empty() {
+            return len as usize;
+        }
+        let a = self.astral.partition_point(|&x| x < lv);
+        let b = self.astral.partition_point(|&x| x < lv + len);
+        len as usize + (b - a)
+    }
+
+    fn items_in_width(&self, lv: u32, len: u32, w: usize) -> Option<u32> {
+        // Largest k with width(lv, k) <= w; exact only if equal.
+        let (mut lo, mut hi) = (0u32, len);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.width(lv, mid) <= w {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        (self.width(lv, lo) == w).then_some(lo)
+    }
+}
+
+impl Store for TextStore {
+    type Chunk = String;
+    fn chunk_len(c: &String) -> usize {
+        c.chars().count()
+    }
+    fn chunk_sub(c: &String, start: usize, len: usize) -> String {
+        c.chars().skip(start).take(len).collect()
+    }
+    fn push_chunk(&mut self, c: &String) {
+        self.push_str(c);
+    }
+    fn chunk(&self, lv: u32, len: u32) -> String {
+        String::from(self.str(lv, len))
+    }
+    fn items(&self) -> usize {
+        self.len as usize
+    }
+}
+
+/// List content: one `T` per item, in ilv order.
+#[derive(Clone, Debug)]
+pub(crate) struct VecStore<T> {
+    pub(crate) items: Vec<T>,
+}
+
+impl<T> Default for VecStore<T> {
+    fn default() -> Self {
+        VecStore { items: Vec::new() }
+    }
+}
+
+impl<T> Measure for VecStore<T> {
+    #[inline]
+    fn width(&self, _lv: u32, len: u32) -> usize {
+        len as usize
+    }
+    fn items_in_width(&self, _lv: u32, len: u32, w: usize) -> Option<u32> {
+        (w <= len as usize).then_some(w as u32)
+    }
+}
+
+impl<T: Clone> Store for VecStore<T> {
+    type Chunk = Vec<T>;
+    fn chunk_len(c: &Vec<T>) -> usize {
+        c.len()
+    }
+    fn chunk_sub(c: &Vec<T>, start: usize, len: usize) -> Vec<T> {
+        c[start..start + len].to_vec()
+    }
+    fn push_chunk(&mut self, c: &Vec<T>) {
+        reserve_frugal(&mut self.items, c.len());
+        self.items.extend_from_slice(c);
+    }
+    fn chunk(&self, lv: u32, len: u32) -> Vec<T> {
+        self.items[lv as usize..(lv + len) as usize].to_vec()
+    }
+    fn items(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// How a store writes all its content into an encoded history and reads it back.
+pub(crate) trait ContentCodec: Store + Sized {
+    /// All content, in item-number order.
+    fn pack(&self) -> Vec<u8>;
+    /// Inverse of [`pack`](Self::pack); never panics.
+    fn unpack(bytes: &[u8]) -> Result<Self, DecodeError>;
+}
+
+impl ContentCodec for TextStore {
+    /// `varint(byte length)` followed by the UTF-8 text compressed with [`lz`].
+    fn pack(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut n = self.text.len() as u64;
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(&lz::compress(self.text.as_bytes()));
+        out
+    }
+
+    fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut declared = 0u64;
+        let mut at = 0;
+        loop {
+            let b = *bytes.get(at).ok_or(DecodeError::UnexpectedEnd)?;
+            if at == 9 {
+                return Err(DecodeError::Malformed);
+            }
+            declared |= u64::from(b & 0x7f) << (7 * at);
+            at += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let declared = usize::try_from(declared).map_err(|_| DecodeError::Malformed)?;
+        // The declared length only caps the output; memory grows with the input actually
+        // present.
+        let raw = lz::decompress(&bytes[at..], declared)?;
+        if raw.len() != declared {
+            return Err(DecodeError::Invalid("content length"));
+        }
+        let text =
+            String::from_utf8(raw).map_err(|_| DecodeError::Invalid("content is not UTF-8"))?;
+        let mut st = TextStore::default();
+        st.push_str(&text);
+        Ok(st)
+    }
+}
+
+impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
+    /// The items as a postcard sequence.
+    fn pack(&self) -> Vec<u8> {
+        postcard::to_allocvec(&self.items).expect("serializing to a Vec cannot fail")
+    }
+
+    fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (items, rest) = postcard::take_from_bytes::<Vec<T>>(bytes).map_err(|e| match e {
+            postcard::Error::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
+            _ => DecodeError::Malformed,
+        })?;
+        if !rest.is_empty() {
+            return Err(DecodeError::TrailingBytes { count: rest.len() });
+        }
+        Ok(VecStore { items })
+    }
+}

@@ -1,0 +1,1251 @@
+//! The sequence CRDT engine shared by [`Text`](super::Text) and [`List`](super::List).
+//!
+//! Numbering: every event (inserted item or deletion) gets a *local version* `lv`, dense and
+//! in the order this replica learnt of it (a causal order). Inserted items also get an *item
+//! number* `ilv`, dense in the same order, used by the span tree, the content store, origins
+//! and delete targets. [`Ids`] maps `lv` ↔ [`Dot`].
+//!
+//! Integration of remote inserts follows FugueMax as formulated by diamond-types' `YjsMod`
+//! (see `docs/architecture.md`): scan right from the left origin, comparing each concurrent
+//! item's left and right origins with the new item's, ties broken by replica id.
+
+use alloc::vec::Vec;
+
+use converge_pool::Idx;
+
+use super::content::{ContentCodec, Store, reserve_frugal};
+use super::ops::{
+    ApplyReport, HistOp, SequenceHistory, SequenceOp, SequenceOps, pack_ops, unpack_ops,
+};
+use super::tree::{Counts, Cursor, Found, Leaf, MAX_SPAN, NONE, Span, Tree};
+use crate::clock::{Dot, ReplicaId};
+use crate::encoding::DecodeError;
+use crate::error::{Error, Result};
+use crate::version::VersionVector;
+
+#[derive(Clone, Copy, Debug)]
+struct AgentRun {
+    counter: u64,
+    lv: u32,
+    len: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct LvRun {
+    lv: u32,
+    agent: u32,
+    counter: u64,
+    len: u32,
+}
+
+/// `lv` ↔ `(replica, counter)`.
+#[derive(Clone, Debug, Default)]
+struct Ids {
+    replicas: Vec<ReplicaId>,
+    /// Per agent, runs sorted by counter, contiguous from counter 1.
+    runs: Vec<Vec<AgentRun>>,
+    /// All runs sorted by lv.
+    lvs: Vec<LvRun>,
+    next_lv: u32,
+}
+
+impl Ids {
+    fn agent(&self, r: ReplicaId) -> Option<u32> {
+        self.replicas.iter().position(|&x| x == r).map(|i| i as u32)
+    }
+    fn agent_or_insert(&mut self, r: ReplicaId) -> u32 {
+        if let Some(a) = self.agent(r) {
+            return a;
+        }
+        self.replicas.push(r);
+        self.runs.push(Vec::new());
+        (self.replicas.len() - 1) as u32
+    }
+    fn seen(&self, agent: u32) -> u64 {
+        self.runs[agent as usize]
+            .last()
+            .map_or(0, |r| r.counter + u64::from(r.len) - 1)
+    }
+    fn seen_replica(&self, r: ReplicaId) -> u64 {
+        self.agent(r).map_or(0, |a| self.seen(a))
+    }
+    /// Assigns lvs to `len` events `counter..` of `agent` (counter must be `seen + 1`).
+    fn push(&mut self, agent: u32, counter: u64, len: u32) -> u32 {
+        let lv = self.next_lv;
+        self.next_lv += len;
+        let runs = &mut self.runs[agent as usize];
+        match runs.last_mut() {
+            Some(r) if r.lv + r.len == lv && r.len.checked_add(len).is_some() => r.len += len,
+            _ => {
+                reserve_frugal(runs, 1);
+                runs.push(AgentRun { counter, lv, len })
+            }
+        }
+        match self.lvs.last_mut() {
+            Some(r)
+                if r.agent == agent
+                    && r.lv + r.len == lv
+                    && r.counter + u64::from(r.len) == counter =>
+            {
+                r.len += len
+            }
+            _ => self.lvs.push(LvRun {
+                lv,
+                agent,
+                counter,
+                len,
+            }),
+        }
+        lv
+    }
+    fn lv_run(&self, lv: u32) -> &LvRun {
+        let i = self.lvs.partition_point(|r| r.lv <= lv) - 1;
+        &self.lvs[i]
+    }
+    fn dot(&self, lv: u32) -> Dot {
+        let r = self.lv_run(lv);
+        Dot::new(
+            self.replicas[r.agent as usize],
+            r.counter + u64::from(lv - r.lv),
+        )
+    }
+    fn replica_of(&self, lv: u32) -> ReplicaId {
+        self.replicas[self.lv_run(lv).agent as usize]
+    }
+    /// The lv of `counter` of `agent` and how many consecutive counters follow in the same lv
+    /// run (including it).
+    fn lv_of(&self, agent: u32, counter: u64) -> Option<(u32, u32)> {
+        let runs = &self.runs[agent as usize];
+        let i = runs
+            .partition_point(|r| r.counter <= counter)
+            .checked_sub(1)?;
+        let r = runs[i];
+        let off = counter - r.counter;
+        (off < u64::from(r.len)).then(|| (r.lv + off as u32, r.len - off as u32))
+    }
+    fn version(&self) -> VersionVector {
+        VersionVector::from_entries(
+            self.replicas
+                .iter()
+                .enumerate()
+                .map(|(a, &r)| (r, self.seen(a as u32))),
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct InsRun {
+    lv: u32,
+    ilv: u32,
+    len: u32,
+    ol: u32,
+    or: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct DelRun {
+    lv: u32,
+    len: u32,
+    target: u32,
+    rev: bool,
+}
+
+impl DelRun {
+    /// The last target in run order.
+    fn last_target(&self) -> u32 {
+        if self.rev {
+            self.target - (self.len - 1)
+        } else {
+            self.target + (self.len - 1)
+        }
+    }
+}
+
+enum Outcome {
+    Applied(u64, u64),
+    Duplicate(u64),
+    Missing,
+    Beyond(u64),
+    Invalid,
+}
+
+/// The engine: span tree, content, operation log and ids. See the module docs.
+#[derive(Clone, Debug)]
+pub(crate) struct Seq<S> {
+    pub(crate) tree: Tree,
+    pub(crate) store: S,
+    ins: Vec<InsRun>,
+    dels: Vec<DelRun>,
+    ids: Ids,
+    replica: ReplicaId,
+    me: Option<u32>,
+    /// The leaf of the last local edit and the counts before it (typing fast path).
+    cache: Option<(Idx<Leaf>, Counts)>,
+    /// Where the last local insert ended, while nothing else has changed since.
+    typing: Option<Typing>,
+}
+
+/// The state of an uninterrupted run of local typing: the next insert at visible position
+/// `pos` continues the span at `cur` (which ends at item number `end`), keeping right origin
+/// `or`.
+#[derive(Clone, Copy, Debug)]
+struct Typing {
+    pos: usize,
+    cur: Cursor,
+    end: u32,
+    or: u32,
+    agent: u32,
+}
+
+impl<S: Store> Seq<S> {
+    pub(crate) fn new(replica: ReplicaId) -> Self {
+        Seq {
+            tree: Tree::new(),
+            store: S::default(),
+            ins: Vec::new(),
+            dels: Vec::new(),
+            ids: Ids::default(),
+            replica,
+            me: None,
+            cache: None,
+            typing: None,
+        }
+    }
+
+    pub(crate) fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tree.total().vis
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.tree.total().wide
+    }
+
+    pub(crate) fn version(&self) -> VersionVector {
+        self.ids.version()
+    }
+
+    fn me(&mut self) -> u32 {
+        match self.me {
+            Some(a) => a,
+            None => {
+                let a = self.ids.agent_or_insert(self.replica);
+                self.me = Some(a);
+                a
+            }
+        }
+    }
+
+    /// Visible item `pos`, using the typing cache when it applies.
+    pub(crate) fn find_vis(&mut self, pos: usize) -> Option<Found> {
+        if let Some(ty) = self.typing {
+            let s = self.tree.span(ty.cur);
+            assert!(!s.deleted() && s.end() == ty.end, "typing span is current");
+            let mut pos = self.tree.leaf_start(ty.cur.leaf).vis;
+            for sp in &self.tree.leaf_spans(ty.cur.leaf)[..=ty.cur.idx] {
+                pos += sp.vis() as usize;
+            }
+            assert_eq!(pos, ty.pos, "typing position is current");
+        }
+        if let Some((leaf, start)) = self.cache {
+            if let Some(f) = self.tree.find_visible_in(leaf, start, pos, &self.store) {
+                return Some(f);
+            }
+        }
+        let f = self.tree.find_visible(pos, &self.store)?;
+        self.cache = Some((f.cur.leaf, f.leaf_start));
+        Some(f)
+    }
+
+    fn check_capacity(&self, events: usize) -> Result<u32> {
+        let n = u32::try_from(events).map_err(|_| Error::CapacityExceeded)?;
+        if n > MAX_SPAN
+            || u64::from(self.ids.next_lv) + u64::from(n) >= u64::from(NONE)
+            || self.store.items() as u64 + u64::from(n) >= u64::from(NONE)
+        {
+            return Err(Error::CapacityExceeded);
+        }
+        Ok(n)
+    }
+
+    // ---------------------------------------------------------------- local edits
+
+    /// Inserts `n` items at visible position `pos`; `push` appends their content to the store.
+    pub(crate) fn insert_local(
+        &mut self,
+        pos: usize,
+        n: usize,
+        push: impl FnOnce(&mut S),
+    ) -> Result<()> {
+        let len = self.len();
+        if pos > len {
+            return Err(Error::OutOfBounds { index: pos, len });
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let n = self.check_capacity(n)?;
+        let agent = self.me();
+        let ilv = self.store.items() as u32;
+        push(&mut self.store);
+        self.insert_at(agent, pos, n, ilv);
+        Ok(())
+    }
+
+    /// Inserts the `n` items whose content is stored at `ilv..` at visible position `pos`
+    /// (checked by the caller) as the next events of `agent`.
+    fn insert_at(&mut self, agent: u32, pos: usize, n: u32, ilv: u32) {
+        let counter = self.ids.seen(agent) + 1;
+        if let Some(ty) = self.typing.take() {
+            if ty.pos == pos && ty.end == ilv && ty.agent == agent {
+                // Typing fast path: extend the span we just typed into.
+                let lv = self.ids.push(agent, counter, n);
+                self.push_ins(lv, ilv, n, ilv - 1, ty.or);
+                self.tree.extend_span(ty.cur, n, &self.store);
+                self.typing = Some(Typing {
+                    pos: pos + n as usize,
+                    end: ilv + n,
+                    ..ty
+                });
+                return;
+            }
+        }
+        let (at, ol) = if pos == 0 {
+            (self.tree.start(), NONE)
+        } else {
+            let f = self.find_vis(pos - 1).expect("pos - 1 < len");
+            let s = self.tree.span(f.cur);
+            (
+                Cursor {
+                    off: f.cur.off + 1,
+                    ..f.cur
+                },
+                s.lv + f.cur.off,
+            )
+        };
+        let or = self
+            .tree
+            .normalize(at)
+            .map_or(NONE, |c| self.tree.span(c).lv + c.off);
+        let lv = self.ids.push(agent, counter, n);
+        self.push_ins(lv, ilv, n, ol, or);
+        let leaves = self.tree.leaf_count();
+        let c = self.tree.insert(at, Span::new(ilv, n, false), &self.store);
+        self.after_edit(c.leaf, leaves);
+        self.typing = Some(Typing {
+            pos: pos + n as usize,
+            cur: c,
+            end: ilv + n,
+            or,
+            agent,
+        });
+    }
+
+    fn after_edit(&mut self, leaf: Idx<Leaf>, leaves_before: usize) {
+        match self.cache {
+            Some((l, _)) if l == leaf && self.tree.leaf_count() == leaves_before => {}
+            _ => self.cache = None,
+        }
+    }
+
+    /// Deletes visible items `start..end`.
+    pub(crate) fn delete_local(&mut self, start: usize, end: usize) -> Result<()> {
+        let len = self.len();
+        if end > len || start > end {
+            return Err(Error::OutOfBounds {
+                index: end.max(start),
+                len,
+            });
+        }
+        if start == end {
+            return Ok(());
+        }
+        self.check_capacity(end - start)?;
+        let agent = self.me();
+        self.delete_at(agent, start, (end - start) as u32);
+        Ok(())
+    }
+
+    /// Deletes `n` visible items from `start` (checked by the caller) as the next events of
+    /// `agent`.
+    fn delete_at(&mut self, agent: u32, start: usize, n: u32) {
+        self.typing = None;
+        let mut remaining = n;
+        while remaining > 0 {
+            let f = self.find_vis(start).expect("start < len");
+            let leaves = self.tree.leaf_count();
+            let (t, k, _) = self.tree.delete_at(f.cur, remaining, &self.store);
+            self.after_edit(f.cur.leaf, leaves);
+            let counter = self.ids.seen(agent) + 1;
+            let lv = self.ids.push(agent, counter, k);
+            self.push_del(lv, k, t, false);
+            remaining -= k;
+        }
+    }
+
+    fn push_ins(&mut self, lv: u32, ilv: u32, len: u32, ol: u32, or: u32) {
+        if let Some(l) = self.ins.last_mut() {
+            if l.lv + l.len == lv
+                && l.ilv + l.len == ilv
+                && ol == ilv.wrapping_sub(1)
+                && l.or == or
+                && l.len.checked_add(len).is_some_and(|x| x <= MAX_SPAN)
+            {
+                l.len += len;
+                return;
+            }
+        }
+        reserve_frugal(&mut self.ins, 1);
+        self.ins.push(InsRun {
+            lv,
+            ilv,
+            len,
+            ol,
+            or,
+        });
+    }
+
+    fn push_del(&mut self, lv: u32, len: u32, target: u32, rev: bool) {
+        if let Some(l) = self.dels.last_mut() {
+            if l.lv + l.len == lv && l.len < MAX_SPAN - len {
+                let last = l.last_target();
+                if !l.rev && !rev && last.checked_add(1) == Some(target) {
+                    l.len += len;
+                    return;
+                }
+                if len == 1 && (l.rev || l.len == 1) && last.checked_sub(1) == Some(target) {
+                    l.rev = true;
+                    l.len += 1;
+                    return;
+                }
+            }
+        }
+        reserve_frugal(&mut self.dels, 1);
+        self.dels.push(DelRun {
+            lv,
+            len,
+            target,
+            rev: rev && len > 1,
+        });
+    }
+
+    // ---------------------------------------------------------------- lookups
+
+    fn ins_by_ilv(&self, ilv: u32) -> &InsRun {
+        let i = self.ins.partition_point(|r| r.ilv <= ilv) - 1;
+        &self.ins[i]
+    }
+
+    fn ins_by_lv(&self, lv: u32) -> Option<&InsRun> {
+        let i = self.ins.partition_point(|r| r.lv <= lv).checked_sub(1)?;
+        let r = &self.ins[i];
+        (lv < r.lv + r.len).then_some(r)
+    }
+
+    fn del_by_lv(&self, lv: u32) -> Option<&DelRun> {
+        let i = self.dels.partition_point(|r| r.lv <= lv).checked_sub(1)?;
+        let r = &self.dels[i];
+        (lv < r.lv + r.len).then_some(r)
+    }
+
+    fn ilv_to_lv(&self, ilv: u32) -> u32 {
+        let r = self.ins_by_ilv(ilv);
+        r.lv + (ilv - r.ilv)
+    }
+
+    /// The item number of `dot`: `Ok(None)` if unknown, `Err` if it names a deletion.
+    fn resolve(&self, dot: Dot) -> core::result::Result<Option<u32>, ()> {
+        let Some(agent) = self.ids.agent(dot.replica) else {
+            return Ok(None);
+        };
+        let Some((lv, _)) = self.ids.lv_of(agent, dot.counter) else {
+            return Ok(None);
+        };
+        match self.ins_by_lv(lv) {
+            Some(r) => Ok(Some(r.ilv + (lv - r.lv))),
+            None => Err(()),
+        }
+    }
+
+    // ---------------------------------------------------------------- integration
+
+    fn raw_pos(&self, ilv: u32) -> usize {
+        self.tree.raw_pos(ilv).expect("every item is in the tree")
+    }
+
+    /// Finds where a remote run with origins `ol`/`or` goes (FugueMax / YjsMod).
+    fn integrate_cursor(&self, replica: ReplicaId, ol: u32, or: u32) -> Cursor {
+        let start = if ol == NONE {
+            self.tree.start()
+        } else {
+            let c = self.tree.locate(ol).expect("origin is in the tree");
+            Cursor {
+                off: c.off + 1,
+                ..c
+            }
+        };
+        let Some(mut cur) = self.tree.normalize(start) else {
+            return start;
+        };
+        let mut left_pos: Option<isize> = None;
+        let mut right_pos: Option<usize> = None;
+        let mut scanning = false;
+        let mut scan_start = cur;
+        loop {
+            let span = self.tree.span(cur);
+            let other = span.lv + cur.off;
+            if other == or {
+                break;
+            }
+            let run = *self.ins_by_ilv(other);
+            let o_ol = if other == run.ilv { run.ol } else { other - 1 };
+            // Length of the piece sharing `other`'s origins: to the end of the span or run.
+            let piece_end = (span.end()).min(run.ilv + run.len);
+            let piece = piece_end - other;
+            if or != NONE && or > other && or < piece_end {
+                // Malformed input only: the right origin sits inside this run.
+                cur.off = or - span.lv;
+                break;
+            }
+            if o_ol == ol {
+                // Same left origin: decide by right origins, then replica ids.
+                if run.or == or {
+                    let mine = replica;
+                    let theirs = self.ids.replica_of(self.ilv_to_lv(other));
+                    if mine < theirs {
+                        break;
+                    }
+                    scanning = false;
+                } else {
+                    let rp = *right_pos.get_or_insert_with(|| {
+                        if or == NONE {
+                            usize::MAX
+                        } else {
+                            self.raw_pos(or)
+                        }
+                    });
+                    let orp = if run.or == NONE {
+                        usize::MAX
+                    } else {
+                        self.raw_pos(run.or)
+                    };
+                    if orp < rp {
+                        if !scanning {
+                            scanning = true;
+                            scan_start = cur;
+                        }
+                    } else {
+                        scanning = false;
+                    }
+                }
+            } else if !(cur.off > 0 && o_ol == other - 1) {
+                // The other item's left origin is elsewhere: compare positions.
+                let lp = *left_pos.get_or_insert_with(|| {
+                    if ol == NONE {
+                        -1
+                    } else {
+                        self.raw_pos(ol) as isize
+                    }
+                });
+                let olp = if o_ol == NONE {
+                    -1
+                } else {
+                    self.raw_pos(o_ol) as isize
+                };
+                if olp < lp {
+                    break;
+                }
+                // olp > lp: the other item is inside a subtree right of ours; keep going.
+            }
+            let next = Cursor {
+                off: cur.off + piece,
+                ..cur
+            };
+            match self.tree.normalize(next) {
+                Some(c) => cur = c,
+                None => {
+                    if scanning {
+                        return scan_start;
+                    }
+                    return next;
+                }
+            }
+        }
+        if scanning { scan_start } else { cur }
+    }
+
+    /// Integrates a remote run whose content is already in the store at `ilv..ilv + len`.
+    fn integrate(&mut self, agent: u32, counter: u64, ilv: u32, len: u32, ol: u32, or: u32) {
+        self.typing = None;
+        let replica = self.ids.replicas[agent as usize];
+        let at = self.integrate_cursor(replica, ol, or);
+        let lv = self.ids.push(agent, counter, len);
+        self.push_ins(lv, ilv, len, ol, or);
+        self.tree
+            .insert(at, Span::new(ilv, len, false), &self.store);
+        self.cache = None;
+    }
+
+    /// Marks items `ilv..ilv + len` deleted (already deleted ones stay deleted). Returns how
+    /// many were visible.
+    fn mark_deleted(&mut self, ilv: u32, len: u32) -> u32 {
+        self.typing = None;
+        let end = ilv + len;
+        let mut t = ilv;
+        let mut vis = 0;
+        while t < end {
+            let c = self.tree.locate(t).expect("target is in the tree");
+            let (_, k, was) = self.tree.delete_at(c, end - t, &self.store);
+            if was {
+                vis += k;
+            }
+            t += k;
+        }
+        self.cache = None;
+        vis
+    }
+
+    // ---------------------------------------------------------------- remote ops
+
+    pub(crate) fn apply(
+        &mut self,
+        ops: &SequenceOps<S::Chunk>,
+        limit: Option<&VersionVector>,
+    ) -> Result<ApplyReport> {
+        self.tree.ensure_index();
+        let mut report = ApplyReport::default();
+        let mut pending: Vec<usize> = (0..ops.ops.len()).collect();
+        loop {
+            let mut next = Vec::new();
+            let mut progress = false;
+            for &i in &pending {
+                match self.apply_one(&ops.ops[i], limit)? {
+                    Outcome::Applied(k, beyond) => {
+                        progress = true;
+                        report.applied += k;
+                        report.beyond_target += beyond;
+                    }
+                    Outcome::Duplicate(k) => report.duplicates += k,
+                    Outcome::Missing => next.push(i),
+                    Outcome::Beyond(k) => report.beyond_target += k,
+                    Outcome::Invalid => report.invalid += 1,
+                }
+            }
+            if next.is_empty() || !progress {
+                report.missing = next.iter().map(|&i| ops.ops[i].id()).collect();
+                return Ok(report);
+            }
+            pending = next;
+        }
+    }
+
+    /// Common checks on an op's own id range. Returns `(skip, take, beyond)` or an outcome.
+    fn own_range(
+        &self,
+        id: Dot,
+        n: u64,
+        limit: Option<&VersionVector>,
+    ) -> core::result::Result<(u64, u64, u64), Outcome> {
+        if n == 0 || id.counter == 0 || id.counter.checked_add(n).is_none() {
+            return Err(Outcome::Invalid);
+        }
+        let seen = self.ids.seen_replica(id.replica);
+        if id.counter + n - 1 <= seen {
+            return Err(Outcome::Duplicate(n));
+        }
+        if limit.is_some_and(|lim| id.counter > lim.get(id.replica)) {
+            return Err(Outcome::Beyond(n));
+        }
+        if id.counter > seen + 1 {
+            return Err(Outcome::Missing);
+        }
+        let skip = seen + 1 - id.counter;
+        let mut take = n - skip;
+        let mut beyond = 0;
+        if let Some(lim) = limit {
+            let allowed = lim.get(id.replica).saturating_sub(seen);
+            if allowed == 0 {
+                return Err(Outcome::Beyond(take));
+            }
+            if allowed < take {
+                beyond = take - allowed;
+                take = allowed;
+            }
+        }
+        if self.check_capacity(take as usize).is_err() {
+            return Err(Outcome::Invalid);
+        }
+        Ok((skip, take, beyond))
+    }
+
+    fn apply_one(
+        &mut self,
+        op: &SequenceOp<S::Chunk>,
+        limit: Option<&VersionVector>,
+    ) -> Result<Outcome> {
+        match op {
+            SequenceOp::Insert {
+                id,
+                origin_left,
+                origin_right,
+                content,
+            } => {
+                let n = S::chunk_len(content) as u64;
+                let (skip, take, beyond) = match self.own_range(*id, n, limit) {
+                    Ok(x) => x,
+                    Err(o) => return Ok(o),
+                };
+                let left = if skip > 0 {
+                    Some(Dot::new(id.replica, id.counter + skip - 1))
+                } else {
+                    *origin_left
+                };
+                let ol = match left.map(|d| self.resolve(d)) {
+                    None => NONE,
+                    Some(Ok(Some(x))) => x,
+                    Some(Ok(None)) => return Ok(Outcome::Missing),
+                    Some(Err(())) => return Ok(Outcome::Invalid),
+                };
+                let or = match origin_right.map(|d| self.resolve(d)) {
+                    None => NONE,
+                    Some(Ok(Some(x))) => x,
+                    Some(Ok(None)) => return Ok(Outcome::Missing),
+                    Some(Err(())) => return Ok(Outcome::Invalid),
+                };
+                let ilv = self.store.items() as u32;
+                if skip == 0 && take == n {
+                    self.store.push_chunk(content);
+                } else {
+                    let sub = S::chunk_sub(content, skip as usize, take as usize);
+                    self.store.push_chunk(&sub);
+                }
+                let agent = self.ids.agent_or_insert(id.replica);
+                self.integrate(agent, id.counter + skip, ilv, take as u32, ol, or);
+                Ok(Outcome::Applied(take, beyond))
+            }
+            SequenceOp::Delete {
+                id,
+                len,
+                target,
+                reversed,
+            } => {
+                let (skip, take, beyond) = match self.own_range(*id, *len, limit) {
+                    Ok(x) => x,
+                    Err(o) => return Ok(o),
+                };
+                // Target counters, lowest first.
+                let (lo, hi) = if *reversed {
+                    let first = target.counter.checked_sub(skip);
+                    match first.and_then(|f| f.checked_sub(take - 1).map(|lo| (lo, f))) {
+                        Some(x) => x,
+                        None => return Ok(Outcome::Invalid),
+                    }
+                } else {
+                    match target
+                        .counter
+                        .checked_add(skip)
+                        .and_then(|f| f.checked_add(take - 1).map(|hi| (f, hi)))
+                    {
+                        Some(x) => x,
+                        None => return Ok(Outcome::Invalid),
+                    }
+                };
+                if lo == 0 {
+                    return Ok(Outcome::Invalid);
+                }
+                let Some(tagent) = self.ids.agent(target.replica) else {
+                    return Ok(Outcome::Missing);
+                };
+                if hi > self.ids.seen(tagent) {
+                    return Ok(Outcome::Missing);
+                }
+                // Map target counters to item-number pieces; all must be inserts.
+                let mut pieces: Vec<(u32, u32)> = Vec::new();
+                let mut c = lo;
+                while c <= hi {
+                    let (lv, avail) = self.ids.lv_of(tagent, c).expect("counter was seen");
+                    let Some(r) = self.ins_by_lv(lv) else {
+                        return Ok(Outcome::Invalid);
+                    };
+                    let in_run = r.lv + r.len - lv;
+                    let k = u64::from(avail.min(in_run)).min(hi - c + 1) as u32;
+                    pieces.push((r.ilv + (lv - r.lv), k));
+                    c += u64::from(k);
+                }
+                let agent = self.ids.agent_or_insert(id.replica);
+                let mut counter = id.counter + skip;
+                // Record in op order: forward runs low to high, reversed runs high to low.
+                if *reversed {
+                    pieces.reverse();
+                }
+                for &(ilv, k) in &pieces {
+                    let lv = self.ids.push(agent, counter, k);
+                    counter += u64::from(k);
+                    if *reversed {
+                        self.push_del(lv, k, ilv + k - 1, true);
+                    } else {
+                        self.push_del(lv, k, ilv, false);
+                    }
+                    self.mark_deleted(ilv, k);
+                }
+                Ok(Outcome::Applied(take, beyond))
+            }
+        }
+    }
+
+    /// Operations this replica has and a replica at `since` lacks, in causal order.
+    pub(crate) fn ops_since(&self, since: &VersionVector) -> SequenceOps<S::Chunk> {
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        for (a, runs) in self.ids.runs.iter().enumerate() {
+            let from = since.get(self.ids.replicas[a]).saturating_add(1);
+            let i = runs.partition_point(|r| r.counter + u64::from(r.len) <= from);
+            for r in &runs[i..] {
+                let skip = from.saturating_sub(r.counter) as u32;
+                ranges.push((r.lv + skip, r.lv + r.len));
+            }
+        }
+        ranges.sort_unstable();
+        let mut out = Vec::new();
+        for (a, b) in ranges {
+            let mut lv = a;
+            while lv < b {
+                if let Some(r) = self.ins_by_lv(lv) {
+                    let k = (r.lv + r.len).min(b) - lv;
+                    // Keep each op inside one replica's contiguous counters.
+                    let lr = self.ids.lv_run(lv);
+                    let k = k.min(lr.lv + lr.len - lv);
+                    let ilv = r.ilv + (lv - r.lv);
+                    let ol = if lv == r.lv { r.ol } else { ilv - 1 };
+                    out.push(SequenceOp::Insert {
+                        id: self.ids.dot(lv),
+                        origin_left: self.dot_of_ilv(ol),
+                        origin_right: self.dot_of_ilv(r.or),
+                        content: self.store.chunk(ilv, k),
+                    });
+                    lv += k;
+                } else {
+                    let r = *self
+                        .del_by_lv(lv)
+                        .expect("every lv is an insert or a delete");
+                    let lr = self.ids.lv_run(lv);
+                    let mut k = (r.lv + r.len).min(b).min(lr.lv + lr.len) - lv;
+                    let off = lv - r.lv;
+                    let mut t = if r.rev {
+                        r.target - off
+                    } else {
+                        r.target + off
+                    };
+                    while k > 0 {
+                        let ir = *self.ins_by_ilv(t);
+                        let tlv = ir.lv + (t - ir.ilv);
+                        let tr = self.ids.lv_run(tlv);
+                        let piece = if r.rev {
+                            k.min(t - ir.ilv + 1).min(tlv - tr.lv + 1)
+                        } else {
+                            k.min(ir.ilv + ir.len - t).min(tr.lv + tr.len - tlv)
+                        };
+                        out.push(SequenceOp::Delete {
+                            id: self.ids.dot(lv),
+                            len: u64::from(piece),
+                            target: self.ids.dot(tlv),
+                            reversed: r.rev && piece > 1,
+                        });
+                        lv += piece;
+                        k -= piece;
+                        t = if r.rev {
+                            t.wrapping_sub(piece)
+                        } else {
+                            t + piece
+                        };
+                    }
+                }
+            }
+        }
+        SequenceOps { ops: out }
+    }
+
+    fn dot_of_ilv(&self, ilv: u32) -> Option<Dot> {
+        (ilv != NONE).then(|| self.ids.dot(self.ilv_to_lv(ilv)))
+    }
+
+    // ---------------------------------------------------------------- history
+
+    /// Visible position of the item at `c` (which must be visible).
+    fn vis_pos(&self, c: Cursor) -> usize {
+        let mut p = self.tree.leaf_start(c.leaf).vis;
+        for s in &self.tree.leaf_spans(c.leaf)[..c.idx] {
+            p += s.vis() as usize;
+        }
+        p + c.off as usize
+    }
+
+    /// The visible position at which a local insert would get origins `ol`/`or`, if any.
+    fn natural_insert_pos(&self, ol: u32, or: u32) -> Option<usize> {
+        let item = |c: Cursor| self.tree.span(c).lv + c.off;
+        if ol == NONE {
+            let first = self.tree.normalize(self.tree.start()).map_or(NONE, item);
+            return (first == or).then_some(0);
+        }
+        let c = self.tree.locate(ol)?;
+        if self.tree.span(c).deleted() {
+            return None;
+        }
+        let next = self
+            .tree
+            .normalize(Cursor {
+                off: c.off + 1,
+                ..c
+            })
+            .map_or(NONE, item);
+        (next == or).then(|| self.vis_pos(c) + 1)
+    }
+
+    /// The visible position `p` such that deleting `k` items at `p` (or backspacing from `p`
+    /// when `rev`) deletes exactly items `first, first ± 1, ...` in that order, if any.
+    fn natural_delete_pos(&self, first: u32, k: u32, rev: bool) -> Option<usize> {
+        let pos_of = |t: u32| {
+            let c = self.tree.locate(t)?;
+            (!self.tree.span(c).deleted()).then(|| self.vis_pos(c))
+        };
+        let p = pos_of(first)?;
+        for j in 1..k {
+            let (t, want) = if rev {
+                (first.checked_sub(j)?, p.checked_sub(j as usize)?)
+            } else {
+                (first + j, p + j as usize)
+            };
+            if pos_of(t)? != want {
+                return None;
+            }
+        }
+        Some(p)
+    }
+
+    /// The compact history. Replays the op log into a scratch replica so that every op that a
+    /// local edit at some position would reproduce is stored as that position (relative to
+    /// the previous one), and only the others with explicit origins or targets.
+    pub(crate) fn history(&self) -> SequenceHistory
+    where
+        S: Clone + ContentCodec,
+    {
+        let mut r = Seq::<S>::new(self.replica);
+        r.store = self.store.clone();
+        r.tree.ensure_index();
+        for rep in &self.ids.replicas {
+            r.ids.agent_or_insert(*rep);
+        }
+        let mut ops = Vec::new();
+        let mut cursor: usize = 0;
+        let (mut i, mut d) = (0, 0);
+        while i < self.ins.len() || d < self.dels.len() {
+            let take_ins =
+                d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
+            let (run_lv, run_len) = if take_ins {
+                (self.ins[i].lv, self.ins[i].len)
+            } else {
+                (self.dels[d].lv, self.dels[d].len)
+            };
+            // One piece per replica run inside the op run.
+            let mut lv = run_lv;
+            while lv < run_lv + run_len {
+                let idr = *self.ids.lv_run(lv);
+                let k = (run_lv + run_len).min(idr.lv + idr.len) - lv;
+                let agent = idr.agent;
+                let counter = idr.counter + u64::from(lv - idr.lv);
+                if take_ins {
+                    let run = self.ins[i];
+                    let ilv = run.ilv + (lv - run.lv);
+                    let ol = if lv == run.lv { run.ol } else { ilv - 1 };
+                    if let Some(p) = r.natural_insert_pos(ol, run.or) {
+                        ops.push(HistOp::InsertAt {
+                            len: k,
+                            delta: p as i64 - cursor as i64,
+                        });
+                        cursor = p + k as usize;
+                        r.insert_at(agent, p, k, ilv);
+                    } else {
+                        ops.push(HistOp::Insert {
+                            len: k,
+                            left: if ol == NONE { 0 } else { ilv - ol },
+                            right: if run.or == NONE { 0 } else { run.or + 1 },
+                        });
+                        r.integrate(agent, counter, ilv, k, ol, run.or);
+                    }
+                } else {
+                    let run = self.dels[d];
+                    let off = lv - run.lv;
+                    let first = if run.rev {
+                        run.target - off
+                    } else {
+                        run.target + off
+                    };
+                    let rev = run.rev && k > 1;
+                    if let Some(p) = r.natural_delete_pos(first, k, rev) {
+                        ops.push(HistOp::DeleteAt {
+                            len: k,
+                            delta: p as i64 - cursor as i64,
+                            reversed: rev,
+                        });
+                        if rev {
+                            for j in 0..k as usize {
+                                r.delete_at(agent, p - j, 1);
+                            }
+                            cursor = p - (k as usize - 1);
+                        } else {
+                            r.delete_at(agent, p, k);
+                            cursor = p;
+                        }
+                    } else {
+                        ops.push(HistOp::Delete {
+                            len: k,
+                            target: first,
+                            reversed: rev,
+                        });
+                        let dlv = r.ids.push(agent, counter, k);
+                        r.push_del(dlv, k, first, rev);
+                        let lo = if rev { first - (k - 1) } else { first };
+                        r.mark_deleted(lo, k);
+                    }
+                }
+                lv += k;
+            }
+            if take_ins {
+                i += 1;
+            } else {
+                d += 1;
+            }
+        }
+        SequenceHistory {
+            owner: self.replica,
+            replicas: self.ids.replicas.clone(),
+            ids: self
+                .ids
+                .lvs
+                .iter()
+                .map(|r| (r.agent, r.counter, r.len))
+                .collect(),
+            ops: pack_ops(&ops),
+            content: self.store.pack(),
+        }
+    }
+
+    /// Rebuilds a sequence from its history, validating every reference.
+    pub(crate) fn from_history(
+        h: &SequenceHistory,
+        replica: Option<ReplicaId>,
+    ) -> core::result::Result<Self, DecodeError>
+    where
+        S: ContentCodec,
+    {
+        let bad = DecodeError::Invalid;
+        let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
+        for (i, r) in h.replicas.iter().enumerate() {
+            if h.replicas[..i].contains(r) {
+                return Err(bad("duplicate replica"));
+            }
+            seq.ids.agent_or_insert(*r);
+        }
+        seq.store = S::unpack(&h.content)?;
+        let items = seq.store.items() as u64;
+        if items >= u64::from(NONE) {
+            return Err(bad("too many items"));
+        }
+        // Events in lv order, with their (agent, counter).
+        let mut id_i = 0usize;
+        let mut id_off = 0u32;
+        let mut next_ilv = 0u32;
+        let mut cursor = 0usize;
+        let hist_ops = unpack_ops(&h.ops)?;
+        for op in &hist_ops {
+            let len = match op {
+                HistOp::Insert { len, .. }
+                | HistOp::Delete { len, .. }
+                | HistOp::InsertAt { len, .. }
+                | HistOp::DeleteAt { len, .. } => *len,
+            };
+            if len == 0 || len > MAX_SPAN {
+                return Err(bad("bad run length"));
+            }
+            let base = match op {
+                HistOp::InsertAt { delta, .. } | HistOp::DeleteAt { delta, .. } => (cursor as i64)
+                    .checked_add(*delta)
+                    .and_then(|p| usize::try_from(p).ok())
+                    .ok_or(bad("position"))?,
+                _ => 0,
+            };
+            let mut done = 0u32;
+            while done < len {
+                let &(agent, counter, run_len) = h.ids.get(id_i).ok_or(bad("ids too short"))?;
+                if agent as usize >= h.replicas.len() || run_len == 0 {
+                    return Err(bad("bad id run"));
+                }
+                let k = (run_len - id_off).min(len - done);
+                let c = counter
+                    .checked_add(u64::from(id_off))
+                    .ok_or(bad("counter overflow"))?;
+                if c != seq.ids.seen(agent) + 1 || c.checked_add(u64::from(k)).is_none() {
+                    return Err(bad("counters not contiguous"));
+                }
+                if u64::from(seq.ids.next_lv) + u64::from(k) >= u64::from(NONE) {
+                    return Err(bad("too many events"));
+                }
+                match *op {
+                    HistOp::Insert { left, right, .. } => {
+                        let ilv = next_ilv;
+                        if u64::from(ilv) + u64::from(k) > items {
+                            return Err(bad("content too short"));
+                        }
+                        let ol = if done > 0 {
+                            ilv - 1
+                        } else if left == 0 {
+                            NONE
+                        } else {
+                            ilv.checked_sub(left).ok_or(bad("left origin"))?
+                        };
+                        let or = if right == 0 {
+                            NONE
+                        } else if right - 1 < ilv {
+                            right - 1
+                        } else {
+                            return Err(bad("right origin"));
+                        };
+                        // Explicit ops name items: they need the item index.
+                        seq.tree.ensure_index();
+                        seq.integrate(agent, c, ilv, k, ol, or);
+                        next_ilv += k;
+                    }
+                    HistOp::InsertAt { .. } => {
+                        let ilv = next_ilv;
+                        if u64::from(ilv) + u64::from(k) > items {
+                            return Err(bad("content too short"));
+                        }
+                        let p = base + done as usize;
+                        if p > seq.len() {
+                            return Err(bad("insert position"));
+                        }
+                        seq.insert_at(agent, p, k, ilv);
+                        next_ilv += k;
+                    }
+                    HistOp::DeleteAt { reversed, .. } => {
+                        if reversed {
+                            for jj in 0..k {
+                                let pos = base
+                                    .checked_sub((done + jj) as usize)
+                                    .filter(|&p| p < seq.len())
+                                    .ok_or(bad("delete position"))?;
+                                seq.delete_at(agent, pos, 1);
+                            }
+                        } else {
+                            if base.checked_add(k as usize).is_none_or(|e| e > seq.len()) {
+                                return Err(bad("delete position"));
+                            }
+                            seq.delete_at(agent, base, k);
+                        }
+                    }
+                    HistOp::Delete {
+                        target, reversed, ..
+                    } => {
+                        let first = if reversed {
+                            target.checked_sub(done)
+                        } else {
+                            target.checked_add(done)
+                        }
+                        .ok_or(bad("delete target"))?;
+                        let (lo, hi) = if reversed {
+                            (first.checked_sub(k - 1).ok_or(bad("delete target"))?, first)
+                        } else {
+                            (first, first.checked_add(k - 1).ok_or(bad("delete target"))?)
+                        };
+                        if hi >= next_ilv {
+                            return Err(bad("delete target"));
+                        }
+                        seq.tree.ensure_index();
+                        let lv = seq.ids.push(agent, c, k);
+                        seq.push_del(lv, k, first, reversed && k > 1);
+                        seq.mark_deleted(lo, hi - lo + 1);
+                    }
+                }
+                done += k;
+                id_off += k;
+                if id_off == run_len {
+                    id_i += 1;
+                    id_off = 0;
+                }
+            }
+            match op {
+                HistOp::InsertAt { .. } => cursor = base + len as usize,
+                HistOp::DeleteAt { reversed, .. } => {
+                    cursor = if *reversed {
+                        base - (len as usize - 1)
+                    } else {
+                        base
+                    }
+                }
+                _ => {}
+            }
+        }
+        if id_i != h.ids.len() || id_off != 0 {
+            return Err(bad("ids longer than ops"));
+        }
+        if u64::from(next_ilv) != items {
+            return Err(bad("content longer than inserts"));
+        }
+        Ok(seq)
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    pub(crate) fn debug_stats(&self) -> alloc::string::String {
+        alloc::format!(
+            "ins {} (cap {}), dels {} (cap {}), lvruns {}, items {}, {}",
+            self.ins.len(),
+            self.ins.capacity(),
+            self.dels.len(),
+            self.dels.capacity(),
+            self.ids.lvs.len(),
+            self.store.items(),
+            self.tree.debug_stats()
+        )
+    }
+
+    pub(crate) fn check_invariants(&self) {
+        self.tree.check(&self.store);
+        assert_eq!(
+            self.tree.total().raw,
+            self.store.items(),
+            "tree holds every item"
+        );
+        let ins: u64 = self.ins.iter().map(|r| u64::from(r.len)).sum();
+        let dels: u64 = self.dels.iter().map(|r| u64::from(r.len)).sum();
+        assert_eq!(
+            ins,
+            self.store.items() as u64,
+            "insert log covers every item"
+        );
+        assert_eq!(
+            ins + dels,
+            u64::from(self.ids.next_lv),
+            "every lv is logged"
+        );
+        let lvs: u64 = self.ids.lvs.iter().map(|r| u64::from(r.len)).sum();
+        assert_eq!(lvs, u64::from(self.ids.next_lv), "every lv has an id");
+        for w in self.ins.windows(2) {
+            assert!(w[0].lv + w[0].len <= w[1].lv && w[0].ilv + w[0].len == w[1].ilv);
+        }
+        if let Some(ty) = self.typing {
+            let s = self.tree.span(ty.cur);
+            assert!(!s.deleted() && s.end() == ty.end, "typing span is current");
+            let mut pos = self.tree.leaf_start(ty.cur.leaf).vis;
+            for sp in &self.tree.leaf_spans(ty.cur.leaf)[..=ty.cur.idx] {
+                pos += sp.vis() as usize;
+            }
+            assert_eq!(pos, ty.pos, "typing position is current");
+        }
+        if let Some((leaf, start)) = self.cache {
+            assert_eq!(self.tree.leaf_start(leaf), start, "typing cache is current");
+        }
+    }
+}

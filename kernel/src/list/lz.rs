@@ -1,0 +1,197 @@
+//! A small LZ77 compressor for the content stored in encoded histories.
+//!
+//! Inserted text is mostly prose with many repeats (retyped words, undo/redo), so even plain
+//! LZ77 without entropy coding roughly halves it. The format is a sequence of tokens:
+//!
+//! ```text
+//! varint(literal count) literal bytes varint(m) [varint(offset) if m > 0]
+//! ```
+//!
+//! where `m == 0` ends the stream and otherwise copies `m + 3` bytes from `offset` bytes back
+//! (overlapping copies allowed). Decoding checks every length and offset, never trusts a
+//! length for preallocation beyond the input actually present, and never panics.
+
+use alloc::vec::Vec;
+
+use crate::encoding::DecodeError;
+
+const MIN_MATCH: usize = 4;
+const HASH_BITS: u32 = 15;
+const MAX_CHAIN: usize = 256;
+const WINDOW: usize = 1 << 20;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
+    let mut v = 0u64;
+    for i in 0..10 {
+        let b = *bytes.get(*at).ok_or(DecodeError::UnexpectedEnd)?;
+        *at += 1;
+        if i == 9 && b > 1 {
+            return Err(DecodeError::Malformed);
+        }
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::Malformed)
+}
+
+#[inline]
+fn hash(b: &[u8]) -> usize {
+    let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
+}
+
+/// Compresses `input`.
+pub(crate) fn compress(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() / 2 + 16);
+    let mut head = alloc::vec![u32::MAX; 1 << HASH_BITS];
+    let mut prev = alloc::vec![u32::MAX; input.len()];
+    let mut lit_start = 0;
+    let mut i = 0;
+    let insert = |head: &mut Vec<u32>, prev: &mut Vec<u32>, at: usize| {
+        if at + MIN_MATCH <= input.len() {
+            let h = hash(&input[at..]);
+            prev[at] = head[h];
+            head[h] = at as u32;
+        }
+    };
+    // Longest match at `at` among the most recent candidates with the same hash.
+    let find = |head: &Vec<u32>, prev: &Vec<u32>, at: usize| -> (usize, usize) {
+        let mut best = (0, 0);
+        if at + MIN_MATCH > input.len() {
+            return best;
+        }
+        let mut cand = head[hash(&input[at..])];
+        let mut chain = 0;
+        while cand != u32::MAX && chain < MAX_CHAIN {
+            let c = cand as usize;
+            if at - c > WINDOW {
+                break;
+            }
+            let len = input[c..]
+                .iter()
+                .zip(&input[at..])
+                .take_while(|(a, b)| a == b)
+                .count();
+            if len > best.0 {
+                best = (len, at - c);
+            }
+            cand = prev[c];
+            chain += 1;
+        }
+        best
+    };
+    while i + MIN_MATCH <= input.len() {
+        let (len, off) = find(&head, &prev, i);
+        if len >= MIN_MATCH {
+            // Lazy matching: a longer match one byte later is worth a literal.
+            insert(&mut head, &mut prev, i);
+            let (next_len, _) = find(&head, &prev, i + 1);
+            if next_len > len + 1 {
+                i += 1;
+                continue;
+            }
+            put_varint(&mut out, (i - lit_start) as u64);
+            out.extend_from_slice(&input[lit_start..i]);
+            put_varint(&mut out, (len - 3) as u64);
+            put_varint(&mut out, off as u64);
+            for at in i + 1..i + len {
+                insert(&mut head, &mut prev, at);
+            }
+            i += len;
+            lit_start = i;
+        } else {
+            insert(&mut head, &mut prev, i);
+            i += 1;
+        }
+    }
+    put_varint(&mut out, (input.len() - lit_start) as u64);
+    out.extend_from_slice(&input[lit_start..]);
+    put_varint(&mut out, 0);
+    out
+}
+
+/// Decompresses [`compress`] output; the result may hold at most `max_len` bytes.
+pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
+    let mut out: Vec<u8> = Vec::new();
+    let mut at = 0;
+    loop {
+        let lits = get_varint(bytes, &mut at)?;
+        let lits = usize::try_from(lits).map_err(|_| DecodeError::Malformed)?;
+        let end = at.checked_add(lits).ok_or(DecodeError::Malformed)?;
+        let chunk = bytes.get(at..end).ok_or(DecodeError::UnexpectedEnd)?;
+        if out.len() + lits > max_len {
+            return Err(DecodeError::Invalid("content longer than declared"));
+        }
+        out.extend_from_slice(chunk);
+        at = end;
+        let m = get_varint(bytes, &mut at)?;
+        if m == 0 {
+            break;
+        }
+        let len = usize::try_from(m)
+            .ok()
+            .and_then(|m| m.checked_add(3))
+            .ok_or(DecodeError::Malformed)?;
+        let off =
+            usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| DecodeError::Malformed)?;
+        if off == 0 || off > out.len() {
+            return Err(DecodeError::Invalid("match offset"));
+        }
+        if out.len().checked_add(len).is_none_or(|n| n > max_len) {
+            return Err(DecodeError::Invalid("content longer than declared"));
+        }
+        let start = out.len() - off;
+        for k in 0..len {
+            let b = out[start + k];
+            out.push(b);
+        }
+    }
+    if at != bytes.len() {
+        return Err(DecodeError::TrailingBytes {
+            count: bytes.len() - at,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let cases: [&[u8]; 5] = [
+            b"",
+            b"abc",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            b"the quick brown fox jumps over the lazy dog; the quick brown fox",
+            "h\u{e9}llo w\u{f6}rld h\u{e9}llo".as_bytes(),
+        ];
+        for c in cases {
+            let z = compress(c);
+            assert_eq!(decompress(&z, c.len()).unwrap(), c);
+            assert!(decompress(&z, c.len().saturating_sub(1)).is_err() || c.is_empty());
+        }
+        let long: Vec<u8> = (0..5000u32).map(|i| (i % 7 + i / 100) as u8).collect();
+        assert_eq!(decompress(&compress(&long), long.len()).unwrap(), long);
+        assert!(compress(&long).len() < long.len() / 2);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(decompress(&[], 10).is_err());
+        assert!(decompress(&[0, 5, 9], 100).is_err());
+        assert!(decompress(&[3, b'a'], 100).is_err());
+        assert!(decompress(&[0xff; 12], 100).is_err());
+    }
+}
