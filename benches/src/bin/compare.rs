@@ -8,9 +8,9 @@
 //! cargo run --release -p converge-benches --bin compare -- --smoke   # tiny inputs, once, writes nothing
 //! ```
 //!
-//! Options: `--smoke`, `--n N`, `--reps R`, `--cap SECONDS`, `--only ID[,ID…]` (prefix match
-//! on workload ids, e.g. `B1,S`), `--no-b4x100`, `--out DIR` (write results there, also in
-//! smoke runs), `--no-write`.
+//! Options: `--smoke`, `--n N`, `--reps R`, `--cap SECONDS`, `--only ID[,ID…]` (workload
+//! ids; a trailing `*` matches a prefix, e.g. `B1.*,S*`), `--no-b4x100`, `--out DIR` (write
+//! results there, also in smoke runs), `--no-write`.
 
 #[path = "../compare/mod.rs"]
 mod compare;
@@ -185,7 +185,12 @@ fn main() -> ExitCode {
     let mut workloads = compare::workloads::suite(&sizes);
     workloads.extend(compare::state::workloads(n));
     if !args.only.is_empty() {
-        workloads.retain(|w| args.only.iter().any(|p| w.id.starts_with(p.as_str())));
+        workloads.retain(|w| {
+            args.only.iter().any(|p| match p.strip_suffix('*') {
+                Some(prefix) => w.id.starts_with(prefix),
+                None => w.id == *p,
+            })
+        });
     }
     let rows = compare::run_all(&workloads, &settings);
 

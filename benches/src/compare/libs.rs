@@ -38,6 +38,11 @@ pub trait Doc: Sized {
     /// A fresh replica with id `id` (ids start at 1; higher ids win concurrent map writes in
     /// every library compared here, which the B3 map checks rely on).
     fn create(id: u64) -> Self;
+    /// Start collecting update messages as transactions commit, for libraries whose
+    /// idiomatic update path is an event (yrs `observe_update_v1`, loro
+    /// `subscribe_local_update`). Workloads that send updates call this right after
+    /// [`create`](Doc::create); the trace replays do not, as in the suite.
+    fn record_updates(&mut self) {}
     /// Everything this replica did locally since the previous call, as one update message.
     fn take_update(&mut self) -> Vec<u8>;
     /// Applies updates from other replicas (one transaction where the library has one).
@@ -230,7 +235,8 @@ impl MapDoc for ConvergeMap {
 
 // ------------------------------------------------------------------------ diamond-types
 
-/// diamond-types 1.0 `ListCRDT` (text only): updates are `encode_from` the last sent version.
+/// diamond-types 1.0 `ListCRDT` (text only): updates are `encode_from` the last sent version
+/// with `ENCODE_PATCH`; the full encoding uses `ENCODE_FULL`.
 pub struct Diamond {
     doc: diamond_types::list::ListCRDT,
     agent: diamond_types::AgentId,
@@ -249,7 +255,7 @@ impl Doc for Diamond {
         }
     }
     fn take_update(&mut self) -> Vec<u8> {
-        let opts = diamond_types::list::encoding::EncodeOptions::default();
+        let opts = diamond_types::list::encoding::ENCODE_PATCH;
         let bytes = self.doc.oplog.encode_from(opts, &self.sent);
         self.sent = self.doc.oplog.local_version_ref().to_vec();
         bytes
@@ -264,7 +270,7 @@ impl Doc for Diamond {
     fn encode(&mut self) -> Vec<u8> {
         self.doc
             .oplog
-            .encode(diamond_types::list::encoding::EncodeOptions::default())
+            .encode(diamond_types::list::encoding::ENCODE_FULL)
     }
     fn load(bytes: &[u8]) -> Self {
         let mut doc = diamond_types::list::ListCRDT::load_from(bytes).expect("diamond-types loads");
@@ -295,15 +301,21 @@ impl TextDoc for Diamond {
 
 // ---------------------------------------------------------------------------------- yrs
 
-/// A yrs `Doc` with a root text, array and map; updates are `encode_diff_v1` against the
-/// state vector last sent (the y-sync step-2 message).
+/// A yrs `Doc` with a root text, array and map. Updates are the v1 update of each
+/// transaction, collected by `observe_update_v1` (what y-websocket providers send), merged
+/// with `merge_updates_v1` when a replica made several; without a subscription they are
+/// `encode_diff_v1` against the state vector last sent.
 pub struct Yrs {
     doc: yrs::Doc,
     text: yrs::TextRef,
     array: yrs::ArrayRef,
     map: yrs::MapRef,
     sent: yrs::StateVector,
+    pending: Option<Pending>,
 }
+
+/// Update messages collected by a subscription callback.
+type Pending = std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
 
 impl Yrs {
     fn wrap(doc: yrs::Doc) -> Self {
@@ -317,6 +329,7 @@ impl Yrs {
             array,
             map,
             sent,
+            pending: None,
         }
     }
 }
@@ -342,8 +355,31 @@ impl Doc for Yrs {
     fn create(id: u64) -> Self {
         Self::wrap(yrs::Doc::with_client_id(id))
     }
+    fn record_updates(&mut self) {
+        let pending = Pending::default();
+        let sink = pending.clone();
+        self.doc
+            .observe_update_v1("bench", move |_, e| {
+                sink.lock().expect("lock").push(e.update.clone());
+            })
+            .expect("yrs subscribe");
+        self.pending = Some(pending);
+    }
     fn take_update(&mut self) -> Vec<u8> {
         use yrs::{ReadTxn, Transact};
+        if let Some(p) = &self.pending {
+            let mut p = p.lock().expect("lock");
+            match p.len() {
+                0 => {}
+                1 => return p.pop().expect("one update"),
+                _ => {
+                    let all: Vec<&[u8]> = p.iter().map(Vec::as_slice).collect();
+                    let merged = yrs::merge_updates_v1(&all).expect("yrs merge");
+                    p.clear();
+                    return merged;
+                }
+            }
+        }
         let txn = self.doc.transact();
         let update = txn.encode_diff_v1(&self.sent);
         self.sent = txn.state_vector();
@@ -423,11 +459,13 @@ impl MapDoc for Yrs {
 
 // --------------------------------------------------------------------------------- loro
 
-/// A `LoroDoc` with a root text, list and map; updates are `export(updates(vv))` from the
-/// version last sent; full encoding is a snapshot.
+/// A `LoroDoc` with a root text, list and map. Updates are what `subscribe_local_update`
+/// hands out at each commit, or `export(updates(vv))` from the version last sent when a
+/// replica committed several times; full encoding is a snapshot.
 pub struct Loro {
     doc: loro::LoroDoc,
     sent: loro::VersionVector,
+    pending: Option<(Pending, loro::Subscription)>,
 }
 
 fn loro_to_val(v: loro::LoroValue) -> Val {
@@ -453,10 +491,28 @@ impl Doc for Loro {
         Loro {
             doc,
             sent: loro::VersionVector::default(),
+            pending: None,
         }
+    }
+    fn record_updates(&mut self) {
+        let pending = Pending::default();
+        let sink = pending.clone();
+        let sub = self.doc.subscribe_local_update(Box::new(move |bytes| {
+            sink.lock().expect("lock").push(bytes.clone());
+            true
+        }));
+        self.pending = Some((pending, sub));
     }
     fn take_update(&mut self) -> Vec<u8> {
         self.doc.commit();
+        if let Some((p, _)) = &self.pending {
+            let mut p = p.lock().expect("lock");
+            if p.len() == 1 {
+                self.sent = self.doc.oplog_vv();
+                return p.pop().expect("one update");
+            }
+            p.clear();
+        }
         let bytes = self
             .doc
             .export(loro::ExportMode::updates(&self.sent))
@@ -476,7 +532,11 @@ impl Doc for Loro {
     fn load(bytes: &[u8]) -> Self {
         let doc = loro::LoroDoc::from_snapshot(bytes).expect("loro snapshot loads");
         let sent = doc.oplog_vv();
-        Loro { doc, sent }
+        Loro {
+            doc,
+            sent,
+            pending: None,
+        }
     }
 }
 
@@ -610,8 +670,13 @@ impl Doc for Automerge {
         self.doc.save_incremental()
     }
     fn apply_updates(&mut self, updates: &[Vec<u8>]) {
-        for u in updates {
-            self.doc.load_incremental(u).expect("automerge applies");
+        // Incremental saves concatenate into one valid input: load them in one call.
+        if let [one] = updates {
+            self.doc.load_incremental(one).expect("automerge applies");
+        } else {
+            self.doc
+                .load_incremental(&updates.concat())
+                .expect("automerge applies");
         }
     }
     fn encode(&mut self) -> Vec<u8> {

@@ -118,6 +118,7 @@ impl TextChanges {
 
 fn b1_text<D: TextDoc>(w: &TextChanges, cap: &Cap) -> RunResult {
     let mut d1 = D::create(1);
+    d1.record_updates();
     let mut updates = Vec::with_capacity(w.changes.len());
     let t = Instant::now();
     for (i, c) in w.changes.iter().enumerate() {
@@ -252,6 +253,7 @@ impl ListChanges {
 
 fn b1_list<D: ListDoc>(w: &ListChanges, cap: &Cap) -> RunResult {
     let mut d1 = D::create(1);
+    d1.record_updates();
     let mut updates = Vec::with_capacity(w.changes.len());
     let t = Instant::now();
     for (i, (pos, vals)) in w.changes.iter().enumerate() {
@@ -385,6 +387,8 @@ impl Concurrent {
 fn b2<D: TextDoc>(w: &Concurrent, _cap: &Cap) -> RunResult {
     let mut d1 = D::create(1);
     let mut d2 = D::create(2);
+    d1.record_updates();
+    d2.record_updates();
     d1.edit(&[Edit::Ins(0, w.init.clone())]);
     let u = d1.take_update();
     d2.apply_updates(&[u]);
@@ -481,6 +485,7 @@ fn b3_updates<D: Doc>(m: usize, change: impl Fn(&mut D, usize)) -> Vec<Vec<u8>> 
     (0..m)
         .map(|i| {
             let mut d = D::create(i as u64 + 1);
+            d.record_updates();
             change(&mut d, i);
             d.take_update()
         })
