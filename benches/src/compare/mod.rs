@@ -102,11 +102,15 @@ pub struct Workload {
     pub id: String,
     /// What it does.
     pub name: String,
-    /// Heavy workloads run once per library regardless of `--reps`.
+    /// Heavy workloads run once per library regardless of `--reps`, with
+    /// [`HEAVY_CAP_FACTOR`] times the cap.
     pub heavy: bool,
     /// `(library, run)`.
     pub runs: Vec<(&'static str, RunFn)>,
 }
+
+/// How many times the normal cap a heavy workload (B4x100) gets.
+pub const HEAVY_CAP_FACTOR: u32 = 6;
 
 /// The outcome of all repetitions of one library on one workload.
 #[derive(Clone, Debug)]
@@ -119,6 +123,8 @@ pub struct Row {
     pub lib: &'static str,
     /// `ok`, `capped` or `wrong`.
     pub status: Status,
+    /// The time cap each run had.
+    pub cap: Duration,
     /// Times of the completed repetitions.
     pub times: Vec<Duration>,
     /// Extra figures of the first successful run.
@@ -202,7 +208,11 @@ pub fn run_all(workloads: &[Workload], settings: &Settings) -> Vec<Row> {
     };
     let mut rows = Vec::new();
     for (wi, w) in workloads.iter().enumerate() {
-        let reps = if w.heavy { 1 } else { settings.reps.max(1) };
+        let (reps, limit) = if w.heavy {
+            (1, settings.cap * HEAVY_CAP_FACTOR)
+        } else {
+            (settings.reps.max(1), settings.cap)
+        };
         let mut these: Vec<Row> = w
             .runs
             .iter()
@@ -211,6 +221,7 @@ pub fn run_all(workloads: &[Workload], settings: &Settings) -> Vec<Row> {
                 name: w.name.clone(),
                 lib,
                 status: Status::Ok,
+                cap: limit,
                 times: Vec::new(),
                 extra: Extra::default(),
             })
@@ -228,7 +239,7 @@ pub fn run_all(workloads: &[Workload], settings: &Settings) -> Vec<Row> {
                         &format!("{} {} (rep {}/{reps})", w.id, w.runs[li].0, rep + 1),
                     );
                 }
-                let cap = Cap::new(settings.cap);
+                let cap = Cap::new(limit);
                 match (w.runs[li].1)(&cap) {
                     Ok(m) => {
                         if these[li].times.is_empty() {

@@ -96,6 +96,7 @@ pub fn json(rows: &[Row], meta: &Meta) -> String {
                 "status": status,
                 "message": message,
                 "runs": r.times.len(),
+                "cap_ms": r.cap.as_millis() as u64,
                 "median_ns": opt_ns(r.median()),
                 "min_ns": opt_ns(r.min()),
                 "times_ns": r.times.iter().map(|t| t.as_nanos() as u64).collect::<Vec<_>>(),
@@ -124,12 +125,12 @@ pub fn json(rows: &[Row], meta: &Meta) -> String {
     serde_json::to_string_pretty(&doc).expect("json") + "\n"
 }
 
-fn time_cell(rows: &[Row], id: &str, lib: &str, cap: Duration) -> String {
+fn time_cell(rows: &[Row], id: &str, lib: &str) -> String {
     let Some(r) = find(rows, id, lib) else {
         return "–".into();
     };
     match &r.status {
-        Status::Capped => format!("> {}", fmt_time(cap)),
+        Status::Capped => format!("> {}", fmt_time(r.cap)),
         Status::Wrong(_) => "**WRONG**".into(),
         Status::Ok => {
             let (Some(med), Some(min)) = (r.median(), r.min()) else {
@@ -196,10 +197,12 @@ pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
     let _ = writeln!(out, "Command: `{command}`  ");
     let _ = writeln!(
         out,
-        "N = {}, {} repetitions per library (interleaved), cap {} per run.  ",
+        "N = {}, {} repetitions per library (interleaved), cap {} per run ({}× and one \
+         repetition for B4x100).  ",
         meta.n,
         meta.settings.reps,
-        fmt_time(meta.settings.cap)
+        fmt_time(meta.settings.cap),
+        super::HEAVY_CAP_FACTOR
     );
     for (k, v) in &meta.machine {
         let _ = writeln!(out, "{k}: {v}  ");
@@ -213,10 +216,7 @@ pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
     let _ = writeln!(out, "| workload | {} |", libs.join(" | "));
     let _ = writeln!(out, "| --- |{}", " ---: |".repeat(libs.len()));
     for (id, name) in ids(rows) {
-        let cells: Vec<String> = libs
-            .iter()
-            .map(|l| time_cell(rows, &id, l, meta.settings.cap))
-            .collect();
+        let cells: Vec<String> = libs.iter().map(|l| time_cell(rows, &id, l)).collect();
         let _ = writeln!(out, "| {id} {name} | {} |", cells.join(" | "));
     }
     metric_table(&mut out, "Encoded document size", rows, &libs, |r| {
@@ -299,11 +299,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
                 let r = find(rows, &id, p)?;
                 match r.status {
                     Status::Ok => Some((*p, r.median()?.as_secs_f64() / ours.as_secs_f64(), false)),
-                    Status::Capped => Some((
-                        *p,
-                        meta.settings.cap.as_secs_f64() / ours.as_secs_f64(),
-                        true,
-                    )),
+                    Status::Capped => Some((*p, r.cap.as_secs_f64() / ours.as_secs_f64(), true)),
                     Status::Wrong(_) => None,
                 }
             })
