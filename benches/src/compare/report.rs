@@ -278,7 +278,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
         .into_iter()
         .filter(|l| *l != "converge")
         .collect();
-    let (left, width, bar, gap, top) = (250.0, 620.0, 9.0, 10.0, 70.0);
+    let (left, width, bar, gap, top) = (250.0, 620.0, 9.0, 10.0, 85.0);
     let (lo, hi) = (0.1f64, 10_000.0f64);
     let x = |r: f64| left + width * (r.clamp(lo, hi).log10() - lo.log10()) / (hi / lo).log10();
     let mut body = String::new();
@@ -363,8 +363,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
     }
     let _ = writeln!(
         out,
-        r#"<text x="{}" y="39" font-size="11">dashed: peer stopped at the time cap (at least this much)</text>"#,
-        10.0 + peers.len() as f64 * 120.0
+        r#"<text x="10" y="58" font-size="11">Right of 1×: converge is faster. Dashed: the peer was stopped at the time cap (it is at least this much slower).</text>"#
     );
     let mut tick = lo;
     while tick <= hi * 1.001 {
@@ -378,7 +377,11 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
             if strong { "#000" } else { "#ddd" },
             if strong { 1.5 } else { 1.0 },
             y + 14.0,
-            fmt_ratio(tick)
+            if tick < 1.0 {
+                format!("{tick:.1}")
+            } else {
+                format!("{tick:.0}")
+            }
         );
         tick *= 10.0;
     }
