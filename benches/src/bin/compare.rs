@@ -85,6 +85,11 @@ fn utc_now() -> (String, String) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    utc_from_secs(secs)
+}
+
+/// `(YYYY-MM-DD, HH:MM)` of a Unix time.
+fn utc_from_secs(secs: u64) -> (String, String) {
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -256,5 +261,22 @@ fn main() -> ExitCode {
             eprintln!("  {w}");
         }
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_from_secs;
+
+    #[test]
+    fn unix_times_become_utc_dates() {
+        let f = |s| {
+            let (d, t) = utc_from_secs(s);
+            format!("{d} {t}")
+        };
+        assert_eq!(f(0), "1970-01-01 00:00");
+        assert_eq!(f(951_782_400), "2000-02-29 00:00");
+        assert_eq!(f(1_700_000_000), "2023-11-14 22:13");
+        assert_eq!(f(4_107_542_399), "2100-02-28 23:59");
     }
 }

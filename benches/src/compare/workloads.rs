@@ -708,3 +708,52 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Start "0123"; user 1 types "ab" at 1 and deletes the '1'; user 2 types "XY" at the
+    /// end and deletes the '0'. Only "2" and "3" survive both.
+    fn case() -> Concurrent {
+        Concurrent::new(
+            "0123".into(),
+            vec![Edit::Ins(1, "ab".into()), Edit::Del(3, 1)],
+            vec![Edit::Ins(4, "XY".into()), Edit::Del(0, 1)],
+        )
+    }
+
+    #[test]
+    fn b2_model_accepts_a_correct_merge_and_rejects_wrong_ones() {
+        let c = case();
+        assert_eq!((c.lower.as_str(), c.upper.as_str()), ("ab", "XY"));
+        assert_eq!(c.digits, "23");
+        assert!(c.check("ab23XY"));
+        assert!(!c.check("ba23XY"), "user 1's letters reordered");
+        assert!(!c.check("0ab23XY"), "a deleted start character survived");
+        assert!(!c.check("ab23X"), "a letter was lost");
+        assert!(!c.check("ab3XY"), "a surviving start character was lost");
+    }
+
+    #[test]
+    fn converge_merge_of_the_b2_case_passes_the_model() {
+        let c = case();
+        let run = b2::<ConvergeText>(&c, &Cap::new(std::time::Duration::from_secs(60)));
+        assert!(run.is_ok(), "{:?}", run.err());
+    }
+
+    #[test]
+    fn b1_models_match_direct_string_edits() {
+        let mut rng = Rng::new(7);
+        for (id, _, input) in b1_text_inputs(40, &mut rng) {
+            let mut s = String::new();
+            for e in input.changes.iter().flatten() {
+                match e {
+                    Edit::Ins(pos, w) => s.insert_str(*pos, w),
+                    Edit::Del(pos, len) => s.replace_range(*pos..*pos + *len, ""),
+                }
+            }
+            assert_eq!(s, input.expected, "{id}");
+        }
+    }
+}
