@@ -1,0 +1,391 @@
+//! Writers for the compare results: JSON (every figure, machine-readable), a markdown report
+//! (time table with converge/peer ratios, then sizes, load time and memory), and an SVG
+//! chart of how many times faster converge is than each peer on each workload.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::{Row, Settings, Status};
+
+/// Libraries in table order.
+pub const LIBS: [&str; 6] = [
+    "converge",
+    "diamond-types",
+    "yrs",
+    "loro",
+    "automerge",
+    "crdts",
+];
+
+/// Facts about the run printed with the results.
+pub struct Meta {
+    /// UTC date, `YYYY-MM-DD`.
+    pub date: String,
+    /// UTC time, `HH:MM`.
+    pub time: String,
+    /// The suite's N.
+    pub n: usize,
+    /// Whether this was a smoke run.
+    pub smoke: bool,
+    /// Repetitions and cap.
+    pub settings: Settings,
+    /// CPU model and core count, rustc version, git commit.
+    pub machine: Vec<(String, String)>,
+}
+
+/// `1.23 ms` style.
+pub fn fmt_time(d: Duration) -> String {
+    let ns = d.as_nanos() as f64;
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// `12.3 KB` style (1 KB = 1000 bytes).
+pub fn fmt_bytes(b: usize) -> String {
+    if b < 10_000 {
+        format!("{b} B")
+    } else if b < 10_000_000 {
+        format!("{:.1} KB", b as f64 / 1e3)
+    } else {
+        format!("{:.1} MB", b as f64 / 1e6)
+    }
+}
+
+fn ids(rows: &[Row]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for r in rows {
+        if !out.iter().any(|(id, _)| *id == r.id) {
+            out.push((r.id.clone(), r.name.clone()));
+        }
+    }
+    out
+}
+
+fn find<'a>(rows: &'a [Row], id: &str, lib: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.id == id && r.lib == lib)
+}
+
+fn libs_present(rows: &[Row]) -> Vec<&'static str> {
+    LIBS.into_iter()
+        .filter(|l| rows.iter().any(|r| r.lib == *l))
+        .collect()
+}
+
+/// The results as JSON.
+pub fn json(rows: &[Row], meta: &Meta) -> String {
+    let opt_ns = |d: Option<Duration>| d.map(|d| d.as_nanos() as u64);
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let (status, message) = match &r.status {
+                Status::Ok => ("ok", None),
+                Status::Capped => ("capped", None),
+                Status::Wrong(m) => ("wrong", Some(m.clone())),
+            };
+            serde_json::json!({
+                "workload": r.id,
+                "description": r.name,
+                "library": r.lib,
+                "status": status,
+                "message": message,
+                "runs": r.times.len(),
+                "cap_ms": r.cap.as_millis() as u64,
+                "median_ns": opt_ns(r.median()),
+                "min_ns": opt_ns(r.min()),
+                "times_ns": r.times.iter().map(|t| t.as_nanos() as u64).collect::<Vec<_>>(),
+                "avg_update_bytes": r.extra.update_bytes,
+                "doc_bytes": r.extra.doc_bytes,
+                "parse_ns": opt_ns(r.extra.parse),
+                "mem_bytes": r.extra.mem,
+            })
+        })
+        .collect();
+    let machine: serde_json::Map<String, serde_json::Value> = meta
+        .machine
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let doc = serde_json::json!({
+        "date": meta.date,
+        "time_utc": meta.time,
+        "n": meta.n,
+        "smoke": meta.smoke,
+        "reps": meta.settings.reps,
+        "cap_ms": meta.settings.cap.as_millis() as u64,
+        "machine": machine,
+        "rows": rows,
+    });
+    serde_json::to_string_pretty(&doc).expect("json") + "\n"
+}
+
+fn time_cell(rows: &[Row], id: &str, lib: &str) -> String {
+    let Some(r) = find(rows, id, lib) else {
+        return "–".into();
+    };
+    match &r.status {
+        Status::Capped => format!("> {}", fmt_time(r.cap)),
+        Status::Wrong(_) => "**WRONG**".into(),
+        Status::Ok => {
+            let (Some(med), Some(min)) = (r.median(), r.min()) else {
+                return "–".into();
+            };
+            let mut s = format!("{} ({})", fmt_time(med), fmt_time(min));
+            let ours = find(rows, id, "converge").and_then(Row::median);
+            if let (true, Some(ours)) = (lib != "converge", ours) {
+                let ratio = ours.as_secs_f64() / med.as_secs_f64().max(1e-12);
+                let _ = write!(s, " · **{}×**", fmt_ratio(ratio));
+            }
+            s
+        }
+    }
+}
+
+fn fmt_ratio(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.0}")
+    } else if r >= 0.1 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.3}")
+    }
+}
+
+fn metric_table(
+    out: &mut String,
+    title: &str,
+    rows: &[Row],
+    libs: &[&str],
+    cell: impl Fn(&Row) -> Option<String>,
+) {
+    let _ = writeln!(out, "\n### {title}\n");
+    let _ = writeln!(out, "| workload | {} |", libs.join(" | "));
+    let _ = writeln!(out, "| --- |{}", " ---: |".repeat(libs.len()));
+    for (id, _) in ids(rows) {
+        let cells: Vec<String> = libs
+            .iter()
+            .map(|l| match find(rows, &id, l) {
+                Some(r) if r.status == Status::Ok => cell(r).unwrap_or_else(|| "–".into()),
+                Some(_) => "·".into(),
+                None => "–".into(),
+            })
+            .collect();
+        if cells.iter().all(|c| c == "–" || c == "·") {
+            continue;
+        }
+        let _ = writeln!(out, "| {id} | {} |", cells.join(" | "));
+    }
+}
+
+/// The markdown report.
+pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
+    let libs = libs_present(rows);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# converge vs peers — {} {} UTC{}\n",
+        meta.date,
+        meta.time,
+        if meta.smoke { " (smoke run)" } else { "" }
+    );
+    let _ = writeln!(out, "Command: `{command}`  ");
+    let _ = writeln!(
+        out,
+        "N = {}, {} repetitions per library (interleaved), cap {} per run ({}× and one \
+         repetition for B4x100).  ",
+        meta.n,
+        meta.settings.reps,
+        fmt_time(meta.settings.cap),
+        super::HEAVY_CAP_FACTOR
+    );
+    for (k, v) in &meta.machine {
+        let _ = writeln!(out, "{k}: {v}  ");
+    }
+    let _ = writeln!(
+        out,
+        "\n### Time\n\nMedian (min) of the timed section; **r×** = converge time / peer time, so \
+         below 1 means converge is faster. `> cap`: stopped at the time cap. `–`: the library \
+         has no such data type. Every cell's result was verified (see perf/README.md).\n"
+    );
+    let _ = writeln!(out, "| workload | {} |", libs.join(" | "));
+    let _ = writeln!(out, "| --- |{}", " ---: |".repeat(libs.len()));
+    for (id, name) in ids(rows) {
+        let cells: Vec<String> = libs.iter().map(|l| time_cell(rows, &id, l)).collect();
+        let _ = writeln!(out, "| {id} {name} | {} |", cells.join(" | "));
+    }
+    metric_table(&mut out, "Encoded document size", rows, &libs, |r| {
+        r.extra.doc_bytes.map(fmt_bytes)
+    });
+    metric_table(&mut out, "Average update message size", rows, &libs, |r| {
+        r.extra.update_bytes.map(fmt_bytes)
+    });
+    metric_table(
+        &mut out,
+        "Load (parse) time of the encoded document",
+        rows,
+        &libs,
+        |r| r.extra.parse.map(fmt_time),
+    );
+    metric_table(
+        &mut out,
+        "Heap held by the loaded document",
+        rows,
+        &libs,
+        |r| r.extra.mem.map(fmt_bytes),
+    );
+    let wrong: Vec<&Row> = rows
+        .iter()
+        .filter(|r| matches!(r.status, Status::Wrong(_)))
+        .collect();
+    if !wrong.is_empty() {
+        let _ = writeln!(out, "\n### Wrong results\n");
+        for r in wrong {
+            if let Status::Wrong(m) = &r.status {
+                let _ = writeln!(out, "- {} {}: {m}", r.id, r.lib);
+            }
+        }
+    }
+    out
+}
+
+fn color(lib: &str) -> &'static str {
+    match lib {
+        "diamond-types" => "#4e79a7",
+        "yrs" => "#f28e2b",
+        "loro" => "#59a14f",
+        "automerge" => "#e15759",
+        "crdts" => "#b07aa1",
+        _ => "#888888",
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A horizontal bar chart, log scale: for each workload and peer, peer time / converge time
+/// (how many times faster converge is). Capped peers get an open bar to the cap's ratio.
+pub fn svg(rows: &[Row], meta: &Meta) -> String {
+    let peers: Vec<&str> = libs_present(rows)
+        .into_iter()
+        .filter(|l| *l != "converge")
+        .collect();
+    let (left, width, bar, gap, top) = (250.0, 620.0, 9.0, 10.0, 85.0);
+    let (lo, hi) = (0.1f64, 10_000.0f64);
+    let x = |r: f64| left + width * (r.clamp(lo, hi).log10() - lo.log10()) / (hi / lo).log10();
+    let mut body = String::new();
+    let mut y = top;
+    for (id, name) in ids(rows) {
+        let Some(ours) = find(rows, &id, "converge").and_then(|r| {
+            if r.status == Status::Ok {
+                r.median()
+            } else {
+                None
+            }
+        }) else {
+            continue;
+        };
+        let bars: Vec<(&str, f64, bool)> = peers
+            .iter()
+            .filter_map(|p| {
+                let r = find(rows, &id, p)?;
+                match r.status {
+                    Status::Ok => Some((*p, r.median()?.as_secs_f64() / ours.as_secs_f64(), false)),
+                    Status::Capped => Some((*p, r.cap.as_secs_f64() / ours.as_secs_f64(), true)),
+                    Status::Wrong(_) => None,
+                }
+            })
+            .collect();
+        if bars.is_empty() {
+            continue;
+        }
+        let h = bars.len() as f64 * bar;
+        let label: String = format!("{id} {name}").chars().take(44).collect();
+        let _ = writeln!(
+            body,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" dominant-baseline="middle">{}</text>"#,
+            left - 6.0,
+            y + h / 2.0,
+            esc(&label)
+        );
+        for (i, (p, ratio, capped)) in bars.iter().enumerate() {
+            let by = y + i as f64 * bar;
+            let (x0, x1) = (x(1.0).min(x(*ratio)), x(1.0).max(x(*ratio)));
+            let style = if *capped {
+                format!(
+                    r#"fill="none" stroke="{}" stroke-dasharray="3,2""#,
+                    color(p)
+                )
+            } else {
+                format!(r#"fill="{}""#, color(p))
+            };
+            let _ = writeln!(
+                body,
+                r#"<rect x="{x0:.1}" y="{:.1}" width="{:.1}" height="{:.1}" {style}><title>{p}: {}{}×</title></rect>"#,
+                by + 0.5,
+                (x1 - x0).max(0.5),
+                bar - 1.0,
+                if *capped { "> " } else { "" },
+                fmt_ratio(*ratio)
+            );
+        }
+        y += h + gap;
+    }
+    let height = y + 30.0;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{:.0}" height="{height:.0}" font-family="sans-serif">"#,
+        left + width + 30.0
+    );
+    let _ = writeln!(
+        out,
+        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13" font-weight="bold">How many times faster converge is than each peer (peer time / converge time, log scale) — {} {}</text>"#,
+        meta.date,
+        if meta.smoke { "(smoke)" } else { "" }
+    );
+    for (i, p) in peers.iter().enumerate() {
+        let lx = 10.0 + i as f64 * 120.0;
+        let _ = writeln!(
+            out,
+            r#"<rect x="{lx}" y="30" width="10" height="10" fill="{}"/><text x="{}" y="39" font-size="11">{p}</text>"#,
+            color(p),
+            lx + 14.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        r#"<text x="10" y="58" font-size="11">Right of 1×: converge is faster. Dashed: the peer was stopped at the time cap (it is at least this much slower).</text>"#
+    );
+    let mut tick = lo;
+    while tick <= hi * 1.001 {
+        let tx = x(tick);
+        let strong = (tick - 1.0).abs() < 1e-9;
+        let _ = writeln!(
+            out,
+            r#"<line x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{:.1}" stroke="{}" stroke-width="{}"/><text x="{tx:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}×</text>"#,
+            top - 8.0,
+            y,
+            if strong { "#000" } else { "#ddd" },
+            if strong { 1.5 } else { 1.0 },
+            y + 14.0,
+            if tick < 1.0 {
+                format!("{tick:.1}")
+            } else {
+                format!("{tick:.0}")
+            }
+        );
+        tick *= 10.0;
+    }
+    out.push_str(&body);
+    out.push_str("</svg>\n");
+    out
+}
