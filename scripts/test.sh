@@ -34,6 +34,14 @@ cargo clippy -p converge --no-default-features --features alloc --lib -- -D warn
 step "cargo test (workspace)"
 cargo test --workspace
 
+step "benches: build every bench target, smoke-run every compare workload (tiny inputs, verified)"
+cargo test -p converge-benches --benches --no-run
+cargo run -p converge-benches --bin compare -- --smoke
+
+step "examples run"
+cargo run -p converge --example quickstart >/dev/null
+cargo run -p converge --example todo >/dev/null
+
 step "cargo doc -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
