@@ -3,7 +3,7 @@
 //! iteration verifies its result exactly as the side-by-side run does; criterion times the
 //! same timed section the workload reports.
 //!
-//! `cargo bench -p converge-benches --bench suite` (B4x100 is left to `compare`).
+//! `cargo bench -p converge-benches --bench suite`.
 //! Peers are timed side by side by `cargo run --release -p converge-benches --bin compare`.
 
 #[allow(dead_code)]
@@ -24,14 +24,11 @@ fn crdt_benchmarks(c: &mut Criterion) {
     let sizes = Sizes {
         n: 6000,
         b4_prefix: None,
-        b4_times: 0,
+        b4_times: 100,
     };
     let mut workloads = suite(&sizes);
     workloads.extend(compare::state::workloads(sizes.n));
     for workload in workloads {
-        if workload.heavy {
-            continue;
-        }
         let Some((_, run)) = workload.runs.iter().find(|(lib, _)| *lib == "converge") else {
             continue;
         };
