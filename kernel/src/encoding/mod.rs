@@ -33,6 +33,8 @@ mod error;
 mod limits;
 #[cfg(feature = "alloc")]
 mod meter;
+#[cfg(feature = "alloc")]
+pub(crate) mod varint;
 
 #[cfg(feature = "alloc")]
 pub(crate) use envelope::decode_payload;

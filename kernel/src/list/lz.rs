@@ -11,6 +11,7 @@
 //! (overlapping copies allowed). Decoding checks every length and offset, never trusts a
 //! length for preallocation beyond the input actually present, and never panics.
 
+use crate::encoding::varint::{get_varint, put_varint};
 use alloc::vec::Vec;
 
 use crate::encoding::DecodeError;
@@ -21,30 +22,6 @@ const MAX_CHAIN: usize = 256;
 const WINDOW: usize = 1 << 20;
 /// How many output bytes per input byte `decompress` preallocates at most.
 const PREALLOC_RATIO: usize = 8;
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(bytes: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
-    let mut v = 0u64;
-    for i in 0..10 {
-        let b = *bytes.get(*at).ok_or(DecodeError::UnexpectedEnd)?;
-        *at += 1;
-        if i == 9 && b > 1 {
-            return Err(DecodeError::Malformed);
-        }
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(v);
-        }
-    }
-    Err(DecodeError::Malformed)
-}
 
 #[inline]
 fn hash(b: &[u8]) -> usize {

@@ -5,6 +5,7 @@
 //! item and every deleted item consumes one counter of the replica that did it, so a
 //! [`VersionVector`](crate::VersionVector) says exactly which operations a replica has seen.
 
+use crate::encoding::varint::{get_varint, put_varint};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -281,30 +282,6 @@ pub(crate) fn unpack_ids(bytes: &[u8], replicas: usize) -> Result<Vec<(u32, u32)
 
 impl WireType for SequenceHistory {
     const TAG: TypeTag = TypeTag::SequenceHistory;
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(bytes: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
-    let mut v = 0u64;
-    for i in 0..10 {
-        let b = *bytes.get(*at).ok_or(DecodeError::UnexpectedEnd)?;
-        *at += 1;
-        if i == 9 && b > 1 {
-            return Err(DecodeError::Malformed);
-        }
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(v);
-        }
-    }
-    Err(DecodeError::Malformed)
 }
 
 fn zigzag(v: i64) -> u64 {
