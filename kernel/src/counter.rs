@@ -59,18 +59,7 @@ impl GCounter {
 
     #[inline]
     fn search(&self, replica: ReplicaId) -> Result<usize, usize> {
-        if self.entries.len() <= 8 {
-            for (i, &(r, _)) in self.entries.iter().enumerate() {
-                match r.cmp(&replica) {
-                    Ordering::Less => {}
-                    Ordering::Equal => return Ok(i),
-                    Ordering::Greater => return Err(i),
-                }
-            }
-            Err(self.entries.len())
-        } else {
-            self.entries.binary_search_by(|&(r, _)| r.cmp(&replica))
-        }
+        crate::version::search_replica(&self.entries, replica)
     }
 
     /// The counter's value: the sum of all replicas' totals (saturating).

@@ -19,6 +19,29 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
 
+/// Finds `replica` in entries sorted by replica: `Ok(index)`, or `Err(insertion point)`.
+///
+/// Shared by every sorted `(replica, u64)` table in the crate (version vectors, counters).
+/// Few replicas is the common case, and a linear scan beats binary search below ~8 entries.
+#[inline]
+pub(crate) fn search_replica(
+    entries: &[(ReplicaId, u64)],
+    replica: ReplicaId,
+) -> Result<usize, usize> {
+    if entries.len() <= 8 {
+        for (i, &(r, _)) in entries.iter().enumerate() {
+            match r.cmp(&replica) {
+                Ordering::Less => {}
+                Ordering::Equal => return Ok(i),
+                Ordering::Greater => return Err(i),
+            }
+        }
+        Err(entries.len())
+    } else {
+        entries.binary_search_by(|&(r, _)| r.cmp(&replica))
+    }
+}
+
 /// A half-open range of one replica's counters, `start..end`.
 ///
 /// Returned by [`VersionVector::difference`]: the events one side has and the other lacks.
@@ -81,19 +104,7 @@ impl VersionVector {
 
     #[inline]
     fn search(&self, replica: ReplicaId) -> Result<usize, usize> {
-        // Few replicas is the common case: a linear scan wins below ~16 entries.
-        if self.entries.len() <= 16 {
-            for (i, &(r, _)) in self.entries.iter().enumerate() {
-                match r.cmp(&replica) {
-                    Ordering::Less => {}
-                    Ordering::Equal => return Ok(i),
-                    Ordering::Greater => return Err(i),
-                }
-            }
-            Err(self.entries.len())
-        } else {
-            self.entries.binary_search_by(|&(r, _)| r.cmp(&replica))
-        }
+        search_replica(&self.entries, replica)
     }
 
     /// The highest counter seen from `replica` (0 if none).
