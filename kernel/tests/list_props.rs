@@ -623,3 +623,144 @@ proptest! {
         prop_assert_eq!(back.to_vec(), v);
     }
 }
+
+/// Replica `i`'s run in [`many_replicas_at_once`]: distinct chars per replica (`i`-th block of
+/// the private use area), so a misplaced char is caught.
+fn run_of(i: usize, len: usize) -> String {
+    (0..len)
+        .map(|k| char::from_u32(0xE000 + (i * 16 + k) as u32).unwrap())
+        .collect()
+}
+
+/// Splits a shuffled copy of `ops` into batches: `cuts` picks the batch boundaries.
+fn shuffled_batches<C: Clone>(
+    ops: &[converge::list::SequenceOp<C>],
+    seed: u64,
+    cuts: usize,
+) -> Vec<SequenceOps<C>> {
+    let mut rng = Lcg(seed);
+    let mut ops = ops.to_vec();
+    for i in (1..ops.len()).rev() {
+        ops.swap(i, rng.next(i + 1));
+    }
+    let mut out = Vec::new();
+    while !ops.is_empty() {
+        let k = 1 + rng.next(ops.len().min(cuts.max(1)));
+        out.push(SequenceOps {
+            ops: ops.drain(..k).collect(),
+        });
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Many replicas (up to 40, ids in random order) each type a run char by char into a
+    /// shared text — all at one position, or each at a random one; forwards, or backwards by
+    /// inserting every char at the same index. A fresh replica that applies the updates one
+    /// at a time in replica order, one fed them shuffled in random batches, and one fed all
+    /// of them as one batch (the batch path reorders runs of same-origin inserts) end with the
+    /// same text; every run is contiguous and the shared text keeps its order.
+    #[test]
+    fn many_replicas_at_once(
+        ids in proptest::collection::hash_set(1u64..1000, 2..40),
+        base in "[xyz]{0,8}",
+        same in any::<bool>(),
+        at in any::<usize>(),
+        backward in any::<bool>(),
+        lens in proptest::collection::vec(1usize..5, 40),
+        seed in any::<u64>(),
+        cuts in 1usize..12,
+    ) {
+        let mut origin = Text::new(ReplicaId(0));
+        origin.insert(0, &base).unwrap();
+        let start = origin.ops_since(&converge::VersionVector::new());
+        let mut rng = Lcg(seed);
+        let mut updates = Vec::new();
+        let mut runs = Vec::new();
+        let mut ids: Vec<u64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        for (i, &id) in ids.iter().enumerate() {
+            let mut t = Text::new(ReplicaId(id));
+            t.apply(&start).unwrap();
+            let v = t.version();
+            let pos = if same { at % (base.chars().count() + 1) } else { rng.next(t.len() + 1) };
+            let run = run_of(i, lens[i]);
+            for (k, ch) in run.chars().enumerate() {
+                t.insert(if backward { pos } else { pos + k }, &ch.to_string()).unwrap();
+            }
+            runs.push(if backward { run.chars().rev().collect() } else { run });
+            updates.push(t.ops_since(&v));
+        }
+        let fresh = || {
+            let mut t = Text::new(ReplicaId(5000));
+            t.apply(&start).unwrap();
+            t
+        };
+        // One update at a time, in replica order.
+        let mut one = fresh();
+        for u in &updates {
+            prop_assert!(one.apply(u).unwrap().is_complete());
+            one.check_invariants();
+        }
+        let text = one.to_string();
+        // Everything as one batch, update after update.
+        let all: Vec<_> = updates.iter().flat_map(|u| u.ops.iter().cloned()).collect();
+        let mut batch = fresh();
+        let report = batch.apply(&SequenceOps { ops: all.clone() }).unwrap();
+        prop_assert!(report.is_complete());
+        batch.check_invariants();
+        prop_assert_eq!(batch.to_string(), text.clone());
+        // Shuffled, in random batches (ops may arrive before their dependencies).
+        let mut shuffled = fresh();
+        for b in shuffled_batches(&all, seed ^ 0x5eed, cuts) {
+            let report = shuffled.apply(&b).unwrap();
+            prop_assert_eq!(report.invalid, 0);
+            shuffled.check_invariants();
+        }
+        // Blocked ops are re-sent once everything else is there.
+        let report = shuffled.apply(&SequenceOps { ops: all }).unwrap();
+        prop_assert!(report.is_complete());
+        prop_assert_eq!(shuffled.to_string(), text.clone());
+        // Every run is contiguous; removing the runs leaves the shared text.
+        let mut rest = text.clone();
+        for run in &runs {
+            prop_assert!(text.contains(run.as_str()), "run {:?} interleaved in {:?}", run, text);
+            rest = rest.replacen(run.as_str(), "", 1);
+        }
+        prop_assert_eq!(rest, base);
+    }
+
+    /// B3.4's pattern: many replicas each insert one element at the start of an empty list.
+    /// Every order of application, in one batch or many, gives the FugueMax order for
+    /// siblings with equal origins: ascending replica id.
+    #[test]
+    fn many_replicas_insert_at_list_start(
+        ids in proptest::collection::hash_set(1u64..100_000, 1..80),
+        seed in any::<u64>(),
+        cuts in 1usize..20,
+    ) {
+        let ops: Vec<_> = ids
+            .iter()
+            .flat_map(|&id| {
+                let mut l = List::new(ReplicaId(id));
+                l.insert(0, id).unwrap();
+                l.ops_since(&converge::VersionVector::new()).ops
+            })
+            .collect();
+        let mut expected: Vec<u64> = ids.iter().copied().collect();
+        expected.sort_unstable();
+        let mut batch = List::new(ReplicaId(0));
+        let report = batch.apply(&SequenceOps { ops: ops.clone() }).unwrap();
+        prop_assert!(report.is_complete());
+        batch.check_invariants();
+        prop_assert_eq!(batch.to_vec(), expected.clone());
+        let mut pieces = List::new(ReplicaId(0));
+        for b in shuffled_batches(&ops, seed, cuts) {
+            prop_assert!(pieces.apply(&b).unwrap().is_complete());
+            pieces.check_invariants();
+        }
+        prop_assert_eq!(pieces.to_vec(), expected);
+    }
+}

@@ -3,9 +3,16 @@
 //! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec, `history:<trace>` for its section
 //! sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
+//! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
+//! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
+//! per update), `same` (1,540 replicas type a word at one position of a shared text), `rand`
+//! (1,540 replicas insert a word at a random position of a shared text), `b22` (B2.2: two
+//! replicas type 6,000 chars each at random positions, then exchange updates).
 
 use std::hint::black_box;
 
+use converge::list::{List, SequenceOps, Text};
+use converge::{ReplicaId, VersionVector};
 use converge_benches::{load_trace, replay_concurrent, replay_converge};
 
 fn main() {
@@ -16,6 +23,12 @@ fn main() {
         let trace = load_trace("friendsforever");
         for _ in 0..runs {
             black_box(replay_concurrent(&trace));
+        }
+        return;
+    }
+    if let Some(f) = concurrent_mode(&name) {
+        for _ in 0..runs {
+            f();
         }
         return;
     }
@@ -63,4 +76,131 @@ fn main() {
     if std::env::var("STATS").is_ok() {
         eprintln!("{}", replay_converge(&patches).debug_stats());
     }
+}
+
+/// A small xorshift generator (the inputs only need to be reproducible).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Updates of `m` replicas that each start from `base` (an update) and insert one word
+/// chosen by `edit`.
+fn many_updates(m: u64, base: &[u8], edit: impl Fn(&mut Text, u64)) -> Vec<Vec<u8>> {
+    (1..=m)
+        .map(|r| {
+            let mut d = Text::new(ReplicaId(r));
+            if !base.is_empty() {
+                d.apply(&converge::decode(base).unwrap()).unwrap();
+            }
+            let v = d.version();
+            edit(&mut d, r);
+            converge::encode(&d.ops_since(&v))
+        })
+        .collect()
+}
+
+fn apply_all(doc: &mut Text, updates: &[Vec<u8>]) {
+    let mut all = SequenceOps::<String>::default();
+    for u in updates {
+        let ops: SequenceOps<String> = converge::decode(u).unwrap();
+        all.ops.extend(ops.ops);
+    }
+    assert!(doc.apply(&all).unwrap().is_complete());
+}
+
+fn concurrent_mode(name: &str) -> Option<Box<dyn Fn()>> {
+    const M: u64 = 1540;
+    let base = {
+        let mut d = Text::new(ReplicaId(0));
+        d.insert(0, &"0123456789".repeat(10)).unwrap();
+        converge::encode(&d.ops_since(&VersionVector::new()))
+    };
+    Some(match name {
+        "b34" | "b34one" => {
+            let updates: Vec<Vec<u8>> = (0..M)
+                .map(|i| {
+                    let mut d = List::<String>::new(ReplicaId(i + 1));
+                    d.insert(0, i.to_string()).unwrap();
+                    converge::encode(&d.ops_since(&VersionVector::new()))
+                })
+                .collect();
+            let one = name == "b34one";
+            Box::new(move || {
+                let mut doc = List::<String>::new(ReplicaId(M + 2));
+                if one {
+                    for u in &updates {
+                        let ops: SequenceOps<Vec<String>> = converge::decode(u).unwrap();
+                        assert!(doc.apply(&ops).unwrap().is_complete());
+                    }
+                } else {
+                    let mut all = SequenceOps::<Vec<String>>::default();
+                    for u in &updates {
+                        let ops: SequenceOps<Vec<String>> = converge::decode(u).unwrap();
+                        all.ops.extend(ops.ops);
+                    }
+                    assert!(doc.apply(&all).unwrap().is_complete());
+                }
+                black_box(doc.len());
+            })
+        }
+        "same" | "rand" => {
+            let same = name == "same";
+            let updates = many_updates(M, &base, |d, r| {
+                let pos = if same {
+                    50
+                } else {
+                    Rng(r * 0x9e37_79b9_7f4a_7c15).below(d.len() + 1)
+                };
+                d.insert(pos, &format!("w{r}-")).unwrap();
+            });
+            let base = base.clone();
+            Box::new(move || {
+                let mut doc = Text::new(ReplicaId(M + 2));
+                apply_all(&mut doc, std::slice::from_ref(&base));
+                apply_all(&mut doc, &updates);
+                black_box(doc.len());
+            })
+        }
+        "b22" => {
+            let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+            let mut edits = |abc: u8| {
+                let mut len = 100;
+                (0..6000)
+                    .map(|_| {
+                        let pos = rng.below(len + 1);
+                        len += 1;
+                        (pos, char::from(abc + rng.below(26) as u8).to_string())
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let (ea, eb) = (edits(b'a'), edits(b'A'));
+            Box::new(move || {
+                let mut d1 = Text::new(ReplicaId(1));
+                d1.insert(0, &"0123456789".repeat(10)).unwrap();
+                let mut d2 = Text::new(ReplicaId(2));
+                d2.apply(&d1.ops_since(&VersionVector::new())).unwrap();
+                let (v1, v2) = (d1.version(), d2.version());
+                for (p, s) in &ea {
+                    d1.insert(*p, s).unwrap();
+                }
+                for (p, s) in &eb {
+                    d2.insert(*p, s).unwrap();
+                }
+                let u1 = converge::encode(&d1.ops_since(&v1));
+                let u2 = converge::encode(&d2.ops_since(&v2));
+                apply_all(&mut d1, std::slice::from_ref(&u2));
+                apply_all(&mut d2, std::slice::from_ref(&u1));
+                assert_eq!(d1.len(), d2.len());
+                black_box((u1.len(), u2.len()));
+            })
+        }
+        _ => return None,
+    })
 }
