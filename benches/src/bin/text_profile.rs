@@ -198,6 +198,9 @@ fn concurrent_mode(name: &str) -> Option<Box<dyn Fn()>> {
                 apply_all(&mut d1, std::slice::from_ref(&u2));
                 apply_all(&mut d2, std::slice::from_ref(&u1));
                 assert_eq!(d1.len(), d2.len());
+                if std::env::var("STATS").is_ok() {
+                    eprintln!("update bytes: {} and {}", u1.len(), u2.len());
+                }
                 black_box((u1.len(), u2.len()));
             })
         }

@@ -9,8 +9,9 @@ use crate::encoding::varint::{get_varint, put_varint};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeOwned};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
 use crate::encoding::{DecodeError, TypeTag, WireType};
@@ -61,7 +62,11 @@ impl<C> SequenceOp<C> {
 /// on (when produced by `ops_since`; [`apply`](crate::list::Text::apply) accepts any order).
 /// `C` is the content type: `String` for [`Text`](crate::list::Text), `Vec<T>` for
 /// [`List<T>`](crate::list::List).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire (see [`WireContent`] and `docs/architecture.md`) the batch is a replica table,
+/// one varint stream of op heads and fields — ids that continue the previous op, origins
+/// that repeat a neighbour's, are left out — and all content concatenated.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SequenceOps<C = String> {
     /// The operations.
     pub ops: Vec<SequenceOp<C>>,
@@ -112,8 +117,408 @@ impl<T> ContentLen for Vec<T> {
     }
 }
 
-impl<C: Serialize + DeserializeOwned> WireType for SequenceOps<C> {
+impl<C: WireContent> WireType for SequenceOps<C> {
     const TAG: TypeTag = TypeTag::SequenceOps;
+}
+
+/// Content types that [`SequenceOps`] can carry on the wire: all operations' content goes
+/// out as one concatenated value and is split back by the operations' lengths.
+pub trait WireContent: ContentLen + Serialize + DeserializeOwned + Sized {
+    /// Serializes `parts` concatenated, exactly as `Self` holding all of them would be.
+    fn serialize_concat<S: Serializer>(parts: &[&Self], s: S) -> Result<S::Ok, S::Error>;
+    /// Splits off the last `n` items, or returns `None` if there are fewer.
+    fn split_last(&mut self, n: usize) -> Option<Self>;
+}
+
+impl WireContent for String {
+    fn serialize_concat<S: Serializer>(parts: &[&Self], s: S) -> Result<S::Ok, S::Error> {
+        let mut all = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| all.push_str(p));
+        s.serialize_str(&all)
+    }
+    fn split_last(&mut self, n: usize) -> Option<Self> {
+        let at = if n == 0 {
+            self.len()
+        } else {
+            self.char_indices().rev().nth(n - 1)?.0
+        };
+        Some(self.split_off(at))
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
+    fn serialize_concat<S: Serializer>(parts: &[&Self], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(parts.iter().map(|p| p.len()).sum()))?;
+        for x in parts.iter().flat_map(|p| p.iter()) {
+            seq.serialize_element(x)?;
+        }
+        seq.end()
+    }
+    fn split_last(&mut self, n: usize) -> Option<Self> {
+        let at = self.len().checked_sub(n)?;
+        Some(self.split_off(at))
+    }
+}
+
+// ------------------------------------------------------------------ the SequenceOps wire form
+//
+// `(replicas, meta, content)`: the replica table in order of first use, one stream of
+// varints describing the ops, and every insert's content concatenated. Per op:
+//
+// * head `len << 6 | bits` (`len` 0 is an escape: the real length follows). Bit 0: delete;
+//   bit 1: the id is implicit (the previous op's replica, counter right after that
+//   replica's last op in the batch), otherwise a dot follows. Inserts: bits 2-3 say where
+//   the left origin is (0 none, 1 the item before the op's first, 2 a dot follows, 3 the
+//   previous insert's), bits 4-5 the right origin (0 none, 1 a dot follows, 2 the item after
+//   the left origin in its replica's numbering, 3 the previous insert's). Deletes: bit 2
+//   reversed, then the target dot.
+// * a dot is `counter * replicas + index + 1`, or `0, index, counter` if that overflows.
+
+const W_DELETE: u64 = 1;
+const W_IMPLICIT: u64 = 2;
+const OL_NONE: u64 = 0;
+const OL_PREV_ITEM: u64 = 1;
+const OL_DOT: u64 = 2;
+const OL_SAME: u64 = 3;
+const OR_NONE: u64 = 0;
+const OR_DOT: u64 = 1;
+const OR_AFTER_LEFT: u64 = 2;
+const OR_SAME: u64 = 3;
+const LEN_SHIFT: u32 = 6;
+
+/// An insert's left and right origins.
+type Origins = (Option<Dot>, Option<Dot>);
+
+struct Packer {
+    replicas: Vec<ReplicaId>,
+    index: hashbrown::HashMap<ReplicaId, u32>,
+    meta: Vec<u64>,
+}
+
+impl Packer {
+    fn idx(&mut self, r: ReplicaId) -> u32 {
+        let n = self.replicas.len() as u32;
+        *self.index.entry(r).or_insert_with(|| {
+            self.replicas.push(r);
+            n
+        })
+    }
+    fn len_head(&mut self, len: u64, bits: u64) {
+        if len != 0 && len <= u64::MAX >> LEN_SHIFT {
+            self.meta.push(len << LEN_SHIFT | bits);
+        } else {
+            self.meta.push(bits);
+            self.meta.push(len);
+        }
+    }
+}
+
+/// Packs `ops` into the replica table and the meta stream (dots are packed once the table
+/// is complete, so every op is visited twice: once to collect replicas).
+fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>) {
+    let mut p = Packer {
+        replicas: Vec::new(),
+        index: hashbrown::HashMap::new(),
+        meta: Vec::with_capacity(ops.len() * 2),
+    };
+    for op in ops {
+        match op {
+            SequenceOp::Insert {
+                id,
+                origin_left,
+                origin_right,
+                ..
+            } => {
+                p.idx(id.replica);
+                origin_left.map(|d| p.idx(d.replica));
+                origin_right.map(|d| p.idx(d.replica));
+            }
+            SequenceOp::Delete { id, target, .. } => {
+                p.idx(id.replica);
+                p.idx(target.replica);
+            }
+        }
+    }
+    let m = p.replicas.len() as u64;
+    let dot = |meta: &mut Vec<u64>, index: &hashbrown::HashMap<ReplicaId, u32>, d: Dot| {
+        let i = u64::from(index[&d.replica]);
+        match d.counter.checked_mul(m).and_then(|v| v.checked_add(i + 1)) {
+            Some(v) => meta.push(v),
+            None => meta.extend([0, i, d.counter]),
+        }
+    };
+    // Per replica index: the counter right after its last op so far.
+    let mut next: Vec<u64> = alloc::vec![0; p.replicas.len()];
+    let mut prev_replica: Option<ReplicaId> = None;
+    let mut prev_origins: Option<Origins> = None;
+    for op in ops {
+        let id = op.id();
+        let a = p.index[&id.replica] as usize;
+        let implicit = prev_replica == Some(id.replica) && next[a] == id.counter;
+        let mut bits = if implicit { W_IMPLICIT } else { 0 };
+        let len = match op {
+            SequenceOp::Insert {
+                origin_left,
+                origin_right,
+                content,
+                ..
+            } => {
+                let same = prev_origins;
+                let ol = match *origin_left {
+                    None => OL_NONE,
+                    Some(d)
+                        if d.replica == id.replica
+                            && d.counter.checked_add(1) == Some(id.counter) =>
+                    {
+                        OL_PREV_ITEM
+                    }
+                    l if same.is_some_and(|s| s.0 == l) => OL_SAME,
+                    Some(_) => OL_DOT,
+                };
+                let or = match *origin_right {
+                    None => OR_NONE,
+                    r if same.is_some_and(|s| s.1 == r) => OR_SAME,
+                    Some(d)
+                        if origin_left.is_some_and(|l| {
+                            l.replica == d.replica && l.counter.checked_add(1) == Some(d.counter)
+                        }) =>
+                    {
+                        OR_AFTER_LEFT
+                    }
+                    Some(_) => OR_DOT,
+                };
+                prev_origins = Some((*origin_left, *origin_right));
+                bits |= ol << 2 | or << 4;
+                let n = content.content_len() as u64;
+                p.len_head(n, bits);
+                if !implicit {
+                    dot(&mut p.meta, &p.index, id);
+                }
+                if let (OL_DOT, Some(d)) = (ol, origin_left) {
+                    dot(&mut p.meta, &p.index, *d);
+                }
+                if let (OR_DOT, Some(d)) = (or, origin_right) {
+                    dot(&mut p.meta, &p.index, *d);
+                }
+                n
+            }
+            SequenceOp::Delete {
+                len,
+                target,
+                reversed,
+                ..
+            } => {
+                bits |= W_DELETE | u64::from(*reversed) << 2;
+                p.len_head(*len, bits);
+                if !implicit {
+                    dot(&mut p.meta, &p.index, id);
+                }
+                dot(&mut p.meta, &p.index, *target);
+                *len
+            }
+        };
+        next[a] = id.counter.wrapping_add(len);
+        prev_replica = Some(id.replica);
+    }
+    (p.replicas, p.meta)
+}
+
+/// Reads the meta stream of the wire form.
+struct Reader<'a> {
+    meta: &'a [u64],
+    at: usize,
+    replicas: &'a [ReplicaId],
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<u64, &'static str> {
+        let v = *self.meta.get(self.at).ok_or("truncated ops")?;
+        self.at += 1;
+        Ok(v)
+    }
+    /// A dot and its replica's index in the table.
+    fn dot(&mut self) -> Result<(u32, Dot), &'static str> {
+        let m = self.replicas.len() as u64;
+        let v = self.next()?;
+        let (i, counter) = if v == 0 {
+            (self.next()?, self.next()?)
+        } else if m == 0 {
+            return Err("no replicas");
+        } else {
+            ((v - 1) % m, (v - 1) / m)
+        };
+        let replica = *self.replicas.get(i as usize).ok_or("replica index")?;
+        Ok((i as u32, Dot::new(replica, counter)))
+    }
+}
+
+/// Inverse of [`pack_wire`]: the ops with empty content placeholders and each insert's
+/// length. Never panics; allocates at most one op per meta value.
+fn unpack_wire(
+    replicas: &[ReplicaId],
+    meta: &[u64],
+) -> Result<Vec<(SequenceOp<()>, u64)>, &'static str> {
+    let mut r = Reader {
+        meta,
+        at: 0,
+        replicas,
+    };
+    let mut out = Vec::new();
+    let mut next: Vec<u64> = alloc::vec![0; replicas.len()];
+    let mut prev: Option<(u32, ReplicaId)> = None;
+    let mut prev_origins: Option<Origins> = None;
+    while r.at < meta.len() {
+        let head = r.next()?;
+        let len = match head >> LEN_SHIFT {
+            0 => r.next()?,
+            n => n,
+        };
+        let (a, id) = if head & W_IMPLICIT != 0 {
+            let (a, rep) = prev.ok_or("implicit id without a previous op")?;
+            (a, Dot::new(rep, next[a as usize]))
+        } else {
+            r.dot()?
+        };
+        let op = if head & W_DELETE != 0 {
+            if head >> 3 & 7 != 0 {
+                return Err("unused delete bits");
+            }
+            SequenceOp::Delete {
+                id,
+                len,
+                target: r.dot()?.1,
+                reversed: head & 4 != 0,
+            }
+        } else {
+            let same = |f: fn(&Origins) -> Option<Dot>| {
+                prev_origins.as_ref().map(f).ok_or("no previous insert")
+            };
+            let origin_left = match head >> 2 & 3 {
+                OL_NONE => None,
+                OL_PREV_ITEM => Some(Dot::new(
+                    id.replica,
+                    id.counter.checked_sub(1).ok_or("counter 0")?,
+                )),
+                OL_DOT => Some(r.dot()?.1),
+                _ => same(|s| s.0)?,
+            };
+            let origin_right = match head >> 4 & 3 {
+                OR_NONE => None,
+                OR_DOT => Some(r.dot()?.1),
+                OR_AFTER_LEFT => {
+                    let l = origin_left.ok_or("no left origin")?;
+                    Some(Dot::new(
+                        l.replica,
+                        l.counter.checked_add(1).ok_or("counter overflow")?,
+                    ))
+                }
+                _ => same(|s| s.1)?,
+            };
+            prev_origins = Some((origin_left, origin_right));
+            SequenceOp::Insert {
+                id,
+                origin_left,
+                origin_right,
+                content: (),
+            }
+        };
+        next[a as usize] = id.counter.wrapping_add(len);
+        prev = Some((a, id.replica));
+        out.push((op, len));
+    }
+    Ok(out)
+}
+
+/// The wire form, borrowed for serializing.
+#[derive(Serialize)]
+struct WireOut<'a, C: WireContent> {
+    replicas: Vec<ReplicaId>,
+    meta: Vec<u64>,
+    content: Concat<'a, C>,
+}
+
+struct Concat<'a, C>(Vec<&'a C>);
+
+impl<C: WireContent> Serialize for Concat<'_, C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        C::serialize_concat(&self.0, s)
+    }
+}
+
+/// The wire form, owned for deserializing.
+#[derive(Deserialize)]
+#[serde(bound = "C: WireContent")]
+struct WireIn<C> {
+    replicas: Vec<ReplicaId>,
+    meta: Vec<u64>,
+    content: C,
+}
+
+impl<C: WireContent> Serialize for SequenceOps<C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (replicas, meta) = pack_wire(&self.ops);
+        let content = Concat(
+            self.ops
+                .iter()
+                .filter_map(|o| match o {
+                    SequenceOp::Insert { content, .. } => Some(content),
+                    SequenceOp::Delete { .. } => None,
+                })
+                .collect(),
+        );
+        WireOut {
+            replicas,
+            meta,
+            content,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = WireIn::<C>::deserialize(d)?;
+        let shapes = unpack_wire(&w.replicas, &w.meta).map_err(de::Error::custom)?;
+        let mut content = w.content;
+        let mut ops = Vec::with_capacity(shapes.len());
+        // Content is split from the end, so each piece is one `split_off`.
+        for (op, len) in shapes.into_iter().rev() {
+            ops.push(match op {
+                SequenceOp::Insert {
+                    id,
+                    origin_left,
+                    origin_right,
+                    ..
+                } => {
+                    let n = usize::try_from(len).map_err(|_| de::Error::custom("length"))?;
+                    SequenceOp::Insert {
+                        id,
+                        origin_left,
+                        origin_right,
+                        content: content
+                            .split_last(n)
+                            .ok_or_else(|| de::Error::custom("content too short"))?,
+                    }
+                }
+                SequenceOp::Delete {
+                    id,
+                    len,
+                    target,
+                    reversed,
+                } => SequenceOp::Delete {
+                    id,
+                    len,
+                    target,
+                    reversed,
+                },
+            });
+        }
+        if content.content_len() != 0 {
+            return Err(de::Error::custom("content left over"));
+        }
+        ops.reverse();
+        Ok(SequenceOps { ops })
+    }
 }
 
 /// What [`apply`](crate::list::Text::apply) did with a batch.
