@@ -168,7 +168,8 @@ fn concurrent_mode(name: &str) -> Option<Box<dyn Fn()>> {
                 black_box(doc.len());
             })
         }
-        "b22" => {
+        "b22" | "b22load" => {
+            let load = name == "b22load";
             let mut rng = Rng(0x2545_f491_4f6c_dd1d);
             let mut edits = |abc: u8| {
                 let mut len = 100;
@@ -200,6 +201,14 @@ fn concurrent_mode(name: &str) -> Option<Box<dyn Fn()>> {
                 assert_eq!(d1.len(), d2.len());
                 if std::env::var("STATS").is_ok() {
                     eprintln!("update bytes: {} and {}", u1.len(), u2.len());
+                }
+                if load {
+                    let bytes = d1.encode();
+                    let t = std::time::Instant::now();
+                    for _ in 0..20 {
+                        black_box(Text::decode(&bytes).unwrap());
+                    }
+                    eprintln!("load {:?}", t.elapsed() / 20);
                 }
                 black_box((u1.len(), u2.len()));
             })

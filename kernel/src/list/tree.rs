@@ -12,11 +12,12 @@
 //! * parent and `next` links are consistent with the child arrays;
 //! * the lv index maps every item's lv to the leaf holding it.
 //!
-//! The lv index (`BTreeMap` from lv run start to `(end, leaf)`) answers "where is item `lv`?"
-//! for remote operations, whose positions are item ids rather than indexes.
+//! The lv index (one leaf number per item, indexed by lv) answers "where is item `lv`?" for
+//! remote operations, whose positions are item ids rather than indexes.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+
+use super::content::reserve_frugal;
 
 use converge_pool::{Arena, Idx};
 
@@ -198,10 +199,11 @@ pub(crate) struct Tree {
     height: u32,
     total: Counts,
     first: Idx<Leaf>,
-    index: BTreeMap<u32, (u32, Idx<Leaf>)>,
-    /// The last index run `(start, end, leaf)`, kept out of the map so that typing (which
-    /// always extends it) costs no map operation. Every map run ends at or before its start.
-    tail: Option<(u32, u32, Idx<Leaf>)>,
+    /// The arena index of the leaf holding each item, by lv (4 bytes per item, only while
+    /// `indexed`). A flat array rather than a map of runs: concurrent editing leaves many
+    /// short runs, and then a map costs more memory and much more time (every leaf split
+    /// re-indexes the spans it moves).
+    index: Vec<u32>,
     /// Whether the index is maintained. A replica that only ever edits locally never needs
     /// it, so it is built on the first remote operation ([`Tree::ensure_index`]) and kept up
     /// to date from then on.
@@ -225,8 +227,7 @@ impl Tree {
             height: 0,
             total: Counts::default(),
             first,
-            index: BTreeMap::new(),
-            tail: None,
+            index: Vec::new(),
             indexed: false,
         }
     }
@@ -467,16 +468,7 @@ impl Tree {
             }
             return None;
         }
-        let (end, leaf) = match self.tail {
-            Some((ts, te, tl)) if lv >= ts => (te, tl),
-            _ => {
-                let (_, &(end, leaf)) = self.index.range(..=lv).next_back()?;
-                (end, leaf)
-            }
-        };
-        if lv >= end {
-            return None;
-        }
+        let leaf = Idx::<Leaf>::try_from_index(*self.index.get(lv as usize)? as usize)?;
         for (i, s) in self.leaves.get(leaf)?.spans().iter().enumerate() {
             if lv >= s.lv && lv < s.end() {
                 return Some(Cursor {
@@ -505,87 +497,26 @@ impl Tree {
             return;
         }
         self.indexed = true;
-        let mut runs: Vec<(u32, u32, Idx<Leaf>)> = Vec::new();
         let mut leaf = Some(self.first);
         while let Some(l) = leaf {
-            for s in self.leaves[l].spans() {
-                runs.push((s.lv, s.end(), l));
+            for i in 0..self.leaves[l].n as usize {
+                let s = self.leaves[l].spans[i];
+                self.index_set(s.lv, s.end(), l);
             }
             leaf = self.leaves[l].next;
-        }
-        runs.sort_unstable_by_key(|r| r.0);
-        for (lv, end, l) in runs {
-            self.index_set(lv, end, l);
         }
     }
 
     #[inline]
     fn index_set(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
         if self.indexed {
-            self.index_set_slow(lv, end, leaf);
-        }
-    }
-
-    fn index_set_slow(&mut self, lv: u32, end: u32, leaf: Idx<Leaf>) {
-        // Fast path: new items are numbered after every indexed one.
-        match self.tail {
-            Some((ts, te, tl)) if te <= lv => {
-                if te == lv && tl == leaf {
-                    self.tail = Some((ts, end, leaf));
-                } else {
-                    self.index.insert(ts, (te, tl));
-                    self.tail = Some((lv, end, leaf));
-                }
-                return;
+            let (lv, end) = (lv as usize, end as usize);
+            if self.index.len() < end {
+                let more = end - self.index.len();
+                reserve_frugal(&mut self.index, more);
+                self.index.resize(end, NONE);
             }
-            None if self.index.last_key_value().is_none_or(|(_, v)| v.0 <= lv) => {
-                self.tail = Some((lv, end, leaf));
-                return;
-            }
-            Some((ts, te, tl)) => {
-                self.index.insert(ts, (te, tl));
-                self.tail = None;
-            }
-            None => {}
-        }
-        let mut keep: [(u32, u32, Idx<Leaf>); 2] = [(0, 0, leaf); 2];
-        let mut nkeep = 0;
-        while let Some((&s, &(e, l))) = self.index.range(..end).next_back() {
-            if e <= lv {
-                break;
-            }
-            self.index.remove(&s);
-            if s < lv {
-                keep[nkeep] = (s, lv, l);
-                nkeep += 1;
-            }
-            if e > end {
-                keep[nkeep] = (end, e, l);
-                nkeep += 1;
-            }
-        }
-        for &(s, e, l) in &keep[..nkeep] {
-            self.index.insert(s, (e, l));
-        }
-        // Merge with a touching predecessor in the same leaf.
-        if let Some((&ps, &(pe, pl))) = self.index.range(..lv).next_back() {
-            if pe == lv && pl == leaf {
-                self.index.insert(ps, (end, leaf));
-                self.merge_index_next(ps);
-                return;
-            }
-        }
-        self.index.insert(lv, (end, leaf));
-        self.merge_index_next(lv);
-    }
-
-    fn merge_index_next(&mut self, start: u32) {
-        let (end, leaf) = self.index[&start];
-        if let Some(&(ne, nl)) = self.index.get(&end) {
-            if nl == leaf {
-                self.index.remove(&end);
-                self.index.insert(start, (ne, leaf));
-            }
+            self.index[lv..end].fill(leaf.index() as u32);
         }
     }
 
@@ -980,10 +911,7 @@ impl Tree {
         let last = *leaves_in_order.last().expect("at least one leaf");
         assert_eq!(self.leaves[last].next, None, "last leaf has no next");
         if !self.indexed {
-            assert!(
-                self.index.is_empty() && self.tail.is_none(),
-                "no stale index"
-            );
+            assert!(self.index.is_empty(), "no stale index");
         }
         let mut items = 0usize;
         for &l in &leaves_in_order {
@@ -995,38 +923,19 @@ impl Tree {
             for s in leaf.spans() {
                 assert!(s.len() > 0, "empty span");
                 // Every item of the span maps to this leaf.
-                let mut at = s.lv;
-                while self.indexed && at < s.end() {
-                    let (start, end, il) = match self.tail {
-                        Some((ts, te, tl)) if at >= ts => (ts, te, tl),
-                        _ => {
-                            let (&st, &(e, l)) = self
-                                .index
-                                .range(..=at)
-                                .next_back()
-                                .expect("span lv is indexed");
-                            (st, e, l)
-                        }
-                    };
-                    assert!(start <= at && at < end, "item is indexed");
-                    assert_eq!(il, l, "index points at the span's leaf");
-                    at = end.min(s.end());
+                if self.indexed {
+                    let got = self.index.get(s.lv as usize..s.end() as usize);
+                    assert!(
+                        got.is_some_and(|g| g.iter().all(|&x| x == l.index() as u32)),
+                        "index points at the span's leaf"
+                    );
                 }
                 items += s.len() as usize;
             }
         }
-        let mut indexed: usize = self.index.iter().map(|(s, (e, _))| (e - s) as usize).sum();
-        if !self.indexed {
-            return;
+        if self.indexed {
+            assert_eq!(self.index.len(), items, "index covers exactly the items");
         }
-        if let Some((ts, te, _)) = self.tail {
-            assert!(
-                self.index.last_key_value().is_none_or(|(_, v)| v.0 <= ts),
-                "tail run is last"
-            );
-            indexed += (te - ts) as usize;
-        }
-        assert_eq!(indexed, items, "index covers exactly the items");
     }
 
     fn check_node<M: Measure>(
