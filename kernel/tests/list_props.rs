@@ -872,6 +872,19 @@ fn real_batches_round_trip_compactly() {
     }
     let bytes = converge::encode(&t.ops_since(&converge::VersionVector::new()));
     assert!(bytes.len() < 300 + 20, "{} bytes", bytes.len());
+    // 100 chars typed backwards at one place: one op each, but every id and origin follows
+    // from the op before (head and char byte only).
+    let mut t = Text::new(ReplicaId(7));
+    t.insert(0, "ab").unwrap();
+    let v = t.version();
+    for _ in 0..100 {
+        t.insert(1, "q").unwrap();
+    }
+    let ops = t.ops_since(&v);
+    assert_eq!(ops.ops.len(), 100);
+    let bytes = converge::encode(&ops);
+    assert!(bytes.len() < 2 * 100 + 20, "{} bytes", bytes.len());
+    assert_eq!(converge::decode::<SequenceOps<String>>(&bytes), Ok(ops));
     let mut l = List::new(ReplicaId(9));
     for i in 0..50u32 {
         l.insert((i as usize * 7) % (l.len() + 1), i).unwrap();

@@ -170,8 +170,8 @@ impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
 //   replica's last op in the batch), otherwise a dot follows. Inserts: bits 2-3 say where
 //   the left origin is (0 none, 1 the item before the op's first, 2 a dot follows, 3 the
 //   previous insert's), bits 4-5 the right origin (0 none, 1 a dot follows, 2 the item after
-//   the left origin in its replica's numbering, 3 the previous insert's). Deletes: bit 2
-//   reversed, then the target dot.
+//   the left origin in its replica's numbering, 3 the previous insert's first item: typing
+//   backwards). Deletes: bit 2 reversed, then the target dot.
 // * a dot is `counter * replicas + index + 1`, or `0, index, counter` if that overflows.
 
 const W_DELETE: u64 = 1;
@@ -183,11 +183,11 @@ const OL_SAME: u64 = 3;
 const OR_NONE: u64 = 0;
 const OR_DOT: u64 = 1;
 const OR_AFTER_LEFT: u64 = 2;
-const OR_SAME: u64 = 3;
+const OR_PREV_INSERT: u64 = 3;
 const LEN_SHIFT: u32 = 6;
 
-/// An insert's left and right origins.
-type Origins = (Option<Dot>, Option<Dot>);
+/// An insert's left origin and id (what the next insert's origins may repeat).
+type Origins = (Option<Dot>, Dot);
 
 struct Packer {
     replicas: Vec<ReplicaId>,
@@ -277,7 +277,7 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                 };
                 let or = match *origin_right {
                     None => OR_NONE,
-                    r if same.is_some_and(|s| s.1 == r) => OR_SAME,
+                    r if same.is_some_and(|s| Some(s.1) == r) => OR_PREV_INSERT,
                     Some(d)
                         if origin_left.is_some_and(|l| {
                             l.replica == d.replica && l.counter.checked_add(1) == Some(d.counter)
@@ -287,7 +287,7 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                     }
                     Some(_) => OR_DOT,
                 };
-                prev_origins = Some((*origin_left, *origin_right));
+                prev_origins = Some((*origin_left, id));
                 bits |= ol << 2 | or << 4;
                 let n = content.content_len() as u64;
                 p.len_head(n, bits);
@@ -390,9 +390,7 @@ fn unpack_wire(
                 reversed: head & 4 != 0,
             }
         } else {
-            let same = |f: fn(&Origins) -> Option<Dot>| {
-                prev_origins.as_ref().map(f).ok_or("no previous insert")
-            };
+            let prev_insert = prev_origins.ok_or("no previous insert");
             let origin_left = match head >> 2 & 3 {
                 OL_NONE => None,
                 OL_PREV_ITEM => Some(Dot::new(
@@ -400,7 +398,7 @@ fn unpack_wire(
                     id.counter.checked_sub(1).ok_or("counter 0")?,
                 )),
                 OL_DOT => Some(r.dot()?.1),
-                _ => same(|s| s.0)?,
+                _ => prev_insert?.0,
             };
             let origin_right = match head >> 4 & 3 {
                 OR_NONE => None,
@@ -412,9 +410,9 @@ fn unpack_wire(
                         l.counter.checked_add(1).ok_or("counter overflow")?,
                     ))
                 }
-                _ => same(|s| s.1)?,
+                _ => Some(prev_insert?.1),
             };
-            prev_origins = Some((origin_left, origin_right));
+            prev_origins = Some((origin_left, id));
             SequenceOp::Insert {
                 id,
                 origin_left,
