@@ -203,7 +203,9 @@ fn concurrent_mode(name: &str) -> Option<Box<dyn Fn()>> {
                     eprintln!("update bytes: {} and {}", u1.len(), u2.len());
                 }
                 if load {
+                    let t = std::time::Instant::now();
                     let bytes = d1.encode();
+                    eprintln!("encode {:?}", t.elapsed());
                     let t = std::time::Instant::now();
                     for _ in 0..20 {
                         black_box(Text::decode(&bytes).unwrap());

@@ -705,6 +705,10 @@ impl<S: Store> Seq<S> {
     /// Integrates a remote run whose content is already in the store at `ilv..ilv + len`.
     fn integrate(&mut self, agent: u32, counter: u64, ilv: u32, len: u32, ol: u32, or: u32) {
         self.typing = None;
+        // The scan compares item positions, and without the index every position is a walk
+        // over all leaves: one integration could cost `O(scanned × document)`. Building the
+        // flat index is one pass over the leaves.
+        self.tree.ensure_index();
         let replica = self.ids.replicas[agent as usize];
         let at = self.integrate_cursor(replica, ol, or);
         let lv = self.ids.push(agent, counter, len);

@@ -165,17 +165,19 @@ impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
 // `(replicas, meta, content)`: the replica table in order of first use, one stream of
 // varints describing the ops, and every insert's content concatenated. Per op:
 //
-// * head `len << 6 | bits` (`len` 0 is an escape: the real length follows). Bit 0: delete;
-//   bit 1: the id is implicit (the previous op's replica, counter right after that
-//   replica's last op in the batch), otherwise a dot follows. Inserts: bits 2-3 say where
-//   the left origin is (0 none, 1 the item before the op's first, 2 a dot follows, 3 the
-//   previous insert's), bits 4-5 the right origin (0 none, 1 a dot follows, 2 the item after
-//   the left origin in its replica's numbering, 3 the previous insert's first item: typing
-//   backwards). Deletes: bit 2 reversed, then the target dot.
+// * head `len << 6 | shape << 1 | implicit` (`len` 0 is an escape: the real length
+//   follows). `implicit`: the id is the previous op's replica with the counter right after
+//   that replica's last op in the batch; otherwise a dot follows. `shape` below 20 is an
+//   insert with left-origin mode `shape / 5` (0 none, 1 the item before the op's first, 2 a
+//   dot follows, 3 the previous insert's) and right-origin mode `shape % 5` (0 none, 1 a dot
+//   follows, 2 the item after the left origin in its replica's numbering, 3 the previous
+//   insert's first item: typing backwards, 4 the right origin of the earlier insert of this
+//   batch that ended with the left origin: typing right after one's own earlier insert).
+//   20 and 21 are a delete (21 reversed), followed by the target dot.
 // * a dot is `counter * replicas + index + 1`, or `0, index, counter` if that overflows.
 
-const W_DELETE: u64 = 1;
-const W_IMPLICIT: u64 = 2;
+const W_IMPLICIT: u64 = 1;
+const SHAPE_DELETE: u64 = 20;
 const OL_NONE: u64 = 0;
 const OL_PREV_ITEM: u64 = 1;
 const OL_DOT: u64 = 2;
@@ -184,10 +186,17 @@ const OR_NONE: u64 = 0;
 const OR_DOT: u64 = 1;
 const OR_AFTER_LEFT: u64 = 2;
 const OR_PREV_INSERT: u64 = 3;
+const OR_LEFT_OR: u64 = 4;
 const LEN_SHIFT: u32 = 6;
 
 /// An insert's left origin and id (what the next insert's origins may repeat).
 type Origins = (Option<Dot>, Dot);
+
+/// The last item of an insert op and the op's right origin, when the counters fit.
+fn last_item(id: Dot, len: u64, or: Option<Dot>) -> Option<(Dot, Option<Dot>)> {
+    let last = id.counter.checked_add(len.checked_sub(1)?)?;
+    Some((Dot::new(id.replica, last), or))
+}
 
 struct Packer {
     replicas: Vec<ReplicaId>,
@@ -251,6 +260,8 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
     let mut next: Vec<u64> = alloc::vec![0; p.replicas.len()];
     let mut prev_replica: Option<ReplicaId> = None;
     let mut prev_origins: Option<Origins> = None;
+    // Last item of each insert so far → that insert's right origin.
+    let mut ends: hashbrown::HashMap<Dot, Option<Dot>> = hashbrown::HashMap::new();
     for op in ops {
         let id = op.id();
         let a = p.index[&id.replica] as usize;
@@ -285,11 +296,15 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                     {
                         OR_AFTER_LEFT
                     }
+                    r if origin_left.is_some_and(|l| ends.get(&l) == Some(&r)) => OR_LEFT_OR,
                     Some(_) => OR_DOT,
                 };
                 prev_origins = Some((*origin_left, id));
-                bits |= ol << 2 | or << 4;
+                bits |= (ol * 5 + or) << 1;
                 let n = content.content_len() as u64;
+                if let Some((k, v)) = last_item(id, n, *origin_right) {
+                    ends.insert(k, v);
+                }
                 p.len_head(n, bits);
                 if !implicit {
                     dot(&mut p.meta, &p.index, id);
@@ -308,7 +323,7 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                 reversed,
                 ..
             } => {
-                bits |= W_DELETE | u64::from(*reversed) << 2;
+                bits |= (SHAPE_DELETE + u64::from(*reversed)) << 1;
                 p.len_head(*len, bits);
                 if !implicit {
                     dot(&mut p.meta, &p.index, id);
@@ -367,6 +382,7 @@ fn unpack_wire(
     let mut next: Vec<u64> = alloc::vec![0; replicas.len()];
     let mut prev: Option<(u32, ReplicaId)> = None;
     let mut prev_origins: Option<Origins> = None;
+    let mut ends: hashbrown::HashMap<Dot, Option<Dot>> = hashbrown::HashMap::new();
     while r.at < meta.len() {
         let head = r.next()?;
         let len = match head >> LEN_SHIFT {
@@ -379,19 +395,20 @@ fn unpack_wire(
         } else {
             r.dot()?
         };
-        let op = if head & W_DELETE != 0 {
-            if head >> 3 & 7 != 0 {
-                return Err("unused delete bits");
+        let shape = head >> 1 & 31;
+        let op = if shape >= SHAPE_DELETE {
+            if shape > SHAPE_DELETE + 1 {
+                return Err("unknown op shape");
             }
             SequenceOp::Delete {
                 id,
                 len,
                 target: r.dot()?.1,
-                reversed: head & 4 != 0,
+                reversed: shape == SHAPE_DELETE + 1,
             }
         } else {
             let prev_insert = prev_origins.ok_or("no previous insert");
-            let origin_left = match head >> 2 & 3 {
+            let origin_left = match shape / 5 {
                 OL_NONE => None,
                 OL_PREV_ITEM => Some(Dot::new(
                     id.replica,
@@ -400,7 +417,7 @@ fn unpack_wire(
                 OL_DOT => Some(r.dot()?.1),
                 _ => prev_insert?.0,
             };
-            let origin_right = match head >> 4 & 3 {
+            let origin_right = match shape % 5 {
                 OR_NONE => None,
                 OR_DOT => Some(r.dot()?.1),
                 OR_AFTER_LEFT => {
@@ -410,9 +427,16 @@ fn unpack_wire(
                         l.counter.checked_add(1).ok_or("counter overflow")?,
                     ))
                 }
-                _ => Some(prev_insert?.1),
+                OR_PREV_INSERT => Some(prev_insert?.1),
+                _ => {
+                    let l = origin_left.ok_or("no left origin")?;
+                    *ends.get(&l).ok_or("left origin ends no insert")?
+                }
             };
             prev_origins = Some((origin_left, id));
+            if let Some((k, v)) = last_item(id, len, origin_right) {
+                ends.insert(k, v);
+            }
             SequenceOp::Insert {
                 id,
                 origin_left,
