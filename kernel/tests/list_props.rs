@@ -885,6 +885,24 @@ fn real_batches_round_trip_compactly() {
     let bytes = converge::encode(&ops);
     assert!(bytes.len() < 2 * 100 + 20, "{} bytes", bytes.len());
     assert_eq!(converge::decode::<SequenceOps<String>>(&bytes), Ok(ops));
+    // 400 single chars typed at random places: a right origin always follows from the left
+    // one and earlier ops of the batch (the rest of a split run, the left item's original
+    // neighbour, or what was typed after it last), so an op is its head, one dot and a byte.
+    let mut t = Text::new(ReplicaId(7));
+    t.insert(0, &"0123456789".repeat(10)).unwrap();
+    let v = t.version();
+    for _ in 0..400 {
+        let pos = rng.next(t.len() + 1);
+        t.insert(pos, "r").unwrap();
+    }
+    let ops = t.ops_since(&v);
+    let bytes = converge::encode(&ops);
+    assert!(
+        bytes.len() < 4 * ops.ops.len() + 20,
+        "{} bytes",
+        bytes.len()
+    );
+    assert_eq!(converge::decode::<SequenceOps<String>>(&bytes), Ok(ops));
     let mut l = List::new(ReplicaId(9));
     for i in 0..50u32 {
         l.insert((i as usize * 7) % (l.len() + 1), i).unwrap();

@@ -167,17 +167,21 @@ impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
 //
 // * head `len << 6 | shape << 1 | implicit` (`len` 0 is an escape: the real length
 //   follows). `implicit`: the id is the previous op's replica with the counter right after
-//   that replica's last op in the batch; otherwise a dot follows. `shape` below 20 is an
-//   insert with left-origin mode `shape / 5` (0 none, 1 the item before the op's first, 2 a
-//   dot follows, 3 the previous insert's) and right-origin mode `shape % 5` (0 none, 1 a dot
+//   that replica's last op in the batch; otherwise a dot follows. `shape` below 24 is an
+//   insert with left-origin mode `shape / 6` (0 none, 1 the item before the op's first, 2 a
+//   dot follows, 3 the previous insert's) and right-origin mode `shape % 6` (0 none, 1 a dot
 //   follows, 2 the item after the left origin in its replica's numbering, 3 the previous
 //   insert's first item: typing backwards, 4 the right origin of the earlier insert of this
-//   batch that ended with the left origin: typing right after one's own earlier insert).
-//   20 and 21 are a delete (21 reversed), followed by the target dot.
+//   batch that ended with the left origin, 5 the first item of the latest earlier insert of
+//   this batch with the same left origin). Modes 2, 4 and 5 are where a local insert's right
+//   neighbour comes from: the rest of the run it splits, the original neighbour of the item
+//   it follows, or the item inserted after that one last. 24 and 25 are a delete (25
+//   reversed), followed by the target dot.
 // * a dot is `counter * replicas + index + 1`, or `0, index, counter` if that overflows.
 
 const W_IMPLICIT: u64 = 1;
-const SHAPE_DELETE: u64 = 20;
+const SHAPE_DELETE: u64 = 24;
+const OR_MODES: u64 = 6;
 const OL_NONE: u64 = 0;
 const OL_PREV_ITEM: u64 = 1;
 const OL_DOT: u64 = 2;
@@ -187,6 +191,7 @@ const OR_DOT: u64 = 1;
 const OR_AFTER_LEFT: u64 = 2;
 const OR_PREV_INSERT: u64 = 3;
 const OR_LEFT_OR: u64 = 4;
+const OR_SIBLING: u64 = 5;
 const LEN_SHIFT: u32 = 6;
 
 /// An insert's left origin and id (what the next insert's origins may repeat).
@@ -262,6 +267,8 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
     let mut prev_origins: Option<Origins> = None;
     // Last item of each insert so far → that insert's right origin.
     let mut ends: hashbrown::HashMap<Dot, Option<Dot>> = hashbrown::HashMap::new();
+    // Left origin → first item of the latest insert so far with that left origin.
+    let mut after: hashbrown::HashMap<Dot, Dot> = hashbrown::HashMap::new();
     for op in ops {
         let id = op.id();
         let a = p.index[&id.replica] as usize;
@@ -297,10 +304,14 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                         OR_AFTER_LEFT
                     }
                     r if origin_left.is_some_and(|l| ends.get(&l) == Some(&r)) => OR_LEFT_OR,
+                    r if origin_left.is_some_and(|l| after.get(&l).copied() == r) => OR_SIBLING,
                     Some(_) => OR_DOT,
                 };
                 prev_origins = Some((*origin_left, id));
-                bits |= (ol * 5 + or) << 1;
+                if let Some(l) = *origin_left {
+                    after.insert(l, id);
+                }
+                bits |= (ol * OR_MODES + or) << 1;
                 let n = content.content_len() as u64;
                 if let Some((k, v)) = last_item(id, n, *origin_right) {
                     ends.insert(k, v);
@@ -383,6 +394,7 @@ fn unpack_wire(
     let mut prev: Option<(u32, ReplicaId)> = None;
     let mut prev_origins: Option<Origins> = None;
     let mut ends: hashbrown::HashMap<Dot, Option<Dot>> = hashbrown::HashMap::new();
+    let mut after: hashbrown::HashMap<Dot, Dot> = hashbrown::HashMap::new();
     while r.at < meta.len() {
         let head = r.next()?;
         let len = match head >> LEN_SHIFT {
@@ -408,7 +420,7 @@ fn unpack_wire(
             }
         } else {
             let prev_insert = prev_origins.ok_or("no previous insert");
-            let origin_left = match shape / 5 {
+            let origin_left = match shape / OR_MODES {
                 OL_NONE => None,
                 OL_PREV_ITEM => Some(Dot::new(
                     id.replica,
@@ -417,7 +429,7 @@ fn unpack_wire(
                 OL_DOT => Some(r.dot()?.1),
                 _ => prev_insert?.0,
             };
-            let origin_right = match shape % 5 {
+            let origin_right = match shape % OR_MODES {
                 OR_NONE => None,
                 OR_DOT => Some(r.dot()?.1),
                 OR_AFTER_LEFT => {
@@ -428,12 +440,19 @@ fn unpack_wire(
                     ))
                 }
                 OR_PREV_INSERT => Some(prev_insert?.1),
-                _ => {
+                OR_LEFT_OR => {
                     let l = origin_left.ok_or("no left origin")?;
                     *ends.get(&l).ok_or("left origin ends no insert")?
                 }
+                _ => {
+                    let l = origin_left.ok_or("no left origin")?;
+                    Some(*after.get(&l).ok_or("no insert after the left origin")?)
+                }
             };
             prev_origins = Some((origin_left, id));
+            if let Some(l) = origin_left {
+                after.insert(l, id);
+            }
             if let Some((k, v)) = last_item(id, len, origin_right) {
                 ends.insert(k, v);
             }
