@@ -756,6 +756,16 @@ proptest! {
         prop_assert!(report.is_complete());
         batch.check_invariants();
         prop_assert_eq!(batch.to_vec(), expected.clone());
+        // One apply per replica, ascending ids: every insert passes all earlier siblings.
+        let mut by_id = ops.clone();
+        by_id.sort_by_key(|o| o.id().replica);
+        let mut one = List::new(ReplicaId(0));
+        for op in by_id {
+            let report = one.apply(&SequenceOps { ops: vec![op] }).unwrap();
+            prop_assert!(report.is_complete());
+        }
+        one.check_invariants();
+        prop_assert_eq!(one.to_vec(), expected.clone());
         let mut pieces = List::new(ReplicaId(0));
         for b in shuffled_batches(&ops, seed, cuts) {
             prop_assert!(pieces.apply(&b).unwrap().is_complete());

@@ -626,8 +626,7 @@ impl<S: Store> Seq<S> {
             let run = *self.ins_near(other, &mut run_hint);
             let o_ol = if other == run.ilv { run.ol } else { other - 1 };
             // Length of the piece sharing `other`'s origins: to the end of the span or run.
-            let piece_end = (span.end()).min(run.ilv + run.len);
-            let piece = piece_end - other;
+            let mut piece_end = (span.end()).min(run.ilv + run.len);
             if or != NONE && or > other && or < piece_end {
                 // Malformed input only: the right origin sits inside this run.
                 cur.off = or - span.lv;
@@ -644,6 +643,25 @@ impl<S: Store> Seq<S> {
                         break;
                     }
                     scanning = false;
+                    // Siblings with the same origins that follow in this span (m replicas
+                    // inserting at one place, integrated one at a time) get the same
+                    // decision: skip those with lower replica ids in a tight loop over the
+                    // op log instead of a tree step each.
+                    while piece_end < span.end() {
+                        let Some(&r) = self.ins.get(run_hint + 1) else {
+                            break;
+                        };
+                        if r.ilv != piece_end
+                            || r.ol != ol
+                            || r.or != or
+                            || (or >= r.ilv && or < r.ilv + r.len)
+                            || replica < self.ids.replica_near(r.lv, &mut lv_hint)
+                        {
+                            break;
+                        }
+                        run_hint += 1;
+                        piece_end = span.end().min(r.ilv + r.len);
+                    }
                 } else {
                     let rp = *right_pos.get_or_insert_with(|| {
                         if or == NONE {
@@ -686,7 +704,7 @@ impl<S: Store> Seq<S> {
                 // olp > lp: the other item is inside a subtree right of ours; keep going.
             }
             let next = Cursor {
-                off: cur.off + piece,
+                off: piece_end - span.lv,
                 ..cur
             };
             match self.tree.normalize(next) {
