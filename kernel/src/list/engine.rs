@@ -52,6 +52,10 @@ struct Ids {
     next_lv: u32,
 }
 
+/// Up to this many leaves, integration locates items by walking the leaves rather than
+/// building the item index.
+const UNINDEXED_LEAVES: usize = 16;
+
 /// Up to this many replicas, a linear scan finds one faster than hashing.
 const LINEAR_AGENTS: usize = 8;
 
@@ -725,8 +729,12 @@ impl<S: Store> Seq<S> {
         self.typing = None;
         // The scan compares item positions, and without the index every position is a walk
         // over all leaves: one integration could cost `O(scanned × document)`. Building the
-        // flat index is one pass over the leaves.
-        self.tree.ensure_index();
+        // flat index is one pass over the leaves; below a few leaves the walks are cheaper
+        // than the index's 4 bytes per item (a decoded history whose few explicit ops sit in
+        // long runs).
+        if self.tree.leaf_count() > UNINDEXED_LEAVES {
+            self.tree.ensure_index();
+        }
         let replica = self.ids.replicas[agent as usize];
         let at = self.integrate_cursor(replica, ol, or);
         let lv = self.ids.push(agent, counter, len);
