@@ -63,7 +63,7 @@ impl<C> SequenceOp<C> {
 /// `C` is the content type: `String` for [`Text`](crate::list::Text), `Vec<T>` for
 /// [`List<T>`](crate::list::List).
 ///
-/// On the wire (see [`WireContent`] and `docs/architecture.md`) the batch is a replica table,
+/// On the wire (see `docs/architecture.md`, "Remote operations") the batch is a replica table,
 /// one varint stream of op heads and fields — ids that continue the previous op, origins
 /// that repeat a neighbour's, are left out — and all content concatenated.
 #[derive(Clone, Debug, PartialEq, Eq)]
