@@ -7,7 +7,8 @@
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
 //! per update), `same` (1,540 replicas type a word at one position of a shared text), `rand`
 //! (1,540 replicas insert a word at a random position of a shared text), `b22` (B2.2: two
-//! replicas type 6,000 chars each at random positions, then exchange updates).
+//! replicas type 6,000 chars each at random positions, then exchange updates), `keys` (one
+//! update encoded per keystroke, as B1 does).
 
 use std::hint::black_box;
 
@@ -168,6 +169,16 @@ fn concurrent_mode(name: &str) -> Option<Box<dyn Fn()>> {
                 black_box(doc.len());
             })
         }
+        "keys" => Box::new(|| {
+            // B1.1's pattern: one update per keystroke.
+            let mut d = Text::new(ReplicaId(1));
+            let mut sent = VersionVector::new();
+            for _ in 0..6000 {
+                d.insert(d.len(), "k").unwrap();
+                black_box(converge::encode(&d.ops_since(&sent)));
+                sent = d.version();
+            }
+        }),
         "b22" | "b22load" => {
             let load = name == "b22load";
             let mut rng = Rng(0x2545_f491_4f6c_dd1d);

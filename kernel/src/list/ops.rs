@@ -125,16 +125,31 @@ impl<C: WireContent> WireType for SequenceOps<C> {
 /// out as one concatenated value and is split back by the operations' lengths.
 pub trait WireContent: ContentLen + Serialize + DeserializeOwned + Sized {
     /// Serializes `parts` concatenated, exactly as `Self` holding all of them would be.
-    fn serialize_concat<S: Serializer>(parts: &[&Self], s: S) -> Result<S::Ok, S::Error>;
+    fn serialize_concat<'a, S, I>(parts: I, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        I: Iterator<Item = &'a Self> + Clone,
+        Self: 'a;
     /// Splits off the last `n` items, or returns `None` if there are fewer.
     fn split_last(&mut self, n: usize) -> Option<Self>;
 }
 
 impl WireContent for String {
-    fn serialize_concat<S: Serializer>(parts: &[&Self], s: S) -> Result<S::Ok, S::Error> {
-        let mut all = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        parts.iter().for_each(|p| all.push_str(p));
-        s.serialize_str(&all)
+    fn serialize_concat<'a, S, I>(parts: I, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        I: Iterator<Item = &'a Self> + Clone,
+    {
+        let mut it = parts.clone();
+        match (it.next(), it.next()) {
+            (None, _) => s.serialize_str(""),
+            (Some(one), None) => s.serialize_str(one),
+            _ => {
+                let mut all = String::with_capacity(parts.clone().map(String::len).sum());
+                parts.for_each(|p| all.push_str(p));
+                s.serialize_str(&all)
+            }
+        }
     }
     fn split_last(&mut self, n: usize) -> Option<Self> {
         let at = if n == 0 {
@@ -147,9 +162,14 @@ impl WireContent for String {
 }
 
 impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
-    fn serialize_concat<S: Serializer>(parts: &[&Self], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(parts.iter().map(|p| p.len()).sum()))?;
-        for x in parts.iter().flat_map(|p| p.iter()) {
+    fn serialize_concat<'a, S, I>(parts: I, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        I: Iterator<Item = &'a Self> + Clone,
+        T: 'a,
+    {
+        let mut seq = s.serialize_seq(Some(parts.clone().map(Vec::len).sum()))?;
+        for x in parts.flat_map(|p| p.iter()) {
             seq.serialize_element(x)?;
         }
         seq.end()
@@ -193,6 +213,8 @@ const OR_PREV_INSERT: u64 = 3;
 const OR_LEFT_OR: u64 = 4;
 const OR_SIBLING: u64 = 5;
 const LEN_SHIFT: u32 = 6;
+/// Up to this many replicas in a batch, the packer finds one by linear search.
+const LINEAR_REPLICAS: usize = 8;
 
 /// An insert's left origin and id (what the next insert's origins may repeat).
 type Origins = (Option<Dot>, Dot);
@@ -203,19 +225,78 @@ fn last_item(id: Dot, len: u64, or: Option<Dot>) -> Option<(Dot, Option<Dot>)> {
     Some((Dot::new(id.replica, last), or))
 }
 
+/// A vector that stays on the stack up to `N` elements: a small batch (one keystroke's ops)
+/// is encoded without allocating, which matters because the envelope serializes twice
+/// (once to size the buffer).
+enum Buf<T, const N: usize> {
+    Inline([T; N], usize),
+    Heap(Vec<T>),
+}
+
+impl<T: Copy + Default, const N: usize> Buf<T, N> {
+    fn with_capacity(n: usize) -> Self {
+        if n <= N {
+            Buf::Inline([T::default(); N], 0)
+        } else {
+            Buf::Heap(Vec::with_capacity(n))
+        }
+    }
+    fn push(&mut self, v: T) {
+        match self {
+            Buf::Inline(a, n) if *n < N => {
+                a[*n] = v;
+                *n += 1;
+            }
+            Buf::Inline(a, n) => {
+                let mut h = Vec::with_capacity(2 * N);
+                h.extend_from_slice(&a[..*n]);
+                h.push(v);
+                *self = Buf::Heap(h);
+            }
+            Buf::Heap(h) => h.push(v),
+        }
+    }
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Buf::Inline(a, n) => &a[..*n],
+            Buf::Heap(h) => h,
+        }
+    }
+}
+
 struct Packer {
-    replicas: Vec<ReplicaId>,
+    replicas: Buf<ReplicaId, 4>,
     index: hashbrown::HashMap<ReplicaId, u32>,
-    meta: Vec<u64>,
+    meta: Buf<u64, 8>,
 }
 
 impl Packer {
     fn idx(&mut self, r: ReplicaId) -> u32 {
-        let n = self.replicas.len() as u32;
+        let n = self.replicas.as_slice().len() as u32;
+        if self.index.is_empty() {
+            if let Some(i) = self.replicas.as_slice().iter().position(|&x| x == r) {
+                return i as u32;
+            }
+            self.replicas.push(r);
+            if n as usize + 1 > LINEAR_REPLICAS {
+                let all = self.replicas.as_slice().iter().enumerate();
+                self.index.extend(all.map(|(i, &x)| (x, i as u32)));
+            }
+            return n;
+        }
         *self.index.entry(r).or_insert_with(|| {
             self.replicas.push(r);
             n
         })
+    }
+    /// The index of a replica already in the table.
+    fn known(&self, r: ReplicaId) -> u64 {
+        let i = if self.index.is_empty() {
+            self.replicas.as_slice().iter().position(|&x| x == r)
+        } else {
+            self.index.get(&r).map(|&i| i as usize)
+        };
+        i.expect("collected in the first pass") as u64
     }
     fn len_head(&mut self, len: u64, bits: u64) {
         if len != 0 && len <= u64::MAX >> LEN_SHIFT {
@@ -229,11 +310,11 @@ impl Packer {
 
 /// Packs `ops` into the replica table and the meta stream (dots are packed once the table
 /// is complete, so every op is visited twice: once to collect replicas).
-fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>) {
+fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> Packer {
     let mut p = Packer {
-        replicas: Vec::new(),
+        replicas: Buf::with_capacity(0),
         index: hashbrown::HashMap::new(),
-        meta: Vec::with_capacity(ops.len() * 2),
+        meta: Buf::with_capacity(ops.len() * 2),
     };
     for op in ops {
         match op {
@@ -253,26 +334,33 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
             }
         }
     }
-    let m = p.replicas.len() as u64;
-    let dot = |meta: &mut Vec<u64>, index: &hashbrown::HashMap<ReplicaId, u32>, d: Dot| {
-        let i = u64::from(index[&d.replica]);
+    let m = p.replicas.as_slice().len() as u64;
+    let dot = |p: &mut Packer, d: Dot| {
+        let i = p.known(d.replica);
         match d.counter.checked_mul(m).and_then(|v| v.checked_add(i + 1)) {
-            Some(v) => meta.push(v),
-            None => meta.extend([0, i, d.counter]),
+            Some(v) => p.meta.push(v),
+            None => [0, i, d.counter].into_iter().for_each(|v| p.meta.push(v)),
         }
     };
-    // Per replica index: the counter right after its last op so far.
-    let mut next: Vec<u64> = alloc::vec![0; p.replicas.len()];
+    // Per replica index: the counter right after its last op so far (not needed for a
+    // single op, and the maps below are only filled while more ops follow, so a batch of
+    // one allocates only the meta stream).
+    let mut next: Vec<u64> = if ops.len() > 1 {
+        alloc::vec![0; m as usize]
+    } else {
+        Vec::new()
+    };
     let mut prev_replica: Option<ReplicaId> = None;
     let mut prev_origins: Option<Origins> = None;
     // Last item of each insert so far → that insert's right origin.
     let mut ends: hashbrown::HashMap<Dot, Option<Dot>> = hashbrown::HashMap::new();
     // Left origin → first item of the latest insert so far with that left origin.
     let mut after: hashbrown::HashMap<Dot, Dot> = hashbrown::HashMap::new();
-    for op in ops {
+    for (k, op) in ops.iter().enumerate() {
+        let more = k + 1 < ops.len();
         let id = op.id();
-        let a = p.index[&id.replica] as usize;
-        let implicit = prev_replica == Some(id.replica) && next[a] == id.counter;
+        let a = p.known(id.replica) as usize;
+        let implicit = prev_replica == Some(id.replica) && next.get(a) == Some(&id.counter);
         let mut bits = if implicit { W_IMPLICIT } else { 0 };
         let len = match op {
             SequenceOp::Insert {
@@ -308,23 +396,25 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                     Some(_) => OR_DOT,
                 };
                 prev_origins = Some((*origin_left, id));
-                if let Some(l) = *origin_left {
-                    after.insert(l, id);
-                }
                 bits |= (ol * OR_MODES + or) << 1;
                 let n = content.content_len() as u64;
-                if let Some((k, v)) = last_item(id, n, *origin_right) {
-                    ends.insert(k, v);
+                if more {
+                    if let Some(l) = *origin_left {
+                        after.insert(l, id);
+                    }
+                    if let Some((k, v)) = last_item(id, n, *origin_right) {
+                        ends.insert(k, v);
+                    }
                 }
                 p.len_head(n, bits);
                 if !implicit {
-                    dot(&mut p.meta, &p.index, id);
+                    dot(&mut p, id);
                 }
                 if let (OL_DOT, Some(d)) = (ol, origin_left) {
-                    dot(&mut p.meta, &p.index, *d);
+                    dot(&mut p, *d);
                 }
                 if let (OR_DOT, Some(d)) = (or, origin_right) {
-                    dot(&mut p.meta, &p.index, *d);
+                    dot(&mut p, *d);
                 }
                 n
             }
@@ -337,16 +427,18 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> (Vec<ReplicaId>, Vec<u64>)
                 bits |= (SHAPE_DELETE + u64::from(*reversed)) << 1;
                 p.len_head(*len, bits);
                 if !implicit {
-                    dot(&mut p.meta, &p.index, id);
+                    dot(&mut p, id);
                 }
-                dot(&mut p.meta, &p.index, *target);
+                dot(&mut p, *target);
                 *len
             }
         };
-        next[a] = id.counter.wrapping_add(len);
+        if let Some(x) = next.get_mut(a) {
+            *x = id.counter.wrapping_add(len);
+        }
         prev_replica = Some(id.replica);
     }
-    (p.replicas, p.meta)
+    p
 }
 
 /// Reads the meta stream of the wire form.
@@ -450,11 +542,13 @@ fn unpack_wire(
                 }
             };
             prev_origins = Some((origin_left, id));
-            if let Some(l) = origin_left {
-                after.insert(l, id);
-            }
-            if let Some((k, v)) = last_item(id, len, origin_right) {
-                ends.insert(k, v);
+            if r.at < meta.len() {
+                if let Some(l) = origin_left {
+                    after.insert(l, id);
+                }
+                if let Some((k, v)) = last_item(id, len, origin_right) {
+                    ends.insert(k, v);
+                }
             }
             SequenceOp::Insert {
                 id,
@@ -473,16 +567,23 @@ fn unpack_wire(
 /// The wire form, borrowed for serializing.
 #[derive(Serialize)]
 struct WireOut<'a, C: WireContent> {
-    replicas: Vec<ReplicaId>,
-    meta: Vec<u64>,
+    replicas: &'a [ReplicaId],
+    meta: &'a [u64],
     content: Concat<'a, C>,
 }
 
-struct Concat<'a, C>(Vec<&'a C>);
+/// The content of a batch's inserts, serialized as one value.
+struct Concat<'a, C>(&'a [SequenceOp<C>]);
 
 impl<C: WireContent> Serialize for Concat<'_, C> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        C::serialize_concat(&self.0, s)
+        C::serialize_concat(
+            self.0.iter().filter_map(|o| match o {
+                SequenceOp::Insert { content, .. } => Some(content),
+                SequenceOp::Delete { .. } => None,
+            }),
+            s,
+        )
     }
 }
 
@@ -497,20 +598,11 @@ struct WireIn<C> {
 
 impl<C: WireContent> Serialize for SequenceOps<C> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (replicas, meta) = pack_wire(&self.ops);
-        let content = Concat(
-            self.ops
-                .iter()
-                .filter_map(|o| match o {
-                    SequenceOp::Insert { content, .. } => Some(content),
-                    SequenceOp::Delete { .. } => None,
-                })
-                .collect(),
-        );
+        let p = pack_wire(&self.ops);
         WireOut {
-            replicas,
-            meta,
-            content,
+            replicas: p.replicas.as_slice(),
+            meta: p.meta.as_slice(),
+            content: Concat(&self.ops),
         }
         .serialize(s)
     }
