@@ -913,6 +913,22 @@ fn real_batches_round_trip_compactly() {
         bytes.len()
     );
     assert_eq!(converge::decode::<SequenceOps<String>>(&bytes), Ok(ops));
+    // Typing a word and deleting part of it at once (B2.4's pattern): the delete names the
+    // word's first char, which the op before implies.
+    let mut t = Text::new(ReplicaId(8));
+    t.insert(0, &"0123456789".repeat(10)).unwrap();
+    let v = t.version();
+    for k in 0..100 {
+        let pos = rng.next(t.len() + 1);
+        t.insert(pos, "wxyz").unwrap();
+        t.delete(pos..pos + 1 + k % 3).unwrap();
+    }
+    let ops = t.ops_since(&v);
+    let bytes = converge::encode(&ops);
+    // Per word about 9 bytes (head, a dot or two, 4 chars, the delete's head); a target dot
+    // per delete would add 2 more.
+    assert!(bytes.len() < 100 * 10, "{} bytes", bytes.len());
+    assert_eq!(converge::decode::<SequenceOps<String>>(&bytes), Ok(ops));
     let mut l = List::new(ReplicaId(9));
     for i in 0..50u32 {
         l.insert((i as usize * 7) % (l.len() + 1), i).unwrap();

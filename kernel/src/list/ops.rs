@@ -195,8 +195,9 @@ impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
 //   batch that ended with the left origin, 5 the first item of the latest earlier insert of
 //   this batch with the same left origin). Modes 2, 4 and 5 are where a local insert's right
 //   neighbour comes from: the rest of the run it splits, the original neighbour of the item
-//   it follows, or the item inserted after that one last. 24 and 25 are a delete (25
-//   reversed), followed by the target dot.
+//   it follows, or the item inserted after that one last. 24 to 27 are a delete: +1
+//   reversed, +2 the target is the previous insert's first item (deleting what was just
+//   typed), otherwise the target dot follows.
 // * a dot is `counter * replicas + index + 1`, or `0, index, counter` if that overflows.
 
 const W_IMPLICIT: u64 = 1;
@@ -424,12 +425,17 @@ fn pack_wire<C: ContentLen>(ops: &[SequenceOp<C>]) -> Packer {
                 reversed,
                 ..
             } => {
-                bits |= (SHAPE_DELETE + u64::from(*reversed)) << 1;
+                // Deleting what was just typed: the target is the previous insert's first item.
+                let typed = prev_origins.is_some_and(|o| o.1 == *target);
+                let shape = SHAPE_DELETE + u64::from(*reversed) + 2 * u64::from(typed);
+                bits |= shape << 1;
                 p.len_head(*len, bits);
                 if !implicit {
                     dot(&mut p, id);
                 }
-                dot(&mut p, *target);
+                if !typed {
+                    dot(&mut p, *target);
+                }
                 *len
             }
         };
@@ -501,14 +507,16 @@ fn unpack_wire(
         };
         let shape = head >> 1 & 31;
         let op = if shape >= SHAPE_DELETE {
-            if shape > SHAPE_DELETE + 1 {
-                return Err("unknown op shape");
-            }
+            let target = match shape - SHAPE_DELETE {
+                0 | 1 => r.dot()?.1,
+                2 | 3 => prev_origins.ok_or("no previous insert")?.1,
+                _ => return Err("unknown op shape"),
+            };
             SequenceOp::Delete {
                 id,
                 len,
-                target: r.dot()?.1,
-                reversed: shape == SHAPE_DELETE + 1,
+                target,
+                reversed: shape & 1 == 1,
             }
         } else {
             let prev_insert = prev_origins.ok_or("no previous insert");
