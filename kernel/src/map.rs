@@ -303,6 +303,13 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         if e.ts.lamport > self.max_lamport {
             self.max_lamport = e.ts.lamport;
         }
+        if self.pending.is_empty() && self.main.last().is_none_or(|r| r.0 < *key) {
+            // Appending past the greatest key (ids, timestamps, counters as keys) keeps
+            // `main` sorted at no cost, and the map stays one run for later merges.
+            self.live += usize::from(e.value.is_some());
+            self.main.push((key.clone(), e.clone()));
+            return;
+        }
         let slot = match self.main.binary_search_by(|r| r.0.cmp(key)) {
             Ok(i) => Ok(&mut self.main[i].1),
             Err(_) => match self.pending.binary_search_by(|r| r.0.cmp(key)) {
