@@ -86,6 +86,8 @@ fn replay_sequential(name: &str) {
         "{name}: decoded text differs"
     );
     assert_eq!(back.version(), t.version());
+    // The loaded replica holds the same op log: it encodes to the same bytes.
+    assert!(back.encode() == bytes, "{name}: re-encoded history differs");
     check_snapshot(name, &t, &trace.end_content);
 }
 
@@ -201,8 +203,10 @@ fn replay_concurrent(name: &str) {
             "{name}: replica {a} differs from endContent"
         );
     }
-    let back = Text::decode(&reps[0].encode()).expect("decode");
+    let bytes = reps[0].encode();
+    let back = Text::decode(&bytes).expect("decode");
     back.check_invariants();
+    assert!(back.encode() == bytes, "{name}: re-encoded history differs");
     assert!(
         back.to_string() == trace.end_content,
         "{name}: decoded text differs"

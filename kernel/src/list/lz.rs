@@ -99,6 +99,19 @@ pub(crate) fn compress(input: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`get_varint`] with the one-byte case inlined: most literal counts, match lengths and
+/// offsets below 128 fit one byte.
+#[inline(always)]
+fn varint(bytes: &[u8], at: &mut usize) -> Result<u64, DecodeError> {
+    match bytes.get(*at) {
+        Some(&b) if b < 0x80 => {
+            *at += 1;
+            Ok(u64::from(b))
+        }
+        _ => get_varint(bytes, at),
+    }
+}
+
 /// Decompresses [`compress`] output; the result may hold at most `max_len` bytes.
 pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
     // The declared length is trusted for preallocation only as far as the input could
@@ -108,7 +121,7 @@ pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, Decode
         Vec::with_capacity(max_len.min(bytes.len().saturating_mul(PREALLOC_RATIO)));
     let mut at = 0;
     loop {
-        let lits = get_varint(bytes, &mut at)?;
+        let lits = varint(bytes, &mut at)?;
         let lits = usize::try_from(lits).map_err(|_| DecodeError::Malformed)?;
         let end = at.checked_add(lits).ok_or(DecodeError::Malformed)?;
         let chunk = bytes.get(at..end).ok_or(DecodeError::UnexpectedEnd)?;
@@ -117,7 +130,7 @@ pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, Decode
         }
         out.extend_from_slice(chunk);
         at = end;
-        let m = get_varint(bytes, &mut at)?;
+        let m = varint(bytes, &mut at)?;
         if m == 0 {
             break;
         }
@@ -125,8 +138,7 @@ pub(crate) fn decompress(bytes: &[u8], max_len: usize) -> Result<Vec<u8>, Decode
             .ok()
             .and_then(|m| m.checked_add(3))
             .ok_or(DecodeError::Malformed)?;
-        let off =
-            usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| DecodeError::Malformed)?;
+        let off = usize::try_from(varint(bytes, &mut at)?).map_err(|_| DecodeError::Malformed)?;
         if off == 0 || off > out.len() {
             return Err(DecodeError::Invalid("match offset"));
         }
