@@ -307,9 +307,9 @@ impl Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut res = Ok(());
-        self.seq.visit(0..self.len(), |ilv, k| {
-            if res.is_ok() {
-                res = f.write_str(self.seq.store.str(ilv, k));
+        self.seq.tree.for_each_span(|s| {
+            if res.is_ok() && !s.deleted() {
+                res = f.write_str(self.seq.store.str(s.lv, s.len()));
             }
         });
         res

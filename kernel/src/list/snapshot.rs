@@ -201,9 +201,9 @@ impl Text {
     fn eq_str(&self, s: &str) -> bool {
         let mut rest = s.as_bytes();
         let mut same = true;
-        self.seq.visit(0..self.len(), |ilv, k| {
-            if same {
-                let part = self.seq.store.str(ilv, k).as_bytes();
+        self.seq.tree.for_each_span(|sp| {
+            if same && !sp.deleted() {
+                let part = self.seq.store.str(sp.lv, sp.len()).as_bytes();
                 match rest.split_at_checked(part.len()) {
                     Some((head, tail)) if head == part => rest = tail,
                     _ => same = false,

@@ -1144,4 +1144,17 @@ impl Tree {
         tree.height = height;
         tree
     }
+
+    /// Calls `f` with every span in document order (tombstones included), walking the leaf
+    /// links: no descent, no cursor.
+    pub(crate) fn for_each_span(&self, mut f: impl FnMut(Span)) {
+        let mut leaf = Some(self.first);
+        while let Some(l) = leaf {
+            let lf = &self.leaves[l];
+            for &s in lf.spans() {
+                f(s);
+            }
+            leaf = lf.next;
+        }
+    }
 }
