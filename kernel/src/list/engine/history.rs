@@ -509,6 +509,8 @@ struct Flat {
     cur_start: usize,
     cur_span: usize,
     span_start: usize,
+    /// Reused by backspace runs for their pieces.
+    pieces: Vec<(u32, u32)>,
 }
 
 struct Chunk {
@@ -720,7 +722,8 @@ impl<S: Store> Seq<S> {
     /// [`delete_back`](Seq::delete_back) on a [`Flat`] replay.
     fn flat_delete_back(&mut self, flat: &mut Flat, agent: u32, last: usize, n: u32) {
         let start = last + 1 - n as usize;
-        let mut pieces: Vec<(u32, u32)> = Vec::new();
+        let mut pieces = core::mem::take(&mut flat.pieces);
+        pieces.clear();
         let mut remaining = n;
         while remaining > 0 {
             let (t, k) = flat.delete(start, remaining);
@@ -732,6 +735,7 @@ impl<S: Store> Seq<S> {
             let lv = self.ids.push(agent, counter, k);
             self.push_del(lv, k, t + (k - 1), k > 1);
         }
+        flat.pieces = pieces;
     }
 
     /// Ends a [`Flat`] replay: the tree is built from its final order.
