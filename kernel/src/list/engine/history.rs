@@ -270,15 +270,18 @@ impl<S: Store> Seq<S> {
     where
         S: ContentCodec,
     {
-        Self::from_history_with(h, replica, MAX_CHUNKS)
+        Self::from_history_with(h, replica, MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS)
     }
 
     /// [`from_history`](Self::from_history), moving from the flat replay to the tree once it
-    /// holds more than `max_chunks` chunks (tests vary it).
+    /// holds more than `max_chunks` chunks or its cursor has walked more than `free_steps`
+    /// chunks beyond `steps_per_op` per op (tests vary all three).
     fn from_history_with(
         h: &SequenceHistory,
         replica: Option<ReplicaId>,
         max_chunks: usize,
+        steps_per_op: usize,
+        free_steps: usize,
     ) -> core::result::Result<Self, DecodeError>
     where
         S: ContentCodec,
@@ -319,9 +322,11 @@ impl<S: Store> Seq<S> {
         // Positional ops replay into a flat span list until an explicit op needs the tree (or
         // the list grows too long for cursor walks); the tree is then built in one pass.
         let mut flat = Some(Flat::default());
-        for op in &hist_ops {
+        for (n, op) in hist_ops.iter().enumerate() {
             if matches!(op, HistOp::Insert { .. } | HistOp::Delete { .. })
-                || flat.as_ref().is_some_and(|f| f.chunks.len() > max_chunks)
+                || flat.as_ref().is_some_and(|f| {
+                    f.chunks.len() > max_chunks || f.steps > n * steps_per_op + free_steps
+                })
             {
                 if let Some(f) = flat.take() {
                     seq.finish_flat(f);
@@ -489,6 +494,14 @@ const CHUNK: usize = 64;
 /// this the replay moves to the tree (logarithmic jumps) for the rest of the history.
 const MAX_CHUNKS: usize = 1024;
 
+/// Chunk steps per op that a [`Flat`] replay's cursor may walk on average (beyond
+/// [`FREE_STEPS`]) before the replay moves to the tree: histories that jump far all the time
+/// are replayed at the tree's logarithmic cost, with at most this much overhead per op before.
+const STEPS_PER_OP: usize = 16;
+
+/// Chunk steps a [`Flat`] replay may walk without counting against [`STEPS_PER_OP`].
+const FREE_STEPS: usize = 1 << 14;
+
 /// The document order while a history replays, before any tree exists: spans in chunks of at
 /// most [`CHUNK`], each with its visible count, and a cursor chunk kept between operations.
 /// Histories are mostly local editing, which stays near the previous position, so finding a
@@ -509,6 +522,8 @@ struct Flat {
     cur_start: usize,
     cur_span: usize,
     span_start: usize,
+    /// Chunks the cursor has walked over so far.
+    steps: usize,
     /// Reused by backspace runs for their pieces.
     pieces: Vec<(u32, u32)>,
 }
@@ -529,6 +544,7 @@ impl Flat {
     fn find(&mut self, pos: usize) -> (usize, usize, u32) {
         debug_assert!(pos < self.vis);
         if pos < self.cur_start || pos >= self.cur_start + self.chunks[self.cur].vis {
+            let from = self.cur;
             while pos < self.cur_start {
                 self.cur -= 1;
                 self.cur_start -= self.chunks[self.cur].vis;
@@ -537,6 +553,7 @@ impl Flat {
                 self.cur_start += self.chunks[self.cur].vis;
                 self.cur += 1;
             }
+            self.steps += from.abs_diff(self.cur);
             self.cur_span = 0;
             self.span_start = self.cur_start;
         }
@@ -812,15 +829,29 @@ mod tests {
             let t = session(0x9e37_79b9_7f4a_7c15 ^ seed, merge);
             let h = t.seq.history();
             let bytes = t.encode();
-            for max_chunks in [0, 1, 5, 20, MAX_CHUNKS] {
-                let seq = Seq::<TextStore>::from_history_with(&h, None, max_chunks).unwrap();
+            for (max_chunks, per_op, free) in [
+                (0, STEPS_PER_OP, FREE_STEPS),
+                (1, STEPS_PER_OP, FREE_STEPS),
+                (5, STEPS_PER_OP, FREE_STEPS),
+                (20, STEPS_PER_OP, FREE_STEPS),
+                (MAX_CHUNKS, 0, 0),
+                (MAX_CHUNKS, 0, 200),
+                (MAX_CHUNKS, 1, 0),
+                (MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS),
+            ] {
+                let seq = Seq::<TextStore>::from_history_with(&h, None, max_chunks, per_op, free)
+                    .unwrap();
                 seq.check_invariants();
                 let back = Text { seq };
-                assert_eq!(back.to_string(), t.to_string(), "max_chunks {max_chunks}");
+                assert_eq!(
+                    back.to_string(),
+                    t.to_string(),
+                    "limits {max_chunks} {per_op} {free}"
+                );
                 assert_eq!(back.version(), t.version());
                 assert!(
                     back.encode() == bytes,
-                    "re-encoded, max_chunks {max_chunks}"
+                    "re-encoded, limits {max_chunks} {per_op} {free}"
                 );
             }
         }
