@@ -10,7 +10,8 @@
 //! The replay runs on a flat span list (`Flat`: chunks of spans and a cursor that walks from
 //! the previous edit) rather than the tree, and the tree is built from the final order in one
 //! pass. It moves to the tree at the first explicit op (which names items, so needs the item
-//! index) or once the list is too long for cursor walks; both replays build the same op log.
+//! index), once the list grows too long, or once cursor walks get long on average; both
+//! replays build the same op log.
 
 use alloc::vec::Vec;
 
