@@ -130,7 +130,8 @@ fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
 }
 
 /// One row of the load table: converge's snapshot (read-only view, editable load), its history
-/// load, and Loro's snapshot load, each best of `runs`, all checked against `expected`.
+/// load and the heap the loaded replica holds, and Loro's snapshot load; times are best of
+/// `runs`, every loaded text is checked against `expected`.
 fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, runs: usize) {
     let history = doc.encode();
     let snapshot = doc.snapshot();
@@ -147,6 +148,8 @@ fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, ru
         .expect("loro snapshot");
     let loro_back = loro::LoroDoc::from_snapshot(&loro_snap).expect("loro load");
     assert_eq!(loro_back.get_text("text").to_string(), expected);
+    let (loaded, heap) = held(|| Text::decode(&history).expect("history"));
+    drop(loaded);
 
     let t_view = best(runs, || {
         TextSnapshot::decode(&snapshot)
@@ -170,7 +173,7 @@ fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, ru
     });
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "| {name} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {} | {:.3} ms |",
+        "| {name} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {heap} | {} | {:.3} ms |",
         history.len(),
         snapshot.len(),
         ms(t_view),
@@ -283,9 +286,9 @@ fn main() {
          `to_string`; Loro = `LoroDoc::from_snapshot` + `get_text(\"text\").to_string()`\n"
     );
     println!(
-        "| trace | converge history B | converge snapshot B | converge snapshot view | converge editable from snapshot | converge history load | Loro snapshot B | Loro snapshot load |"
+        "| trace | converge history B | converge snapshot B | converge snapshot view | converge editable from snapshot | converge history load | converge heap after load | Loro snapshot B | Loro snapshot load |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (name, doc, loro_doc, expected) in &for_load {
         load_row(name, doc, loro_doc, expected, runs);
     }
