@@ -54,6 +54,7 @@ fn view_matches_text() {
     assert_eq!(view.is_empty(), t.is_empty());
     assert_eq!(view.version(), &t.version());
     assert_eq!(view.history(), t.encode());
+    assert_eq!(view.clone().into_string(), t.to_string());
 
     let empty = TextSnapshot::decode(&Text::new(ReplicaId(9)).snapshot()).unwrap();
     assert!(empty.is_empty());

@@ -137,8 +137,13 @@ impl TextSnapshot {
         &self.version
     }
 
-    /// The history section: a complete `SequenceHistory` message that [`Text::decode`]
-    /// accepts.
+    /// The stated text, moved out without a copy (for a viewer that only needs the string).
+    pub fn into_string(self) -> String {
+        self.text
+    }
+
+    /// The history section: a `SequenceHistory` message as [`Text::encode`] writes it, for
+    /// [`Text::decode`]. Only its envelope header has been checked so far.
     pub fn history(&self) -> &[u8] {
         &self.history
     }
