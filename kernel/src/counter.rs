@@ -138,14 +138,20 @@ impl GCounter {
     /// Allocation-free unless `other` names replicas `self` lacks. Then, if the vector has room
     /// it merges from the back in place; otherwise it merges forward into one new vector
     /// (growing first would copy the entries anyway).
+    #[inline]
     fn join_sorted(&mut self, other: &[(ReplicaId, u64)]) {
-        let &[(r, n)] = other else {
-            if !other.is_empty() {
-                self.join_sorted_slow(other);
-            }
-            return;
-        };
-        // One entry (a delta from one replica): a search and at most one insert.
+        match *other {
+            [] => {}
+            // One entry (a delta from one replica): a search and at most one insert.
+            [(r, n)] => self.join_one(r, n),
+            _ => self.join_sorted_slow(other),
+        }
+    }
+
+    /// [`join_sorted`](Self::join_sorted) for one entry. Kept small so it inlines into the
+    /// merge of a one-replica delta, the most common merge there is.
+    #[inline]
+    fn join_one(&mut self, r: ReplicaId, n: u64) {
         match self.search(r) {
             Ok(i) => {
                 let e = &mut self.entries[i].1;
@@ -153,11 +159,19 @@ impl GCounter {
                     *e = n;
                 }
             }
-            Err(i) => self.entries.insert(i, (r, n)),
+            Err(i) => self.insert_new(i, r, n),
         }
     }
 
-    /// [`join_sorted`](Self::join_sorted) for two or more entries.
+    /// Inserts a replica's first entry at `i`. Out of line: it may grow the vector.
+    #[inline(never)]
+    fn insert_new(&mut self, i: usize, r: ReplicaId, n: u64) {
+        self.entries.insert(i, (r, n));
+    }
+
+    /// [`join_sorted`](Self::join_sorted) for two or more entries. Out of line, so the
+    /// one-entry path stays small.
+    #[inline(never)]
     fn join_sorted_slow(&mut self, other: &[(ReplicaId, u64)]) {
         let a = &mut self.entries;
         // Fast path: same replica set.

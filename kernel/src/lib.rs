@@ -46,7 +46,7 @@ pub use crdt::*;
 #[cfg(feature = "alloc")]
 pub use doc::Doc;
 #[cfg(feature = "alloc")]
-pub use map::*;
+pub use map::{LwwMap, OrMap, OrMapDelta};
 #[cfg(feature = "alloc")]
 pub use register::*;
 #[cfg(feature = "alloc")]

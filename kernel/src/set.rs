@@ -583,21 +583,27 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
                 Joined::New(d) => *dots = d,
             },
             None => {
-                let mut fresh = theirs.filter(|d| !ctx.contains(*d));
-                if let Some(first) = fresh.next() {
-                    let dots = match (fresh.next(), fresh.next()) {
-                        (None, _) => Dots::One(first),
-                        (Some(second), None) => Dots::Two([first, second]),
-                        (Some(second), Some(third)) => {
-                            let mut all = alloc::vec![first, second, third];
-                            all.extend(fresh);
-                            Dots::Many(all.into_boxed_slice())
-                        }
-                    };
+                if let Some(dots) = Self::unseen_dots(ctx, theirs) {
                     entries.insert(value.clone(), dots);
                 }
             }
         }
+    }
+
+    /// The dots of an element we do not hold that our context has not seen (`None` if all
+    /// were seen: we removed it after observing those adds).
+    fn unseen_dots(ctx: &CausalContext, theirs: impl Iterator<Item = Dot>) -> Option<Dots> {
+        let mut fresh = theirs.filter(|d| !ctx.contains(*d));
+        let first = fresh.next()?;
+        Some(match (fresh.next(), fresh.next()) {
+            (None, _) => Dots::One(first),
+            (Some(second), None) => Dots::Two([first, second]),
+            (Some(second), Some(third)) => {
+                let mut all = alloc::vec![first, second, third];
+                all.extend(fresh);
+                Dots::Many(all.into_boxed_slice())
+            }
+        })
     }
 }
 
@@ -622,28 +628,30 @@ impl<T: Ord + Hash + Clone> Crdt for AwSet<T> {
 
     fn merge(&mut self, other: &Self) {
         let ctx = &self.ctx;
+        let mut shared = 0usize;
         // Ours: keep what the other side also has or never saw.
         self.entries.retain(|v, dots| match other.entries.get(v) {
-            Some(theirs) => match dots.join(ctx, theirs.iter(), &other.ctx) {
-                Joined::Unchanged => true,
-                Joined::Empty => false,
-                Joined::New(d) => {
-                    *dots = d;
-                    true
+            Some(theirs) => {
+                shared += 1;
+                match dots.join(ctx, theirs.iter(), &other.ctx) {
+                    Joined::Unchanged => true,
+                    Joined::Empty => false,
+                    Joined::New(d) => {
+                        *dots = d;
+                        true
+                    }
                 }
-            },
+            }
             None => dots.retain_unseen(&other.ctx),
         });
-        // Theirs: add what we never saw.
+        // Theirs: add what we never saw (one probe to rule the element out, one to insert it,
+        // and at most one grow of the table).
+        self.entries.reserve(other.entries.len() - shared);
         for (v, theirs) in &other.entries {
             if !self.entries.contains_key(v) {
-                Self::apply_element(
-                    &mut self.entries,
-                    &self.ctx,
-                    v,
-                    theirs.iter(),
-                    &CausalContext::new(),
-                );
+                if let Some(dots) = Self::unseen_dots(&self.ctx, theirs.iter()) {
+                    self.entries.insert(v.clone(), dots);
+                }
             }
         }
         self.ctx.merge(&other.ctx);

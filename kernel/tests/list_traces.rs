@@ -5,11 +5,12 @@
 //! transaction runs on its agent's replica after pulling exactly its parents' merged version
 //! from the other replicas (`ops_since` + `apply_until`), and after a final full exchange every
 //! replica must equal `endContent`. Along the way replicas are replaced by decoded copies of
-//! their own encoding, so the replay also checks that a loaded replica keeps merging.
+//! their own encoding, so the replay also checks that a loaded replica keeps merging. Every
+//! final state also round-trips through a state snapshot (`Text::snapshot`).
 
 use std::io::Read;
 
-use converge::list::Text;
+use converge::list::{Text, TextSnapshot};
 use converge::{ReplicaId, VersionVector};
 use serde::Deserialize;
 
@@ -85,6 +86,30 @@ fn replay_sequential(name: &str) {
         "{name}: decoded text differs"
     );
     assert_eq!(back.version(), t.version());
+    // The loaded replica holds the same op log: it encodes to the same bytes.
+    assert!(back.encode() == bytes, "{name}: re-encoded history differs");
+    check_snapshot(name, &t, &trace.end_content);
+}
+
+/// The state snapshot of `t` (whose text is `expected`): the read-only view shows the text
+/// without a replay, and the editable replica built from it equals `t`.
+fn check_snapshot(name: &str, t: &Text, expected: &str) {
+    let bytes = t.snapshot();
+    let view = TextSnapshot::decode(&bytes).expect("decode own snapshot");
+    assert!(view.as_str() == expected, "{name}: snapshot view differs");
+    assert_eq!(view.len(), t.len());
+    assert_eq!(view.len_utf16(), t.len_utf16());
+    assert_eq!(view.version(), &t.version());
+    let back = view
+        .into_text()
+        .expect("editable replica from own snapshot");
+    back.check_invariants();
+    assert!(
+        back.to_string() == expected,
+        "{name}: replica from snapshot differs"
+    );
+    assert_eq!(back.version(), t.version());
+    assert_eq!(back.replica(), t.replica());
 }
 
 #[test]
@@ -178,12 +203,15 @@ fn replay_concurrent(name: &str) {
             "{name}: replica {a} differs from endContent"
         );
     }
-    let back = Text::decode(&reps[0].encode()).expect("decode");
+    let bytes = reps[0].encode();
+    let back = Text::decode(&bytes).expect("decode");
     back.check_invariants();
+    assert!(back.encode() == bytes, "{name}: re-encoded history differs");
     assert!(
         back.to_string() == trace.end_content,
         "{name}: decoded text differs"
     );
+    check_snapshot(name, &reps[0], &trace.end_content);
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod doc_sim;
 mod doc_sync;
 mod fixed;
 mod list_props;
+mod list_snapshot;
 mod list_traces;
 mod state_laws;
 mod state_unit;

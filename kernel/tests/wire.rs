@@ -457,7 +457,7 @@ fn fixed_and_heap_counters_share_a_payload() {
 #[test]
 fn tags_are_pinned() {
     // These numbers are on the wire: changing one is a format break.
-    let expected: [(TypeTag, u8); 16] = [
+    let expected: [(TypeTag, u8); 17] = [
         (TypeTag::VersionVector, 1),
         (TypeTag::GCounter, 2),
         (TypeTag::PNCounter, 3),
@@ -474,6 +474,7 @@ fn tags_are_pinned() {
         (TypeTag::FixedVersionVector, 19),
         (TypeTag::SequenceHistory, 32),
         (TypeTag::SequenceOps, 33),
+        (TypeTag::TextSnapshot, 34),
     ];
     for (tag, raw) in expected {
         assert_eq!(tag.as_u8(), raw);

@@ -1,7 +1,9 @@
 //! Prints the text CRDT figures recorded in `perf/text.md`: ns per patch (best of N runs),
 //! heap held after a replay (counting allocator), encoded size, and load (+ `to_string`) time,
 //! for converge and, where they have an equivalent, diamond-types 1.0 and jumprope; then the
-//! concurrent friendsforever replay, its encoded size and its load (+ `to_string`) time.
+//! concurrent friendsforever replay, its encoded size and its load (+ `to_string`) time;
+//! finally the load table: converge's state snapshot (read-only view and editable load), its
+//! history load, and Loro 1.17's snapshot load, all in this process on the same traces.
 //!
 //! ```text
 //! cargo run --release -p converge-benches --bin text_report [runs]
@@ -10,10 +12,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use converge::list::Text;
+use converge::list::{Text, TextSnapshot};
 use converge_benches::{
-    CountingAlloc, SEQUENTIAL, allocated_bytes, load_trace, replay_concurrent, replay_converge,
-    replay_diamond, replay_jumprope,
+    CountingAlloc, Patch, SEQUENTIAL, Trace, allocated_bytes, load_trace, replay_concurrent,
+    replay_converge, replay_diamond, replay_jumprope,
 };
 use diamond_types::list::ListCRDT;
 use diamond_types::list::encoding::EncodeOptions;
@@ -39,6 +41,149 @@ fn held<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (v, allocated_bytes().saturating_sub(before))
 }
 
+/// Replays patches into a Loro 1.17 document's root text `"text"` (Unicode positions), one
+/// call per patch.
+fn replay_loro(patches: &[Patch]) -> loro::LoroDoc {
+    let doc = loro::LoroDoc::new();
+    doc.set_peer_id(1).expect("loro peer id");
+    let text = doc.get_text("text");
+    for Patch(pos, del, ins) in patches {
+        if *del > 0 {
+            text.delete(*pos, *del).expect("loro delete");
+        }
+        if !ins.is_empty() {
+            text.insert(*pos, ins).expect("loro insert");
+        }
+    }
+    doc.commit();
+    doc
+}
+
+/// Replays a concurrent trace into Loro the way `replay_concurrent` does for converge: one
+/// document per agent; before each transaction its agent's document imports exactly the
+/// operations its parents' merged version adds (each peer's counter range, exported from that
+/// peer's own document); then everyone imports everything. Returns agent 0's document.
+fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
+    let agents = trace
+        .num_agents
+        .unwrap_or(0)
+        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
+    let docs: Vec<loro::LoroDoc> = (0..agents)
+        .map(|a| {
+            let d = loro::LoroDoc::new();
+            d.set_peer_id(a as u64 + 1).expect("loro peer id");
+            d
+        })
+        .collect();
+    let mut start = loro::VersionVector::default();
+    if !trace.start_content.is_empty() {
+        docs[0]
+            .get_text("text")
+            .insert(0, &trace.start_content)
+            .expect("loro start content");
+        docs[0].commit();
+        start = docs[0].oplog_vv();
+    }
+    let mut after: Vec<loro::VersionVector> = Vec::with_capacity(trace.txns.len());
+    for txn in &trace.txns {
+        let mut target = start.clone();
+        for &p in &txn.parents {
+            target.merge(&after[p]);
+        }
+        let r = txn.agent;
+        let have = docs[r].oplog_vv();
+        for (&peer, &end) in target.iter() {
+            let from = have.get(&peer).copied().unwrap_or(0);
+            if end > from {
+                let src = &docs[(peer - 1) as usize];
+                let bytes = src
+                    .export(loro::ExportMode::updates_in_range(vec![loro::IdSpan::new(
+                        peer, from, end,
+                    )]))
+                    .expect("loro export range");
+                docs[r].import(&bytes).expect("loro import");
+            }
+        }
+        let text = docs[r].get_text("text");
+        for Patch(pos, del, ins) in &txn.patches {
+            if *del > 0 {
+                text.delete(*pos, *del).expect("loro delete");
+            }
+            if !ins.is_empty() {
+                text.insert(*pos, ins).expect("loro insert");
+            }
+        }
+        docs[r].commit();
+        after.push(docs[r].oplog_vv());
+    }
+    for r in 0..agents {
+        for other in 0..agents {
+            if other != r {
+                let bytes = docs[other]
+                    .export(loro::ExportMode::updates(&docs[r].oplog_vv()))
+                    .expect("loro export");
+                docs[r].import(&bytes).expect("loro import");
+            }
+        }
+    }
+    docs.into_iter().next().expect("one agent")
+}
+
+/// One row of the load table: converge's snapshot (read-only view, editable load), its history
+/// load and the heap the loaded replica holds, and Loro's snapshot load; times are best of
+/// `runs`, every loaded text is checked against `expected`.
+fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, runs: usize) {
+    let history = doc.encode();
+    let snapshot = doc.snapshot();
+    let view = TextSnapshot::decode(&snapshot).expect("own snapshot");
+    assert_eq!(view.as_str(), expected);
+    assert_eq!(
+        Text::decode_snapshot(&snapshot)
+            .expect("editable")
+            .to_string(),
+        expected
+    );
+    let loro_snap = loro_doc
+        .export(loro::ExportMode::Snapshot)
+        .expect("loro snapshot");
+    let loro_back = loro::LoroDoc::from_snapshot(&loro_snap).expect("loro load");
+    assert_eq!(loro_back.get_text("text").to_string(), expected);
+    let (loaded, heap) = held(|| Text::decode(&history).expect("history"));
+    drop(loaded);
+
+    let t_view = best(runs, || {
+        TextSnapshot::decode(&snapshot)
+            .expect("view")
+            .as_str()
+            .to_owned()
+    });
+    let t_edit = best(runs, || {
+        Text::decode_snapshot(&snapshot)
+            .expect("editable")
+            .to_string()
+    });
+    let t_hist = best(runs, || {
+        Text::decode(&history).expect("history").to_string()
+    });
+    let t_loro = best(runs, || {
+        loro::LoroDoc::from_snapshot(&loro_snap)
+            .expect("loro load")
+            .get_text("text")
+            .to_string()
+    });
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "| {name} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {heap} | {} | {:.3} ms |",
+        history.len(),
+        snapshot.len(),
+        ms(t_view),
+        ms(t_edit),
+        ms(t_hist),
+        loro_snap.len(),
+        ms(t_loro)
+    );
+}
+
 fn main() {
     let runs: usize = std::env::args()
         .nth(1)
@@ -49,6 +194,7 @@ fn main() {
         "| trace | engine | ns/patch | heap after replay | encoded bytes | load + to_string |"
     );
     println!("| --- | --- | ---: | ---: | ---: | ---: |");
+    let mut for_load = Vec::new();
     for name in SEQUENTIAL {
         let trace = load_trace(name);
         let patches = trace.patches();
@@ -67,6 +213,9 @@ fn main() {
             load.as_secs_f64() * 1e3
         );
         let doc_again = doc;
+        let loro_doc = replay_loro(&patches);
+        assert_eq!(loro_doc.get_text("text").to_string(), trace.end_content);
+        for_load.push((name, doc_again.clone(), loro_doc, trace.end_content.clone()));
 
         let t = best(runs, || replay_diamond(&patches));
         let (dt, heap) = held(|| replay_diamond(&patches));
@@ -121,4 +270,26 @@ fn main() {
         bytes.len(),
         load.as_secs_f64() * 1e3
     );
+    let loro_doc = replay_concurrent_loro(&trace);
+    assert_eq!(loro_doc.get_text("text").to_string(), trace.end_content);
+    for_load.push((
+        "friendsforever",
+        reps.into_iter().next().expect("one replica"),
+        loro_doc,
+        trace.end_content.clone(),
+    ));
+
+    println!(
+        "\nload + text (best of {runs}): converge snapshot view = `TextSnapshot::decode` + \
+         `as_str().to_owned()` (read-only, text not checked against the history); converge \
+         editable = `Text::decode_snapshot` + `to_string`; converge history = `Text::decode` + \
+         `to_string`; Loro = `LoroDoc::from_snapshot` + `get_text(\"text\").to_string()`\n"
+    );
+    println!(
+        "| trace | converge history B | converge snapshot B | converge snapshot view | converge editable from snapshot | converge history load | converge heap after load | Loro snapshot B | Loro snapshot load |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, doc, loro_doc, expected) in &for_load {
+        load_row(name, doc, loro_doc, expected, runs);
+    }
 }

@@ -100,11 +100,14 @@ pub enum TypeTag {
     SequenceHistory = 32,
     /// Sequence operations since a version.
     SequenceOps = 33,
+    /// State snapshot of a text: the visible text and version beside its full history
+    /// ([`TextSnapshot`](crate::list::TextSnapshot)).
+    TextSnapshot = 34,
 }
 
 impl TypeTag {
     /// Every tag, in numeric order.
-    pub const ALL: [TypeTag; 16] = [
+    pub const ALL: [TypeTag; 17] = [
         TypeTag::VersionVector,
         TypeTag::GCounter,
         TypeTag::PNCounter,
@@ -121,6 +124,7 @@ impl TypeTag {
         TypeTag::FixedVersionVector,
         TypeTag::SequenceHistory,
         TypeTag::SequenceOps,
+        TypeTag::TextSnapshot,
     ];
 
     /// The raw byte.

@@ -95,22 +95,40 @@ impl TextStore {
     /// A store holding `text` (its chars get lvs `0..`), without copying it.
     fn from_string(text: String) -> Self {
         let mut st = TextStore::default();
-        if text.is_ascii() {
-            st.len = text.len() as u32;
-        } else {
-            let mut extra = 0;
-            for ch in text.chars() {
-                let b = ch.len_utf8() as u32;
-                if b > 1 {
-                    extra += b - 1;
-                    st.wide_utf8.push((st.len, extra));
+        // Skip ASCII eight bytes at a time; only non-ASCII chars are looked at one by one (the
+        // text is valid UTF-8, so a lead byte gives the char's length).
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        let mut extra = 0;
+        while i < bytes.len() {
+            while let Some(word) = bytes.get(i..i + 8) {
+                let w = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0x80; 8]));
+                if w & 0x8080_8080_8080_8080 != 0 {
+                    break;
                 }
-                if ch.len_utf16() == 2 {
-                    st.astral.push(st.len);
-                }
-                st.len += 1;
+                i += 8;
             }
+            let Some(&b) = bytes.get(i) else { break };
+            let lv = (i as u32).wrapping_sub(extra);
+            if b < 0x80 {
+                i += 1;
+                continue;
+            }
+            let n = if b >= 0xf0 {
+                4
+            } else if b >= 0xe0 {
+                3
+            } else {
+                2
+            };
+            extra += n - 1;
+            st.wide_utf8.push((lv, extra));
+            if n == 4 {
+                st.astral.push(lv);
+            }
+            i += n as usize;
         }
+        st.len = (bytes.len() as u32).wrapping_sub(extra);
         st.text = text;
         st
     }
@@ -295,5 +313,47 @@ impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
             return Err(DecodeError::TrailingBytes { count: rest.len() });
         }
         Ok(VecStore { items })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The side tables built char by char, as `push_str` does.
+    fn reference(text: &str) -> TextStore {
+        let mut st = TextStore::default();
+        st.push_str(text);
+        st
+    }
+
+    #[test]
+    fn from_string_matches_char_by_char_tables() {
+        let pieces = [
+            "a",
+            "abcdefgh",
+            "é",
+            "€",
+            "😀",
+            "ab😀cdefghi",
+            "\u{7f}",
+            "\u{80}",
+        ];
+        let mut x = 0x1234_5678_u32;
+        for len in 0..200 {
+            let mut s = String::new();
+            for _ in 0..len % 40 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                s.push_str(pieces[x as usize % pieces.len()]);
+            }
+            let fast = TextStore::from_string(s.clone());
+            let slow = reference(&s);
+            assert_eq!(fast.len, slow.len, "{s:?}");
+            assert_eq!(fast.wide_utf8, slow.wide_utf8, "{s:?}");
+            assert_eq!(fast.astral, slow.astral, "{s:?}");
+            assert_eq!(fast.text, s);
+        }
     }
 }

@@ -14,6 +14,10 @@
 //!   [`ApplyReport::missing`] and left for a later call.
 //! * [`Text::encode`] writes the compact full history; [`Text::decode`] restores a replica
 //!   that can keep merging.
+//! * [`Text::snapshot`] writes the visible text and version beside that history:
+//!   [`TextSnapshot::decode`] shows the text without replaying anything (a read-only view of
+//!   what the snapshot states), and [`TextSnapshot::into_text`] (or [`Text::decode_snapshot`])
+//!   replays the history into an editable replica, checked against the stated text and version.
 //!
 //! ```
 //! use converge::ReplicaId;
@@ -37,6 +41,7 @@ mod content;
 mod engine;
 mod lz;
 mod ops;
+mod snapshot;
 mod tree;
 
 use alloc::string::String;
@@ -57,6 +62,7 @@ use crate::error::{Error, Result};
 use crate::version::VersionVector;
 
 pub use self::ops::{ApplyReport, ContentLen, SequenceOp, SequenceOps};
+pub use self::snapshot::TextSnapshot;
 
 fn check_range(r: &Range<usize>, len: usize) -> Result<()> {
     if r.start > r.end || r.end > len {
@@ -301,9 +307,9 @@ impl Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut res = Ok(());
-        self.seq.visit(0..self.len(), |ilv, k| {
-            if res.is_ok() {
-                res = f.write_str(self.seq.store.str(ilv, k));
+        self.seq.tree.for_each_span(|s| {
+            if res.is_ok() && !s.deleted() {
+                res = f.write_str(self.seq.store.str(s.lv, s.len()));
             }
         });
         res

@@ -972,3 +972,98 @@ impl Tree {
         sum
     }
 }
+
+/// Building a whole tree in one pass (used by history decoding, which replays into a flat span
+/// list first).
+impl Tree {
+    /// Spans per leaf in a tree built by [`from_spans`](Self::from_spans): room is left for a
+    /// few edits before a leaf splits.
+    const BUILD_LEAF: usize = LEAF_CAP * 3 / 4;
+    /// Children per node in a tree built by [`from_spans`](Self::from_spans).
+    const BUILD_NODE: usize = NODE_CAP * 3 / 4;
+
+    /// A tree holding `spans` in document order (no empty span), with neighbours that
+    /// continue each other merged; leaves and nodes are filled to three quarters, bottom-up.
+    /// The item index is not built (as after any local editing: [`ensure_index`] builds it
+    /// when needed).
+    ///
+    /// [`ensure_index`]: Self::ensure_index
+    pub(crate) fn from_spans<M: Measure>(spans: impl IntoIterator<Item = Span>, m: &M) -> Tree {
+        let mut merged: Vec<Span> = Vec::new();
+        for s in spans {
+            debug_assert!(s.len() > 0, "no empty spans");
+            match merged.last_mut() {
+                Some(last) if last.can_append(s) => {
+                    *last = last.with(last.lv, last.len() + s.len())
+                }
+                _ => merged.push(s),
+            }
+        }
+        let mut tree = Tree::new();
+        if merged.is_empty() {
+            return tree;
+        }
+        // Leaves, linked in order; `level` holds each child's index and counts.
+        let mut level: Vec<(u32, Counts)> = Vec::with_capacity(merged.len() / Self::BUILD_LEAF + 1);
+        let mut prev: Option<Idx<Leaf>> = None;
+        for chunk in merged.chunks(Self::BUILD_LEAF) {
+            let idx = match prev {
+                None => tree.first,
+                Some(_) => tree.leaves.alloc(Leaf::empty()),
+            };
+            let leaf = &mut tree.leaves[idx];
+            leaf.spans[..chunk.len()].copy_from_slice(chunk);
+            leaf.n = chunk.len() as u8;
+            if let Some(p) = prev {
+                tree.leaves[p].next = Some(idx);
+            }
+            prev = Some(idx);
+            let counts = tree.child_counts_sum(idx, m);
+            tree.total.add(counts);
+            level.push((idx.index() as u32, counts));
+        }
+        // Internal levels until one child is left: the root.
+        let mut height = 0;
+        while level.len() > 1 {
+            let mut up = Vec::with_capacity(level.len() / Self::BUILD_NODE + 1);
+            for group in level.chunks(Self::BUILD_NODE) {
+                let mut nd = Node {
+                    child: [0; NODE_CAP],
+                    counts: [Counts::default(); NODE_CAP],
+                    n: group.len() as u8,
+                    parent: None,
+                    slot: 0,
+                };
+                let mut sum = Counts::default();
+                for (i, &(c, counts)) in group.iter().enumerate() {
+                    nd.child[i] = c;
+                    nd.counts[i] = counts;
+                    sum.add(counts);
+                }
+                let p = tree.nodes.alloc(nd);
+                for (i, &(c, _)) in group.iter().enumerate() {
+                    tree.set_parent(c, Some(p), i, height == 0);
+                }
+                up.push((p.index() as u32, sum));
+            }
+            level = up;
+            height += 1;
+        }
+        tree.root = level[0].0;
+        tree.height = height;
+        tree
+    }
+
+    /// Calls `f` with every span in document order (tombstones included), walking the leaf
+    /// links: no descent, no cursor.
+    pub(crate) fn for_each_span(&self, mut f: impl FnMut(Span)) {
+        let mut leaf = Some(self.first);
+        while let Some(l) = leaf {
+            let lf = &self.leaves[l];
+            for &s in lf.spans() {
+                f(s);
+            }
+            leaf = lf.next;
+        }
+    }
+}
