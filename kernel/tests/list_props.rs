@@ -938,3 +938,45 @@ fn real_batches_round_trip_compactly() {
     let back: SequenceOps<Vec<u32>> = converge::decode(&converge::encode(&ops)).unwrap();
     assert_eq!(back, ops);
 }
+
+/// `decode_with_budget` charges a batch at least the memory its ops take once decoded (each
+/// op holds a `SequenceOp` plus its content), and a budget one byte short of the charge is
+/// refused.
+#[test]
+fn budgeted_decode_of_sequence_ops_charges_the_ops() {
+    use converge_pool::Budget;
+    let mut t = Text::new(ReplicaId(4));
+    t.insert(0, &"0123456789".repeat(10)).unwrap();
+    let v = t.version();
+    let mut rng = Lcg(9);
+    for _ in 0..500 {
+        let pos = rng.next(t.len() + 1);
+        t.insert(pos, "ab").unwrap();
+    }
+    let ops = t.ops_since(&v);
+    let bytes = converge::encode(&ops);
+    let mut roomy = Budget::new(usize::MAX);
+    let back = converge::decode_with_budget::<SequenceOps<String>>(&bytes, &mut roomy).unwrap();
+    assert_eq!(back, ops);
+    let held: usize = ops
+        .ops
+        .iter()
+        .map(|o| {
+            std::mem::size_of_val(o)
+                + match o {
+                    converge::list::SequenceOp::Insert { content, .. } => content.capacity(),
+                    _ => 0,
+                }
+        })
+        .sum();
+    assert!(
+        roomy.used() >= held,
+        "charged {} < held {held}",
+        roomy.used()
+    );
+    let mut tight = Budget::new(roomy.used() - 1);
+    assert_eq!(
+        converge::decode_with_budget::<SequenceOps<String>>(&bytes, &mut tight),
+        Err(converge::DecodeError::BudgetExceeded)
+    );
+}

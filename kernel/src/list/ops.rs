@@ -600,8 +600,48 @@ impl<C: WireContent> Serialize for Concat<'_, C> {
 #[serde(bound = "C: WireContent")]
 struct WireIn<C> {
     replicas: Vec<ReplicaId>,
+    #[serde(deserialize_with = "meta_words")]
     meta: Vec<u64>,
     content: C,
+}
+
+/// One word of the meta stream as the decode meter sees it: read as a `u64`, but as large as
+/// the memory one op of the batch may end up holding (every op has at least one word), so
+/// `decode_with_budget` charges a `SequenceOps` at least what decoding it allocates.
+struct MetaWord([u64; 18]);
+
+// The meter charges an element 5/2 of its size; an op occupies a slot in the shape list and
+// in the final list, each a `Vec` that may hold up to twice its length while growing.
+const _: () = assert!(
+    core::mem::size_of::<MetaWord>() * 5 / 2
+        >= 2 * (core::mem::size_of::<SequenceOp<Vec<u8>>>()
+            + core::mem::size_of::<(SequenceOp<()>, u64)>())
+);
+
+impl<'de> Deserialize<'de> for MetaWord {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut w = [0; 18];
+        w[0] = u64::deserialize(d)?;
+        Ok(MetaWord(w))
+    }
+}
+
+fn meta_words<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = Vec<u64>;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("a sequence of varints")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u64>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(MetaWord(w)) = seq.next_element()? {
+                out.push(w[0]);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(V)
 }
 
 impl<C: WireContent> Serialize for SequenceOps<C> {
