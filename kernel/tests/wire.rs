@@ -1057,3 +1057,29 @@ fn envelope_length_varint_boundaries() {
         assert_eq!(decode::<VersionVector>(&bytes), Ok(v));
     }
 }
+
+/// `SequenceOps` is a one-pass type (`WireType::ONE_PASS`): `encode` writes it in a single
+/// serialization and moves the payload under the header. Its bytes must equal the two-pass
+/// path (`encode_to_slice`) at every length-field width: payloads under 128 bytes, under
+/// 16 KiB, and over.
+#[test]
+fn one_pass_encoding_matches_the_two_pass_bytes() {
+    use converge::list::Text;
+    for chars in [0usize, 3, 100, 200, 5_000, 40_000] {
+        let mut t = Text::new(ReplicaId(7));
+        let s: String = (0..chars)
+            .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+            .collect();
+        t.insert(0, &s).unwrap();
+        if chars > 10 {
+            t.delete(2..chars / 2).unwrap();
+        }
+        let ops = t.ops_since(&VersionVector::new());
+        let one = converge::encode(&ops);
+        let mut buf = vec![0u8; one.len() + 16];
+        let n = converge::encode_to_slice(&ops, &mut buf).unwrap();
+        assert_eq!(one, &buf[..n], "{chars} chars");
+        let back: converge::list::SequenceOps<String> = converge::decode(&one).unwrap();
+        assert_eq!(back, ops);
+    }
+}

@@ -139,11 +139,31 @@ fn write_message<T: WireType>(value: &T, len: u32, out: &mut [u8]) -> Result<(),
 /// Encodes `value` into a fresh, exactly sized buffer inside the versioned envelope.
 #[cfg(feature = "alloc")]
 pub fn try_encode<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    if T::ONE_PASS {
+        return encode_one_pass(value);
+    }
     let len = payload_len(value)?;
     // Zero-fill then write through a slice: postcard's slice writer is a bounds check and a
     // store per byte, cheaper than growing a `Vec` byte by byte.
     let mut out = alloc::vec![0u8; HEADER + varint_len(len) + len as usize];
     write_message(value, len, &mut out)?;
+    Ok(out)
+}
+
+/// [`try_encode`] for [`WireType::ONE_PASS`] types: the payload is serialized once, after
+/// room for the longest length field; the header then goes right before it and the payload
+/// moves down by the unused length bytes (one `memmove`).
+#[cfg(feature = "alloc")]
+fn encode_one_pass<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let start = HEADER + MAX_VARINT;
+    let mut out = Vec::with_capacity(start + 64);
+    out.resize(start, 0);
+    let mut out = postcard::to_extend(value, out).map_err(|_| EncodeError::Unserializable)?;
+    let len = out.len() - start;
+    let len32 = u32::try_from(len).map_err(|_| EncodeError::PayloadTooLarge { len })?;
+    let head = write_header(&mut out, T::TAG, len32);
+    out.copy_within(start.., head);
+    out.truncate(head + len);
     Ok(out)
 }
 

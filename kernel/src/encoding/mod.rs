@@ -143,6 +143,12 @@ impl TypeTag {
 pub trait WireType: Serialize + DeserializeOwned {
     /// The tag written into (and checked from) the envelope.
     const TAG: TypeTag;
+
+    /// Whether [`encode`] should serialize the value once into a growing buffer instead of
+    /// sizing it first and writing into an exact one. Set it for types whose `Serialize` does
+    /// real work per call (packing, compression), where a second pass costs more than
+    /// growing the buffer. The bytes are the same either way.
+    const ONE_PASS: bool = false;
 }
 
 #[cfg(feature = "alloc")]

@@ -61,7 +61,7 @@ use crate::encoding::DecodeError;
 use crate::error::{Error, Result};
 use crate::version::VersionVector;
 
-pub use self::ops::{ApplyReport, ContentLen, SequenceOp, SequenceOps};
+pub use self::ops::{ApplyReport, ContentLen, SequenceOp, SequenceOps, WireContent};
 pub use self::snapshot::TextSnapshot;
 
 fn check_range(r: &Range<usize>, len: usize) -> Result<()> {

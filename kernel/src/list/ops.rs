@@ -119,6 +119,8 @@ impl<T> ContentLen for Vec<T> {
 
 impl<C: WireContent> WireType for SequenceOps<C> {
     const TAG: TypeTag = TypeTag::SequenceOps;
+    // Serializing packs the ops: do it once.
+    const ONE_PASS: bool = true;
 }
 
 /// Content types that [`SequenceOps`] can carry on the wire: all operations' content goes
