@@ -783,18 +783,21 @@ pub(crate) struct SequenceHistory {
 
 /// `Vec<u8>` fields as serde byte strings: the same postcard bytes as a sequence of `u8`
 /// (length varint, then the bytes), but read in one copy instead of element by element.
-mod byte_buf {
+/// Shared with the snapshot's history field.
+pub(super) mod byte_buf {
     use alloc::vec::Vec;
     use core::fmt;
 
     use serde::de::{self, Visitor};
     use serde::{Deserializer, Serializer};
 
-    pub(crate) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    pub(in crate::list) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(v)
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    pub(in crate::list) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<u8>, D::Error> {
         struct V;
         impl Visitor<'_> for V {
             type Value = Vec<u8>;

@@ -40,7 +40,7 @@ struct SnapshotWire {
     version: VersionVector,
     /// A complete `SequenceHistory` message (envelope included), as [`Text::encode`] writes
     /// it.
-    #[serde(with = "byte_buf")]
+    #[serde(with = "super::ops::byte_buf")]
     history: Vec<u8>,
 }
 
@@ -216,36 +216,5 @@ impl Text {
             }
         });
         same && rest.is_empty()
-    }
-}
-
-/// `Vec<u8>` as a serde byte string (postcard: length varint then the bytes, read in one
-/// copy), the same encoding the history uses for its byte fields.
-mod byte_buf {
-    use alloc::vec::Vec;
-    use core::fmt;
-
-    use serde::de::{self, Visitor};
-    use serde::{Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a byte string")
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-        }
-        d.deserialize_byte_buf(V)
     }
 }
