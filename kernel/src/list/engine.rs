@@ -482,6 +482,13 @@ impl<S: Store> Seq<S> {
             pieces.push((t, k));
             remaining -= k;
         }
+        self.log_back_deletes(agent, &pieces);
+    }
+
+    /// Logs the deletions of a backspace run as backspace makes them: `pieces` are the
+    /// deleted `(first item, count)` runs in document order, logged last run first, each run
+    /// highest item first.
+    fn log_back_deletes(&mut self, agent: u32, pieces: &[(u32, u32)]) {
         for &(t, k) in pieces.iter().rev() {
             let counter = self.ids.seen(agent) + 1;
             let lv = self.ids.push(agent, counter, k);

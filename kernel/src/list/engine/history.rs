@@ -748,11 +748,7 @@ impl<S: Store> Seq<S> {
             pieces.push((t, k));
             remaining -= k;
         }
-        for &(t, k) in pieces.iter().rev() {
-            let counter = self.ids.seen(agent) + 1;
-            let lv = self.ids.push(agent, counter, k);
-            self.push_del(lv, k, t + (k - 1), k > 1);
-        }
+        self.log_back_deletes(agent, &pieces);
         flat.pieces = pieces;
     }
 
