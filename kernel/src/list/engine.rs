@@ -320,15 +320,6 @@ impl<S: Store> Seq<S> {
 
     /// Visible item `pos`, using the typing cache when it applies.
     pub(crate) fn find_vis(&mut self, pos: usize) -> Option<Found> {
-        if let Some(ty) = self.typing {
-            let s = self.tree.span(ty.cur);
-            assert!(!s.deleted() && s.end() == ty.end, "typing span is current");
-            let mut pos = self.tree.leaf_start(ty.cur.leaf).vis;
-            for sp in &self.tree.leaf_spans(ty.cur.leaf)[..=ty.cur.idx] {
-                pos += sp.vis() as usize;
-            }
-            assert_eq!(pos, ty.pos, "typing position is current");
-        }
         if let Some((leaf, start)) = self.cache {
             if let Some(f) = self.tree.find_visible_in(leaf, start, pos, &self.store) {
                 return Some(f);
