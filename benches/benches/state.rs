@@ -4,10 +4,11 @@
 //! Every workload checks, before it is timed, that both libraries produce the same result.
 //! Run: `cargo bench -p converge-benches --bench state` (results: perf/state.md).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::hint::black_box;
 
-use converge::{AwSet, Crdt, GCounter, LwwMap, PNCounter, ReplicaId, Timestamp};
+use converge::{AwSet, Crdt, GCounter, LwwMap, PNCounter, ReplicaId};
+use converge_benches::state_inputs::{crdts_lww_merge, lww_pair, set_pair, set_remove};
 use crdts::{CmRDT, CvRDT};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -147,39 +148,6 @@ fn counter_merge(c: &mut Criterion) {
 
 // ---------------------------------------------------------------- LWW map vs crdts
 
-/// `crdts` has no LWW map; its idiomatic equivalent is a map of `LWWReg`s merged key by key.
-type CrdtsLwwMap = BTreeMap<u64, crdts::LWWReg<u64, (u64, u64)>>;
-
-fn crdts_lww_merge(a: &mut CrdtsLwwMap, b: CrdtsLwwMap) {
-    for (k, reg) in b {
-        match a.get_mut(&k) {
-            Some(mine) => mine.merge(reg),
-            None => {
-                a.insert(k, reg);
-            }
-        }
-    }
-}
-
-/// `n` keys written by `replica` at Lamport time `lamport`, keys `start..start + n`.
-fn lww_pair(replica: u64, lamport: u64, start: u64, n: u64) -> (LwwMap<u64, u64>, CrdtsLwwMap) {
-    let mut ours = LwwMap::new();
-    let mut theirs = CrdtsLwwMap::new();
-    let ts = Timestamp::new(lamport, ReplicaId(replica));
-    let items: Vec<(u64, u64)> = (start..start + n).map(|k| (k, k * 10 + replica)).collect();
-    for &(k, v) in &items {
-        ours.insert_at(ts, k, v);
-        theirs.insert(
-            k,
-            crdts::LWWReg {
-                val: v,
-                marker: (lamport, replica),
-            },
-        );
-    }
-    (ours, theirs)
-}
-
 fn lww_map_merge(c: &mut Criterion) {
     for n in [1_000u64, 100_000] {
         let mut g = c.benchmark_group(format!("lww_map_merge_{n}"));
@@ -232,18 +200,6 @@ fn lww_map_merge(c: &mut Criterion) {
 
 // ---------------------------------------------------------------- OR-set vs crdts
 
-fn set_pair(replica: u64, start: u64, n: u64) -> (AwSet<u64>, crdts::Orswot<u64, u64>) {
-    let mut ours = AwSet::new();
-    let mut theirs = crdts::Orswot::new();
-    let values: Vec<u64> = (start..start + n).collect();
-    ours.insert_batch(ReplicaId(replica), &values);
-    for v in values {
-        let ctx = theirs.read_ctx().derive_add_ctx(replica);
-        theirs.apply(theirs.add(v, ctx));
-    }
-    (ours, theirs)
-}
-
 fn aw_set_merge(c: &mut Criterion) {
     const N: u64 = 10_000;
     let mut g = c.benchmark_group("aw_set_merge_10000");
@@ -251,11 +207,7 @@ fn aw_set_merge(c: &mut Criterion) {
     let (mut b, mut tb) = set_pair(2, N / 2, N);
     // b also removes 1,000 of its own elements, so the merge has removals to process.
     let gone: Vec<u64> = (N / 2..N / 2 + 1_000).collect();
-    b.remove_batch(&gone);
-    for v in &gone {
-        let ctx = tb.contains(v).derive_rm_ctx();
-        tb.apply(tb.rm(*v, ctx));
-    }
+    set_remove(&mut b, &mut tb, &gone);
     {
         let mut x = a.clone();
         x.merge(&b);

@@ -1,6 +1,7 @@
 //! Shared helpers for the text benchmarks and `text_report`: loading the editing traces from
 //! `../shared/traces` (never copied into the repo), replaying them into converge and its peers,
-//! and a counting global allocator for heap measurements.
+//! and a counting global allocator for heap measurements; [`state_inputs`] builds the inputs of
+//! the state-CRDT benchmarks.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;
@@ -9,6 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use converge::list::Text;
 use converge::{ReplicaId, VersionVector};
 use serde::Deserialize;
+
+pub mod state_inputs;
 
 /// Where the traces live: the repository root's sibling `shared/traces`.
 pub const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces");

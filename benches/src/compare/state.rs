@@ -6,11 +6,14 @@
 //! cloned before the timed section (converge's `merge` borrows). Both sides are checked to
 //! reach the same value, computed independently.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use converge::{AwSet, Crdt, LwwMap, PNCounter, ReplicaId, Timestamp};
+use converge::{AwSet, Crdt, LwwMap, PNCounter, ReplicaId};
+use converge_benches::state_inputs::{
+    CrdtsLwwMap, crdts_lww_merge, lww_pair, set_pair, set_remove,
+};
 use crdts::{CmRDT, CvRDT};
 
 use super::{Cap, Extra, Measured, RunFn, RunResult, Workload, held, verify};
@@ -94,38 +97,18 @@ fn counter_crdts(w: &Counters, cap: &Cap) -> RunResult {
 
 // ---------------------------------------------------------------------------- LWW map
 
-/// `crdts`' idiomatic LWW map: registers keyed in a `BTreeMap`.
-type CrdtsLww = BTreeMap<u64, crdts::LWWReg<u64, (u64, u64)>>;
-
 struct Lww {
     a: LwwMap<u64, u64>,
     b: LwwMap<u64, u64>,
-    ta: CrdtsLww,
-    tb: CrdtsLww,
+    ta: CrdtsLwwMap,
+    tb: CrdtsLwwMap,
     expected: Vec<(u64, u64)>,
 }
 
 /// Two maps of `n` keys each, half of them shared; `b` writes later and wins the overlap.
 fn lww(n: u64) -> Lww {
-    let side = |replica: u64, lamport: u64, start: u64| {
-        let mut ours = LwwMap::new();
-        let mut theirs = CrdtsLww::new();
-        let ts = Timestamp::new(lamport, ReplicaId(replica));
-        for k in start..start + n {
-            let v = k * 10 + replica;
-            ours.insert_at(ts, k, v);
-            theirs.insert(
-                k,
-                crdts::LWWReg {
-                    val: v,
-                    marker: (lamport, replica),
-                },
-            );
-        }
-        (ours, theirs)
-    };
-    let (a, ta) = side(1, 1, 0);
-    let (b, tb) = side(2, 2, n / 2);
+    let (a, ta) = lww_pair(1, 1, 0, n);
+    let (b, tb) = lww_pair(2, 2, n / 2, n);
     let expected = (0..n / 2)
         .map(|k| (k, k * 10 + 1))
         .chain((n / 2..n / 2 + n).map(|k| (k, k * 10 + 2)))
@@ -155,18 +138,11 @@ fn lww_converge(w: &Lww, cap: &Cap) -> RunResult {
 }
 
 fn lww_crdts(w: &Lww, cap: &Cap) -> RunResult {
-    let mut outs: Vec<(CrdtsLww, CrdtsLww)> =
+    let mut outs: Vec<(CrdtsLwwMap, CrdtsLwwMap)> =
         (0..REPEAT).map(|_| (w.ta.clone(), w.tb.clone())).collect();
     let t = Instant::now();
     for (a, b) in &mut outs {
-        for (k, reg) in std::mem::take(b) {
-            match a.get_mut(&k) {
-                Some(mine) => mine.merge(reg),
-                None => {
-                    a.insert(k, reg);
-                }
-            }
-        }
+        crdts_lww_merge(a, std::mem::take(b));
     }
     let time = cap.check(t.elapsed())?;
     let got: Vec<(u64, u64)> = outs[0].0.iter().map(|(k, r)| (*k, r.val)).collect();
@@ -187,25 +163,10 @@ struct Sets {
 /// Two sets of `n` values, half shared; `b` then removes a fifth of its own values. The
 /// shared values `b` removed survive through `a`'s unseen adds (add wins).
 fn sets(n: u64) -> Sets {
-    let side = |replica: u64, start: u64| {
-        let mut ours = AwSet::new();
-        let mut theirs = crdts::Orswot::new();
-        let values: Vec<u64> = (start..start + n).collect();
-        ours.insert_batch(ReplicaId(replica), &values);
-        for v in values {
-            let ctx = theirs.read_ctx().derive_add_ctx(replica);
-            theirs.apply(theirs.add(v, ctx));
-        }
-        (ours, theirs)
-    };
-    let (a, ta) = side(1, 0);
-    let (mut b, mut tb) = side(2, n / 2);
+    let (a, ta) = set_pair(1, 0, n);
+    let (mut b, mut tb) = set_pair(2, n / 2, n);
     let gone: Vec<u64> = (n / 2..n / 2 + n / 5).collect();
-    b.remove_batch(&gone);
-    for v in &gone {
-        let ctx = tb.contains(v).derive_rm_ctx();
-        tb.apply(tb.rm(*v, ctx));
-    }
+    set_remove(&mut b, &mut tb, &gone);
     Sets {
         a,
         b,
