@@ -91,8 +91,9 @@ fn replay_sequential(name: &str) {
     check_snapshot(name, &t, &trace.end_content);
 }
 
-/// The state snapshot of `t` (whose text is `expected`): the read-only view shows the text
-/// without a replay, and the editable replica built from it equals `t`.
+/// The state snapshot of `t` (whose text is `expected`): the view shows the text, and the
+/// editable replica built from it equals `t` — same text, version and op log (it encodes to
+/// the same history bytes), and its order is the one a replay of that log gives.
 fn check_snapshot(name: &str, t: &Text, expected: &str) {
     let bytes = t.snapshot();
     let view = TextSnapshot::decode(&bytes).expect("decode own snapshot");
@@ -100,10 +101,14 @@ fn check_snapshot(name: &str, t: &Text, expected: &str) {
     assert_eq!(view.len(), t.len());
     assert_eq!(view.len_utf16(), t.len_utf16());
     assert_eq!(view.version(), &t.version());
-    let back = view
-        .into_text()
-        .expect("editable replica from own snapshot");
+    let back = view.into_text();
     back.check_invariants();
+    assert!(back.replays_to_same_order(), "{name}: snapshot order");
+    assert!(t.replays_to_same_order(), "{name}: replica order");
+    assert!(
+        back.encode() == t.encode(),
+        "{name}: op log from snapshot differs"
+    );
     assert!(
         back.to_string() == expected,
         "{name}: replica from snapshot differs"

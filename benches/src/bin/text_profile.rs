@@ -1,7 +1,7 @@
 //! A profiling driver: replays one trace `runs` times into converge so `perf record` sees only
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
-//! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec, `history:<trace>` for its section
-//! sizes,
+//! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
+//! `snapshot:<trace>` for the state snapshot load, `history:<trace>` for its section sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
@@ -38,6 +38,18 @@ fn main() {
         for _ in 0..runs {
             black_box(converge::list::Text::decode(&bytes).unwrap());
         }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("snapshot:") {
+        let bytes = replay_converge(&load_trace(trace).patches()).snapshot();
+        let t = std::time::Instant::now();
+        for _ in 0..runs {
+            black_box(Text::decode_snapshot(&bytes).unwrap().to_string());
+        }
+        eprintln!(
+            "load + to_string {:.1} us",
+            t.elapsed().as_secs_f64() * 1e6 / runs as f64
+        );
         return;
     }
     if let Some(trace) = name.strip_prefix("history:") {

@@ -2,7 +2,7 @@
 //! heap held after a replay (counting allocator), encoded size, and load (+ `to_string`) time,
 //! for converge and, where they have an equivalent, diamond-types 1.0 and jumprope; then the
 //! concurrent friendsforever replay, its encoded size and its load (+ `to_string`) time;
-//! finally the load table: converge's state snapshot (read-only view and editable load), its
+//! finally the load table: converge's state snapshot (`TextSnapshot` and editable load), its
 //! history load, and Loro 1.17's snapshot load, all in this process on the same traces.
 //!
 //! ```text
@@ -129,7 +129,7 @@ fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
     docs.into_iter().next().expect("one agent")
 }
 
-/// One row of the load table: converge's snapshot (read-only view, editable load), its history
+/// One row of the load table: converge's snapshot (`TextSnapshot`, editable load), its history
 /// load and the heap the loaded replica holds, and Loro's snapshot load; times are best of
 /// `runs`, every loaded text is checked against `expected`.
 fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, runs: usize) {
@@ -281,7 +281,7 @@ fn main() {
 
     println!(
         "\nload + text (best of {runs}): converge snapshot view = `TextSnapshot::decode` + \
-         `as_str().to_owned()` (read-only, text not checked against the history); converge \
+         `as_str().to_owned()` (checked, as the editable load); converge \
          editable = `Text::decode_snapshot` + `to_string`; converge history = `Text::decode` + \
          `to_string`; Loro = `LoroDoc::from_snapshot` + `get_text(\"text\").to_string()`\n"
     );

@@ -92,8 +92,13 @@ impl TextStore {
         &self.text[self.byte_of(lv)..self.byte_of(lv + len)]
     }
 
+    /// All stored text, in item order (deleted items included).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
     /// A store holding `text` (its chars get lvs `0..`), without copying it.
-    fn from_string(text: String) -> Self {
+    pub(crate) fn from_string(text: String) -> Self {
         let mut st = TextStore::default();
         // Skip ASCII eight bytes at a time; only non-ASCII chars are looked at one by one (the
         // text is valid UTF-8, so a lead byte gives the char's length).

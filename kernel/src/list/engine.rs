@@ -10,6 +10,9 @@
 //! item's left and right origins with the new item's, ties broken by replica id.
 
 mod history;
+mod state;
+
+pub(crate) use self::state::StateParts;
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -293,6 +296,13 @@ impl<S: Store> Seq<S> {
 
     pub(crate) fn replica(&self) -> ReplicaId {
         self.replica
+    }
+
+    /// Attributes future local edits to `replica`.
+    pub(crate) fn set_replica(&mut self, replica: ReplicaId) {
+        self.replica = replica;
+        self.me = None;
+        self.typing = None;
     }
 
     pub(crate) fn len(&self) -> usize {

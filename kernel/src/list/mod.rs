@@ -14,10 +14,10 @@
 //!   [`ApplyReport::missing`] and left for a later call.
 //! * [`Text::encode`] writes the compact full history; [`Text::decode`] restores a replica
 //!   that can keep merging.
-//! * [`Text::snapshot`] writes the visible text and version beside that history:
-//!   [`TextSnapshot::decode`] shows the text without replaying anything (a read-only view of
-//!   what the snapshot states), and [`TextSnapshot::into_text`] (or [`Text::decode_snapshot`])
-//!   replays the history into an editable replica, checked against the stated text and version.
+//! * [`Text::snapshot`] writes the replica's state as it is (document order, op log, content):
+//!   [`Text::decode_snapshot`] checks every field and loads an editable replica without a
+//!   replay; [`TextSnapshot`] also renders the text. [`Text::replays_to_same_order`] verifies
+//!   the one thing a load trusts, the stored order of concurrent inserts.
 //!
 //! ```
 //! use converge::ReplicaId;

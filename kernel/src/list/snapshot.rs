@@ -1,25 +1,28 @@
-//! State snapshots of a [`Text`]: the visible text stored beside the full history, so a reader
-//! that only shows the document never replays the history.
+//! State snapshots of a [`Text`]: the replica's state written as it is (document order with
+//! tombstones, op log, ids, content), so loading one builds an editable replica without
+//! replaying the history.
 //!
-//! The idea is Loro's: its snapshots keep the document *state* next to the operation history
-//! and parse the history only when something needs it (an edit, a merge). Here the split is
-//! explicit in the types:
+//! The idea of storing state beside the history comes from Loro, whose snapshots keep the
+//! document state next to the operation log. Here the state *is* the log plus the order, so
+//! nothing is stored twice:
 //!
-//! * [`Text::snapshot`] writes one message (tag [`TypeTag::TextSnapshot`]) holding the visible
-//!   text (UTF-8, document order), the [`VersionVector`], and the history exactly as
-//!   [`Text::encode`] writes it (a complete `SequenceHistory` message, envelope included).
-//! * [`TextSnapshot::decode`] does only cheap checks — the envelope, UTF-8, the version
-//!   vector's invariants, the history section's envelope header — and gives a read-only view:
-//!   [`as_str`](TextSnapshot::as_str), [`len`](TextSnapshot::len),
-//!   [`len_utf16`](TextSnapshot::len_utf16), [`version`](TextSnapshot::version). Nothing in it
-//!   has been checked against the history yet.
-//! * [`TextSnapshot::into_text`] decodes the history into an editable replica and **checks**
-//!   that its text and version equal the snapshot's, so a forged snapshot (text or version
-//!   changed, history intact) can never produce an editable replica that disagrees with what
-//!   the read-only view showed: any mismatch is a [`DecodeError`].
+//! * [`Text::snapshot`] writes one message (tag [`TypeTag::TextSnapshot`]): the writer's
+//!   replica id, the replicas, the ids, all inserted text in item order (deleted items
+//!   included, as plain UTF-8), the document order and the op log. The layout of the last
+//!   three is in the engine's `state` module.
+//! * [`Text::decode_snapshot`] and [`TextSnapshot::decode`] check every field — the envelope,
+//!   UTF-8, each item placed exactly once, every origin and delete target naming an earlier
+//!   item, tombstones exactly the deleted items, ids covering the log — then build the span
+//!   tree from the stored order in one pass.
+//! * What a load cannot check without replaying is that the stored order of *concurrent*
+//!   inserts is the one FugueMax gives their origins (Loro, likewise, trusts its stored
+//!   state). A forged order loads as a consistent replica that would merge deterministically
+//!   but differ from its peers; [`Text::replays_to_same_order`] replays the log to rule that
+//!   out for snapshots from untrusted sources.
 //!
-//! Invariants: decoding never panics and never allocates more than the input holds (the text
-//! and the history are byte strings copied once; the version vector grows as entries arrive).
+//! Invariants: decoding never panics and never allocates more than the input implies (the
+//! content, order and log are byte strings copied once; the bit sets and logs are bounded by
+//! the content's item count and the input's length).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,36 +30,37 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::Text;
+use super::content::TextStore;
+use super::engine::{Seq, StateParts};
 use crate::clock::ReplicaId;
-use crate::encoding::{DecodeError, TypeTag, WireType, open_envelope};
+use crate::encoding::{DecodeError, TypeTag, WireType};
 use crate::version::VersionVector;
 
 /// The wire form of a snapshot: the payload of a [`TypeTag::TextSnapshot`] envelope.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct SnapshotWire {
-    /// The visible text in document order.
-    text: String,
-    /// Everything the history contains.
-    version: VersionVector,
-    /// A complete `SequenceHistory` message (envelope included), as [`Text::encode`] writes
-    /// it.
+    owner: ReplicaId,
+    replicas: Vec<ReplicaId>,
     #[serde(with = "super::ops::byte_buf")]
-    history: Vec<u8>,
+    ids: Vec<u8>,
+    content: String,
+    #[serde(with = "super::ops::byte_buf")]
+    order: Vec<u8>,
+    #[serde(with = "super::ops::byte_buf")]
+    log: Vec<u8>,
 }
 
 impl WireType for SnapshotWire {
     const TAG: TypeTag = TypeTag::TextSnapshot;
 }
 
-/// A decoded text state snapshot ([`Text::snapshot`]): a read-only view of the text, plus the
-/// history to build an editable [`Text`] from.
+/// A decoded text state snapshot ([`Text::snapshot`]): the text as a `String` beside the
+/// editable replica it was read from.
 ///
-/// The snapshot stores the visible text and version beside the full history (the idea comes
-/// from Loro, whose snapshots keep the document state next to the history and parse the
-/// history only when needed). [`decode`](Self::decode) checks only what is cheap, so the view
-/// shows what the snapshot *states*; [`into_text`](Self::into_text) replays the history and
-/// rejects a snapshot whose stated text or version disagrees with it, so an editable replica
-/// always matches the view it came from.
+/// Decoding checks the snapshot completely (see [`Text::decode_snapshot`]), so the text shown
+/// is the replica's text, and [`into_text`](Self::into_text) costs nothing more. Use it when a
+/// document is shown before (or instead of) being edited; [`Text::decode_snapshot`] skips
+/// building the string.
 ///
 /// ```
 /// use converge::ReplicaId;
@@ -66,155 +70,139 @@ impl WireType for SnapshotWire {
 /// t.insert(0, "hello world")?;
 /// let bytes = t.snapshot();
 ///
-/// // Showing the document: no history replay.
 /// let view = TextSnapshot::decode(&bytes).unwrap();
 /// assert_eq!(view.as_str(), "hello world");
 /// assert_eq!(view.version(), &t.version());
 ///
-/// // Editing it: the history is decoded and checked against the view.
-/// let mut editable = view.into_text_as(ReplicaId(2)).unwrap();
+/// // Editing it under another replica id: no further decoding.
+/// let mut editable = view.into_text_as(ReplicaId(2));
 /// editable.insert(5, ",")?;
 /// assert_eq!(editable.to_string(), "hello, world");
 /// # Ok::<(), converge::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TextSnapshot {
-    text: String,
-    chars: usize,
-    utf16: usize,
+    text: Text,
+    string: String,
     version: VersionVector,
-    history: Vec<u8>,
-}
-
-/// `(chars, UTF-16 units)` of `s`: every byte that is not a continuation byte starts a char,
-/// and every 4-byte lead byte starts one that takes two UTF-16 units.
-fn lengths(s: &str) -> (usize, usize) {
-    let chars = s.chars().count();
-    let astral = s.bytes().filter(|&b| b >= 0xf0).count();
-    (chars, chars + astral)
 }
 
 impl TextSnapshot {
-    /// Reads a snapshot written by [`Text::snapshot`], checking only what is cheap: the
-    /// envelope, that the text is UTF-8, the version vector's invariants, and the envelope
-    /// header of the history section. The history is not decoded; the text has not been
-    /// checked against it (that is [`into_text`](Self::into_text)'s job). Never panics.
+    /// Reads a snapshot written by [`Text::snapshot`], checking all of it
+    /// ([`Text::decode_snapshot`]), and renders the text. Never panics.
     pub fn decode(bytes: &[u8]) -> Result<TextSnapshot, DecodeError> {
-        let w: SnapshotWire = crate::encoding::decode(bytes)?;
-        open_envelope(&w.history, TypeTag::SequenceHistory)?;
-        let (chars, utf16) = lengths(&w.text);
+        let text = Text::decode_snapshot(bytes)?;
         Ok(TextSnapshot {
-            text: w.text,
-            chars,
-            utf16,
-            version: w.version,
-            history: w.history,
+            string: alloc::string::ToString::to_string(&text),
+            version: text.version(),
+            text,
         })
     }
 
-    /// The text, as the snapshot states it.
+    /// The text.
     pub fn as_str(&self) -> &str {
-        &self.text
+        &self.string
     }
 
     /// Length in chars (Unicode scalar values).
     pub fn len(&self) -> usize {
-        self.chars
+        self.text.len()
     }
 
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
-        self.chars == 0
+        self.text.is_empty()
     }
 
     /// Length in UTF-16 code units.
     pub fn len_utf16(&self) -> usize {
-        self.utf16
+        self.text.len_utf16()
     }
 
-    /// The version the snapshot states it was taken at.
+    /// The version the snapshot was taken at.
     pub fn version(&self) -> &VersionVector {
         &self.version
     }
 
-    /// The stated text, moved out without a copy (for a viewer that only needs the string).
+    /// The text, moved out without a copy (for a viewer that only needs the string).
     pub fn into_string(self) -> String {
+        self.string
+    }
+
+    /// The editable replica (keeping the writer's replica id).
+    pub fn into_text(self) -> Text {
         self.text
     }
 
-    /// The history section: a `SequenceHistory` message as [`Text::encode`] writes it, for
-    /// [`Text::decode`]. Only its envelope header has been checked so far.
-    pub fn history(&self) -> &[u8] {
-        &self.history
-    }
-
-    /// Decodes the history into an editable replica (keeping the encoder's replica id) and
-    /// checks that its text and version equal the snapshot's; a mismatch is a
-    /// [`DecodeError::Invalid`]. Costs a full [`Text::decode`].
-    pub fn into_text(self) -> Result<Text, DecodeError> {
-        self.build(None)
-    }
-
-    /// Like [`into_text`](Self::into_text) but future local edits are attributed to
-    /// `replica`.
-    pub fn into_text_as(self, replica: ReplicaId) -> Result<Text, DecodeError> {
-        self.build(Some(replica))
-    }
-
-    fn build(self, replica: Option<ReplicaId>) -> Result<Text, DecodeError> {
-        let text = Text::decode_inner(&self.history, replica)?;
-        if text.version() != self.version {
-            return Err(DecodeError::Invalid(
-                "snapshot version differs from its history",
-            ));
-        }
-        if text.len() != self.chars || !text.eq_str(&self.text) {
-            return Err(DecodeError::Invalid(
-                "snapshot text differs from its history",
-            ));
-        }
-        Ok(text)
+    /// The editable replica, with future local edits attributed to `replica`.
+    pub fn into_text_as(self, replica: ReplicaId) -> Text {
+        let mut text = self.text;
+        text.seq.set_replica(replica);
+        text
     }
 }
 
 impl Text {
-    /// A state snapshot (wire type [`TypeTag::TextSnapshot`]): the visible text and version
-    /// beside the full history, so [`TextSnapshot::decode`] can show the text without
-    /// replaying anything. About the history's size plus the text's.
+    /// A state snapshot (wire type [`TypeTag::TextSnapshot`]): the document order, op log and
+    /// content as they are, so [`decode_snapshot`](Self::decode_snapshot) loads an editable
+    /// replica without replaying the history. Larger than [`encode`](Self::encode) (the
+    /// content is not compressed and origins and targets are explicit) and much cheaper to
+    /// write and to load.
     pub fn snapshot(&self) -> Vec<u8> {
+        let StateParts {
+            owner,
+            replicas,
+            ids,
+            order,
+            log,
+        } = self.seq.state_parts();
         crate::encoding::encode(&SnapshotWire {
-            text: alloc::string::ToString::to_string(self),
-            version: self.version(),
-            history: self.encode(),
+            owner,
+            replicas,
+            ids,
+            content: String::from(self.seq.store.as_str()),
+            order,
+            log,
         })
     }
 
-    /// Decodes a [`snapshot`](Self::snapshot) into an editable replica:
-    /// [`TextSnapshot::decode`] then [`TextSnapshot::into_text`] (the history is decoded and
-    /// checked against the stated text and version). Never panics.
+    /// Loads a [`snapshot`](Self::snapshot) into an editable replica, keeping the writer's
+    /// replica id. Every field is checked (see the module docs of `list::snapshot`): malformed
+    /// input is a [`DecodeError`], never a panic. The stored order of concurrent inserts is
+    /// trusted; [`replays_to_same_order`](Self::replays_to_same_order) verifies it.
     pub fn decode_snapshot(bytes: &[u8]) -> Result<Text, DecodeError> {
-        TextSnapshot::decode(bytes)?.into_text()
+        Self::load_snapshot(bytes, None)
     }
 
     /// Like [`decode_snapshot`](Self::decode_snapshot) but future local edits are attributed
     /// to `replica`.
     pub fn decode_snapshot_as(bytes: &[u8], replica: ReplicaId) -> Result<Text, DecodeError> {
-        TextSnapshot::decode(bytes)?.into_text_as(replica)
+        Self::load_snapshot(bytes, Some(replica))
     }
 
-    /// Whether the visible text equals `s`, without building a `String`.
-    fn eq_str(&self, s: &str) -> bool {
-        let mut rest = s.as_bytes();
-        let mut same = true;
-        self.seq.tree.for_each_span(|sp| {
-            if same && !sp.deleted() {
-                let part = self.seq.store.str(sp.lv, sp.len()).as_bytes();
-                match rest.split_at_checked(part.len()) {
-                    Some((head, tail)) if head == part => rest = tail,
-                    _ => same = false,
-                }
-            }
-        });
-        same && rest.is_empty()
+    fn load_snapshot(bytes: &[u8], replica: Option<ReplicaId>) -> Result<Text, DecodeError> {
+        let w: SnapshotWire = crate::encoding::decode(bytes)?;
+        let parts = StateParts {
+            owner: w.owner,
+            replicas: w.replicas,
+            ids: w.ids,
+            order: w.order,
+            log: w.log,
+        };
+        Ok(Text {
+            seq: Seq::from_state(&parts, replica, TextStore::from_string(w.content))?,
+        })
+    }
+
+    /// Whether replaying this replica's op log — every insert integrated at its origins, every
+    /// delete applied, in the order this replica learnt of them — gives exactly its current
+    /// document order.
+    ///
+    /// Always true for a replica built by edits, merges or [`decode`](Self::decode). A replica
+    /// loaded from a [`snapshot`](Self::snapshot) trusts the snapshot's order of concurrent
+    /// inserts; call this on snapshots from untrusted sources (it costs about as much as
+    /// loading the full history).
+    pub fn replays_to_same_order(&self) -> bool {
+        self.seq.replays_to_same_order()
     }
 }

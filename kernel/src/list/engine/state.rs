@@ -1,0 +1,413 @@
+//! State snapshots of the engine: the document order and the op log written as they are, so a
+//! replica loads without replaying a single operation.
+//!
+//! [`history`](super::Seq::history) stores each op as the position a local edit would have
+//! used, which is compact but has to be replayed to recover the order. A state snapshot stores
+//! the result instead:
+//!
+//! * `order` — the spans of the tree in document order, tombstones included: per span one
+//!   varint `len << 1 | deleted` and one zigzag varint from the previous span's end to its
+//!   first item.
+//! * `log` — the insert and delete runs in local order: a head `len << 2 | kind` (0 insert,
+//!   1 delete, 2 delete of descending items), then for an insert the distances back from its
+//!   first item to its left and right origins (0 for none), for a delete the zigzag distance
+//!   from the previous delete run's last target to its first.
+//! * the ids, as the history packs them, and the content in item order (the caller's part).
+//!
+//! Loading ([`from_state`](super::Seq::from_state)) checks everything the engine relies on:
+//! every item is placed exactly once, every origin and target names an item inserted earlier,
+//! the tombstones are exactly the deleted items, and the ids cover the log. What it cannot
+//! check without a replay is that the order is the one FugueMax gives those origins; that is
+//! [`replays_to_same_order`](super::Seq::replays_to_same_order).
+
+use alloc::vec::Vec;
+
+use super::super::tree::{MAX_SPAN, NONE, Span, Tree};
+use super::{DelRun, InsRun, Seq, Store};
+use crate::clock::ReplicaId;
+use crate::encoding::DecodeError;
+use crate::encoding::varint::{get_varint, put_varint};
+use crate::list::ops::{pack_ids, unpack_ids};
+
+const K_INSERT: u64 = 0;
+const K_DELETE: u64 = 1;
+const K_DELETE_REV: u64 = 2;
+
+/// The engine's part of a state snapshot (the content is the store's, written by the caller).
+pub(crate) struct StateParts {
+    pub(crate) owner: ReplicaId,
+    pub(crate) replicas: Vec<ReplicaId>,
+    pub(crate) ids: Vec<u8>,
+    pub(crate) order: Vec<u8>,
+    pub(crate) log: Vec<u8>,
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// A varint reader that decodes a whole varint from one 8-byte load where the input allows
+/// (no branch per byte), falling back to [`get_varint`] near the end and for varints over 8
+/// bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    #[inline]
+    fn next(&mut self) -> Result<u64, DecodeError> {
+        if let Some(&b) = self.bytes.get(self.at) {
+            if b < 0x80 {
+                self.at += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        if let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
+            let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0x80; 8]));
+            // A clear top bit ends a varint.
+            let stops = !w & 0x8080_8080_8080_8080;
+            if stops != 0 {
+                self.at += (stops.trailing_zeros() / 8 + 1) as usize;
+                // The varint's bytes (up to its last, whose top bit is clear), 7 bits each,
+                // then the groups packed together pairwise.
+                let mut v = w & (stops ^ (stops - 1)) & 0x7f7f_7f7f_7f7f_7f7f;
+                v = (v & 0x007f_007f_007f_007f) | ((v & 0x7f00_7f00_7f00_7f00) >> 1);
+                v = (v & 0x0000_3fff_0000_3fff) | ((v & 0x3fff_0000_3fff_0000) >> 2);
+                v = (v & 0x0000_0000_0fff_ffff) | ((v & 0x0fff_ffff_0000_0000) >> 4);
+                return Ok(v);
+            }
+        }
+        get_varint(self.bytes, &mut self.at)
+    }
+    fn done(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+}
+
+/// A fixed-size bit set over item numbers.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: u32) -> Self {
+        Bits(alloc::vec![0; (n as usize).div_ceil(64)])
+    }
+    /// Bits `lo..hi` (`lo < hi`, both in range) as `(word, mask)` pairs, in word order.
+    #[inline]
+    fn for_words(lo: u32, hi: u32, mut f: impl FnMut(usize, u64)) {
+        let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
+        let head = u64::MAX << (lo % 64);
+        let tail = u64::MAX >> (63 - (hi - 1) % 64);
+        if first == last {
+            f(first, head & tail);
+            return;
+        }
+        f(first, head);
+        for w in first + 1..last {
+            f(w, u64::MAX);
+        }
+        f(last, tail);
+    }
+    fn set(&mut self, lo: u32, hi: u32) {
+        Self::for_words(lo, hi, |w, m| self.0[w] |= m);
+    }
+}
+
+impl<S: Store> Seq<S> {
+    /// The order, log and ids of a state snapshot (see the module docs).
+    pub(crate) fn state_parts(&self) -> StateParts {
+        let mut order = Vec::with_capacity(self.tree.leaf_count() * 64 * 3);
+        let mut prev_end = 0u32;
+        self.tree.for_each_span(|s| {
+            put_varint(&mut order, u64::from(s.len()) << 1 | u64::from(s.deleted()));
+            put_varint(&mut order, zigzag(i64::from(s.lv) - i64::from(prev_end)));
+            prev_end = s.end();
+        });
+        let mut log = Vec::with_capacity((self.ins.len() + self.dels.len()) * 4);
+        let (mut i, mut d) = (0, 0);
+        let mut prev_target = 0u32;
+        while i < self.ins.len() || d < self.dels.len() {
+            if d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv) {
+                let r = self.ins[i];
+                let back = |o: u32| if o == NONE { 0 } else { r.ilv - o };
+                put_varint(&mut log, u64::from(r.len) << 2 | K_INSERT);
+                put_varint(&mut log, u64::from(back(r.ol)));
+                put_varint(&mut log, u64::from(back(r.or)));
+                i += 1;
+            } else {
+                let r = self.dels[d];
+                let kind = if r.rev { K_DELETE_REV } else { K_DELETE };
+                put_varint(&mut log, u64::from(r.len) << 2 | kind);
+                put_varint(
+                    &mut log,
+                    zigzag(i64::from(r.target) - i64::from(prev_target)),
+                );
+                prev_target = r.last_target();
+                d += 1;
+            }
+        }
+        StateParts {
+            owner: self.replica,
+            replicas: self.ids.replicas.clone(),
+            ids: pack_ids(
+                &self
+                    .ids
+                    .lvs
+                    .iter()
+                    .map(|r| (r.agent, r.len))
+                    .collect::<Vec<_>>(),
+                self.ids.replicas.len(),
+            ),
+            order,
+            log,
+        }
+    }
+
+    /// Builds a replica from a state snapshot's parts and its content `store`, checking every
+    /// field (see the module docs). Never panics; allocates in proportion to the input (the
+    /// bit sets are one bit per item of `store`, which the caller holds already).
+    pub(crate) fn from_state(
+        parts: &StateParts,
+        replica: Option<ReplicaId>,
+        store: S,
+    ) -> Result<Self, DecodeError> {
+        let mut seq = Seq::<S>::new(replica.unwrap_or(parts.owner));
+        seq.load_ids(&parts.replicas, &parts.ids)?;
+        let items = u32::try_from(store.items())
+            .ok()
+            .filter(|&n| n < NONE)
+            .ok_or(DecodeError::Invalid("too many items"))?;
+        let dead = seq.load_log(&parts.log, items)?;
+        let spans = load_order(&parts.order, items, &dead)?;
+        seq.tree = Tree::from_spans(spans, &store);
+        seq.store = store;
+        Ok(seq)
+    }
+
+    /// The replicas and the id runs (which number every event).
+    #[inline(never)]
+    fn load_ids(&mut self, replicas: &[ReplicaId], ids: &[u8]) -> Result<(), DecodeError> {
+        let bad = DecodeError::Invalid;
+        for (i, r) in replicas.iter().enumerate() {
+            if self.ids.agent_or_insert(*r) as usize != i {
+                return Err(bad("duplicate replica"));
+            }
+        }
+        for (agent, len) in unpack_ids(ids, replicas.len())? {
+            if agent as usize >= replicas.len() {
+                return Err(bad("bad id run"));
+            }
+            if u64::from(self.ids.next_lv) + u64::from(len) >= u64::from(NONE) {
+                return Err(bad("too many events"));
+            }
+            let counter = self.ids.seen(agent) + 1;
+            self.ids.push(agent, counter, len);
+        }
+        Ok(())
+    }
+
+    /// The op log, in local order (lvs and item numbers are implied by the run lengths), for
+    /// `items` inserted items. Returns the set of deleted items.
+    #[inline(never)]
+    fn load_log(&mut self, bytes: &[u8], items: u32) -> Result<Bits, DecodeError> {
+        let bad = DecodeError::Invalid;
+        let events = self.ids.next_lv;
+        let mut dead = Bits::new(items);
+        // An insert run takes at least three bytes, a delete run two (the excess is given
+        // back below).
+        self.ins.reserve_exact(bytes.len() / 3);
+        self.dels.reserve_exact(bytes.len() / 2);
+        let (mut lv, mut ilv, mut prev_target) = (0u32, 0u32, 0u32);
+        let mut log = Reader { bytes, at: 0 };
+        while !log.done() {
+            let head = log.next()?;
+            let len = u32::try_from(head >> 2)
+                .ok()
+                .filter(|&n| n > 0 && n <= MAX_SPAN)
+                .ok_or(bad("bad run length"))?;
+            if len > events - lv {
+                return Err(bad("log longer than ids"));
+            }
+            match head & 3 {
+                K_INSERT => {
+                    if len > items - ilv {
+                        return Err(bad("content too short"));
+                    }
+                    let origin = |back: u64| match back {
+                        0 => Ok(NONE),
+                        b if b <= u64::from(ilv) => Ok(ilv - b as u32),
+                        _ => Err(bad("origin")),
+                    };
+                    let ol = origin(log.next()?)?;
+                    let or = origin(log.next()?)?;
+                    self.ins.push(InsRun {
+                        lv,
+                        ilv,
+                        len,
+                        ol,
+                        or,
+                    });
+                    ilv += len;
+                }
+                K_DELETE | K_DELETE_REV => {
+                    let rev = head & 3 == K_DELETE_REV;
+                    let target = i64::from(prev_target)
+                        .checked_add(unzigzag(log.next()?))
+                        .and_then(|t| u32::try_from(t).ok())
+                        .ok_or(bad("delete target"))?;
+                    let (lo, hi) = if rev {
+                        (target.checked_sub(len - 1), Some(target))
+                    } else {
+                        (Some(target), target.checked_add(len - 1))
+                    };
+                    // Only items inserted before the deletion.
+                    let (Some(lo), Some(hi)) = (lo, hi) else {
+                        return Err(bad("delete target"));
+                    };
+                    if hi >= ilv {
+                        return Err(bad("delete target"));
+                    }
+                    dead.set(lo, hi + 1);
+                    let run = DelRun {
+                        lv,
+                        len,
+                        target,
+                        rev,
+                    };
+                    prev_target = run.last_target();
+                    self.dels.push(run);
+                }
+                _ => return Err(bad("bad run kind")),
+            }
+            lv += len;
+        }
+        if lv != events {
+            return Err(bad("ids longer than log"));
+        }
+        if ilv != items {
+            return Err(bad("content longer than inserts"));
+        }
+        self.ins.shrink_to_fit();
+        self.dels.shrink_to_fit();
+        Ok(dead)
+    }
+
+    /// Whether replaying this replica's op log (every insert integrated with its origins,
+    /// every delete applied, in local order) gives exactly its document order. Always true for
+    /// a replica built by edits and merges; for one loaded from a state snapshot it checks the
+    /// one thing loading trusts. Costs about as much as loading the full history.
+    pub(crate) fn replays_to_same_order(&self) -> bool
+    where
+        S: Clone,
+    {
+        let mut r = Seq::<S>::new(self.replica);
+        r.store = self.store.clone();
+        for rep in &self.ids.replicas {
+            r.ids.agent_or_insert(*rep);
+        }
+        let (mut i, mut d) = (0, 0);
+        while i < self.ins.len() || d < self.dels.len() {
+            let take_ins =
+                d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
+            let (run_lv, run_len) = if take_ins {
+                (self.ins[i].lv, self.ins[i].len)
+            } else {
+                (self.dels[d].lv, self.dels[d].len)
+            };
+            // One piece per replica run inside the op run.
+            let mut lv = run_lv;
+            while lv < run_lv + run_len {
+                let idr = *self.ids.lv_run(lv);
+                let k = (run_lv + run_len).min(idr.lv + idr.len) - lv;
+                let counter = idr.counter + u64::from(lv - idr.lv);
+                let off = lv - run_lv;
+                if take_ins {
+                    let run = self.ins[i];
+                    let ilv = run.ilv + off;
+                    let ol = if off == 0 { run.ol } else { ilv - 1 };
+                    r.integrate(idr.agent, counter, ilv, k, ol, run.or);
+                } else {
+                    let run = self.dels[d];
+                    let first = if run.rev {
+                        run.target - off
+                    } else {
+                        run.target + off
+                    };
+                    let rev = run.rev && k > 1;
+                    let dlv = r.ids.push(idr.agent, counter, k);
+                    r.push_del(dlv, k, first, rev);
+                    r.mark_deleted(if rev { first - (k - 1) } else { first }, k);
+                }
+                lv += k;
+            }
+            if take_ins {
+                i += 1;
+            } else {
+                d += 1;
+            }
+        }
+        // `(first, end, deleted)` of each maximal run, so the two trees' span boundaries do
+        // not matter.
+        let spans = |t: &Tree| {
+            let mut v: Vec<(u32, u32, bool)> = Vec::new();
+            t.for_each_span(|s| match v.last_mut() {
+                Some(l) if l.1 == s.lv && l.2 == s.deleted() => l.1 = s.end(),
+                _ => v.push((s.lv, s.end(), s.deleted())),
+            });
+            v
+        };
+        spans(&r.tree) == spans(&self.tree)
+    }
+}
+
+/// The document order for `items` items whose deleted ones are `dead`: every item exactly once,
+/// tombstones exactly the deleted items.
+#[inline(never)]
+fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, DecodeError> {
+    let bad = DecodeError::Invalid;
+    let mut placed = Bits::new(items);
+    // Each span takes at least two bytes.
+    let mut spans = Vec::with_capacity(bytes.len() / 2);
+    let mut order = Reader { bytes, at: 0 };
+    let mut prev_end = 0u32;
+    let mut total = 0u32;
+    while !order.done() {
+        let head = order.next()?;
+        let len = u32::try_from(head >> 1)
+            .ok()
+            .filter(|&n| n > 0 && n <= MAX_SPAN)
+            .ok_or(bad("bad span length"))?;
+        let deleted = head & 1 == 1;
+        let start = i64::from(prev_end)
+            .checked_add(unzigzag(order.next()?))
+            .and_then(|s| u32::try_from(s).ok())
+            .filter(|&s| s < items && len <= items - s)
+            .ok_or(bad("span out of range"))?;
+        let end = start + len;
+        // Every item of the span not placed yet, and deleted exactly if the span is.
+        let (mut twice, mut differ) = (0u64, 0u64);
+        let want = if deleted { u64::MAX } else { 0 };
+        Bits::for_words(start, end, |w, m| {
+            twice |= placed.0[w] & m;
+            placed.0[w] |= m;
+            differ |= (dead.0[w] ^ want) & m;
+        });
+        if twice != 0 {
+            return Err(bad("item placed twice"));
+        }
+        if differ != 0 {
+            return Err(bad("tombstones differ from the log"));
+        }
+        total += len;
+        prev_end = end;
+        spans.push(Span::new(start, len, deleted));
+    }
+    if total != items {
+        return Err(bad("item missing from the order"));
+    }
+    Ok(spans)
+}
