@@ -54,6 +54,50 @@ fn varints(values: &[u64]) -> Vec<u8> {
     out
 }
 
+/// A bit-packed column of at most one block (128 values): its byte length, the width byte,
+/// then the values in `width` bits each, least significant bit first.
+fn column(values: &[u64]) -> Vec<u8> {
+    assert!(values.len() <= 128);
+    let width = values
+        .iter()
+        .map(|v| 64 - v.leading_zeros())
+        .max()
+        .unwrap_or(0);
+    let mut body = vec![width as u8];
+    let mut bits: Vec<bool> = Vec::new();
+    for &v in values {
+        bits.extend((0..width).map(|i| v >> i & 1 == 1));
+    }
+    for byte in bits.chunks(8) {
+        body.push(byte.iter().rev().fold(0, |b, &bit| b << 1 | u8::from(bit)));
+    }
+    if values.is_empty() {
+        body.clear();
+    }
+    let mut out = varints(&[body.len() as u64]);
+    out.extend(body);
+    out
+}
+
+/// The order section: the span count, then the columns of `len << 1 | deleted` and of
+/// zigzag start distances.
+fn order(heads: &[u64], starts: &[u64]) -> Vec<u8> {
+    let mut out = varints(&[heads.len() as u64]);
+    out.extend(column(heads));
+    out.extend(column(starts));
+    out
+}
+
+/// The log section: the run and insert counts, then the columns of `len << 2 | kind`, of
+/// left and right origin distances, and of zigzag delete target distances.
+fn log(heads: &[u64], lefts: &[u64], rights: &[u64], targets: &[u64]) -> Vec<u8> {
+    let mut out = varints(&[heads.len() as u64, lefts.len() as u64]);
+    for c in [heads, lefts, rights, targets] {
+        out.extend(column(c));
+    }
+    out
+}
+
 fn sample() -> Text {
     let mut a = Text::new(ReplicaId(1));
     let mut b = Text::new(ReplicaId(2));
@@ -81,14 +125,17 @@ fn layout_is_pinned() {
         // One run of four events by replica index 0: `len * replicas + index`.
         ids: varints(&[4]),
         content: "abc".into(),
-        // Spans `a` (visible), `b` (deleted), `c` (visible): `len << 1 | deleted`, then the
-        // zigzag distance from the previous span's end.
-        order: varints(&[2, 0, 3, 0, 2, 0]),
-        // An insert of 3 with no origins (`3 << 2 | 0`, 0, 0), then a delete of 1
-        // (`1 << 2 | 1`) at zigzag distance +1 from target 0.
-        log: varints(&[12, 0, 0, 5, 2]),
+        // Three spans `a` (visible), `b` (deleted), `c` (visible): `len << 1 | deleted` is
+        // 2, 3, 2 (two bits each: 0b10_11_10), every start right after the previous span
+        // (zigzag 0: a block of width 0, no data bytes).
+        order: vec![3, 2, 2, 0b10_11_10, 1, 0],
+        // Two runs, one insert: heads `3 << 2 | 0` and `1 << 2 | 1` (four bits each), the
+        // insert's origins none (width 0), the delete's target at zigzag distance +1 from 0.
+        log: vec![2, 1, 2, 4, 0b0101_1100, 1, 0, 1, 0, 2, 2, 2],
     };
     assert_eq!(raw, want);
+    assert_eq!(want.order, order(&[2, 3, 2], &[0, 0, 0]));
+    assert_eq!(want.log, log(&[12, 5], &[0], &[0], &[2]));
     assert_eq!(encode(&want), bytes);
 
     let raw: Layout = decode(&sample().snapshot()).unwrap();
@@ -149,42 +196,55 @@ fn forged(t: &Text, forge: impl FnOnce(&mut Layout)) -> Vec<u8> {
 }
 
 /// The snapshot of replica 1 typing "abc" then deleting "b" (see `layout_is_pinned`), with
-/// `order` and `log` replaced.
-fn abc(order: &[u64], log: &[u64]) -> Vec<u8> {
+/// its order and log sections replaced.
+fn abc(order: Vec<u8>, log: Vec<u8>) -> Vec<u8> {
     let mut t = Text::new(ReplicaId(1));
     t.insert(0, "abc").unwrap();
     t.delete(1..2).unwrap();
     forged(&t, |l| {
-        l.order = varints(order);
-        l.log = varints(log);
+        l.order = order;
+        l.log = log;
     })
 }
 
 #[test]
 fn inconsistent_state_is_rejected() {
-    // The genuine parts load.
-    let good = abc(&[2, 0, 3, 0, 2, 0], &[12, 0, 0, 5, 2]);
-    assert_eq!(Text::decode_snapshot(&good).unwrap().to_string(), "ac");
+    let good_order = || order(&[2, 3, 2], &[0, 0, 0]);
+    let good_log = || log(&[12, 5], &[0], &[0], &[2]);
+    assert_eq!(
+        Text::decode_snapshot(&abc(good_order(), good_log()))
+            .unwrap()
+            .to_string(),
+        "ac"
+    );
+    let mut cut_order = good_order();
+    cut_order.pop();
+    let mut long_order = good_order();
+    long_order.push(0);
     let rejected = [
         // Order: an item missing, an item twice, a span past the content, an empty span, a
-        // tombstone that no delete made, a deleted item shown, a truncated span.
-        abc(&[2, 0, 3, 0], &[12, 0, 0, 5, 2]),
-        abc(&[2, 0, 3, 0, 2, 0, 2, 3], &[12, 0, 0, 5, 2]),
-        abc(&[2, 0, 3, 0, 4, 0], &[12, 0, 0, 5, 2]),
-        abc(&[2, 0, 0, 0, 3, 0, 2, 0], &[12, 0, 0, 5, 2]),
-        abc(&[3, 0, 3, 0, 2, 0], &[12, 0, 0, 5, 2]),
-        abc(&[2, 0, 2, 0, 2, 0], &[12, 0, 0, 5, 2]),
-        abc(&[2, 0, 3, 0, 2], &[12, 0, 0, 5, 2]),
+        // tombstone that no delete made, a deleted item shown, a truncated section, bytes
+        // after it, more spans than items.
+        abc(order(&[2, 3], &[0, 0]), good_log()),
+        abc(order(&[2, 3, 2, 2], &[0, 0, 0, 3]), good_log()),
+        abc(order(&[2, 3, 4], &[0, 0, 0]), good_log()),
+        abc(order(&[2, 0, 3, 2], &[0, 0, 0, 0]), good_log()),
+        abc(order(&[3, 3, 2], &[0, 0, 0]), good_log()),
+        abc(order(&[2, 2, 2], &[0, 0, 0]), good_log()),
+        abc(cut_order, good_log()),
+        abc(long_order, good_log()),
+        abc(order(&[2; 4], &[0; 4]), good_log()),
         // Log: a delete before its target exists, a target past the content, an origin
         // before the first item, more events than ids, fewer, an unknown kind, an insert
-        // longer than the content.
-        abc(&[2, 0, 3, 0, 2, 0], &[5, 2, 12, 0, 0]),
-        abc(&[2, 0, 3, 0, 2, 0], &[12, 0, 0, 5, 8]),
-        abc(&[2, 0, 3, 0, 2, 0], &[12, 1, 0, 5, 2]),
-        abc(&[2, 0, 3, 0, 2, 0], &[12, 0, 0, 5, 2, 5, 0]),
-        abc(&[2, 0, 3, 0, 2, 0], &[12, 0, 0]),
-        abc(&[2, 0, 3, 0, 2, 0], &[12, 0, 0, 7, 2]),
-        abc(&[2, 0, 3, 0, 2, 0], &[16, 0, 0]),
+        // longer than the content, more inserts than the insert count says.
+        abc(good_order(), log(&[5, 12], &[0], &[0], &[2])),
+        abc(good_order(), log(&[12, 5], &[0], &[0], &[8])),
+        abc(good_order(), log(&[12, 5], &[1], &[0], &[2])),
+        abc(good_order(), log(&[12, 5, 5], &[0], &[0], &[2, 0])),
+        abc(good_order(), log(&[12], &[0], &[0], &[])),
+        abc(good_order(), log(&[12, 7], &[0], &[0], &[2])),
+        abc(good_order(), log(&[16], &[0], &[0], &[])),
+        abc(good_order(), log(&[8, 4], &[0], &[0], &[0])),
     ];
     for (i, bytes) in rejected.iter().enumerate() {
         assert!(Text::decode_snapshot(bytes).is_err(), "case {i} loaded");
@@ -222,7 +282,7 @@ fn a_forged_concurrent_order_loads_but_fails_the_replay_check() {
     assert!(a.replays_to_same_order());
     // Items 0 (x) and 1 (y) stored in the other order: structurally sound, so it loads (the
     // order of concurrent inserts is trusted), but a replay of its log disagrees.
-    let bytes = forged(&a, |l| l.order = varints(&[2, 2, 2, 3]));
+    let bytes = forged(&a, |l| l.order = order(&[2, 2], &[2, 3]));
     let loaded = Text::decode_snapshot(&bytes).unwrap();
     loaded.check_invariants();
     assert_eq!(loaded.to_string(), "yx");

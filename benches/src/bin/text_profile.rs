@@ -50,6 +50,25 @@ fn main() {
             "load + to_string {:.1} us",
             t.elapsed().as_secs_f64() * 1e6 / runs as f64
         );
+        let loaded = Text::decode_snapshot(&bytes).unwrap();
+        let replayed = Text::decode(&Text::decode_snapshot(&bytes).unwrap().encode()).unwrap();
+        for (what, t) in [("loaded", &loaded), ("from history", &replayed)] {
+            let start = std::time::Instant::now();
+            for _ in 0..runs {
+                black_box(t.to_string());
+            }
+            let us = start.elapsed().as_secs_f64() * 1e6 / runs as f64;
+            eprintln!("  to_string of a replica {what}: {us:.1} us");
+        }
+        let stages = ["wire", "+ content, ids", "+ log", "+ order", "+ tree"];
+        for (k, stage) in stages.iter().enumerate() {
+            let t = std::time::Instant::now();
+            for _ in 0..runs {
+                black_box(Text::debug_decode_snapshot_until(&bytes, k as u8).unwrap());
+            }
+            let us = t.elapsed().as_secs_f64() * 1e6 / runs as f64;
+            eprintln!("  {stage}: {us:.1} us");
+        }
         return;
     }
     if let Some(trace) = name.strip_prefix("history:") {

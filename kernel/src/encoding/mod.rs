@@ -34,6 +34,8 @@ mod limits;
 #[cfg(feature = "alloc")]
 mod meter;
 #[cfg(feature = "alloc")]
+pub(crate) mod packed;
+#[cfg(feature = "alloc")]
 pub(crate) mod varint;
 
 #[cfg(feature = "alloc")]

@@ -181,7 +181,26 @@ impl Text {
     }
 
     fn load_snapshot(bytes: &[u8], replica: Option<ReplicaId>) -> Result<Text, DecodeError> {
+        Self::load_snapshot_until(bytes, replica, u8::MAX)
+    }
+
+    /// [`decode_snapshot`](Self::decode_snapshot) stopping after `stages` stages (0: the wire
+    /// message, 1: + the content store and ids, 2: + the log, 3: + the order, 4: + the tree),
+    /// for profiling the load (format not stable).
+    #[doc(hidden)]
+    pub fn debug_decode_snapshot_until(bytes: &[u8], stages: u8) -> Result<Text, DecodeError> {
+        Self::load_snapshot_until(bytes, None, stages)
+    }
+
+    fn load_snapshot_until(
+        bytes: &[u8],
+        replica: Option<ReplicaId>,
+        stages: u8,
+    ) -> Result<Text, DecodeError> {
         let w: SnapshotWire = crate::encoding::decode(bytes)?;
+        if stages == 0 {
+            return Ok(Text::new(w.owner));
+        }
         let parts = StateParts {
             owner: w.owner,
             replicas: w.replicas,
@@ -190,7 +209,7 @@ impl Text {
             log: w.log,
         };
         Ok(Text {
-            seq: Seq::from_state(&parts, replica, TextStore::from_string(w.content))?,
+            seq: Seq::from_state_until(&parts, replica, TextStore::from_string(w.content), stages)?,
         })
     }
 

@@ -989,16 +989,16 @@ impl Tree {
     ///
     /// [`ensure_index`]: Self::ensure_index
     pub(crate) fn from_spans<M: Measure>(spans: impl IntoIterator<Item = Span>, m: &M) -> Tree {
-        let mut merged: Vec<Span> = Vec::new();
-        for s in spans {
+        // Collecting a `Vec` reuses its buffer; neighbours merge in place.
+        let mut merged: Vec<Span> = spans.into_iter().collect();
+        merged.dedup_by(|s, last| {
             debug_assert!(s.len() > 0, "no empty spans");
-            match merged.last_mut() {
-                Some(last) if last.can_append(s) => {
-                    *last = last.with(last.lv, last.len() + s.len())
-                }
-                _ => merged.push(s),
+            let join = last.can_append(*s);
+            if join {
+                *last = last.with(last.lv, last.len() + s.len());
             }
-        }
+            join
+        });
         let mut tree = Tree::new();
         if merged.is_empty() {
             return tree;

@@ -5,16 +5,17 @@
 //! used, which is compact but has to be replayed to recover the order. A state snapshot stores
 //! the result instead:
 //!
-//! * `order` — the spans of the tree in document order, tombstones included: per span one
-//!   varint `len << 1 | deleted` and one zigzag varint from the previous span's end to its
-//!   first item.
-//! * `log` — the insert and delete runs in local order: a head `len << 2 | kind` (0 insert,
-//!   1 delete, 2 delete of descending items), then for an insert the distances back from its
-//!   first item to its left and right origins (0 for none), for a delete the zigzag distance
-//!   from the previous delete run's last target to its first.
+//! * `order` — the spans of the tree in document order, tombstones included: the number of
+//!   spans, then two bit-packed columns ([`crate::encoding::packed`]): `len << 1 | deleted`,
+//!   and the zigzag distance from the previous span's end to the span's first item.
+//! * `log` — the insert and delete runs in local order: the number of runs and of insert runs,
+//!   then columns: each run's `len << 2 | kind` (0 insert, 1 delete, 2 delete of descending
+//!   items); each insert's distances back from its first item to its left and to its right
+//!   origin (0 for none); each delete's zigzag distance from the previous delete run's last
+//!   target to its first.
 //! * the ids, as the history packs them, and the content in item order (the caller's part).
 //!
-//! Loading ([`from_state`](super::Seq::from_state)) checks everything the engine relies on:
+//! Loading ([`from_state_until`](super::Seq::from_state_until)) checks everything the engine relies on:
 //! every item is placed exactly once, every origin and target names an item inserted earlier,
 //! the tombstones are exactly the deleted items, and the ids cover the log. What it cannot
 //! check without a replay is that the order is the one FugueMax gives those origins; that is
@@ -26,6 +27,7 @@ use super::super::tree::{MAX_SPAN, NONE, Span, Tree};
 use super::{DelRun, InsRun, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
+use crate::encoding::packed::{Column, put_column};
 use crate::encoding::varint::{get_varint, put_varint};
 use crate::list::ops::{pack_ids, unpack_ids};
 
@@ -50,45 +52,6 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-/// A varint reader that decodes a whole varint from one 8-byte load where the input allows
-/// (no branch per byte), falling back to [`get_varint`] near the end and for varints over 8
-/// bytes.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    #[inline]
-    fn next(&mut self) -> Result<u64, DecodeError> {
-        if let Some(&b) = self.bytes.get(self.at) {
-            if b < 0x80 {
-                self.at += 1;
-                return Ok(u64::from(b));
-            }
-        }
-        if let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
-            let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0x80; 8]));
-            // A clear top bit ends a varint.
-            let stops = !w & 0x8080_8080_8080_8080;
-            if stops != 0 {
-                self.at += (stops.trailing_zeros() / 8 + 1) as usize;
-                // The varint's bytes (up to its last, whose top bit is clear), 7 bits each,
-                // then the groups packed together pairwise.
-                let mut v = w & (stops ^ (stops - 1)) & 0x7f7f_7f7f_7f7f_7f7f;
-                v = (v & 0x007f_007f_007f_007f) | ((v & 0x7f00_7f00_7f00_7f00) >> 1);
-                v = (v & 0x0000_3fff_0000_3fff) | ((v & 0x3fff_0000_3fff_0000) >> 2);
-                v = (v & 0x0000_0000_0fff_ffff) | ((v & 0x0fff_ffff_0000_0000) >> 4);
-                return Ok(v);
-            }
-        }
-        get_varint(self.bytes, &mut self.at)
-    }
-    fn done(&self) -> bool {
-        self.at >= self.bytes.len()
-    }
-}
-
 /// A fixed-size bit set over item numbers.
 struct Bits(Vec<u64>);
 
@@ -96,59 +59,93 @@ impl Bits {
     fn new(n: u32) -> Self {
         Bits(alloc::vec![0; (n as usize).div_ceil(64)])
     }
-    /// Bits `lo..hi` (`lo < hi`, both in range) as `(word, mask)` pairs, in word order.
+    /// Calls `f(word, mask)` for the words covering bits `lo..hi` (`lo < hi`, both in range),
+    /// in order, on the slice of those words (one bounds check).
     #[inline]
-    fn for_words(lo: u32, hi: u32, mut f: impl FnMut(usize, u64)) {
+    fn for_words(words: &mut [u64], lo: u32, hi: u32, mut f: impl FnMut(&mut u64, u64)) {
         let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
         let head = u64::MAX << (lo % 64);
         let tail = u64::MAX >> (63 - (hi - 1) % 64);
-        if first == last {
-            f(first, head & tail);
+        let Some(ws) = words.get_mut(first..=last) else {
             return;
+        };
+        match ws {
+            [one] => f(one, head & tail),
+            [a, mid @ .., z] => {
+                f(a, head);
+                for w in mid {
+                    f(w, u64::MAX);
+                }
+                f(z, tail);
+            }
+            [] => {}
         }
-        f(first, head);
-        for w in first + 1..last {
-            f(w, u64::MAX);
-        }
-        f(last, tail);
     }
     fn set(&mut self, lo: u32, hi: u32) {
-        Self::for_words(lo, hi, |w, m| self.0[w] |= m);
+        Self::for_words(&mut self.0, lo, hi, |w, m| *w |= m);
+    }
+    /// Sets bits `lo..hi` of `self` and reports `(whether any was set already, whether any
+    /// differs in `other` from `want`)`. Both sets have the same size.
+    #[inline]
+    fn place(&mut self, other: &Bits, lo: u32, hi: u32, want: bool) -> (bool, bool) {
+        let want = if want { u64::MAX } else { 0 };
+        let (mut twice, mut differ) = (0u64, 0u64);
+        let first = (lo / 64) as usize;
+        let theirs = other.0.get(first..).unwrap_or(&[]);
+        let mut i = 0;
+        Self::for_words(&mut self.0, lo, hi, |w, m| {
+            twice |= *w & m;
+            *w |= m;
+            differ |= (theirs.get(i).copied().unwrap_or(!want) ^ want) & m;
+            i += 1;
+        });
+        (twice != 0, differ != 0)
     }
 }
 
 impl<S: Store> Seq<S> {
     /// The order, log and ids of a state snapshot (see the module docs).
     pub(crate) fn state_parts(&self) -> StateParts {
-        let mut order = Vec::with_capacity(self.tree.leaf_count() * 64 * 3);
+        let (mut heads, mut starts) = (Vec::new(), Vec::new());
         let mut prev_end = 0u32;
-        self.tree.for_each_span(|s| {
-            put_varint(&mut order, u64::from(s.len()) << 1 | u64::from(s.deleted()));
-            put_varint(&mut order, zigzag(i64::from(s.lv) - i64::from(prev_end)));
-            prev_end = s.end();
+        self.tree.for_each_span(|sp| {
+            heads.push(u64::from(sp.len()) << 1 | u64::from(sp.deleted()));
+            starts.push(zigzag(i64::from(sp.lv) - i64::from(prev_end)));
+            prev_end = sp.end();
         });
-        let mut log = Vec::with_capacity((self.ins.len() + self.dels.len()) * 4);
+        let mut order = Vec::new();
+        put_varint(&mut order, heads.len() as u64);
+        put_column(&mut order, &heads);
+        put_column(&mut order, &starts);
+
+        let runs = self.ins.len() + self.dels.len();
+        let mut heads = Vec::with_capacity(runs);
+        let (mut ols, mut ors) = (Vec::new(), Vec::new());
+        let mut targets = Vec::new();
         let (mut i, mut d) = (0, 0);
         let mut prev_target = 0u32;
         while i < self.ins.len() || d < self.dels.len() {
             if d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv) {
                 let r = self.ins[i];
-                let back = |o: u32| if o == NONE { 0 } else { r.ilv - o };
-                put_varint(&mut log, u64::from(r.len) << 2 | K_INSERT);
-                put_varint(&mut log, u64::from(back(r.ol)));
-                put_varint(&mut log, u64::from(back(r.or)));
+                let back = |o: u32| if o == NONE { 0 } else { u64::from(r.ilv - o) };
+                heads.push(u64::from(r.len) << 2 | K_INSERT);
+                ols.push(back(r.ol));
+                ors.push(back(r.or));
                 i += 1;
             } else {
                 let r = self.dels[d];
                 let kind = if r.rev { K_DELETE_REV } else { K_DELETE };
-                put_varint(&mut log, u64::from(r.len) << 2 | kind);
-                put_varint(
-                    &mut log,
-                    zigzag(i64::from(r.target) - i64::from(prev_target)),
-                );
+                heads.push(u64::from(r.len) << 2 | kind);
+                targets.push(zigzag(i64::from(r.target) - i64::from(prev_target)));
                 prev_target = r.last_target();
                 d += 1;
             }
+        }
+        let mut log = Vec::new();
+        put_varint(&mut log, runs as u64);
+        put_varint(&mut log, self.ins.len() as u64);
+        for column in [&heads, &ols, &ors, &targets] {
+            put_column(&mut log, column);
         }
         StateParts {
             owner: self.replica,
@@ -170,10 +167,14 @@ impl<S: Store> Seq<S> {
     /// Builds a replica from a state snapshot's parts and its content `store`, checking every
     /// field (see the module docs). Never panics; allocates in proportion to the input (the
     /// bit sets are one bit per item of `store`, which the caller holds already).
-    pub(crate) fn from_state(
+    ///
+    /// `stages` below 4 stop early, after the ids (1), the log (2) or the order (3), leaving
+    /// an incomplete replica: for profiling the load only.
+    pub(crate) fn from_state_until(
         parts: &StateParts,
         replica: Option<ReplicaId>,
         store: S,
+        stages: u8,
     ) -> Result<Self, DecodeError> {
         let mut seq = Seq::<S>::new(replica.unwrap_or(parts.owner));
         seq.load_ids(&parts.replicas, &parts.ids)?;
@@ -181,8 +182,17 @@ impl<S: Store> Seq<S> {
             .ok()
             .filter(|&n| n < NONE)
             .ok_or(DecodeError::Invalid("too many items"))?;
+        if stages < 2 {
+            return Ok(seq);
+        }
         let dead = seq.load_log(&parts.log, items)?;
+        if stages < 3 {
+            return Ok(seq);
+        }
         let spans = load_order(&parts.order, items, &dead)?;
+        if stages < 4 {
+            return Ok(seq);
+        }
         seq.tree = Tree::from_spans(spans, &store);
         seq.store = store;
         Ok(seq)
@@ -217,14 +227,28 @@ impl<S: Store> Seq<S> {
         let bad = DecodeError::Invalid;
         let events = self.ids.next_lv;
         let mut dead = Bits::new(items);
-        // An insert run takes at least three bytes, a delete run two (the excess is given
-        // back below).
-        self.ins.reserve_exact(bytes.len() / 3);
-        self.dels.reserve_exact(bytes.len() / 2);
+        let mut at = 0;
+        let runs = usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("run count"))?;
+        let inserts =
+            usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("insert count"))?;
+        if inserts > runs || runs > events as usize {
+            return Err(bad("run count"));
+        }
+        let mut heads = Column::read(bytes, &mut at, runs)?;
+        let mut ols = Column::read(bytes, &mut at, inserts)?;
+        let mut ors = Column::read(bytes, &mut at, inserts)?;
+        let mut targets = Column::read(bytes, &mut at, runs - inserts)?;
+        if at != bytes.len() {
+            return Err(bad("bytes after the log"));
+        }
+        // Every insert run holds at least one item, so `items` bounds both (a delete run may
+        // repeat an earlier deletion; beyond `items` the log grows as runs arrive).
+        self.ins.reserve_exact(inserts.min(items as usize));
+        self.dels
+            .reserve_exact((runs - inserts).min(items as usize));
         let (mut lv, mut ilv, mut prev_target) = (0u32, 0u32, 0u32);
-        let mut log = Reader { bytes, at: 0 };
-        while !log.done() {
-            let head = log.next()?;
+        for _ in 0..runs {
+            let head = heads.next();
             let len = u32::try_from(head >> 2)
                 .ok()
                 .filter(|&n| n > 0 && n <= MAX_SPAN)
@@ -242,8 +266,8 @@ impl<S: Store> Seq<S> {
                         b if b <= u64::from(ilv) => Ok(ilv - b as u32),
                         _ => Err(bad("origin")),
                     };
-                    let ol = origin(log.next()?)?;
-                    let or = origin(log.next()?)?;
+                    let ol = origin(ols.next())?;
+                    let or = origin(ors.next())?;
                     self.ins.push(InsRun {
                         lv,
                         ilv,
@@ -256,7 +280,7 @@ impl<S: Store> Seq<S> {
                 K_DELETE | K_DELETE_REV => {
                     let rev = head & 3 == K_DELETE_REV;
                     let target = i64::from(prev_target)
-                        .checked_add(unzigzag(log.next()?))
+                        .checked_add(unzigzag(targets.next()))
                         .and_then(|t| u32::try_from(t).ok())
                         .ok_or(bad("delete target"))?;
                     let (lo, hi) = if rev {
@@ -285,14 +309,15 @@ impl<S: Store> Seq<S> {
             }
             lv += len;
         }
+        if !(heads.finished() && ols.finished() && ors.finished() && targets.finished()) {
+            return Err(bad("log columns disagree with their counts"));
+        }
         if lv != events {
             return Err(bad("ids longer than log"));
         }
         if ilv != items {
             return Err(bad("content longer than inserts"));
         }
-        self.ins.shrink_to_fit();
-        self.dels.shrink_to_fit();
         Ok(dead)
     }
 
@@ -369,37 +394,40 @@ impl<S: Store> Seq<S> {
 #[inline(never)]
 fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, DecodeError> {
     let bad = DecodeError::Invalid;
+    let mut at = 0;
+    let n = usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("span count"))?;
+    // Every span holds at least one item.
+    if n > items as usize {
+        return Err(bad("span count"));
+    }
+    let mut heads = Column::read(bytes, &mut at, n)?;
+    let mut starts = Column::read(bytes, &mut at, n)?;
+    if at != bytes.len() {
+        return Err(bad("bytes after the order"));
+    }
     let mut placed = Bits::new(items);
-    // Each span takes at least two bytes.
-    let mut spans = Vec::with_capacity(bytes.len() / 2);
-    let mut order = Reader { bytes, at: 0 };
+    let mut spans = Vec::with_capacity(n);
     let mut prev_end = 0u32;
     let mut total = 0u32;
-    while !order.done() {
-        let head = order.next()?;
+    for _ in 0..n {
+        let head = heads.next();
         let len = u32::try_from(head >> 1)
             .ok()
             .filter(|&n| n > 0 && n <= MAX_SPAN)
             .ok_or(bad("bad span length"))?;
         let deleted = head & 1 == 1;
         let start = i64::from(prev_end)
-            .checked_add(unzigzag(order.next()?))
+            .checked_add(unzigzag(starts.next()))
             .and_then(|s| u32::try_from(s).ok())
             .filter(|&s| s < items && len <= items - s)
             .ok_or(bad("span out of range"))?;
         let end = start + len;
         // Every item of the span not placed yet, and deleted exactly if the span is.
-        let (mut twice, mut differ) = (0u64, 0u64);
-        let want = if deleted { u64::MAX } else { 0 };
-        Bits::for_words(start, end, |w, m| {
-            twice |= placed.0[w] & m;
-            placed.0[w] |= m;
-            differ |= (dead.0[w] ^ want) & m;
-        });
-        if twice != 0 {
+        let (twice, differ) = placed.place(dead, start, end, deleted);
+        if twice {
             return Err(bad("item placed twice"));
         }
-        if differ != 0 {
+        if differ {
             return Err(bad("tombstones differ from the log"));
         }
         total += len;
@@ -408,6 +436,9 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
     }
     if total != items {
         return Err(bad("item missing from the order"));
+    }
+    if !(heads.finished() && starts.finished()) {
+        return Err(bad("order columns disagree with their count"));
     }
     Ok(spans)
 }
