@@ -251,6 +251,24 @@ fn integration_order<C>(ops: &[SequenceOp<C>]) -> Vec<usize> {
     order
 }
 
+/// Part of one run of the op log made by one replica, as [`Seq::for_each_piece`] walks them:
+/// events `off..off + len` of `run`, the first of them `counter` of replica index `agent`.
+#[derive(Clone, Copy, Debug)]
+struct Piece<R> {
+    run: R,
+    off: u32,
+    len: u32,
+    agent: u32,
+    counter: u64,
+}
+
+/// A [`Piece`] of an insert run or of a delete run.
+#[derive(Clone, Copy, Debug)]
+enum LogPiece {
+    Insert(Piece<InsRun>),
+    Delete(Piece<DelRun>),
+}
+
 /// The engine: span tree, content, operation log and ids. See the module docs.
 #[derive(Clone, Debug)]
 pub(crate) struct Seq<S> {
@@ -542,6 +560,51 @@ impl<S: Store> Seq<S> {
             target,
             rev: rev && len > 1,
         });
+    }
+
+    /// Calls `f` with every piece of the op log in local order: each insert and delete run
+    /// split where the replica making its events changes.
+    fn for_each_piece(&self, mut f: impl FnMut(LogPiece)) {
+        let (mut i, mut d) = (0, 0);
+        while i < self.ins.len() || d < self.dels.len() {
+            let take_ins =
+                d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
+            let (run_lv, run_len) = if take_ins {
+                (self.ins[i].lv, self.ins[i].len)
+            } else {
+                (self.dels[d].lv, self.dels[d].len)
+            };
+            let mut lv = run_lv;
+            while lv < run_lv + run_len {
+                let idr = *self.ids.lv_run(lv);
+                let len = (run_lv + run_len).min(idr.lv + idr.len) - lv;
+                let (off, agent) = (lv - run_lv, idr.agent);
+                let counter = idr.counter + u64::from(lv - idr.lv);
+                f(if take_ins {
+                    LogPiece::Insert(Piece {
+                        run: self.ins[i],
+                        off,
+                        len,
+                        agent,
+                        counter,
+                    })
+                } else {
+                    LogPiece::Delete(Piece {
+                        run: self.dels[d],
+                        off,
+                        len,
+                        agent,
+                        counter,
+                    })
+                });
+                lv += len;
+            }
+            if take_ins {
+                i += 1;
+            } else {
+                d += 1;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- lookups

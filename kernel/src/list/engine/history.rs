@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use super::super::content::ContentCodec;
 use super::super::ops::{HistOp, SequenceHistory, pack_ids, pack_ops, unpack_ids, unpack_ops};
 use super::super::tree::{Cursor, MAX_SPAN, NONE, Span, Tree};
-use super::{Seq, Store};
+use super::{LogPiece, Piece, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 
@@ -124,97 +124,80 @@ impl<S: Store> Seq<S> {
         }
         let mut ops = Vec::new();
         let mut cursor: usize = 0;
-        let (mut i, mut d) = (0, 0);
-        while i < self.ins.len() || d < self.dels.len() {
-            let take_ins =
-                d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
-            let (run_lv, run_len) = if take_ins {
-                (self.ins[i].lv, self.ins[i].len)
-            } else {
-                (self.dels[d].lv, self.dels[d].len)
-            };
-            // One piece per replica run inside the op run.
-            let mut lv = run_lv;
-            while lv < run_lv + run_len {
-                let idr = *self.ids.lv_run(lv);
-                let k = (run_lv + run_len).min(idr.lv + idr.len) - lv;
-                let agent = idr.agent;
-                let counter = idr.counter + u64::from(lv - idr.lv);
-                if take_ins {
-                    let run = self.ins[i];
-                    let ilv = run.ilv + (lv - run.lv);
-                    let ol = if lv == run.lv { run.ol } else { ilv - 1 };
-                    if let Some(p) = r.natural_insert_pos(ol, run.or) {
-                        ops.push(HistOp::InsertAt {
-                            len: k,
-                            delta: p as i64 - cursor as i64,
-                        });
-                        cursor = p + k as usize;
-                        r.insert_at(agent, p, k, ilv);
-                    } else {
-                        ops.push(HistOp::Insert {
-                            len: k,
-                            left: if ol == NONE { 0 } else { ilv - ol },
-                            right: if run.or == NONE { 0 } else { run.or + 1 },
-                        });
-                        r.integrate(agent, counter, ilv, k, ol, run.or);
-                    }
+        self.for_each_piece(|piece| match piece {
+            LogPiece::Insert(p) => {
+                let (run, k, agent) = (p.run, p.len, p.agent);
+                let ilv = run.ilv + p.off;
+                let ol = if p.off == 0 { run.ol } else { ilv - 1 };
+                if let Some(p) = r.natural_insert_pos(ol, run.or) {
+                    ops.push(HistOp::InsertAt {
+                        len: k,
+                        delta: p as i64 - cursor as i64,
+                    });
+                    cursor = p + k as usize;
+                    r.insert_at(agent, p, k, ilv);
                 } else {
-                    let run = self.dels[d];
-                    let off = lv - run.lv;
-                    let first = if run.rev {
-                        run.target - off
-                    } else {
-                        run.target + off
-                    };
-                    let rev_targets = run.rev && k > 1;
-                    let target = |j: u32| if rev_targets { first - j } else { first + j };
-                    // Split into the longest pieces a local delete reproduces; the rest (items
-                    // already deleted, by a concurrent replica) keep explicit targets.
-                    let mut j = 0;
-                    while j < k {
-                        let t = target(j);
-                        if let Some((p, back, m)) = r.natural_delete_prefix(t, k - j, rev_targets) {
-                            ops.push(HistOp::DeleteAt {
-                                len: m,
-                                delta: p as i64 - cursor as i64,
-                                reversed: back,
-                            });
-                            if back {
-                                r.delete_back(agent, p, m);
-                                cursor = p - (m as usize - 1);
-                            } else {
-                                r.delete_at(agent, p, m);
-                                cursor = p;
-                            }
-                            j += m;
+                    ops.push(HistOp::Insert {
+                        len: k,
+                        left: if ol == NONE { 0 } else { ilv - ol },
+                        right: if run.or == NONE { 0 } else { run.or + 1 },
+                    });
+                    r.integrate(agent, p.counter, ilv, k, ol, run.or);
+                }
+            }
+            LogPiece::Delete(Piece {
+                run,
+                off,
+                len: k,
+                agent,
+                counter,
+            }) => {
+                let first = if run.rev {
+                    run.target - off
+                } else {
+                    run.target + off
+                };
+                let rev_targets = run.rev && k > 1;
+                let target = |j: u32| if rev_targets { first - j } else { first + j };
+                // Split into the longest pieces a local delete reproduces; the rest (items
+                // already deleted, by a concurrent replica) keep explicit targets.
+                let mut j = 0;
+                while j < k {
+                    let t = target(j);
+                    if let Some((p, back, m)) = r.natural_delete_prefix(t, k - j, rev_targets) {
+                        ops.push(HistOp::DeleteAt {
+                            len: m,
+                            delta: p as i64 - cursor as i64,
+                            reversed: back,
+                        });
+                        if back {
+                            r.delete_back(agent, p, m);
+                            cursor = p - (m as usize - 1);
                         } else {
-                            let mut m = 1;
-                            while j + m < k && !r.is_visible(target(j + m)) {
-                                m += 1;
-                            }
-                            let rev = rev_targets && m > 1;
-                            ops.push(HistOp::Delete {
-                                len: m,
-                                target: t,
-                                reversed: rev,
-                            });
-                            let dlv = r.ids.push(agent, counter + u64::from(j), m);
-                            r.push_del(dlv, m, t, rev);
-                            let lo = if rev { t - (m - 1) } else { t };
-                            r.mark_deleted(lo, m);
-                            j += m;
+                            r.delete_at(agent, p, m);
+                            cursor = p;
                         }
+                        j += m;
+                    } else {
+                        let mut m = 1;
+                        while j + m < k && !r.is_visible(target(j + m)) {
+                            m += 1;
+                        }
+                        let rev = rev_targets && m > 1;
+                        ops.push(HistOp::Delete {
+                            len: m,
+                            target: t,
+                            reversed: rev,
+                        });
+                        let dlv = r.ids.push(agent, counter + u64::from(j), m);
+                        r.push_del(dlv, m, t, rev);
+                        let lo = if rev { t - (m - 1) } else { t };
+                        r.mark_deleted(lo, m);
+                        j += m;
                     }
                 }
-                lv += k;
             }
-            if take_ins {
-                i += 1;
-            } else {
-                d += 1;
-            }
-        }
+        });
         SequenceHistory {
             owner: self.replica,
             replicas: self.ids.replicas.clone(),

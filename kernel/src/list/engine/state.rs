@@ -24,7 +24,7 @@
 use alloc::vec::Vec;
 
 use super::super::tree::{MAX_SPAN, NONE, Span, Tree};
-use super::{DelRun, InsRun, Seq, Store};
+use super::{DelRun, InsRun, LogPiece, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
@@ -334,47 +334,25 @@ impl<S: Store> Seq<S> {
         for rep in &self.ids.replicas {
             r.ids.agent_or_insert(*rep);
         }
-        let (mut i, mut d) = (0, 0);
-        while i < self.ins.len() || d < self.dels.len() {
-            let take_ins =
-                d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
-            let (run_lv, run_len) = if take_ins {
-                (self.ins[i].lv, self.ins[i].len)
-            } else {
-                (self.dels[d].lv, self.dels[d].len)
-            };
-            // One piece per replica run inside the op run.
-            let mut lv = run_lv;
-            while lv < run_lv + run_len {
-                let idr = *self.ids.lv_run(lv);
-                let k = (run_lv + run_len).min(idr.lv + idr.len) - lv;
-                let counter = idr.counter + u64::from(lv - idr.lv);
-                let off = lv - run_lv;
-                if take_ins {
-                    let run = self.ins[i];
-                    let ilv = run.ilv + off;
-                    let ol = if off == 0 { run.ol } else { ilv - 1 };
-                    r.integrate(idr.agent, counter, ilv, k, ol, run.or);
+        self.for_each_piece(|piece| match piece {
+            LogPiece::Insert(p) => {
+                let ilv = p.run.ilv + p.off;
+                let ol = if p.off == 0 { p.run.ol } else { ilv - 1 };
+                r.integrate(p.agent, p.counter, ilv, p.len, ol, p.run.or);
+            }
+            LogPiece::Delete(p) => {
+                let run = p.run;
+                let first = if run.rev {
+                    run.target - p.off
                 } else {
-                    let run = self.dels[d];
-                    let first = if run.rev {
-                        run.target - off
-                    } else {
-                        run.target + off
-                    };
-                    let rev = run.rev && k > 1;
-                    let dlv = r.ids.push(idr.agent, counter, k);
-                    r.push_del(dlv, k, first, rev);
-                    r.mark_deleted(if rev { first - (k - 1) } else { first }, k);
-                }
-                lv += k;
+                    run.target + p.off
+                };
+                let rev = run.rev && p.len > 1;
+                let dlv = r.ids.push(p.agent, p.counter, p.len);
+                r.push_del(dlv, p.len, first, rev);
+                r.mark_deleted(if rev { first - (p.len - 1) } else { first }, p.len);
             }
-            if take_ins {
-                i += 1;
-            } else {
-                d += 1;
-            }
-        }
+        });
         // `(first, end, deleted)` of each maximal run, so the two trees' span boundaries do
         // not matter.
         let spans = |t: &Tree| {
