@@ -42,31 +42,36 @@ fn main() {
     }
     if let Some(trace) = name.strip_prefix("snapshot:") {
         let bytes = replay_converge(&load_trace(trace).patches()).snapshot();
-        let t = std::time::Instant::now();
-        for _ in 0..runs {
+        // Best batch mean of 20 batches, so one noisy stretch does not decide.
+        let best = |f: &mut dyn FnMut()| {
+            let per = (runs / 20).max(1);
+            (0..20)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    for _ in 0..per {
+                        f();
+                    }
+                    t.elapsed().as_secs_f64() * 1e6 / per as f64
+                })
+                .fold(f64::MAX, f64::min)
+        };
+        let us = best(&mut || {
             black_box(Text::decode_snapshot(&bytes).unwrap().to_string());
-        }
-        eprintln!(
-            "load + to_string {:.1} us",
-            t.elapsed().as_secs_f64() * 1e6 / runs as f64
-        );
+        });
+        eprintln!("load + to_string {us:.1} us");
         let loaded = Text::decode_snapshot(&bytes).unwrap();
         let replayed = Text::decode(&Text::decode_snapshot(&bytes).unwrap().encode()).unwrap();
         for (what, t) in [("loaded", &loaded), ("from history", &replayed)] {
-            let start = std::time::Instant::now();
-            for _ in 0..runs {
+            let us = best(&mut || {
                 black_box(t.to_string());
-            }
-            let us = start.elapsed().as_secs_f64() * 1e6 / runs as f64;
+            });
             eprintln!("  to_string of a replica {what}: {us:.1} us");
         }
         let stages = ["wire", "+ content, ids", "+ log", "+ order", "+ tree"];
         for (k, stage) in stages.iter().enumerate() {
-            let t = std::time::Instant::now();
-            for _ in 0..runs {
+            let us = best(&mut || {
                 black_box(Text::debug_decode_snapshot_until(&bytes, k as u8).unwrap());
-            }
-            let us = t.elapsed().as_secs_f64() * 1e6 / runs as f64;
+            });
             eprintln!("  {stage}: {us:.1} us");
         }
         return;

@@ -52,10 +52,11 @@ pub(crate) fn put_column(out: &mut Vec<u8>, values: &[u64]) {
 }
 
 /// Reads `count` values from a column starting at `bytes[*at]`, advancing `*at` past it.
-/// Each block is unpacked into a buffer when reached; [`next`](Self::next) hands the values
-/// out in order. Never panics. A column shorter than `count` values, longer, or with a width
-/// above [`MAX_WIDTH`] makes [`finished`](Self::finished) false; the caller checks it after
-/// the last value (values read past such a flaw are 0).
+/// [`read`](Self::read) checks the block layout (each width at least the caller's minimum
+/// and at most [`MAX_WIDTH`], the blocks exactly filling the column); each block is unpacked
+/// into a buffer when reached and [`next`](Self::next) hands the values out in order. Never
+/// panics. Reading more than `count` values gives 0 and makes [`finished`](Self::finished)
+/// false; the caller checks it after the last value.
 pub(crate) struct Column<'a> {
     body: &'a [u8],
     at: usize,
@@ -67,10 +68,13 @@ pub(crate) struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
+    /// A `min_width` above 0 rejects a column with a block narrower than that: for values
+    /// known to be at least `2^(min_width - 1)`, it bounds `count` by the column's length.
     pub(crate) fn read(
         bytes: &'a [u8],
         at: &mut usize,
         count: usize,
+        min_width: u32,
     ) -> Result<Column<'a>, DecodeError> {
         let len = usize::try_from(get_varint(bytes, at)?).map_err(|_| DecodeError::Malformed)?;
         let body = bytes
@@ -78,9 +82,22 @@ impl<'a> Column<'a> {
             .and_then(|rest| rest.get(..len))
             .ok_or(DecodeError::UnexpectedEnd)?;
         *at += len;
-        // Every block is at least its width byte.
+        // Every block is at least its width byte, so this walk is bounded by the input.
         if count.div_ceil(BLOCK) > body.len() {
             return Err(DecodeError::UnexpectedEnd);
+        }
+        let (mut pos, mut left) = (0usize, count);
+        while left > 0 {
+            let w = u32::from(*body.get(pos).ok_or(DecodeError::UnexpectedEnd)?);
+            if w < min_width || w > MAX_WIDTH {
+                return Err(DecodeError::Invalid("column width"));
+            }
+            let k = left.min(BLOCK);
+            pos += 1 + (k * w as usize).div_ceil(8);
+            left -= k;
+        }
+        if pos != body.len() {
+            return Err(DecodeError::Invalid("column length"));
         }
         Ok(Column {
             body,
@@ -125,20 +142,32 @@ impl<'a> Column<'a> {
         let Some(data) = self.body.get(self.at + 1..self.at + 1 + n) else {
             return false;
         };
-        // Each value is one 8-byte load; the last few read from a zero-padded copy of the
-        // block's last bytes.
-        let mut tail = [0u8; 16];
-        let tail_from = n.saturating_sub(8);
-        tail[..n - tail_from].copy_from_slice(&data[tail_from..]);
         let mask = (1u64 << w) - 1;
-        for (i, slot) in self.buf[..k].iter_mut().enumerate() {
-            let bit = i * w as usize;
-            let byte = bit / 8;
-            let word = match data.get(byte..byte + 8) {
-                Some(b) => <[u8; 8]>::try_from(b).unwrap_or([0; 8]),
-                None => <[u8; 8]>::try_from(&tail[byte - tail_from..byte - tail_from + 8])
-                    .unwrap_or([0; 8]),
-            };
+        let w = w as usize;
+        // Values whose 8-byte window lies inside the block: one load each.
+        let direct = if w == 0 {
+            k
+        } else if n >= 8 {
+            ((n - 8) * 8 / w + 1).min(k)
+        } else {
+            0
+        };
+        for (i, slot) in self.buf[..direct].iter_mut().enumerate() {
+            let bit = i * w;
+            let word = data
+                .get(bit / 8..bit / 8 + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .unwrap_or([0; 8]);
+            *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
+        }
+        // The last few read from a zero-padded copy of the block's last bytes.
+        let tail_from = n.saturating_sub(8);
+        let mut tail = [0u8; 16];
+        tail[..n - tail_from].copy_from_slice(&data[tail_from..]);
+        for (i, slot) in self.buf[direct..k].iter_mut().enumerate() {
+            let bit = (direct + i) * w;
+            let at = bit / 8 - tail_from;
+            let word = <[u8; 8]>::try_from(&tail[at..at + 8]).unwrap_or([0; 8]);
             *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
         }
         self.at += 1 + n;
@@ -158,7 +187,7 @@ mod tests {
         put_column(&mut out, values);
         out.push(0xaa); // whatever follows the column
         let mut at = 0;
-        let mut c = Column::read(&out, &mut at, values.len()).unwrap();
+        let mut c = Column::read(&out, &mut at, values.len(), 0).unwrap();
         for &v in values {
             assert_eq!(c.next(), v);
         }
@@ -200,23 +229,17 @@ mod tests {
         put_column(&mut out, &[5, 6, 200]);
         // Too few values, too many, cut short, a width over the limit.
         let mut at = 0;
-        let mut c = Column::read(&out, &mut at, 2).unwrap();
-        c.next();
-        c.next();
-        assert!(!c.finished());
+        assert!(Column::read(&out, &mut at, 2, 0).is_err());
         let mut at = 0;
-        // A block is unpacked whole, so a fourth value is missed on the first read.
-        let mut c = Column::read(&out, &mut at, 4).unwrap();
-        assert_eq!(c.next(), 0);
-        assert!(!c.finished());
+        assert!(Column::read(&out, &mut at, 4, 0).is_err());
         let mut at = 0;
-        let mut c = Column::read(&out, &mut at, 3).unwrap();
+        let mut c = Column::read(&out, &mut at, 3, 0).unwrap();
         assert_eq!((c.next(), c.next(), c.next()), (5, 6, 200));
         assert_eq!(c.next(), 0);
         assert!(!c.finished());
         for cut in 0..out.len() {
             let mut at = 0;
-            let ok = Column::read(&out[..cut], &mut at, 3).map(|mut c| {
+            let ok = Column::read(&out[..cut], &mut at, 3, 0).map(|mut c| {
                 (0..3).for_each(|_| {
                     c.next();
                 });
@@ -227,11 +250,11 @@ mod tests {
         let mut wide = out.clone();
         wide[1] = MAX_WIDTH as u8 + 1;
         let mut at = 0;
-        let mut c = Column::read(&wide, &mut at, 3).unwrap();
-        assert_eq!(c.next(), 0);
-        assert!(!c.finished());
-        // A count far beyond the bytes is refused before any work.
+        assert!(Column::read(&wide, &mut at, 3, 0).is_err());
+        // Narrower blocks than the caller's minimum, and a count far beyond the bytes.
         let mut at = 0;
-        assert!(Column::read(&out, &mut at, 1 << 40).is_err());
+        assert!(Column::read(&out, &mut at, 3, 9).is_err());
+        let mut at = 0;
+        assert!(Column::read(&out, &mut at, 1 << 40, 0).is_err());
     }
 }

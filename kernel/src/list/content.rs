@@ -100,12 +100,20 @@ impl TextStore {
     /// A store holding `text` (its chars get lvs `0..`), without copying it.
     pub(crate) fn from_string(text: String) -> Self {
         let mut st = TextStore::default();
-        // Skip ASCII eight bytes at a time; only non-ASCII chars are looked at one by one (the
-        // text is valid UTF-8, so a lead byte gives the char's length).
+        // Skip ASCII a block at a time (std's `is_ascii` is word-parallel), then eight bytes at
+        // a time; only non-ASCII chars are looked at one by one (the text is valid UTF-8, so a
+        // lead byte gives the char's length).
+        const ASCII_BLOCK: usize = 256;
         let bytes = text.as_bytes();
         let mut i = 0;
         let mut extra = 0;
         while i < bytes.len() {
+            while let Some(block) = bytes.get(i..i + ASCII_BLOCK) {
+                if !block.is_ascii() {
+                    break;
+                }
+                i += ASCII_BLOCK;
+            }
             while let Some(word) = bytes.get(i..i + 8) {
                 let w = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0x80; 8]));
                 if w & 0x8080_8080_8080_8080 != 0 {

@@ -226,98 +226,126 @@ impl<S: Store> Seq<S> {
     fn load_log(&mut self, bytes: &[u8], items: u32) -> Result<Bits, DecodeError> {
         let bad = DecodeError::Invalid;
         let events = self.ids.next_lv;
-        let mut dead = Bits::new(items);
         let mut at = 0;
         let runs = usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("run count"))?;
         let inserts =
             usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("insert count"))?;
-        if inserts > runs || runs > events as usize {
+        // Every run holds at least one event, every insert run at least one item.
+        if inserts > runs || runs > events as usize || inserts > items as usize {
             return Err(bad("run count"));
         }
-        let mut heads = Column::read(bytes, &mut at, runs)?;
-        let mut ols = Column::read(bytes, &mut at, inserts)?;
-        let mut ors = Column::read(bytes, &mut at, inserts)?;
-        let mut targets = Column::read(bytes, &mut at, runs - inserts)?;
+        let deletes = runs - inserts;
+        // A head is at least `1 << 2`, three bits: so `runs` is at most 8/3 per byte of the
+        // column, which bounds the logs allocated below by the input.
+        let mut heads = Column::read(bytes, &mut at, runs, 3)?;
+        let mut ols = Column::read(bytes, &mut at, inserts, 0)?;
+        let mut ors = Column::read(bytes, &mut at, inserts, 0)?;
+        let mut targets = Column::read(bytes, &mut at, deletes, 0)?;
         if at != bytes.len() {
             return Err(bad("bytes after the log"));
         }
-        // Every insert run holds at least one item, so `items` bounds both (a delete run may
-        // repeat an earlier deletion; beyond `items` the log grows as runs arrive).
-        self.ins.reserve_exact(inserts.min(items as usize));
-        self.dels
-            .reserve_exact((runs - inserts).min(items as usize));
-        let (mut lv, mut ilv, mut prev_target) = (0u32, 0u32, 0u32);
+        // Three passes, none branching on a run's kind (typing and deleting alternate, so the
+        // kind is an unpredictable branch). Flaws are collected and checked at the end.
+        let mut flaw = false;
+        // 1. Kinds and lengths: every run's lv, every insert's item number, and for every
+        //    delete the number of items inserted before it (kept in `target` for now). Each
+        //    run is written to both logs and only the log its kind selects moves on, so the
+        //    other write lands in a slot that is overwritten later (or in the spare last one).
+        let mut ins = alloc::vec![
+            InsRun {
+                lv: 0,
+                ilv: 0,
+                len: 0,
+                ol: NONE,
+                or: NONE,
+            };
+            inserts + 1
+        ];
+        let mut dels = alloc::vec![
+            DelRun {
+                lv: 0,
+                len: 0,
+                target: 0,
+                rev: false,
+            };
+            deletes + 1
+        ];
+        let (mut lv, mut ilv) = (0u64, 0u64);
+        let (mut n_ins, mut n_del) = (0usize, 0usize);
         for _ in 0..runs {
             let head = heads.next();
-            let len = u32::try_from(head >> 2)
-                .ok()
-                .filter(|&n| n > 0 && n <= MAX_SPAN)
-                .ok_or(bad("bad run length"))?;
-            if len > events - lv {
-                return Err(bad("log longer than ids"));
+            let (len, kind) = (head >> 2, head & 3);
+            flaw |= len == 0 || len > u64::from(MAX_SPAN) || kind > K_DELETE_REV;
+            let len = len.min(u64::from(MAX_SPAN)) as u32;
+            let is_ins = kind == K_INSERT;
+            ins[n_ins.min(inserts)] = InsRun {
+                lv: lv as u32,
+                ilv: ilv as u32,
+                len,
+                ol: NONE,
+                or: NONE,
+            };
+            dels[n_del.min(deletes)] = DelRun {
+                lv: lv as u32,
+                len,
+                target: ilv as u32,
+                rev: kind == K_DELETE_REV,
+            };
+            n_ins += usize::from(is_ins);
+            n_del += usize::from(!is_ins);
+            lv += u64::from(len);
+            ilv += u64::from(len) * u64::from(is_ins);
+        }
+        if flaw || n_ins != inserts || lv != u64::from(events) || ilv != u64::from(items) {
+            return Err(bad(
+                "log runs disagree with the ids, the content or their counts",
+            ));
+        }
+        ins.truncate(inserts);
+        dels.truncate(deletes);
+        // 2. Origins: each names an item inserted before the run.
+        for r in &mut ins {
+            let (l, o) = (ols.next(), ors.next());
+            flaw |= l > u64::from(r.ilv) || o > u64::from(r.ilv);
+            r.ol = if l == 0 {
+                NONE
+            } else {
+                r.ilv.wrapping_sub(l as u32)
+            };
+            r.or = if o == 0 {
+                NONE
+            } else {
+                r.ilv.wrapping_sub(o as u32)
+            };
+        }
+        // 3. Delete targets: only items inserted before the deletion.
+        let mut dead = Bits::new(items);
+        let mut prev_target = 0i64;
+        for r in &mut dels {
+            let before = i64::from(r.target);
+            let target = prev_target.saturating_add(unzigzag(targets.next()));
+            let span = i64::from(r.len) - 1;
+            let (lo, hi) = if r.rev {
+                (target - span, target)
+            } else {
+                (target, target + span)
+            };
+            let ok = lo >= 0 && hi < before;
+            flaw |= !ok;
+            if ok {
+                dead.set(lo as u32, hi as u32 + 1);
             }
-            match head & 3 {
-                K_INSERT => {
-                    if len > items - ilv {
-                        return Err(bad("content too short"));
-                    }
-                    let origin = |back: u64| match back {
-                        0 => Ok(NONE),
-                        b if b <= u64::from(ilv) => Ok(ilv - b as u32),
-                        _ => Err(bad("origin")),
-                    };
-                    let ol = origin(ols.next())?;
-                    let or = origin(ors.next())?;
-                    self.ins.push(InsRun {
-                        lv,
-                        ilv,
-                        len,
-                        ol,
-                        or,
-                    });
-                    ilv += len;
-                }
-                K_DELETE | K_DELETE_REV => {
-                    let rev = head & 3 == K_DELETE_REV;
-                    let target = i64::from(prev_target)
-                        .checked_add(unzigzag(targets.next()))
-                        .and_then(|t| u32::try_from(t).ok())
-                        .ok_or(bad("delete target"))?;
-                    let (lo, hi) = if rev {
-                        (target.checked_sub(len - 1), Some(target))
-                    } else {
-                        (Some(target), target.checked_add(len - 1))
-                    };
-                    // Only items inserted before the deletion.
-                    let (Some(lo), Some(hi)) = (lo, hi) else {
-                        return Err(bad("delete target"));
-                    };
-                    if hi >= ilv {
-                        return Err(bad("delete target"));
-                    }
-                    dead.set(lo, hi + 1);
-                    let run = DelRun {
-                        lv,
-                        len,
-                        target,
-                        rev,
-                    };
-                    prev_target = run.last_target();
-                    self.dels.push(run);
-                }
-                _ => return Err(bad("bad run kind")),
-            }
-            lv += len;
+            r.target = target as u32;
+            prev_target = if r.rev { lo } else { hi };
+        }
+        if flaw {
+            return Err(bad("origin or delete target out of range"));
         }
         if !(heads.finished() && ols.finished() && ors.finished() && targets.finished()) {
             return Err(bad("log columns disagree with their counts"));
         }
-        if lv != events {
-            return Err(bad("ids longer than log"));
-        }
-        if ilv != items {
-            return Err(bad("content longer than inserts"));
-        }
+        self.ins = ins;
+        self.dels = dels;
         Ok(dead)
     }
 
@@ -378,8 +406,8 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
     if n > items as usize {
         return Err(bad("span count"));
     }
-    let mut heads = Column::read(bytes, &mut at, n)?;
-    let mut starts = Column::read(bytes, &mut at, n)?;
+    let mut heads = Column::read(bytes, &mut at, n, 2)?;
+    let mut starts = Column::read(bytes, &mut at, n, 0)?;
     if at != bytes.len() {
         return Err(bad("bytes after the order"));
     }
