@@ -875,11 +875,13 @@ impl WireType for SequenceHistory {
     const TAG: TypeTag = TypeTag::SequenceHistory;
 }
 
-fn zigzag(v: i64) -> u64 {
+/// `v` as an unsigned varint-friendly value: 0, -1, 1, -2, ... become 0, 1, 2, 3, ...
+pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn unzigzag(v: u64) -> i64 {
+/// Inverse of [`zigzag`].
+pub(crate) fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 

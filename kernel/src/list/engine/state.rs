@@ -15,11 +15,11 @@
 //!   target to its first.
 //! * the ids, as the history packs them, and the content in item order (the caller's part).
 //!
-//! Loading ([`from_state_until`](super::Seq::from_state_until)) checks everything the engine relies on:
-//! every item is placed exactly once, every origin and target names an item inserted earlier,
-//! the tombstones are exactly the deleted items, and the ids cover the log. What it cannot
-//! check without a replay is that the order is the one FugueMax gives those origins; that is
-//! [`replays_to_same_order`](super::Seq::replays_to_same_order).
+//! Loading ([`from_state_until`](super::Seq::from_state_until)) checks everything the engine
+//! relies on: every item is placed exactly once, every origin and target names an item
+//! inserted earlier, the tombstones are exactly the deleted items, and the ids cover the log.
+//! What it cannot check without a replay is that the order is the one FugueMax gives those
+//! origins; that is [`replays_to_same_order`](super::Seq::replays_to_same_order).
 
 use alloc::vec::Vec;
 
@@ -29,7 +29,7 @@ use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
 use crate::encoding::varint::{get_varint, put_varint};
-use crate::list::ops::{pack_ids, unpack_ids};
+use crate::list::ops::{pack_ids, unpack_ids, unzigzag, zigzag};
 
 const K_INSERT: u64 = 0;
 const K_DELETE: u64 = 1;
@@ -42,14 +42,6 @@ pub(crate) struct StateParts {
     pub(crate) ids: Vec<u8>,
     pub(crate) order: Vec<u8>,
     pub(crate) log: Vec<u8>,
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 /// A fixed-size bit set over item numbers.
