@@ -21,9 +21,10 @@ use converge_pool::Idx;
 use hashbrown::HashMap;
 
 use super::content::{Store, reserve_frugal};
-use super::ops::{ApplyReport, SequenceOp, SequenceOps};
+use super::ops::{ApplyReport, SequenceOp, SequenceOps, pack_ids};
 use super::tree::{Counts, Cursor, Found, Leaf, MAX_SPAN, NONE, Span, Tree};
 use crate::clock::{Dot, ReplicaId};
+use crate::encoding::DecodeError;
 use crate::error::{Error, Result};
 use crate::version::VersionVector;
 
@@ -164,6 +165,22 @@ impl Ids {
         let r = runs[i];
         let off = counter - r.counter;
         (off < u64::from(r.len)).then(|| (r.lv + off as u32, r.len - off as u32))
+    }
+    /// The replica of each run of consecutive events, packed by [`pack_ids`] (the `ids`
+    /// section of the history and of a state snapshot).
+    fn packed(&self) -> Vec<u8> {
+        let runs: Vec<(u32, u32)> = self.lvs.iter().map(|r| (r.agent, r.len)).collect();
+        pack_ids(&runs, self.replicas.len())
+    }
+    /// Registers `replicas` as agents `0..` of an empty id map; a replica listed twice is an
+    /// error.
+    fn register(&mut self, replicas: &[ReplicaId]) -> core::result::Result<(), DecodeError> {
+        for (i, r) in replicas.iter().enumerate() {
+            if self.agent_or_insert(*r) as usize != i {
+                return Err(DecodeError::Invalid("duplicate replica"));
+            }
+        }
+        Ok(())
     }
     fn version(&self) -> VersionVector {
         VersionVector::from_entries(
@@ -314,6 +331,20 @@ impl<S: Store> Seq<S> {
 
     pub(crate) fn replica(&self) -> ReplicaId {
         self.replica
+    }
+
+    /// An empty replica with this one's id, replicas (same agent numbers) and content: the
+    /// starting point of a replay of this replica's op log.
+    fn scratch(&self) -> Self
+    where
+        S: Clone,
+    {
+        let mut r = Seq::<S>::new(self.replica);
+        r.store = self.store.clone();
+        for rep in &self.ids.replicas {
+            r.ids.agent_or_insert(*rep);
+        }
+        r
     }
 
     /// Attributes future local edits to `replica`.

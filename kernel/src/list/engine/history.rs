@@ -16,7 +16,7 @@
 use alloc::vec::Vec;
 
 use super::super::content::ContentCodec;
-use super::super::ops::{HistOp, SequenceHistory, pack_ids, pack_ops, unpack_ids, unpack_ops};
+use super::super::ops::{HistOp, SequenceHistory, pack_ops, unpack_ids, unpack_ops};
 use super::super::tree::{Cursor, MAX_SPAN, NONE, Span, Tree};
 use super::{LogPiece, Piece, Seq, Store};
 use crate::clock::ReplicaId;
@@ -116,12 +116,8 @@ impl<S: Store> Seq<S> {
     where
         S: Clone + ContentCodec,
     {
-        let mut r = Seq::<S>::new(self.replica);
-        r.store = self.store.clone();
+        let mut r = self.scratch();
         r.tree.ensure_index();
-        for rep in &self.ids.replicas {
-            r.ids.agent_or_insert(*rep);
-        }
         let mut ops = Vec::new();
         let mut cursor: usize = 0;
         self.for_each_piece(|piece| match piece {
@@ -201,15 +197,7 @@ impl<S: Store> Seq<S> {
         SequenceHistory {
             owner: self.replica,
             replicas: self.ids.replicas.clone(),
-            ids: pack_ids(
-                &self
-                    .ids
-                    .lvs
-                    .iter()
-                    .map(|r| (r.agent, r.len))
-                    .collect::<Vec<_>>(),
-                self.ids.replicas.len(),
-            ),
+            ids: self.ids.packed(),
             ops: pack_ops(&ops),
             content: self.store.pack(),
         }
@@ -272,12 +260,7 @@ impl<S: Store> Seq<S> {
     {
         let bad = DecodeError::Invalid;
         let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
-        for (i, r) in h.replicas.iter().enumerate() {
-            if h.replicas[..i].contains(r) {
-                return Err(bad("duplicate replica"));
-            }
-            seq.ids.agent_or_insert(*r);
-        }
+        seq.ids.register(&h.replicas)?;
         seq.store = S::unpack(&h.content)?;
         let items = seq.store.items() as u64;
         if items >= u64::from(NONE) {

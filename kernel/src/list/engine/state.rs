@@ -29,7 +29,7 @@ use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
 use crate::encoding::varint::{get_varint, put_varint};
-use crate::list::ops::{pack_ids, unpack_ids, unzigzag, zigzag};
+use crate::list::ops::{unpack_ids, unzigzag, zigzag};
 
 const K_INSERT: u64 = 0;
 const K_DELETE: u64 = 1;
@@ -142,15 +142,7 @@ impl<S: Store> Seq<S> {
         StateParts {
             owner: self.replica,
             replicas: self.ids.replicas.clone(),
-            ids: pack_ids(
-                &self
-                    .ids
-                    .lvs
-                    .iter()
-                    .map(|r| (r.agent, r.len))
-                    .collect::<Vec<_>>(),
-                self.ids.replicas.len(),
-            ),
+            ids: self.ids.packed(),
             order,
             log,
         }
@@ -194,11 +186,7 @@ impl<S: Store> Seq<S> {
     #[inline(never)]
     fn load_ids(&mut self, replicas: &[ReplicaId], ids: &[u8]) -> Result<(), DecodeError> {
         let bad = DecodeError::Invalid;
-        for (i, r) in replicas.iter().enumerate() {
-            if self.ids.agent_or_insert(*r) as usize != i {
-                return Err(bad("duplicate replica"));
-            }
-        }
+        self.ids.register(replicas)?;
         for (agent, len) in unpack_ids(ids, replicas.len())? {
             if agent as usize >= replicas.len() {
                 return Err(bad("bad id run"));
@@ -349,11 +337,7 @@ impl<S: Store> Seq<S> {
     where
         S: Clone,
     {
-        let mut r = Seq::<S>::new(self.replica);
-        r.store = self.store.clone();
-        for rep in &self.ids.replicas {
-            r.ids.agent_or_insert(*rep);
-        }
+        let mut r = self.scratch();
         self.for_each_piece(|piece| match piece {
             LogPiece::Insert(p) => {
                 let ilv = p.run.ilv + p.off;
