@@ -1,7 +1,8 @@
 //! A profiling driver: replays one trace `runs` times into converge so `perf record` sees only
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
 //! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
-//! `snapshot:<trace>` for the state snapshot load, `history:<trace>` for its section sizes,
+//! `snapshot:<trace>` for the state snapshot load (timed by stage), `load:<trace>` for the
+//! load + `to_string` alone (for `perf record`), `history:<trace>` for its section sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
@@ -37,6 +38,13 @@ fn main() {
         let bytes = replay_converge(&load_trace(trace).patches()).encode();
         for _ in 0..runs {
             black_box(converge::list::Text::decode(&bytes).unwrap());
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("load:") {
+        let bytes = replay_converge(&load_trace(trace).patches()).snapshot();
+        for _ in 0..runs {
+            black_box(Text::decode_snapshot(&bytes).unwrap().to_string());
         }
         return;
     }

@@ -142,6 +142,14 @@ impl<'a> Column<'a> {
         let Some(data) = self.body.get(self.at + 1..self.at + 1 + n) else {
             return false;
         };
+        if k == BLOCK {
+            unpack_full_block(w, data, &mut self.buf);
+            self.at += 1 + n;
+            self.left -= k;
+            self.next = 0;
+            self.filled = k;
+            return true;
+        }
         let mask = (1u64 << w) - 1;
         let w = w as usize;
         // Values whose 8-byte window lies inside the block: one load each.
@@ -175,6 +183,50 @@ impl<'a> Column<'a> {
         self.next = 0;
         self.filled = k;
         true
+    }
+}
+
+/// Unpacks a full block of width `w` (`data` is its `16 * w` bytes) with code specialised for
+/// the width, so every shift and offset is a constant.
+fn unpack_full_block(w: u32, data: &[u8], out: &mut [u64; BLOCK]) {
+    macro_rules! by_width {
+        ($($w:literal)*) => {
+            match w {
+                $($w => unpack_groups::<$w>(data, out),)*
+                _ => out.fill(0),
+            }
+        };
+    }
+    by_width!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
+        31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57);
+}
+
+/// [`unpack_full_block`] for width `W` (at least 1): eight values fill exactly `W` bytes, so
+/// the block is sixteen such groups, each unpacked from one `W + 8`-byte window (the last
+/// groups from a zero-padded copy, as their window runs past the block).
+#[inline(always)]
+fn unpack_groups<const W: usize>(data: &[u8], out: &mut [u64; BLOCK]) {
+    let mask = (1u64 << W) - 1;
+    let mut pad = [0u8; MAX_WIDTH as usize + 8];
+    for (g, out) in out.chunks_exact_mut(8).enumerate() {
+        let base = g * W;
+        let window = match data.get(base..base + W + 8) {
+            Some(window) => window,
+            None => {
+                let group = data.get(base..).unwrap_or(&[]);
+                let n = group.len().min(W);
+                pad[..n].copy_from_slice(&group[..n]);
+                &pad[..W + 8]
+            }
+        };
+        for (j, slot) in out.iter_mut().enumerate() {
+            let bit = j * W;
+            let word = window
+                .get(bit / 8..bit / 8 + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .unwrap_or([0; 8]);
+            *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
+        }
     }
 }
 

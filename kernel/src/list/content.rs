@@ -92,6 +92,15 @@ impl TextStore {
         &self.text[self.byte_of(lv)..self.byte_of(lv + len)]
     }
 
+    /// An upper bound on the UTF-8 length of `chars` of the stored chars (exact for ASCII).
+    pub(crate) fn bytes_bound(&self, chars: usize) -> usize {
+        if self.wide_utf8.is_empty() {
+            chars
+        } else {
+            self.text.len().min(chars.saturating_mul(4))
+        }
+    }
+
     /// All stored text, in item order (deleted items included).
     pub(crate) fn as_str(&self) -> &str {
         &self.text

@@ -305,14 +305,18 @@ impl Text {
 }
 
 impl fmt::Display for Text {
+    /// Renders the text into one buffer and writes it once, so `to_string` allocates its
+    /// `String` once at the right size instead of growing it span by span (and width and
+    /// precision flags apply to the whole text).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut res = Ok(());
+        let store = &self.seq.store;
+        let mut out = String::with_capacity(store.bytes_bound(self.seq.len()));
         self.seq.tree.for_each_span(|s| {
-            if res.is_ok() && !s.deleted() {
-                res = f.write_str(self.seq.store.str(s.lv, s.len()));
+            if !s.deleted() {
+                out.push_str(store.str(s.lv, s.len()));
             }
         });
-        res
+        f.pad(&out)
     }
 }
 
