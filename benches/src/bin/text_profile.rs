@@ -2,7 +2,7 @@
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
 //! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
 //! `snapshot:<trace>` for the state snapshot load (timed by stage), `load:<trace>` for the
-//! load + `to_string` alone (for `perf record`), `history:<trace>` for its section sizes,
+//! load + `to_string` alone and `string:<trace>` for `to_string` alone (for `perf record`), `history:<trace>` for its section sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
@@ -45,6 +45,13 @@ fn main() {
         let bytes = replay_converge(&load_trace(trace).patches()).snapshot();
         for _ in 0..runs {
             black_box(Text::decode_snapshot(&bytes).unwrap().to_string());
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("string:") {
+        let doc = replay_converge(&load_trace(trace).patches());
+        for _ in 0..runs {
+            black_box(doc.to_string());
         }
         return;
     }

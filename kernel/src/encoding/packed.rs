@@ -122,6 +122,20 @@ impl<'a> Column<'a> {
         v
     }
 
+    /// All `count` values at once (unpacked block by block), or `None` if the column is
+    /// flawed: for loops that would rather walk a slice than call [`next`](Self::next).
+    pub(crate) fn collect(mut self) -> Option<Vec<u64>> {
+        let mut out = Vec::with_capacity(self.left);
+        while self.left > 0 {
+            if !self.fill() {
+                return None;
+            }
+            out.extend_from_slice(self.buf.get(..self.filled)?);
+            self.next = self.filled;
+        }
+        self.finished().then_some(out)
+    }
+
     /// Whether exactly `count` values were read from a sound column that holds no more bytes.
     pub(crate) fn finished(&self) -> bool {
         !self.broken && self.left == 0 && self.next == self.filled && self.at == self.body.len()

@@ -68,8 +68,14 @@ pub(crate) struct TextStore {
     wide_utf8: Vec<(u32, u32)>,
     /// lvs of chars that take two UTF-16 units, sorted.
     astral: Vec<u32>,
+    /// `wide_blocks[b]`: how many `wide_utf8` entries lie below lv `b * WIDE_BLOCK`, for every
+    /// block start up to `len`; so finding an lv's entry searches one block's entries only.
+    wide_blocks: Vec<u32>,
     len: u32,
 }
+
+/// Items per [`TextStore::wide_blocks`] block.
+const WIDE_BLOCK: u32 = 256;
 
 impl TextStore {
     #[inline]
@@ -77,13 +83,26 @@ impl TextStore {
         if self.wide_utf8.is_empty() {
             return lv as usize;
         }
-        let i = self.wide_utf8.partition_point(|e| e.0 < lv);
-        lv as usize
-            + if i == 0 {
-                0
-            } else {
-                self.wide_utf8[i - 1].1 as usize
-            }
+        self.byte_of_wide(lv)
+    }
+
+    /// [`byte_of`](Self::byte_of) for text with non-ASCII chars, out of line so the ASCII
+    /// case stays small where it is inlined. Searches only the entries of `lv`'s block.
+    #[inline(never)]
+    fn byte_of_wide(&self, lv: u32) -> usize {
+        let b = (lv / WIDE_BLOCK) as usize;
+        let lo = self.wide_blocks.get(b).map_or(0, |&i| i as usize);
+        let hi = self
+            .wide_blocks
+            .get(b + 1)
+            .map_or(self.wide_utf8.len(), |&i| i as usize);
+        let block = self.wide_utf8.get(lo..hi).unwrap_or(&[]);
+        let i = lo + block.partition_point(|e| e.0 < lv);
+        let extra = match i.checked_sub(1).and_then(|k| self.wide_utf8.get(k)) {
+            Some(e) => e.1 as usize,
+            None => 0,
+        };
+        lv as usize + extra
     }
 
     /// The text of items `lv..lv + len`.
@@ -152,7 +171,23 @@ impl TextStore {
         }
         st.len = (bytes.len() as u32).wrapping_sub(extra);
         st.text = text;
+        st.index_wide_blocks();
         st
+    }
+
+    /// Extends [`wide_blocks`](Self::wide_blocks) to every block start up to `len` (none
+    /// while the text is ASCII). A block's count is final once its start is reached, and a
+    /// missing block only widens the search, so the index may lag behind `len` in between.
+    fn index_wide_blocks(&mut self) {
+        if self.wide_utf8.is_empty() {
+            return;
+        }
+        while self.wide_blocks.len() as u64 * u64::from(WIDE_BLOCK) <= u64::from(self.len) {
+            let start = self.wide_blocks.len() as u32 * WIDE_BLOCK;
+            let below = self.wide_utf8.partition_point(|e| e.0 < start);
+            reserve_frugal(&mut self.wide_blocks, 1);
+            self.wide_blocks.push(below as u32);
+        }
     }
 
     /// Appends `s` (its chars get the next lvs).
@@ -161,6 +196,7 @@ impl TextStore {
         if s.is_ascii() {
             self.text.push_str(s);
             self.len += s.len() as u32;
+            self.index_wide_blocks();
             return;
         }
         let mut extra = self.wide_utf8.last().map_or(0, |e| e.1);
@@ -178,6 +214,7 @@ impl TextStore {
             self.len += 1;
         }
         self.text.push_str(s);
+        self.index_wide_blocks();
     }
 }
 
@@ -376,6 +413,52 @@ mod tests {
             assert_eq!(fast.wide_utf8, slow.wide_utf8, "{s:?}");
             assert_eq!(fast.astral, slow.astral, "{s:?}");
             assert_eq!(fast.text, s);
+        }
+    }
+
+    #[test]
+    fn byte_offsets_through_the_block_index() {
+        // Pushed piece by piece, ASCII stretches longer than a block between wide chars, and
+        // wide chars on and around block starts.
+        let mut st = TextStore::default();
+        let mut whole = String::new();
+        let mut x = 0x9e37_79b9_u32;
+        for _ in 0..300 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let piece = match x % 5 {
+                0 => "é€😀".into(),
+                1 => "z".repeat(x as usize % 700),
+                2 => "ab".into(),
+                3 => "\u{10ffff}".into(),
+                _ => "xyz".repeat(x as usize % 90),
+            };
+            st.push_str(&piece);
+            whole.push_str(&piece);
+        }
+        let offsets: Vec<usize> = whole
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([whole.len()])
+            .collect();
+        assert_eq!(st.len as usize + 1, offsets.len());
+        assert!(st.wide_blocks.len() > 10);
+        for (lv, &byte) in offsets.iter().enumerate() {
+            assert_eq!(st.byte_of(lv as u32), byte, "lv {lv}");
+        }
+        let n = offsets.len() - 1;
+        for lv in (0..n).step_by(7) {
+            for len in [0, 1, 2, 5, 300, 1000] {
+                let len = len.min(n - lv);
+                let expected = &whole[offsets[lv]..offsets[lv + len]];
+                assert_eq!(st.str(lv as u32, len as u32), expected, "{lv} + {len}");
+            }
+        }
+        let loaded = TextStore::from_string(whole.clone());
+        assert_eq!(loaded.wide_blocks, st.wide_blocks);
+        for (lv, &byte) in offsets.iter().enumerate() {
+            assert_eq!(loaded.byte_of(lv as u32), byte, "lv {lv}");
         }
     }
 }

@@ -51,47 +51,21 @@ impl Bits {
     fn new(n: u32) -> Self {
         Bits(alloc::vec![0; (n as usize).div_ceil(64)])
     }
-    /// Calls `f(word, mask)` for the words covering bits `lo..hi` (`lo < hi`, both in range),
-    /// in order, on the slice of those words (one bounds check).
-    #[inline]
-    fn for_words(words: &mut [u64], lo: u32, hi: u32, mut f: impl FnMut(&mut u64, u64)) {
+    /// Sets bits `lo..hi` (`lo < hi`, both in range; out of range sets nothing). A range
+    /// within one word, as most are, takes no loop.
+    fn set(&mut self, lo: u32, hi: u32) {
         let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
         let head = u64::MAX << (lo % 64);
         let tail = u64::MAX >> (63 - (hi - 1) % 64);
-        let Some(ws) = words.get_mut(first..=last) else {
-            return;
-        };
-        match ws {
-            [one] => f(one, head & tail),
-            [a, mid @ .., z] => {
-                f(a, head);
-                for w in mid {
-                    f(w, u64::MAX);
-                }
-                f(z, tail);
+        if first == last {
+            if let Some(w) = self.0.get_mut(first) {
+                *w |= head & tail;
             }
-            [] => {}
+        } else if let Some([a, mid @ .., z]) = self.0.get_mut(first..=last) {
+            *a |= head;
+            mid.fill(u64::MAX);
+            *z |= tail;
         }
-    }
-    fn set(&mut self, lo: u32, hi: u32) {
-        Self::for_words(&mut self.0, lo, hi, |w, m| *w |= m);
-    }
-    /// Sets bits `lo..hi` of `self` and reports `(whether any was set already, whether any
-    /// differs in `other` from `want`)`. Both sets have the same size.
-    #[inline]
-    fn place(&mut self, other: &Bits, lo: u32, hi: u32, want: bool) -> (bool, bool) {
-        let want = if want { u64::MAX } else { 0 };
-        let (mut twice, mut differ) = (0u64, 0u64);
-        let first = (lo / 64) as usize;
-        let theirs = other.0.get(first..).unwrap_or(&[]);
-        let mut i = 0;
-        Self::for_words(&mut self.0, lo, hi, |w, m| {
-            twice |= *w & m;
-            *w |= m;
-            differ |= (theirs.get(i).copied().unwrap_or(!want) ^ want) & m;
-            i += 1;
-        });
-        (twice != 0, differ != 0)
     }
 }
 
@@ -217,10 +191,15 @@ impl<S: Store> Seq<S> {
         let deletes = runs - inserts;
         // A head is at least `1 << 2`, three bits: so `runs` is at most 8/3 per byte of the
         // column, which bounds the logs allocated below by the input.
-        let mut heads = Column::read(bytes, &mut at, runs, 3)?;
-        let mut ols = Column::read(bytes, &mut at, inserts, 0)?;
-        let mut ors = Column::read(bytes, &mut at, inserts, 0)?;
-        let mut targets = Column::read(bytes, &mut at, deletes, 0)?;
+        let mut column = |count, min_width| {
+            Column::read(bytes, &mut at, count, min_width)?
+                .collect()
+                .ok_or(bad("log columns disagree with their counts"))
+        };
+        let heads = column(runs, 3)?;
+        let ols = column(inserts, 0)?;
+        let ors = column(inserts, 0)?;
+        let targets = column(deletes, 0)?;
         if at != bytes.len() {
             return Err(bad("bytes after the log"));
         }
@@ -252,8 +231,7 @@ impl<S: Store> Seq<S> {
         ];
         let (mut lv, mut ilv) = (0u64, 0u64);
         let (mut n_ins, mut n_del) = (0usize, 0usize);
-        for _ in 0..runs {
-            let head = heads.next();
+        for &head in &heads {
             let (len, kind) = (head >> 2, head & 3);
             flaw |= len == 0 || len > u64::from(MAX_SPAN) || kind > K_DELETE_REV;
             let len = len.min(u64::from(MAX_SPAN)) as u32;
@@ -284,8 +262,7 @@ impl<S: Store> Seq<S> {
         ins.truncate(inserts);
         dels.truncate(deletes);
         // 2. Origins: each names an item inserted before the run.
-        for r in &mut ins {
-            let (l, o) = (ols.next(), ors.next());
+        for (r, (&l, &o)) in ins.iter_mut().zip(ols.iter().zip(&ors)) {
             flaw |= l > u64::from(r.ilv) || o > u64::from(r.ilv);
             r.ol = if l == 0 {
                 NONE
@@ -301,9 +278,9 @@ impl<S: Store> Seq<S> {
         // 3. Delete targets: only items inserted before the deletion.
         let mut dead = Bits::new(items);
         let mut prev_target = 0i64;
-        for r in &mut dels {
+        for (r, &t) in dels.iter_mut().zip(&targets) {
             let before = i64::from(r.target);
-            let target = prev_target.saturating_add(unzigzag(targets.next()));
+            let target = prev_target.saturating_add(unzigzag(t));
             let span = i64::from(r.len) - 1;
             let (lo, hi) = if r.rev {
                 (target - span, target)
@@ -320,9 +297,6 @@ impl<S: Store> Seq<S> {
         }
         if flaw {
             return Err(bad("origin or delete target out of range"));
-        }
-        if !(heads.finished() && ols.finished() && ors.finished() && targets.finished()) {
-            return Err(bad("log columns disagree with their counts"));
         }
         self.ins = ins;
         self.dels = dels;
@@ -373,6 +347,12 @@ impl<S: Store> Seq<S> {
 
 /// The document order for `items` items whose deleted ones are `dead`: every item exactly once,
 /// tombstones exactly the deleted items.
+///
+/// Each span sets its items' bits in one bit set (an item placed twice finds its bit set) and,
+/// if it is a tombstone, in a second one, which must equal `dead` at the end: compared
+/// word by word in item order, not probed span by span in document order. The two sets are
+/// interleaved so a span touches one cache line, and a span within one 64-item word (nearly
+/// all of them) takes no loop.
 #[inline(never)]
 fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, DecodeError> {
     let bad = DecodeError::Invalid;
@@ -387,37 +367,58 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
     if at != bytes.len() {
         return Err(bad("bytes after the order"));
     }
-    let mut placed = Bits::new(items);
+    // Per 64 items: `[placed, placed in a tombstone]`.
+    let mut words = alloc::vec![[0u64; 2]; (items as usize).div_ceil(64)];
     let mut spans = Vec::with_capacity(n);
-    let mut prev_end = 0u32;
-    let mut total = 0u32;
+    let (mut prev_end, mut total, mut twice) = (0i64, 0u64, 0u64);
     for _ in 0..n {
         let head = heads.next();
-        let len = u32::try_from(head >> 1)
-            .ok()
-            .filter(|&n| n > 0 && n <= MAX_SPAN)
-            .ok_or(bad("bad span length"))?;
-        let deleted = head & 1 == 1;
-        let start = i64::from(prev_end)
-            .checked_add(unzigzag(starts.next()))
-            .and_then(|s| u32::try_from(s).ok())
-            .filter(|&s| s < items && len <= items - s)
-            .ok_or(bad("span out of range"))?;
-        let end = start + len;
-        // Every item of the span not placed yet, and deleted exactly if the span is.
-        let (twice, differ) = placed.place(dead, start, end, deleted);
-        if twice {
-            return Err(bad("item placed twice"));
+        let (len, deleted) = (head >> 1, head & 1 == 1);
+        // Both values are below 2^57, so none of this overflows.
+        let start = prev_end + unzigzag(starts.next());
+        let end = start + len as i64;
+        if len == 0 || len > u64::from(MAX_SPAN) || start < 0 || end > i64::from(items) {
+            return Err(bad("span out of range"));
         }
-        if differ {
-            return Err(bad("tombstones differ from the log"));
+        let (lo, hi) = (start as u32, end as u32);
+        let tomb = if deleted { u64::MAX } else { 0 };
+        let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
+        let head_mask = u64::MAX << (lo % 64);
+        let tail_mask = u64::MAX >> (63 - (hi - 1) % 64);
+        if first == last {
+            if let Some(w) = words.get_mut(first) {
+                let m = head_mask & tail_mask;
+                twice |= w[0] & m;
+                w[0] |= m;
+                w[1] |= m & tomb;
+            }
+        } else if let Some(ws) = words.get_mut(first..=last) {
+            let k = ws.len();
+            for (i, w) in ws.iter_mut().enumerate() {
+                let m = if i == 0 {
+                    head_mask
+                } else if i + 1 == k {
+                    tail_mask
+                } else {
+                    u64::MAX
+                };
+                twice |= w[0] & m;
+                w[0] |= m;
+                w[1] |= m & tomb;
+            }
         }
         total += len;
         prev_end = end;
-        spans.push(Span::new(start, len, deleted));
+        spans.push(Span::new(lo, len as u32, deleted));
     }
-    if total != items {
+    if twice != 0 {
+        return Err(bad("item placed twice"));
+    }
+    if total != u64::from(items) {
         return Err(bad("item missing from the order"));
+    }
+    if !words.iter().zip(&dead.0).all(|(w, &d)| w[1] == d) {
+        return Err(bad("tombstones differ from the log"));
     }
     if !(heads.finished() && starts.finished()) {
         return Err(bad("order columns disagree with their count"));
