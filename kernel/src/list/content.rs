@@ -10,7 +10,9 @@
 //! * [`TextStore`] keeps all inserted text as one UTF-8 `String` in ilv order, plus two sparse
 //!   side tables — the lvs of non-ASCII chars with the running count of extra UTF-8 bytes, and
 //!   the lvs of chars outside the Basic Multilingual Plane (two UTF-16 units) — so lv → byte
-//!   offset and UTF-16 widths cost a binary search, and nothing for ASCII text.
+//!   offset and UTF-16 widths cost a binary search, and nothing for ASCII text. The first
+//!   table is indexed by 256-item blocks, so the search for a byte offset covers one block's
+//!   entries (rendering the text looks up two per span).
 //! * [`VecStore`] keeps list items in a `Vec<T>`.
 //!
 //! [`ops_since`]: crate::list::Text::ops_since
@@ -77,11 +79,19 @@ pub(crate) struct TextStore {
 /// Items per [`TextStore::wide_blocks`] block.
 const WIDE_BLOCK: u32 = 256;
 
+/// Up to this many non-ASCII chars, a byte offset is searched for inline in the whole table
+/// (a few steps, no call).
+const SMALL_WIDE: usize = 8;
+
 impl TextStore {
     #[inline]
     fn byte_of(&self, lv: u32) -> usize {
         if self.wide_utf8.is_empty() {
             return lv as usize;
+        }
+        if self.wide_utf8.len() <= SMALL_WIDE {
+            let i = self.wide_utf8.partition_point(|e| e.0 < lv);
+            return lv as usize + i.checked_sub(1).map_or(0, |k| self.wide_utf8[k].1 as usize);
         }
         self.byte_of_wide(lv)
     }
@@ -178,10 +188,16 @@ impl TextStore {
     /// Extends [`wide_blocks`](Self::wide_blocks) to every block start up to `len` (none
     /// while the text is ASCII). A block's count is final once its start is reached, and a
     /// missing block only widens the search, so the index may lag behind `len` in between.
+    #[inline]
     fn index_wide_blocks(&mut self) {
-        if self.wide_utf8.is_empty() {
-            return;
+        let indexed = self.wide_blocks.len() as u64 * u64::from(WIDE_BLOCK);
+        if !self.wide_utf8.is_empty() && indexed <= u64::from(self.len) {
+            self.extend_wide_blocks();
         }
+    }
+
+    #[inline(never)]
+    fn extend_wide_blocks(&mut self) {
         while self.wide_blocks.len() as u64 * u64::from(WIDE_BLOCK) <= u64::from(self.len) {
             let start = self.wide_blocks.len() as u32 * WIDE_BLOCK;
             let below = self.wide_utf8.partition_point(|e| e.0 < start);
