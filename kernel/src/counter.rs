@@ -322,11 +322,7 @@ impl Crdt for GCounter {
 
     #[inline]
     fn merge_delta_owned(&mut self, delta: Self::Delta) {
-        if self.is_bottom() {
-            *self = delta;
-        } else {
-            self.merge_delta(&delta);
-        }
+        crate::crdt::take_or_merge(self, delta);
     }
 
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {
@@ -475,11 +471,7 @@ impl Crdt for PNCounter {
 
     #[inline]
     fn merge_delta_owned(&mut self, delta: Self::Delta) {
-        if self.is_bottom() {
-            *self = delta;
-        } else {
-            self.merge_delta(&delta);
-        }
+        crate::crdt::take_or_merge(self, delta);
     }
 
     fn merge_batch_in(&mut self, deltas: &[Self::Delta], scratch: &mut Scratch) {

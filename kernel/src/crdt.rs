@@ -155,3 +155,26 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for SeqVec<T> {
 pub(crate) fn strictly_sorted_by<T>(items: &[T], less: impl Fn(&T, &T) -> bool) -> bool {
     items.windows(2).all(|w| less(&w[0], &w[1]))
 }
+
+/// Of each run of `(key, _)` rows with the same key (rows sorted by key), keeps the last.
+pub(crate) fn dedup_keep_last<K: PartialEq, R>(rows: &mut Vec<(K, R)>) {
+    rows.dedup_by(|later, kept| {
+        if later.0 == kept.0 {
+            core::mem::swap(later, kept);
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// [`Crdt::merge_delta_owned`] for a type whose delta is a state of its own kind: an empty
+/// `this` takes `delta` over without copying it.
+#[inline]
+pub(crate) fn take_or_merge<C: Crdt<Delta = C>>(this: &mut C, delta: C) {
+    if this.is_bottom() {
+        *this = delta;
+    } else {
+        this.merge_delta(&delta);
+    }
+}

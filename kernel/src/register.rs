@@ -146,11 +146,7 @@ impl<T: Clone> Crdt for LwwRegister<T> {
 
     #[inline]
     fn merge_delta_owned(&mut self, delta: Self::Delta) {
-        if self.is_bottom() {
-            *self = delta;
-        } else {
-            self.merge_delta(&delta);
-        }
+        crate::crdt::take_or_merge(self, delta);
     }
 
     /// One pass to find the newest write, one clone.
@@ -352,11 +348,7 @@ impl<T: Clone> Crdt for MvRegister<T> {
 
     #[inline]
     fn merge_delta_owned(&mut self, delta: Self::Delta) {
-        if self.is_bottom() {
-            *self = delta;
-        } else {
-            self.merge_delta(&delta);
-        }
+        crate::crdt::take_or_merge(self, delta);
     }
 
     #[inline]

@@ -45,7 +45,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::causal::CausalContext;
 use crate::clock::{Dot, ReplicaId};
-use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
+use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
 
 /// The insert dots of one element: sorted, unique, never empty. One dot (the common case) and
@@ -610,16 +610,9 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
 /// Sorts `(key, dot)` rows and keeps, for each key, the row with the greatest dot.
 fn sort_keep_last<T: Ord>(rows: &mut Vec<(T, Dot)>) {
     // Inputs are often already in order (and unique): check before sorting.
-    if rows.len() > 1 && !rows.windows(2).all(|w| w[0].0 < w[1].0) {
+    if !strictly_sorted_by(rows, |a, b| a.0 < b.0) {
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        rows.dedup_by(|later, kept| {
-            if later.0 == kept.0 {
-                core::mem::swap(later, kept);
-                true
-            } else {
-                false
-            }
-        });
+        dedup_keep_last(rows);
     }
 }
 
@@ -658,23 +651,15 @@ impl<T: Ord + Hash + Clone> Crdt for AwSet<T> {
     }
 
     fn merge_delta(&mut self, delta: &Self::Delta) {
-        let rows = &delta.inserts;
-        let mut i = 0;
-        while i < rows.len() {
-            let v = &rows[i].0;
-            let mut j = i + 1;
-            while j < rows.len() && rows[j].0 == *v {
-                j += 1;
-            }
-            let group = &rows[i..j];
+        // Rows come sorted by element: one group per element.
+        for group in delta.inserts.chunk_by(|a, b| a.0 == b.0) {
             Self::apply_element(
                 &mut self.entries,
                 &self.ctx,
-                v,
+                &group[0].0,
                 group.iter().map(|r| r.1),
                 &delta.ctx,
             );
-            i = j;
         }
         for v in &delta.removes {
             if let Some(dots) = self.entries.get_mut(v) {

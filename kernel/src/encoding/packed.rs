@@ -158,45 +158,49 @@ impl<'a> Column<'a> {
         };
         if k == BLOCK {
             unpack_full_block(w, data, &mut self.buf);
-            self.at += 1 + n;
-            self.left -= k;
-            self.next = 0;
-            self.filled = k;
-            return true;
-        }
-        let mask = (1u64 << w) - 1;
-        let w = w as usize;
-        // Values whose 8-byte window lies inside the block: one load each.
-        let direct = if w == 0 {
-            k
-        } else if n >= 8 {
-            ((n - 8) * 8 / w + 1).min(k)
         } else {
-            0
-        };
-        for (i, slot) in self.buf[..direct].iter_mut().enumerate() {
-            let bit = i * w;
-            let word = data
-                .get(bit / 8..bit / 8 + 8)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .unwrap_or([0; 8]);
-            *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
-        }
-        // The last few read from a zero-padded copy of the block's last bytes.
-        let tail_from = n.saturating_sub(8);
-        let mut tail = [0u8; 16];
-        tail[..n - tail_from].copy_from_slice(&data[tail_from..]);
-        for (i, slot) in self.buf[direct..k].iter_mut().enumerate() {
-            let bit = (direct + i) * w;
-            let at = bit / 8 - tail_from;
-            let word = <[u8; 8]>::try_from(&tail[at..at + 8]).unwrap_or([0; 8]);
-            *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
+            unpack_short_block(w, data, &mut self.buf[..k]);
         }
         self.at += 1 + n;
         self.left -= k;
         self.next = 0;
         self.filled = k;
         true
+    }
+}
+
+/// Unpacks a block of `out.len()` values of width `w` from its bytes `data` (the last block
+/// of a column, which may hold fewer than [`BLOCK`] values).
+fn unpack_short_block(w: u32, data: &[u8], out: &mut [u64]) {
+    let (k, n) = (out.len(), data.len());
+    let mask = (1u64 << w) - 1;
+    let w = w as usize;
+    // Values whose 8-byte window lies inside the block: one load each.
+    let direct = if w == 0 {
+        k
+    } else if n >= 8 {
+        ((n - 8) * 8 / w + 1).min(k)
+    } else {
+        0
+    };
+    let (head, rest) = out.split_at_mut(direct);
+    for (i, slot) in head.iter_mut().enumerate() {
+        let bit = i * w;
+        let word = data
+            .get(bit / 8..bit / 8 + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .unwrap_or([0; 8]);
+        *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
+    }
+    // The last few read from a zero-padded copy of the block's last bytes.
+    let tail_from = n.saturating_sub(8);
+    let mut tail = [0u8; 16];
+    tail[..n - tail_from].copy_from_slice(&data[tail_from..]);
+    for (i, slot) in rest.iter_mut().enumerate() {
+        let bit = (direct + i) * w;
+        let at = bit / 8 - tail_from;
+        let word = <[u8; 8]>::try_from(&tail[at..at + 8]).unwrap_or([0; 8]);
+        *slot = (u64::from_le_bytes(word) >> (bit % 8)) & mask;
     }
 }
 

@@ -90,14 +90,13 @@ impl TextStore {
             return lv as usize;
         }
         if self.wide_utf8.len() <= SMALL_WIDE {
-            let i = self.wide_utf8.partition_point(|e| e.0 < lv);
-            return lv as usize + i.checked_sub(1).map_or(0, |k| self.wide_utf8[k].1 as usize);
+            return self.byte_after(lv, self.wide_utf8.partition_point(|e| e.0 < lv));
         }
         self.byte_of_wide(lv)
     }
 
-    /// [`byte_of`](Self::byte_of) for text with non-ASCII chars, out of line so the ASCII
-    /// case stays small where it is inlined. Searches only the entries of `lv`'s block.
+    /// [`byte_of`](Self::byte_of) for a table beyond [`SMALL_WIDE`] entries: searches only the
+    /// entries of `lv`'s block (out of line, so the inlined cases stay small).
     #[inline(never)]
     fn byte_of_wide(&self, lv: u32) -> usize {
         let b = (lv / WIDE_BLOCK) as usize;
@@ -107,11 +106,17 @@ impl TextStore {
             .get(b + 1)
             .map_or(self.wide_utf8.len(), |&i| i as usize);
         let block = self.wide_utf8.get(lo..hi).unwrap_or(&[]);
-        let i = lo + block.partition_point(|e| e.0 < lv);
-        let extra = match i.checked_sub(1).and_then(|k| self.wide_utf8.get(k)) {
-            Some(e) => e.1 as usize,
-            None => 0,
-        };
+        self.byte_after(lv, lo + block.partition_point(|e| e.0 < lv))
+    }
+
+    /// The byte offset of item `lv`, given that the first `i` entries of `wide_utf8` are
+    /// exactly those below it.
+    #[inline]
+    fn byte_after(&self, lv: u32, i: usize) -> usize {
+        let extra = i
+            .checked_sub(1)
+            .and_then(|k| self.wide_utf8.get(k))
+            .map_or(0, |e| e.1 as usize);
         lv as usize + extra
     }
 
@@ -395,6 +400,14 @@ impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
 mod tests {
     use super::*;
 
+    /// A 32-bit xorshift step (the inputs only need to be reproducible).
+    fn xorshift(x: &mut u32) -> u32 {
+        *x ^= *x << 13;
+        *x ^= *x >> 17;
+        *x ^= *x << 5;
+        *x
+    }
+
     /// The side tables built char by char, as `push_str` does.
     fn reference(text: &str) -> TextStore {
         let mut st = TextStore::default();
@@ -418,10 +431,7 @@ mod tests {
         for len in 0..200 {
             let mut s = String::new();
             for _ in 0..len % 40 {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                s.push_str(pieces[x as usize % pieces.len()]);
+                s.push_str(pieces[xorshift(&mut x) as usize % pieces.len()]);
             }
             let fast = TextStore::from_string(s.clone());
             let slow = reference(&s);
@@ -440,9 +450,7 @@ mod tests {
         let mut whole = String::new();
         let mut x = 0x9e37_79b9_u32;
         for _ in 0..300 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
+            let x = xorshift(&mut x);
             let piece = match x % 5 {
                 0 => "é€😀".into(),
                 1 => "z".repeat(x as usize % 700),

@@ -28,7 +28,7 @@ use converge_pool::Scratch;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{ReplicaId, Timestamp};
-use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
+use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
 
 /// One key's newest write: a value, or `None` for a removal (tombstone).
@@ -380,17 +380,10 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
 
     /// A delta from rows in write order: sorted by key, the last write of each key kept.
     fn from_rows(mut rows: Vec<Row<K, V>>) -> LwwMap<K, V> {
-        if rows.len() > 1 && !rows.windows(2).all(|w| w[0].0 < w[1].0) {
+        if !strictly_sorted_by(&rows, |a, b| a.0 < b.0) {
             // Stable sort keeps write order within a key; keep the last.
             rows.sort_by(|a, b| a.0.cmp(&b.0));
-            rows.dedup_by(|later, kept| {
-                if later.0 == kept.0 {
-                    core::mem::swap(later, kept);
-                    true
-                } else {
-                    false
-                }
-            });
+            dedup_keep_last(&mut rows);
         }
         LwwMap {
             max_lamport: rows.iter().map(|r| r.1.ts.lamport).max().unwrap_or(0),
@@ -545,11 +538,7 @@ impl<K: Ord + Clone, V: Clone> Crdt for LwwMap<K, V> {
 
     #[inline]
     fn merge_delta_owned(&mut self, delta: Self::Delta) {
-        if self.is_bottom() {
-            *self = delta;
-        } else {
-            self.merge(&delta);
-        }
+        crate::crdt::take_or_merge(self, delta);
     }
 
     /// Gathers `(key, entry)` references from all deltas into `scratch`, sorts them by key with

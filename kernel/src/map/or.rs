@@ -559,16 +559,9 @@ impl<K: Ord + Hash + Clone, C: Crdt> Crdt for OrMap<K, C> {
     }
 
     fn merge_delta(&mut self, delta: &Self::Delta) {
-        let rows = &delta.updates;
-        let mut i = 0;
-        while i < rows.len() {
-            let k = &rows[i].0;
-            let mut j = i + 1;
-            while j < rows.len() && rows[j].0 == *k {
-                j += 1;
-            }
-            self.apply_key(k, rows[i..j].iter().map(|r| (r.1, &r.2)), &delta.ctx);
-            i = j;
+        // Rows come sorted by key: one group per key.
+        for group in delta.updates.chunk_by(|a, b| a.0 == b.0) {
+            self.apply_key(&group[0].0, group.iter().map(|r| (r.1, &r.2)), &delta.ctx);
         }
         for k in &delta.removes {
             if let Some(mine) = self.entries.get_mut(k) {

@@ -54,9 +54,7 @@ impl Bits {
     /// Sets bits `lo..hi` (`lo < hi`, both in range; out of range sets nothing). A range
     /// within one word, as most are, takes no loop.
     fn set(&mut self, lo: u32, hi: u32) {
-        let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
-        let head = u64::MAX << (lo % 64);
-        let tail = u64::MAX >> (63 - (hi - 1) % 64);
+        let (first, last, head, tail) = word_masks(lo, hi);
         if first == last {
             if let Some(w) = self.0.get_mut(first) {
                 *w |= head & tail;
@@ -67,6 +65,19 @@ impl Bits {
             *z |= tail;
         }
     }
+}
+
+/// For bits `lo..hi` (`lo < hi`) of a bit set in 64-bit words: the first and last word and
+/// the masks of the bits in them (each as if the range continued past that word).
+#[inline]
+fn word_masks(lo: u32, hi: u32) -> (usize, usize, u64, u64) {
+    let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
+    (
+        first,
+        last,
+        u64::MAX << (lo % 64),
+        u64::MAX >> (63 - (hi - 1) % 64),
+    )
 }
 
 impl<S: Store> Seq<S> {
@@ -382,30 +393,22 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
         }
         let (lo, hi) = (start as u32, end as u32);
         let tomb = if deleted { u64::MAX } else { 0 };
-        let (first, last) = ((lo / 64) as usize, ((hi - 1) / 64) as usize);
-        let head_mask = u64::MAX << (lo % 64);
-        let tail_mask = u64::MAX >> (63 - (hi - 1) % 64);
+        let mut mark = |w: &mut [u64; 2], m: u64| {
+            twice |= w[0] & m;
+            w[0] |= m;
+            w[1] |= m & tomb;
+        };
+        let (first, last, head, tail) = word_masks(lo, hi);
         if first == last {
             if let Some(w) = words.get_mut(first) {
-                let m = head_mask & tail_mask;
-                twice |= w[0] & m;
-                w[0] |= m;
-                w[1] |= m & tomb;
+                mark(w, head & tail);
             }
-        } else if let Some(ws) = words.get_mut(first..=last) {
-            let k = ws.len();
-            for (i, w) in ws.iter_mut().enumerate() {
-                let m = if i == 0 {
-                    head_mask
-                } else if i + 1 == k {
-                    tail_mask
-                } else {
-                    u64::MAX
-                };
-                twice |= w[0] & m;
-                w[0] |= m;
-                w[1] |= m & tomb;
+        } else if let Some([a, mid @ .., z]) = words.get_mut(first..=last) {
+            mark(a, head);
+            for w in mid {
+                mark(w, u64::MAX);
             }
+            mark(z, tail);
         }
         total += len;
         prev_end = end;
