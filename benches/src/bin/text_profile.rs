@@ -2,7 +2,11 @@
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
 //! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
 //! `snapshot:<trace>` for the state snapshot load (timed by stage), `load:<trace>` for the
-//! load + `to_string` alone and `string:<trace>` for `to_string` alone (for `perf record`), `history:<trace>` for its section sizes,
+//! load + `to_string` alone and `string:<trace>` for `to_string` alone (for `perf record`),
+//! `split:<trace>` for load and the first `to_string` after it timed apart (best single run),
+//! `cold:<trace>` for `to_string` after a loop of random branches has retrained the branch
+//! predictor (best single run: what a caller that does other work in between sees),
+//! `history:<trace>` for its section sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
@@ -48,11 +52,55 @@ fn main() {
         }
         return;
     }
+    if let Some(trace) = name.strip_prefix("split:") {
+        let bytes = replay_converge(&load_trace(trace).patches()).snapshot();
+        let (mut a, mut b, mut c) = (f64::MAX, f64::MAX, f64::MAX);
+        for _ in 0..runs {
+            let t0 = std::time::Instant::now();
+            let t = Text::decode_snapshot(&bytes).unwrap();
+            let t1 = std::time::Instant::now();
+            let s = t.to_string();
+            let t2 = std::time::Instant::now();
+
+            drop(black_box(t));
+            drop(black_box(s));
+            let t3 = std::time::Instant::now();
+            a = a.min((t1 - t0).as_secs_f64() * 1e6);
+            b = b.min((t2 - t1).as_secs_f64() * 1e6);
+            c = c.min((t3 - t2).as_secs_f64() * 1e6);
+        }
+        eprintln!("load {a:.1} us, to_string {b:.1} us, drop {c:.1} us");
+        return;
+    }
     if let Some(trace) = name.strip_prefix("string:") {
         let doc = replay_converge(&load_trace(trace).patches());
         for _ in 0..runs {
             black_box(doc.to_string());
         }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("cold:") {
+        let doc = replay_converge(&load_trace(trace).patches());
+        let mut junk = vec![0u64; 200_000];
+        let mut best = f64::MAX;
+        for i in 0..runs {
+            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ i as u64;
+            for j in &mut junk {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x & 1 == 1 {
+                    *j += 1;
+                } else if x & 2 == 2 {
+                    *j ^= 3;
+                }
+            }
+            black_box(&junk);
+            let t = std::time::Instant::now();
+            black_box(doc.to_string());
+            best = best.min(t.elapsed().as_secs_f64() * 1e6);
+        }
+        eprintln!("cold to_string {best:.1} us");
         return;
     }
     if let Some(trace) = name.strip_prefix("snapshot:") {

@@ -53,18 +53,12 @@ pub(crate) fn put_column(out: &mut Vec<u8>, values: &[u64]) {
 
 /// Reads `count` values from a column starting at `bytes[*at]`, advancing `*at` past it.
 /// [`read`](Self::read) checks the block layout (each width at least the caller's minimum
-/// and at most [`MAX_WIDTH`], the blocks exactly filling the column); each block is unpacked
-/// into a buffer when reached and [`next`](Self::next) hands the values out in order. Never
-/// panics. Reading more than `count` values gives 0 and makes [`finished`](Self::finished)
-/// false; the caller checks it after the last value.
+/// and at most [`MAX_WIDTH`], the blocks exactly filling the column);
+/// [`collect`](Self::collect) unpacks the values. Never panics.
 pub(crate) struct Column<'a> {
     body: &'a [u8],
     at: usize,
     left: usize,
-    buf: [u64; BLOCK],
-    filled: usize,
-    next: usize,
-    broken: bool,
 }
 
 impl<'a> Column<'a> {
@@ -103,69 +97,40 @@ impl<'a> Column<'a> {
             body,
             at: 0,
             left: count,
-            buf: [0; BLOCK],
-            filled: 0,
-            next: 0,
-            broken: false,
         })
     }
 
-    /// The next value, or 0 once the column turned out flawed (see the type docs).
-    #[inline(always)]
-    pub(crate) fn next(&mut self) -> u64 {
-        if self.next == self.filled && !self.fill() {
-            self.broken = true;
-            return 0;
-        }
-        let v = self.buf[self.next % BLOCK];
-        self.next += 1;
-        v
-    }
-
-    /// All `count` values at once (unpacked block by block), or `None` if the column is
-    /// flawed: for loops that would rather walk a slice than call [`next`](Self::next).
+    /// All `count` values (unpacked block by block into a buffer that stays in the L1
+    /// cache), or `None` if the column is flawed.
     pub(crate) fn collect(mut self) -> Option<Vec<u64>> {
         let mut out = Vec::with_capacity(self.left);
+        let mut buf = [0; BLOCK];
         while self.left > 0 {
-            if !self.fill() {
-                return None;
-            }
-            out.extend_from_slice(self.buf.get(..self.filled)?);
-            self.next = self.filled;
+            let k = self.fill(&mut buf)?;
+            out.extend_from_slice(buf.get(..k)?);
         }
-        self.finished().then_some(out)
+        (self.at == self.body.len()).then_some(out)
     }
 
-    /// Whether exactly `count` values were read from a sound column that holds no more bytes.
-    pub(crate) fn finished(&self) -> bool {
-        !self.broken && self.left == 0 && self.next == self.filled && self.at == self.body.len()
-    }
-
-    /// Unpacks the next block; false if there is none or it is flawed.
+    /// Unpacks the next block into `buf`; how many values it held, or `None` if there is no
+    /// block or it is flawed.
     #[inline(never)]
-    fn fill(&mut self) -> bool {
+    fn fill(&mut self, buf: &mut [u64; BLOCK]) -> Option<usize> {
         let k = self.left.min(BLOCK);
-        let Some(&w) = self.body.get(self.at) else {
-            return false;
-        };
-        let w = u32::from(w);
+        let w = u32::from(*self.body.get(self.at)?);
         if k == 0 || w > MAX_WIDTH {
-            return false;
+            return None;
         }
         let n = (k * w as usize).div_ceil(8);
-        let Some(data) = self.body.get(self.at + 1..self.at + 1 + n) else {
-            return false;
-        };
+        let data = self.body.get(self.at + 1..self.at + 1 + n)?;
         if k == BLOCK {
-            unpack_full_block(w, data, &mut self.buf);
+            unpack_full_block(w, data, buf);
         } else {
-            unpack_short_block(w, data, &mut self.buf[..k]);
+            unpack_short_block(w, data, &mut buf[..k]);
         }
         self.at += 1 + n;
         self.left -= k;
-        self.next = 0;
-        self.filled = k;
-        true
+        Some(k)
     }
 }
 
@@ -257,11 +222,8 @@ mod tests {
         put_column(&mut out, values);
         out.push(0xaa); // whatever follows the column
         let mut at = 0;
-        let mut c = Column::read(&out, &mut at, values.len(), 0).unwrap();
-        for &v in values {
-            assert_eq!(c.next(), v);
-        }
-        assert!(c.finished());
+        let c = Column::read(&out, &mut at, values.len(), 0).unwrap();
+        assert_eq!(c.collect().as_deref(), Some(values));
         assert_eq!(at, out.len() - 1);
     }
 
@@ -303,18 +265,11 @@ mod tests {
         let mut at = 0;
         assert!(Column::read(&out, &mut at, 4, 0).is_err());
         let mut at = 0;
-        let mut c = Column::read(&out, &mut at, 3, 0).unwrap();
-        assert_eq!((c.next(), c.next(), c.next()), (5, 6, 200));
-        assert_eq!(c.next(), 0);
-        assert!(!c.finished());
+        let c = Column::read(&out, &mut at, 3, 0).unwrap();
+        assert_eq!(c.collect(), Some(alloc::vec![5, 6, 200]));
         for cut in 0..out.len() {
             let mut at = 0;
-            let ok = Column::read(&out[..cut], &mut at, 3, 0).map(|mut c| {
-                (0..3).for_each(|_| {
-                    c.next();
-                });
-                c.finished()
-            });
+            let ok = Column::read(&out[..cut], &mut at, 3, 0).map(|c| c.collect().is_some());
             assert!(!matches!(ok, Ok(true)));
         }
         let mut wide = out.clone();

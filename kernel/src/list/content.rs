@@ -76,6 +76,9 @@ pub(crate) struct TextStore {
     len: u32,
 }
 
+/// Bytes [`Render`] copies as one fixed block.
+pub(crate) const COPY_BLOCK: usize = 32;
+
 /// Items per [`TextStore::wide_blocks`] block.
 const WIDE_BLOCK: u32 = 256;
 
@@ -126,13 +129,46 @@ impl TextStore {
         &self.text[self.byte_of(lv)..self.byte_of(lv + len)]
     }
 
-    /// An upper bound on the UTF-8 length of `chars` of the stored chars (exact for ASCII).
-    pub(crate) fn bytes_bound(&self, chars: usize) -> usize {
-        if self.wide_utf8.is_empty() {
-            chars
+    /// A renderer appending the UTF-8 of spans to `out` (see [`Render`]).
+    pub(crate) fn render<'a>(&'a self, out: &'a mut Vec<u8>) -> Render<'a> {
+        let offsets = if self.wide_utf8.is_empty() {
+            Offsets::Ascii
         } else {
-            self.text.len().min(chars.saturating_mul(4))
+            // Per block: the extra bytes before it, and whether any lie inside it.
+            let mut mixed = 0;
+            let bases: Vec<u32> = self
+                .wide_blocks
+                .iter()
+                .enumerate()
+                .map(|(b, &below)| {
+                    let above = self
+                        .wide_blocks
+                        .get(b + 1)
+                        .map_or(self.wide_utf8.len() as u32, |&n| n);
+                    mixed += usize::from(above > below);
+                    let before = self.byte_after(0, below as usize) as u32;
+                    before | if above > below { MIXED } else { 0 }
+                })
+                .collect();
+            if mixed <= bases.len() / SPARSE_WIDE {
+                Offsets::Sparse(bases)
+            } else {
+                Offsets::Dense
+            }
+        };
+        Render {
+            store: self,
+            out,
+            offsets,
         }
+    }
+
+    /// An upper bound on the UTF-8 length of `chars` of the stored chars: `chars` plus the
+    /// extra bytes of every stored non-ASCII char (exact for ASCII, and tight for text that is
+    /// mostly ASCII, so a buffer of this size stays small enough for the allocator's heap).
+    pub(crate) fn bytes_bound(&self, chars: usize) -> usize {
+        let extra = self.wide_utf8.last().map_or(0, |e| e.1 as usize);
+        self.text.len().min(chars.saturating_add(extra))
     }
 
     /// All stored text, in item order (deleted items included).
@@ -236,6 +272,76 @@ impl TextStore {
         }
         self.text.push_str(s);
         self.index_wide_blocks();
+    }
+}
+
+/// Appends the UTF-8 of a text's spans, in the order they are given ([`TextStore::render`]).
+///
+/// Rendering alternates unpredictably between visible spans and tombstones. While byte offsets
+/// are cheap — ASCII text, or non-ASCII chars so clustered that nearly every 256-item block
+/// is free of them and an offset is one table load — every span is handled alike: a run of at
+/// most [`COPY_BLOCK`] bytes is copied as a whole block and cut back to its length, which is
+/// 0 for a tombstone, so neither the choice nor the length costs a branch. Otherwise an offset
+/// costs a search, which only visible spans pay.
+pub(crate) struct Render<'a> {
+    store: &'a TextStore,
+    out: &'a mut Vec<u8>,
+    offsets: Offsets,
+}
+
+/// How [`Render`] finds byte offsets.
+enum Offsets {
+    /// The offset is the lv.
+    Ascii,
+    /// Per 256-item block, the extra bytes of the non-ASCII chars before it, with [`MIXED`]
+    /// set if the block holds any (its offsets are then searched).
+    Sparse(Vec<u32>),
+    /// Searched.
+    Dense,
+}
+
+/// Marks a block of [`Offsets::Sparse`] that holds non-ASCII chars.
+const MIXED: u32 = 1 << 31;
+
+/// [`Offsets::Sparse`] is used while at most one block in this many holds non-ASCII chars.
+const SPARSE_WIDE: usize = 16;
+
+impl Render<'_> {
+    /// Appends items `lv..lv + len` if `visible`.
+    #[inline(always)]
+    pub(crate) fn span(&mut self, lv: u32, len: u32, visible: bool) {
+        let (a, b) = match &self.offsets {
+            Offsets::Ascii => (lv as usize, (lv + len) as usize),
+            Offsets::Sparse(bases) => {
+                let byte = |lv: u32| match bases.get((lv / WIDE_BLOCK) as usize) {
+                    Some(&base) if base & MIXED == 0 => lv as usize + base as usize,
+                    _ => self.store.byte_of(lv),
+                };
+                (byte(lv), byte(lv + len))
+            }
+            Offsets::Dense => {
+                if visible {
+                    self.out
+                        .extend_from_slice(self.store.str(lv, len).as_bytes());
+                }
+                return;
+            }
+        };
+        let n = if visible { b - a } else { 0 };
+        let bytes = self.store.text.as_bytes();
+        let at = self.out.len();
+        let block = bytes
+            .get(a..a + COPY_BLOCK)
+            .and_then(|b| <&[u8; COPY_BLOCK]>::try_from(b).ok());
+        match block {
+            Some(block) if n <= COPY_BLOCK && self.out.capacity() - at >= COPY_BLOCK => {
+                self.out.extend_from_slice(block);
+                self.out.truncate(at + n);
+            }
+            _ => self
+                .out
+                .extend_from_slice(bytes.get(a..a + n).unwrap_or(&[])),
+        }
     }
 }
 
@@ -483,6 +589,45 @@ mod tests {
         assert_eq!(loaded.wide_blocks, st.wide_blocks);
         for (lv, &byte) in offsets.iter().enumerate() {
             assert_eq!(loaded.byte_of(lv as u32), byte, "lv {lv}");
+        }
+    }
+
+    #[test]
+    fn render_matches_str_in_every_offset_mode() {
+        let mut x = 0x2545_f491_u32;
+        let ascii = "typed text ".repeat(2000);
+        let mut sparse = ascii.clone();
+        sparse.insert(3000, 'é');
+        sparse.insert_str(7000, "😀€");
+        let dense: String = (0..4000).map(|i| ['a', 'é', 'b', '€'][i % 4]).collect();
+        for (text, mode) in [(ascii, 0), (sparse, 1), (dense, 2)] {
+            let st = TextStore::from_string(text);
+            let n = st.len;
+            // Random spans, short and long, visible or not, ending at the last item too.
+            let mut spans = Vec::new();
+            for _ in 0..2000 {
+                let r = xorshift(&mut x);
+                let len = 1 + r % if r & 1 == 0 { 20 } else { 200 };
+                let lv = xorshift(&mut x) % (n - len);
+                spans.push((lv, len, r & 2 == 0));
+            }
+            spans.push((n - 3, 3, true));
+            let mut out = Vec::with_capacity(st.bytes_bound(n as usize) + COPY_BLOCK);
+            let mut render = st.render(&mut out);
+            let chosen = match render.offsets {
+                Offsets::Ascii => 0,
+                Offsets::Sparse(_) => 1,
+                Offsets::Dense => 2,
+            };
+            assert_eq!(chosen, mode);
+            let mut expected = String::new();
+            for &(lv, len, visible) in &spans {
+                render.span(lv, len, visible);
+                if visible {
+                    expected.push_str(st.str(lv, len));
+                }
+            }
+            assert_eq!(core::str::from_utf8(&out), Ok(expected.as_str()));
         }
     }
 }

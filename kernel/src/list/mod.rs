@@ -52,7 +52,7 @@ use core::ops::Range;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use self::content::{Store, TextStore, VecStore};
+use self::content::{COPY_BLOCK, Store, TextStore, VecStore};
 use self::engine::Seq;
 use self::ops::SequenceHistory;
 use self::tree::Measure;
@@ -310,13 +310,12 @@ impl fmt::Display for Text {
     /// precision flags apply to the whole text).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let store = &self.seq.store;
-        let mut out = String::with_capacity(store.bytes_bound(self.seq.len()));
-        self.seq.tree.for_each_span(|s| {
-            if !s.deleted() {
-                out.push_str(store.str(s.lv, s.len()));
-            }
-        });
-        f.pad(&out)
+        let mut out = Vec::with_capacity(store.bytes_bound(self.seq.len()) + COPY_BLOCK);
+        let mut render = store.render(&mut out);
+        self.seq
+            .tree
+            .for_each_span(|s| render.span(s.lv, s.len(), !s.deleted()));
+        f.pad(core::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
 
