@@ -251,8 +251,8 @@ pub fn decode<T: WireType>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// Decodes a payload (no envelope), charging at most `limit` heap bytes; returns the value and
 /// the bytes charged.
 #[cfg(feature = "alloc")]
-pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
-    payload: &[u8],
+pub(crate) fn decode_payload<'a, T: serde::Deserialize<'a>>(
+    payload: &'a [u8],
     limit: usize,
 ) -> Result<(T, usize), DecodeError> {
     use super::meter::{Meter, Metered, Tracked};
@@ -279,8 +279,8 @@ pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
 
 /// Decodes a payload (no envelope). Without `alloc` nothing is charged.
 #[cfg(not(feature = "alloc"))]
-pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
-    payload: &[u8],
+pub(crate) fn decode_payload<'a, T: serde::Deserialize<'a>>(
+    payload: &'a [u8],
     _limit: usize,
 ) -> Result<(T, usize), DecodeError> {
     let (value, rest) = postcard::take_from_bytes::<T>(payload).map_err(map_postcard)?;

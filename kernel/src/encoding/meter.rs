@@ -16,6 +16,7 @@
 //! an upper bound on the heap held by `Vec`-, `String`- and hashbrown-backed containers built by
 //! impls that allocate only through them; heap reached through `Box`/`Rc` is not seen.
 
+use alloc::rc::Rc;
 use core::cell::Cell;
 use core::fmt;
 use core::mem::size_of;
@@ -27,7 +28,9 @@ use serde::de::{
 
 /// Shared state of one decode: the input left, the bytes charged, and the limit.
 pub(super) struct Meter {
-    remaining: Cell<usize>,
+    /// Shared with the input flavor ([`Tracked`]), which may outlive the meter: the decoded
+    /// value may borrow from the input, whose lifetime the flavor carries.
+    remaining: Rc<Cell<usize>>,
     charged: Cell<usize>,
     limit: usize,
     exceeded: Cell<bool>,
@@ -36,7 +39,7 @@ pub(super) struct Meter {
 impl Meter {
     pub(super) fn new(input: usize, limit: usize) -> Self {
         Self {
-            remaining: Cell::new(input),
+            remaining: Rc::new(Cell::new(input)),
             charged: Cell::new(0),
             limit,
             exceeded: Cell::new(false),
@@ -82,15 +85,15 @@ pub(super) const fn element_cost(size: usize) -> usize {
 /// A postcard input flavor over a slice that reports how much input is left to the meter.
 pub(super) struct Tracked<'a> {
     rest: &'a [u8],
-    remaining: &'a Cell<usize>,
+    remaining: Rc<Cell<usize>>,
 }
 
 impl<'a> Tracked<'a> {
-    pub(super) fn new(input: &'a [u8], meter: &'a Meter) -> Self {
+    pub(super) fn new(input: &'a [u8], meter: &Meter) -> Self {
         meter.remaining.set(input.len());
         Self {
             rest: input,
-            remaining: &meter.remaining,
+            remaining: Rc::clone(&meter.remaining),
         }
     }
 }

@@ -24,6 +24,7 @@
 //! content, order and log are byte strings copied once; the bit sets and logs are bounded by
 //! the content's item count and the input's length).
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -33,7 +34,7 @@ use super::Text;
 use super::content::TextStore;
 use super::engine::{Seq, StateParts};
 use crate::clock::ReplicaId;
-use crate::encoding::{DecodeError, TypeTag, WireType};
+use crate::encoding::{DecodeError, TypeTag, WireType, decode_payload, open_envelope};
 use crate::version::VersionVector;
 
 /// The wire form of a snapshot: the payload of a [`TypeTag::TextSnapshot`] envelope.
@@ -52,6 +53,18 @@ struct SnapshotWire {
 
 impl WireType for SnapshotWire {
     const TAG: TypeTag = TypeTag::TextSnapshot;
+}
+
+/// [`SnapshotWire`] as read: the same fields, borrowed from the input, so the order, log and
+/// ids are never copied and the content is copied once, into the store.
+#[derive(Deserialize)]
+struct SnapshotWireRef<'a> {
+    owner: ReplicaId,
+    replicas: Vec<ReplicaId>,
+    ids: &'a [u8],
+    content: &'a str,
+    order: &'a [u8],
+    log: &'a [u8],
 }
 
 /// A decoded text state snapshot ([`Text::snapshot`]): the text as a `String` beside the
@@ -158,11 +171,11 @@ impl Text {
         } = self.seq.state_parts();
         crate::encoding::encode(&SnapshotWire {
             owner,
-            replicas,
-            ids,
+            replicas: replicas.into_owned(),
+            ids: ids.into_owned(),
             content: String::from(self.seq.store.as_str()),
-            order,
-            log,
+            order: order.into_owned(),
+            log: log.into_owned(),
         })
     }
 
@@ -197,19 +210,21 @@ impl Text {
         replica: Option<ReplicaId>,
         stages: u8,
     ) -> Result<Text, DecodeError> {
-        let w: SnapshotWire = crate::encoding::decode(bytes)?;
+        let payload = open_envelope(bytes, TypeTag::TextSnapshot)?;
+        let (w, _) = decode_payload::<SnapshotWireRef<'_>>(payload, usize::MAX)?;
         if stages == 0 {
             return Ok(Text::new(w.owner));
         }
         let parts = StateParts {
             owner: w.owner,
-            replicas: w.replicas,
-            ids: w.ids,
-            order: w.order,
-            log: w.log,
+            replicas: Cow::Owned(w.replicas),
+            ids: Cow::Borrowed(w.ids),
+            order: Cow::Borrowed(w.order),
+            log: Cow::Borrowed(w.log),
         };
+        let store = TextStore::from_string(String::from(w.content));
         Ok(Text {
-            seq: Seq::from_state_until(&parts, replica, TextStore::from_string(w.content), stages)?,
+            seq: Seq::from_state_until(&parts, replica, store, stages)?,
         })
     }
 

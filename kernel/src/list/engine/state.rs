@@ -21,6 +21,7 @@
 //! What it cannot check without a replay is that the order is the one FugueMax gives those
 //! origins; that is [`replays_to_same_order`](super::Seq::replays_to_same_order).
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use super::super::tree::{MAX_SPAN, NONE, Span, Tree};
@@ -35,13 +36,14 @@ const K_INSERT: u64 = 0;
 const K_DELETE: u64 = 1;
 const K_DELETE_REV: u64 = 2;
 
-/// The engine's part of a state snapshot (the content is the store's, written by the caller).
-pub(crate) struct StateParts {
+/// The engine's part of a state snapshot (the content is the store's, written by the caller):
+/// owned when written, borrowed from the input when read.
+pub(crate) struct StateParts<'a> {
     pub(crate) owner: ReplicaId,
-    pub(crate) replicas: Vec<ReplicaId>,
-    pub(crate) ids: Vec<u8>,
-    pub(crate) order: Vec<u8>,
-    pub(crate) log: Vec<u8>,
+    pub(crate) replicas: Cow<'a, [ReplicaId]>,
+    pub(crate) ids: Cow<'a, [u8]>,
+    pub(crate) order: Cow<'a, [u8]>,
+    pub(crate) log: Cow<'a, [u8]>,
 }
 
 /// A fixed-size bit set over item numbers.
@@ -83,7 +85,7 @@ fn word_masks(lo: u32, hi: u32) -> (usize, usize, u64, u64) {
 
 impl<S: Store> Seq<S> {
     /// The order, log and ids of a state snapshot (see the module docs).
-    pub(crate) fn state_parts(&self) -> StateParts {
+    pub(crate) fn state_parts(&self) -> StateParts<'static> {
         let (mut heads, mut starts) = (Vec::new(), Vec::new());
         let mut prev_end = 0u32;
         self.tree.for_each_span(|sp| {
@@ -127,10 +129,10 @@ impl<S: Store> Seq<S> {
         }
         StateParts {
             owner: self.replica,
-            replicas: self.ids.replicas.clone(),
-            ids: self.ids.packed(),
-            order,
-            log,
+            replicas: Cow::Owned(self.ids.replicas.clone()),
+            ids: Cow::Owned(self.ids.packed()),
+            order: Cow::Owned(order),
+            log: Cow::Owned(log),
         }
     }
 
@@ -141,7 +143,7 @@ impl<S: Store> Seq<S> {
     /// `stages` below 4 stop early, after the ids (1), the log (2) or the order (3), leaving
     /// an incomplete replica: for profiling the load only.
     pub(crate) fn from_state_until(
-        parts: &StateParts,
+        parts: &StateParts<'_>,
         replica: Option<ReplicaId>,
         store: S,
         stages: u8,
