@@ -130,7 +130,7 @@ fn main() {
             });
             eprintln!("  to_string of a replica {what}: {us:.1} us");
         }
-        let stages = ["wire", "+ content, ids", "+ log", "+ order", "+ tree"];
+        let stages = ["wire", "+ content, ids", "+ log", "+ order, tree"];
         for (k, stage) in stages.iter().enumerate() {
             let us = best(&mut || {
                 black_box(Text::debug_decode_snapshot_until(&bytes, k as u8).unwrap());

@@ -198,7 +198,7 @@ impl Text {
     }
 
     /// [`decode_snapshot`](Self::decode_snapshot) stopping after `stages` stages (0: the wire
-    /// message, 1: + the content store and ids, 2: + the log, 3: + the order, 4: + the tree),
+    /// message, 1: + the content store and ids, 2: + the log, 3: + the order and the tree),
     /// for profiling the load (format not stable).
     #[doc(hidden)]
     pub fn debug_decode_snapshot_until(bytes: &[u8], stages: u8) -> Result<Text, DecodeError> {

@@ -973,60 +973,84 @@ impl Tree {
     }
 }
 
-/// Building a whole tree in one pass (used by history decoding, which replays into a flat span
-/// list first).
-impl Tree {
-    /// Spans per leaf in a tree built by [`from_spans`](Self::from_spans): room is left for a
-    /// few edits before a leaf splits.
-    const BUILD_LEAF: usize = LEAF_CAP * 3 / 4;
-    /// Children per node in a tree built by [`from_spans`](Self::from_spans).
-    const BUILD_NODE: usize = NODE_CAP * 3 / 4;
+/// [`Tree::from_spans`] a span at a time: a caller that produces spans (a snapshot load)
+/// needs no list of them. Spans gather in a leaf-sized buffer, copied into a new leaf when full.
+pub(crate) struct TreeBuilder {
+    tree: Tree,
+    /// The spans of the next leaf: `buf[..n]`.
+    buf: [Span; Tree::BUILD_LEAF],
+    n: usize,
+    /// The last leaf filled, if any.
+    prev: Option<Idx<Leaf>>,
+    /// Each filled leaf's arena index and counts.
+    level: Vec<(u32, Counts)>,
+}
 
-    /// A tree holding `spans` in document order (no empty span), with neighbours that
-    /// continue each other merged; leaves and nodes are filled to three quarters, bottom-up.
-    /// The item index is not built (as after any local editing: [`ensure_index`] builds it
-    /// when needed).
-    ///
-    /// [`ensure_index`]: Self::ensure_index
-    pub(crate) fn from_spans<M: Measure>(spans: impl IntoIterator<Item = Span>, m: &M) -> Tree {
-        // Collecting a `Vec` reuses its buffer; neighbours merge in place.
-        let mut merged: Vec<Span> = spans.into_iter().collect();
-        merged.dedup_by(|s, last| {
-            debug_assert!(s.len() > 0, "no empty spans");
-            let join = last.can_append(*s);
-            if join {
-                *last = last.with(last.lv, last.len() + s.len());
-            }
-            join
-        });
-        let mut tree = Tree::new();
-        if merged.is_empty() {
-            return tree;
+impl TreeBuilder {
+    pub(crate) fn new() -> Self {
+        TreeBuilder {
+            tree: Tree::new(),
+            buf: [Span::default(); Tree::BUILD_LEAF],
+            n: 0,
+            prev: None,
+            level: Vec::new(),
         }
-        // Leaves, linked in order; `level` holds each child's index and counts.
-        let mut level: Vec<(u32, Counts)> = Vec::with_capacity(merged.len() / Self::BUILD_LEAF + 1);
-        let mut prev: Option<Idx<Leaf>> = None;
-        for chunk in merged.chunks(Self::BUILD_LEAF) {
-            let idx = match prev {
-                None => tree.first,
-                Some(_) => tree.leaves.alloc(Leaf::empty()),
-            };
-            let leaf = &mut tree.leaves[idx];
-            leaf.spans[..chunk.len()].copy_from_slice(chunk);
-            leaf.n = chunk.len() as u8;
-            if let Some(p) = prev {
-                tree.leaves[p].next = Some(idx);
-            }
-            prev = Some(idx);
-            let counts = tree.child_counts_sum(idx, m);
-            tree.total.add(counts);
-            level.push((idx.index() as u32, counts));
+    }
+
+    /// Appends `s` (not empty) after every span pushed so far, merged into the last one if it
+    /// continues it.
+    #[inline]
+    pub(crate) fn push<M: Measure>(&mut self, s: Span, m: &M) {
+        debug_assert!(s.len() > 0, "no empty spans");
+        if let Some(last) = self.n.checked_sub(1).and_then(|i| self.buf.get_mut(i))
+            && last.can_append(s)
+        {
+            *last = last.with(last.lv, last.len() + s.len());
+            return;
         }
+        if self.n == Tree::BUILD_LEAF {
+            self.flush(m);
+        }
+        if let Some(slot) = self.buf.get_mut(self.n) {
+            *slot = s;
+            self.n += 1;
+        }
+    }
+
+    /// Moves the buffered spans into a new leaf linked after the last one.
+    #[inline(never)]
+    fn flush<M: Measure>(&mut self, m: &M) {
+        let idx = match self.prev {
+            None => self.tree.first,
+            Some(_) => self.tree.leaves.alloc(Leaf::empty()),
+        };
+        let leaf = &mut self.tree.leaves[idx];
+        leaf.spans[..self.n].copy_from_slice(&self.buf[..self.n]);
+        leaf.n = self.n as u8;
+        if let Some(p) = self.prev {
+            self.tree.leaves[p].next = Some(idx);
+        }
+        self.prev = Some(idx);
+        self.n = 0;
+        let counts = self.tree.child_counts_sum(idx, m);
+        self.tree.total.add(counts);
+        self.level.push((idx.index() as u32, counts));
+    }
+
+    /// The tree: internal levels are built over the leaves, bottom-up.
+    pub(crate) fn finish<M: Measure>(mut self, m: &M) -> Tree {
+        if self.n > 0 {
+            self.flush(m);
+        }
+        if self.level.is_empty() {
+            return self.tree;
+        }
+        let (mut tree, mut level) = (self.tree, self.level);
         // Internal levels until one child is left: the root.
         let mut height = 0;
         while level.len() > 1 {
-            let mut up = Vec::with_capacity(level.len() / Self::BUILD_NODE + 1);
-            for group in level.chunks(Self::BUILD_NODE) {
+            let mut up = Vec::with_capacity(level.len() / Tree::BUILD_NODE + 1);
+            for group in level.chunks(Tree::BUILD_NODE) {
                 let mut nd = Node {
                     child: [0; NODE_CAP],
                     counts: [Counts::default(); NODE_CAP],
@@ -1052,6 +1076,30 @@ impl Tree {
         tree.root = level[0].0;
         tree.height = height;
         tree
+    }
+}
+
+/// Building a whole tree in one pass (used by history decoding, which replays into a flat span
+/// list first).
+impl Tree {
+    /// Spans per leaf in a tree built by [`from_spans`](Self::from_spans): room is left for a
+    /// few edits before a leaf splits.
+    const BUILD_LEAF: usize = LEAF_CAP * 3 / 4;
+    /// Children per node in a tree built by [`from_spans`](Self::from_spans).
+    const BUILD_NODE: usize = NODE_CAP * 3 / 4;
+
+    /// A tree holding `spans` in document order (no empty span), with neighbours that
+    /// continue each other merged; leaves and nodes are filled to three quarters, bottom-up.
+    /// The item index is not built (as after any local editing: [`ensure_index`] builds it
+    /// when needed).
+    ///
+    /// [`ensure_index`]: Self::ensure_index
+    pub(crate) fn from_spans<M: Measure>(spans: impl IntoIterator<Item = Span>, m: &M) -> Tree {
+        let mut b = TreeBuilder::new();
+        for s in spans {
+            b.push(s, m);
+        }
+        b.finish(m)
     }
 
     /// Calls `f` with every span in document order (tombstones included), walking the leaf

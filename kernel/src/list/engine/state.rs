@@ -24,7 +24,7 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use super::super::tree::{MAX_SPAN, NONE, Span, Tree};
+use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder};
 use super::{DelRun, InsRun, LogPiece, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
@@ -140,8 +140,8 @@ impl<S: Store> Seq<S> {
     /// field (see the module docs). Never panics; allocates in proportion to the input (the
     /// bit sets are one bit per item of `store`, which the caller holds already).
     ///
-    /// `stages` below 4 stop early, after the ids (1), the log (2) or the order (3), leaving
-    /// an incomplete replica: for profiling the load only.
+    /// `stages` below 3 stop early, after the ids (1) or the log (2), leaving an incomplete
+    /// replica: for profiling the load only.
     pub(crate) fn from_state_until(
         parts: &StateParts<'_>,
         replica: Option<ReplicaId>,
@@ -161,11 +161,7 @@ impl<S: Store> Seq<S> {
         if stages < 3 {
             return Ok(seq);
         }
-        let spans = load_order(&parts.order, items, &dead)?;
-        if stages < 4 {
-            return Ok(seq);
-        }
-        seq.tree = Tree::from_spans(spans, &store);
+        seq.tree = load_order(&parts.order, items, &dead, &store)?;
         seq.store = store;
         Ok(seq)
     }
@@ -359,8 +355,9 @@ impl<S: Store> Seq<S> {
     }
 }
 
-/// The document order for `items` items whose deleted ones are `dead`: every item exactly once,
-/// tombstones exactly the deleted items.
+/// The span tree of the document order for the `items` items of `store`, whose deleted ones
+/// are `dead`: every item exactly once, tombstones exactly the deleted items. Each span goes
+/// into the tree as it is checked ([`TreeBuilder`]), so no list of spans is kept.
 ///
 /// Each span sets its items' bits in one bit set (an item placed twice finds its bit set) and,
 /// if it is a tombstone, in a second one, which must equal `dead` at the end: compared
@@ -368,7 +365,12 @@ impl<S: Store> Seq<S> {
 /// interleaved so a span touches one cache line, and a span within one 64-item word (nearly
 /// all of them) takes no loop.
 #[inline(never)]
-fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, DecodeError> {
+fn load_order<S: Store>(
+    bytes: &[u8],
+    items: u32,
+    dead: &Bits,
+    store: &S,
+) -> Result<Tree, DecodeError> {
     let bad = DecodeError::Invalid;
     let mut at = 0;
     let n = usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("span count"))?;
@@ -388,7 +390,7 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
     }
     // Per 64 items: `[placed, placed in a tombstone]`.
     let mut words = alloc::vec![[0u64; 2]; (items as usize).div_ceil(64)];
-    let mut spans = Vec::with_capacity(n);
+    let mut tree = TreeBuilder::new();
     let (mut prev_end, mut total, mut twice) = (0i64, 0u64, 0u64);
     for (&head, &start) in heads.iter().zip(&starts) {
         let (len, deleted) = (head >> 1, head & 1 == 1);
@@ -419,7 +421,7 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
         }
         total += len;
         prev_end = end;
-        spans.push(Span::new(lo, len as u32, deleted));
+        tree.push(Span::new(lo, len as u32, deleted), store);
     }
     if twice != 0 {
         return Err(bad("item placed twice"));
@@ -430,5 +432,5 @@ fn load_order(bytes: &[u8], items: u32, dead: &Bits) -> Result<Vec<Span>, Decode
     if !words.iter().zip(&dead.0).all(|(w, &d)| w[1] == d) {
         return Err(bad("tombstones differ from the log"));
     }
-    Ok(spans)
+    Ok(tree.finish(store))
 }
