@@ -6,6 +6,7 @@
 //! `split:<trace>` for load and the first `to_string` after it timed apart (best single run),
 //! `cold:<trace>` for `to_string` after a loop of random branches has retrained the branch
 //! predictor (best single run: what a caller that does other work in between sees),
+//! `coldload:<trace>` for load + `to_string` after the same,
 //! `history:<trace>` for its section sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
@@ -20,6 +21,23 @@ use std::hint::black_box;
 use converge::list::{List, SequenceOps, Text};
 use converge::{ReplicaId, VersionVector};
 use converge_benches::{load_trace, replay_concurrent, replay_converge};
+
+/// Runs a loop of random branches over `junk` (seeded by `round`), so the branch predictor
+/// forgets what it learnt from the code timed before it.
+fn scramble(junk: &mut [u64], round: usize) {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ round as u64;
+    for j in junk.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if x & 1 == 1 {
+            *j += 1;
+        } else if x & 2 == 2 {
+            *j ^= 3;
+        }
+    }
+    black_box(junk);
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -79,23 +97,25 @@ fn main() {
         }
         return;
     }
+    if let Some(trace) = name.strip_prefix("coldload:") {
+        let bytes = replay_converge(&load_trace(trace).patches()).snapshot();
+        let mut junk = vec![0u64; 200_000];
+        let mut best = f64::MAX;
+        for i in 0..runs {
+            scramble(&mut junk, i);
+            let t = std::time::Instant::now();
+            black_box(Text::decode_snapshot(&bytes).unwrap().to_string());
+            best = best.min(t.elapsed().as_secs_f64() * 1e6);
+        }
+        eprintln!("cold load + to_string {best:.1} us");
+        return;
+    }
     if let Some(trace) = name.strip_prefix("cold:") {
         let doc = replay_converge(&load_trace(trace).patches());
         let mut junk = vec![0u64; 200_000];
         let mut best = f64::MAX;
         for i in 0..runs {
-            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ i as u64;
-            for j in &mut junk {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                if x & 1 == 1 {
-                    *j += 1;
-                } else if x & 2 == 2 {
-                    *j ^= 3;
-                }
-            }
-            black_box(&junk);
+            scramble(&mut junk, i);
             let t = std::time::Instant::now();
             black_box(doc.to_string());
             best = best.min(t.elapsed().as_secs_f64() * 1e6);

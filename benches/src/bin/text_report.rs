@@ -34,6 +34,19 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
         .expect("at least one run")
 }
 
+/// Best time of each of `fs` over `runs` rounds, each round running every one once in turn.
+fn best_round_robin<const N: usize>(runs: usize, mut fs: [&mut dyn FnMut(); N]) -> [Duration; N] {
+    let mut best = [Duration::MAX; N];
+    for _ in 0..runs {
+        for (f, b) in fs.iter_mut().zip(&mut best) {
+            let t = Instant::now();
+            f();
+            *b = (*b).min(t.elapsed());
+        }
+    }
+    best
+}
+
 /// Heap bytes still held by the value `f` builds (allocations made and kept).
 fn held<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let before = allocated_bytes();
@@ -151,26 +164,39 @@ fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, ru
     let (loaded, heap) = held(|| Text::decode(&history).expect("history"));
     drop(loaded);
 
-    let t_view = best(runs, || {
-        TextSnapshot::decode(&snapshot)
-            .expect("view")
-            .as_str()
-            .to_owned()
-    });
-    let t_edit = best(runs, || {
-        Text::decode_snapshot(&snapshot)
-            .expect("editable")
-            .to_string()
-    });
-    let t_hist = best(runs, || {
-        Text::decode(&history).expect("history").to_string()
-    });
-    let t_loro = best(runs, || {
-        loro::LoroDoc::from_snapshot(&loro_snap)
-            .expect("loro load")
-            .get_text("text")
-            .to_string()
-    });
+    // Round robin, so every load runs in the same conditions (allocator state, caches, branch
+    // history): timed one after another in blocks, the figures depended on which ran before.
+    let [t_view, t_edit, t_hist, t_loro] = best_round_robin(
+        runs,
+        [
+            &mut || {
+                black_box(
+                    TextSnapshot::decode(&snapshot)
+                        .expect("view")
+                        .as_str()
+                        .to_owned(),
+                );
+            },
+            &mut || {
+                black_box(
+                    Text::decode_snapshot(&snapshot)
+                        .expect("editable")
+                        .to_string(),
+                );
+            },
+            &mut || {
+                black_box(Text::decode(&history).expect("history").to_string());
+            },
+            &mut || {
+                black_box(
+                    loro::LoroDoc::from_snapshot(&loro_snap)
+                        .expect("loro load")
+                        .get_text("text")
+                        .to_string(),
+                );
+            },
+        ],
+    );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "| {name} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {heap} | {} | {:.3} ms |",

@@ -115,11 +115,9 @@ impl Counts {
         Counts {
             vis: s.vis() as usize,
             raw: s.len() as usize,
-            wide: if s.deleted() {
-                0
-            } else {
-                m.width(s.lv, s.len())
-            },
+            // The width of the visible items, 0 for a tombstone: no branch on which it is
+            // (a leaf's spans alternate unpredictably).
+            wide: m.width(s.lv, s.vis()),
         }
     }
     fn add(&mut self, o: Counts) {
