@@ -1077,8 +1077,8 @@ impl TreeBuilder {
     }
 }
 
-/// Building a whole tree in one pass (used by history decoding, which replays into a flat span
-/// list first).
+/// Building a whole tree in one pass (history decoding replays into a flat span list first; a
+/// snapshot load pushes each span into a [`TreeBuilder`] as it checks it).
 impl Tree {
     /// Spans per leaf in a tree built by [`from_spans`](Self::from_spans): room is left for a
     /// few edits before a leaf splits.
