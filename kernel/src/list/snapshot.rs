@@ -21,8 +21,8 @@
 //!   out for snapshots from untrusted sources.
 //!
 //! Invariants: decoding never panics and never allocates more than the input implies (the
-//! content, order and log are byte strings copied once; the bit sets and logs are bounded by
-//! the content's item count and the input's length).
+//! order, log and ids are borrowed from the input and the content copied once, into the store;
+//! the bit sets and logs are bounded by the content's item count and the input's length).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
