@@ -279,6 +279,32 @@ struct Piece<R> {
     counter: u64,
 }
 
+impl Piece<InsRun> {
+    /// The item number of the piece's first item.
+    fn ilv(&self) -> u32 {
+        self.run.ilv + self.off
+    }
+    /// The left origin of the piece's first item: the run's, or the item before it in the run.
+    fn ol(&self) -> u32 {
+        if self.off == 0 {
+            self.run.ol
+        } else {
+            self.ilv() - 1
+        }
+    }
+}
+
+impl Piece<DelRun> {
+    /// The item the piece's first event deletes.
+    fn first_target(&self) -> u32 {
+        if self.run.rev {
+            self.run.target - self.off
+        } else {
+            self.run.target + self.off
+        }
+    }
+}
+
 /// A [`Piece`] of an insert run or of a delete run.
 #[derive(Clone, Copy, Debug)]
 enum LogPiece {

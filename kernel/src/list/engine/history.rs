@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use super::super::content::ContentCodec;
 use super::super::ops::{HistOp, SequenceHistory, pack_ops, unpack_ids, unpack_ops};
 use super::super::tree::{Cursor, MAX_SPAN, NONE, Span, Tree};
-use super::{LogPiece, Piece, Seq, Store};
+use super::{LogPiece, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 
@@ -123,8 +123,7 @@ impl<S: Store> Seq<S> {
         self.for_each_piece(|piece| match piece {
             LogPiece::Insert(p) => {
                 let (run, k, agent) = (p.run, p.len, p.agent);
-                let ilv = run.ilv + p.off;
-                let ol = if p.off == 0 { run.ol } else { ilv - 1 };
+                let (ilv, ol) = (p.ilv(), p.ol());
                 if let Some(p) = r.natural_insert_pos(ol, run.or) {
                     ops.push(HistOp::InsertAt {
                         len: k,
@@ -141,18 +140,9 @@ impl<S: Store> Seq<S> {
                     r.integrate(agent, p.counter, ilv, k, ol, run.or);
                 }
             }
-            LogPiece::Delete(Piece {
-                run,
-                off,
-                len: k,
-                agent,
-                counter,
-            }) => {
-                let first = if run.rev {
-                    run.target - off
-                } else {
-                    run.target + off
-                };
+            LogPiece::Delete(p) => {
+                let (run, k, agent, counter) = (p.run, p.len, p.agent, p.counter);
+                let first = p.first_target();
                 let rev_targets = run.rev && k > 1;
                 let target = |j: u32| if rev_targets { first - j } else { first + j };
                 // Split into the longest pieces a local delete reproduces; the rest (items

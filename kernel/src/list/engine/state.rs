@@ -324,18 +324,11 @@ impl<S: Store> Seq<S> {
         let mut r = self.scratch();
         self.for_each_piece(|piece| match piece {
             LogPiece::Insert(p) => {
-                let ilv = p.run.ilv + p.off;
-                let ol = if p.off == 0 { p.run.ol } else { ilv - 1 };
-                r.integrate(p.agent, p.counter, ilv, p.len, ol, p.run.or);
+                r.integrate(p.agent, p.counter, p.ilv(), p.len, p.ol(), p.run.or);
             }
             LogPiece::Delete(p) => {
-                let run = p.run;
-                let first = if run.rev {
-                    run.target - p.off
-                } else {
-                    run.target + p.off
-                };
-                let rev = run.rev && p.len > 1;
+                let first = p.first_target();
+                let rev = p.run.rev && p.len > 1;
                 let dlv = r.ids.push(p.agent, p.counter, p.len);
                 r.push_del(dlv, p.len, first, rev);
                 r.mark_deleted(if rev { first - (p.len - 1) } else { first }, p.len);
