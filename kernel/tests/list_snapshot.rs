@@ -88,11 +88,36 @@ fn order(heads: &[u64], starts: &[u64]) -> Vec<u8> {
     out
 }
 
-/// The log section: the run and insert counts, then the columns of `len << 2 | kind`, of
-/// left and right origin distances, and of zigzag delete target distances.
-fn log(heads: &[u64], lefts: &[u64], rights: &[u64], targets: &[u64]) -> Vec<u8> {
-    let mut out = varints(&[heads.len() as u64, lefts.len() as u64]);
-    for c in [heads, lefts, rights, targets] {
+/// A run of the op log.
+#[derive(Clone, Copy)]
+enum Run {
+    /// An insert of this many items.
+    Ins(u64),
+    /// A delete of this many items, targets ascending.
+    Del(u64),
+    /// A delete of this many items, targets descending (backspacing).
+    DelBack(u64),
+}
+
+/// The log section: the run count and the insert count (`lefts.len()`), the kinds bit set (one
+/// bit per run, set for an insert), then the columns of insert lengths, of left and right
+/// origin distances, of delete `len << 1 | descending`, and of zigzag delete target distances.
+fn log(runs: &[Run], lefts: &[u64], rights: &[u64], targets: &[u64]) -> Vec<u8> {
+    let mut out = varints(&[runs.len() as u64, lefts.len() as u64]);
+    let mut kinds = vec![0u8; runs.len().div_ceil(8)];
+    let (mut lens, mut dels) = (Vec::new(), Vec::new());
+    for (i, run) in runs.iter().enumerate() {
+        match *run {
+            Run::Ins(n) => {
+                kinds[i / 8] |= 1 << (i % 8);
+                lens.push(n);
+            }
+            Run::Del(n) => dels.push(n << 1),
+            Run::DelBack(n) => dels.push(n << 1 | 1),
+        }
+    }
+    out.extend(kinds);
+    for c in [&lens[..], lefts, rights, &dels, targets] {
         out.extend(column(c));
     }
     out
@@ -129,13 +154,14 @@ fn layout_is_pinned() {
         // 2, 3, 2 (two bits each: 0b10_11_10), every start right after the previous span
         // (zigzag 0: a block of width 0, no data bytes).
         order: vec![3, 2, 2, 0b10_11_10, 1, 0],
-        // Two runs, one insert: heads `3 << 2 | 0` and `1 << 2 | 1` (four bits each), the
-        // insert's origins none (width 0), the delete's target at zigzag distance +1 from 0.
-        log: vec![2, 1, 2, 4, 0b0101_1100, 1, 0, 1, 0, 2, 2, 2],
+        // Two runs, one insert: kinds 0b01 (the first run inserts), the insert's length 3
+        // (two bits), its origins none (width 0), the delete's `1 << 1 | 0` and its target
+        // at zigzag distance +1 from 0 (two bits each).
+        log: vec![2, 1, 0b01, 2, 2, 3, 1, 0, 1, 0, 2, 2, 2, 2, 2, 2],
     };
     assert_eq!(raw, want);
     assert_eq!(want.order, order(&[2, 3, 2], &[0, 0, 0]));
-    assert_eq!(want.log, log(&[12, 5], &[0], &[0], &[2]));
+    assert_eq!(want.log, log(&[Run::Ins(3), Run::Del(1)], &[0], &[0], &[2]));
     assert_eq!(encode(&want), bytes);
 
     let raw: Layout = decode(&sample().snapshot()).unwrap();
@@ -210,7 +236,7 @@ fn abc(order: Vec<u8>, log: Vec<u8>) -> Vec<u8> {
 #[test]
 fn inconsistent_state_is_rejected() {
     let good_order = || order(&[2, 3, 2], &[0, 0, 0]);
-    let good_log = || log(&[12, 5], &[0], &[0], &[2]);
+    let good_log = || log(&[Run::Ins(3), Run::Del(1)], &[0], &[0], &[2]);
     assert_eq!(
         Text::decode_snapshot(&abc(good_order(), good_log()))
             .unwrap()
@@ -234,17 +260,75 @@ fn inconsistent_state_is_rejected() {
         abc(cut_order, good_log()),
         abc(long_order, good_log()),
         abc(order(&[2; 4], &[0; 4]), good_log()),
-        // Log: a delete before its target exists, a target past the content, an origin
-        // before the first item, more events than ids, fewer, an unknown kind, an insert
-        // longer than the content, more inserts than the insert count says.
-        abc(good_order(), log(&[5, 12], &[0], &[0], &[2])),
-        abc(good_order(), log(&[12, 5], &[0], &[0], &[8])),
-        abc(good_order(), log(&[12, 5], &[1], &[0], &[2])),
-        abc(good_order(), log(&[12, 5, 5], &[0], &[0], &[2, 0])),
-        abc(good_order(), log(&[12], &[0], &[0], &[])),
-        abc(good_order(), log(&[12, 7], &[0], &[0], &[2])),
-        abc(good_order(), log(&[16], &[0], &[0], &[])),
-        abc(good_order(), log(&[8, 4], &[0], &[0], &[0])),
+        // Log: a delete before its target exists, a target past the content, a descending
+        // delete reaching before the first item, an origin before the first item, more
+        // events than ids, fewer, an empty insert, an empty delete (either way), an insert longer than
+        // the content, more inserts than the insert count says, a kinds bit past the last
+        // run.
+        abc(
+            good_order(),
+            log(&[Run::Del(1), Run::Ins(3)], &[0], &[0], &[2]),
+        ),
+        abc(
+            good_order(),
+            log(&[Run::Ins(3), Run::Del(1)], &[0], &[0], &[8]),
+        ),
+        abc(
+            good_order(),
+            log(&[Run::Ins(3), Run::DelBack(3)], &[0], &[0], &[2]),
+        ),
+        abc(
+            good_order(),
+            log(&[Run::Ins(3), Run::Del(1)], &[1], &[0], &[2]),
+        ),
+        abc(
+            good_order(),
+            log(
+                &[Run::Ins(3), Run::Del(1), Run::Del(1)],
+                &[0],
+                &[0],
+                &[2, 0],
+            ),
+        ),
+        abc(good_order(), log(&[Run::Ins(3)], &[0], &[0], &[])),
+        abc(
+            good_order(),
+            log(
+                &[Run::Ins(3), Run::Ins(0), Run::Del(1)],
+                &[0, 0],
+                &[0, 0],
+                &[2],
+            ),
+        ),
+        abc(
+            good_order(),
+            log(
+                &[Run::Ins(3), Run::Del(0), Run::Del(1)],
+                &[0],
+                &[0],
+                &[2, 0],
+            ),
+        ),
+        // (An empty descending delete at target -1 once overflowed a `u32`: found by fuzzing.)
+        abc(
+            good_order(),
+            log(
+                &[Run::Ins(3), Run::DelBack(0), Run::Del(1)],
+                &[0],
+                &[0],
+                &[1, 4],
+            ),
+        ),
+        abc(good_order(), log(&[Run::Ins(4)], &[0], &[0], &[])),
+        abc(
+            good_order(),
+            log(&[Run::Ins(2), Run::Ins(1)], &[0], &[0], &[0]),
+        ),
+        abc(good_order(), {
+            let mut l = good_log();
+            l[2] |= 0b100;
+            l
+        }),
     ];
     for (i, bytes) in rejected.iter().enumerate() {
         assert!(Text::decode_snapshot(bytes).is_err(), "case {i} loaded");

@@ -304,18 +304,35 @@ impl Text {
     }
 }
 
-impl fmt::Display for Text {
-    /// Renders the text into one buffer and writes it once, so `to_string` allocates its
-    /// `String` once at the right size instead of growing it span by span (and width and
-    /// precision flags apply to the whole text).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text {
+    /// The text's UTF-8, rendered into one buffer allocated once at the right size.
+    fn render(&self) -> Vec<u8> {
         let store = &self.seq.store;
         let mut out = Vec::with_capacity(store.bytes_bound(self.seq.len()) + COPY_BLOCK);
         let mut render = store.render(&mut out);
         self.seq
             .tree
             .for_each_span(|s| render.span(s.lv, s.len(), !s.deleted()));
-        f.pad(core::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+        out
+    }
+
+    /// The text as a `String` moved out of the rendering buffer (what `to_string` gives,
+    /// without its copy through the formatter). Spans end on char boundaries, so the lossy
+    /// branch is never taken.
+    pub(crate) fn render_string(&self) -> String {
+        String::from_utf8(self.render()).unwrap_or_else(|e| {
+            debug_assert!(false, "a span split a char");
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        })
+    }
+}
+
+impl fmt::Display for Text {
+    /// Renders the text into one buffer and writes it once, so `to_string` allocates its
+    /// `String` once at the right size instead of growing it span by span (and width and
+    /// precision flags apply to the whole text).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(core::str::from_utf8(&self.render()).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -106,7 +106,7 @@ impl TextSnapshot {
     pub fn decode(bytes: &[u8]) -> Result<TextSnapshot, DecodeError> {
         let text = Text::decode_snapshot(bytes)?;
         Ok(TextSnapshot {
-            string: alloc::string::ToString::to_string(&text),
+            string: text.render_string(),
             version: text.version(),
             text,
         })

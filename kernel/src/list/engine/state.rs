@@ -9,10 +9,11 @@
 //!   spans, then two bit-packed columns ([`crate::encoding::packed`]): `len << 1 | deleted`,
 //!   and the zigzag distance from the previous span's end to the span's first item.
 //! * `log` — the insert and delete runs in local order: the number of runs and of insert runs,
-//!   then columns: each run's `len << 2 | kind` (0 insert, 1 delete, 2 delete of descending
-//!   items); each insert's distances back from its first item to its left and to its right
-//!   origin (0 for none); each delete's zigzag distance from the previous delete run's last
-//!   target to its first.
+//!   a bit set of the runs' kinds (one bit per run in local order, set for an insert), then
+//!   each kind's columns on their own: each insert's length and distances back from its first
+//!   item to its left and to its right origin (0 for none); each delete's
+//!   `len << 1 | descending` and zigzag distance from the previous delete run's last target
+//!   to its first.
 //! * the ids, as the history packs them, and the content in item order (the caller's part).
 //!
 //! Loading ([`from_state_until`](super::Seq::from_state_until)) checks everything the engine
@@ -31,10 +32,6 @@ use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
 use crate::encoding::varint::{get_varint, put_varint};
 use crate::list::ops::{unpack_ids, unzigzag, zigzag};
-
-const K_INSERT: u64 = 0;
-const K_DELETE: u64 = 1;
-const K_DELETE_REV: u64 = 2;
 
 /// The engine's part of a state snapshot (the content is the store's, written by the caller):
 /// owned when written, borrowed from the input when read.
@@ -83,6 +80,29 @@ fn word_masks(lo: u32, hi: u32) -> (usize, usize, u64, u64) {
     )
 }
 
+/// The bits of a bit set's last word that hold any of `n` bits (all of them when `n` fills
+/// the word).
+fn tail_mask(n: usize) -> u64 {
+    match n % 64 {
+        0 => u64::MAX,
+        r => (1 << r) - 1,
+    }
+}
+
+/// Calls `f` with the position of every set bit of `words` XOR `flip`, in order, the last
+/// word masked by `tail`. A word's bits are walked without a branch per bit.
+#[inline(always)]
+fn for_each_bit(words: &[u64], flip: u64, tail: u64, mut f: impl FnMut(usize)) {
+    let last = words.len().saturating_sub(1);
+    for (w, &word) in words.iter().enumerate() {
+        let mut bits = (word ^ flip) & if w == last { tail } else { u64::MAX };
+        while bits != 0 {
+            f(w * 64 + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+    }
+}
+
 impl<S: Store> Seq<S> {
     /// The order, log and ids of a state snapshot (see the module docs).
     pub(crate) fn state_parts(&self) -> StateParts<'static> {
@@ -98,33 +118,38 @@ impl<S: Store> Seq<S> {
         put_column(&mut order, &heads);
         put_column(&mut order, &starts);
 
+        // Which runs are inserts, in local order; then each kind's columns on their own.
         let runs = self.ins.len() + self.dels.len();
-        let mut heads = Vec::with_capacity(runs);
-        let (mut ols, mut ors) = (Vec::new(), Vec::new());
-        let mut targets = Vec::new();
+        let mut kinds = alloc::vec![0u8; runs.div_ceil(8)];
         let (mut i, mut d) = (0, 0);
-        let mut prev_target = 0u32;
         while i < self.ins.len() || d < self.dels.len() {
             if d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv) {
-                let r = self.ins[i];
-                let back = |o: u32| if o == NONE { 0 } else { u64::from(r.ilv - o) };
-                heads.push(u64::from(r.len) << 2 | K_INSERT);
-                ols.push(back(r.ol));
-                ors.push(back(r.or));
+                kinds[(i + d) / 8] |= 1 << ((i + d) % 8);
                 i += 1;
             } else {
-                let r = self.dels[d];
-                let kind = if r.rev { K_DELETE_REV } else { K_DELETE };
-                heads.push(u64::from(r.len) << 2 | kind);
-                targets.push(zigzag(i64::from(r.target) - i64::from(prev_target)));
-                prev_target = r.last_target();
                 d += 1;
             }
         }
+        let back = |r: &InsRun, o: u32| if o == NONE { 0 } else { u64::from(r.ilv - o) };
+        let lens: Vec<u64> = self.ins.iter().map(|r| u64::from(r.len)).collect();
+        let ols: Vec<u64> = self.ins.iter().map(|r| back(r, r.ol)).collect();
+        let ors: Vec<u64> = self.ins.iter().map(|r| back(r, r.or)).collect();
+        let del_heads: Vec<u64> = (self.dels.iter())
+            .map(|r| u64::from(r.len) << 1 | u64::from(r.rev))
+            .collect();
+        let mut prev_target = 0u32;
+        let targets: Vec<u64> = (self.dels.iter())
+            .map(|r| {
+                let t = zigzag(i64::from(r.target) - i64::from(prev_target));
+                prev_target = r.last_target();
+                t
+            })
+            .collect();
         let mut log = Vec::new();
         put_varint(&mut log, runs as u64);
         put_varint(&mut log, self.ins.len() as u64);
-        for column in [&heads, &ols, &ors, &targets] {
+        log.extend_from_slice(&kinds);
+        for column in [&lens, &ols, &ors, &del_heads, &targets] {
             put_column(&mut log, column);
         }
         StateParts {
@@ -184,8 +209,14 @@ impl<S: Store> Seq<S> {
         Ok(())
     }
 
-    /// The op log, in local order (lvs and item numbers are implied by the run lengths), for
-    /// `items` inserted items. Returns the set of deleted items.
+    /// The op log, in local order (lvs and item numbers are implied by the run lengths and
+    /// kinds), for `items` inserted items. Returns the set of deleted items.
+    ///
+    /// Each kind is built in its own pass over its own columns, every run written once: the
+    /// kinds bit set tells where each run falls in local order, so an insert at position `p`
+    /// that is the `k`th insert follows `p - k` deletes, whose events a prefix sum over the
+    /// delete lengths gives (and likewise for a delete). Nothing branches on a run's kind,
+    /// which alternates unpredictably between typing and deleting.
     #[inline(never)]
     fn load_log(&mut self, bytes: &[u8], items: u32) -> Result<Bits, DecodeError> {
         let bad = DecodeError::Invalid;
@@ -199,97 +230,108 @@ impl<S: Store> Seq<S> {
             return Err(bad("run count"));
         }
         let deletes = runs - inserts;
-        // A head is at least `1 << 2`, three bits: so `runs` is at most 8/3 per byte of the
-        // column, which bounds the logs allocated below by the input.
+        // One bit per run (set for an insert), so `runs` is bounded by the input.
+        let kinds = bytes
+            .get(at..)
+            .and_then(|rest| rest.get(..runs.div_ceil(8)))
+            .ok_or(DecodeError::UnexpectedEnd)?;
+        at += kinds.len();
+        let words: Vec<u64> = kinds
+            .chunks(8)
+            .map(|c| {
+                let mut w = [0u8; 8];
+                w[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            })
+            .collect();
+        let tail = tail_mask(runs);
+        if words.last().is_some_and(|&w| w & !tail != 0)
+            || words.iter().map(|w| w.count_ones() as usize).sum::<usize>() != inserts
+        {
+            return Err(bad("run kinds disagree with their counts"));
+        }
         let mut column = |count, min_width| {
             Column::read(bytes, &mut at, count, min_width)?
                 .collect()
                 .ok_or(bad("log columns disagree with their counts"))
         };
-        let heads = column(runs, 3)?;
+        let lens = column(inserts, 1)?;
         let ols = column(inserts, 0)?;
         let ors = column(inserts, 0)?;
+        let del_heads = column(deletes, 2)?;
         let targets = column(deletes, 0)?;
         if at != bytes.len() {
             return Err(bad("bytes after the log"));
         }
-        // Three passes, none branching on a run's kind (typing and deleting alternate, so the
-        // kind is an unpredictable branch). Flaws are collected and checked at the end.
+        let max = u64::from(MAX_SPAN);
         let mut flaw = false;
-        // 1. Kinds and lengths: every run's lv, every insert's item number, and for every
-        //    delete the number of items inserted before it (kept in `target` for now). Each
-        //    run is written to both logs and only the log its kind selects moves on, so the
-        //    other write lands in a slot that is overwritten later (or in the spare last one).
-        let mut ins = alloc::vec![
-            InsRun {
-                lv: 0,
-                ilv: 0,
-                len: 0,
-                ol: NONE,
-                or: NONE,
-            };
-            inserts + 1
-        ];
-        let mut dels = alloc::vec![
-            DelRun {
-                lv: 0,
-                len: 0,
+        // 1. Deletes: lengths, and in `lv` for now the delete events before each (with the
+        //    total after the last, for the inserts that follow it).
+        let mut dels = Vec::with_capacity(deletes + 1);
+        let mut deleted = 0u64;
+        for &h in &del_heads {
+            let len = h >> 1;
+            flaw |= len == 0 || len > max;
+            dels.push(DelRun {
+                lv: deleted as u32,
+                len: len.min(max) as u32,
                 target: 0,
-                rev: false,
+                rev: h & 1 == 1,
+            });
+            deleted += len.min(max);
+        }
+        dels.push(DelRun {
+            lv: deleted as u32,
+            len: 0,
+            target: 0,
+            rev: false,
+        });
+        flaw |= u64::from(items) + deleted != u64::from(events);
+        // 2. Inserts: item numbers, lvs, and origins naming items inserted before the run
+        //    (with the item count after the last, for the deletes that follow it).
+        let mut ins = Vec::with_capacity(inserts + 1);
+        let (mut ilv, mut k) = (0u64, 0usize);
+        let mut columns = lens.iter().zip(ols.iter().zip(&ors));
+        for_each_bit(&words, 0, tail, |p| {
+            let (&len, (&l, &o)) = columns.next().unwrap_or((&0, (&0, &0)));
+            flaw |= len == 0 || len > max || l > ilv || o > ilv;
+            let before = dels.get(p - k).map_or(0, |d| d.lv);
+            let origin = |back: u64| {
+                if back == 0 {
+                    NONE
+                } else {
+                    ilv.wrapping_sub(back) as u32
+                }
             };
-            deletes + 1
-        ];
-        let (mut lv, mut ilv) = (0u64, 0u64);
-        let (mut n_ins, mut n_del) = (0usize, 0usize);
-        for &head in &heads {
-            let (len, kind) = (head >> 2, head & 3);
-            flaw |= len == 0 || len > u64::from(MAX_SPAN) || kind > K_DELETE_REV;
-            let len = len.min(u64::from(MAX_SPAN)) as u32;
-            let is_ins = kind == K_INSERT;
-            ins[n_ins.min(inserts)] = InsRun {
-                lv: lv as u32,
+            ins.push(InsRun {
+                lv: (ilv as u32).wrapping_add(before),
                 ilv: ilv as u32,
-                len,
-                ol: NONE,
-                or: NONE,
-            };
-            dels[n_del.min(deletes)] = DelRun {
-                lv: lv as u32,
-                len,
-                target: ilv as u32,
-                rev: kind == K_DELETE_REV,
-            };
-            n_ins += usize::from(is_ins);
-            n_del += usize::from(!is_ins);
-            lv += u64::from(len);
-            ilv += u64::from(len) * u64::from(is_ins);
-        }
-        if flaw || n_ins != inserts || lv != u64::from(events) || ilv != u64::from(items) {
-            return Err(bad(
-                "log runs disagree with the ids, the content or their counts",
-            ));
-        }
-        ins.truncate(inserts);
-        dels.truncate(deletes);
-        // 2. Origins: each names an item inserted before the run.
-        for (r, (&l, &o)) in ins.iter_mut().zip(ols.iter().zip(&ors)) {
-            flaw |= l > u64::from(r.ilv) || o > u64::from(r.ilv);
-            r.ol = if l == 0 {
-                NONE
-            } else {
-                r.ilv.wrapping_sub(l as u32)
-            };
-            r.or = if o == 0 {
-                NONE
-            } else {
-                r.ilv.wrapping_sub(o as u32)
-            };
-        }
-        // 3. Delete targets: only items inserted before the deletion.
+                len: len.min(max) as u32,
+                ol: origin(l),
+                or: origin(o),
+            });
+            ilv += len.min(max);
+            k += 1;
+        });
+        flaw |= ilv != u64::from(items);
+        ins.push(InsRun {
+            lv: 0,
+            ilv: ilv as u32,
+            len: 0,
+            ol: NONE,
+            or: NONE,
+        });
+        // 3. Deletes again: lvs, and targets naming only items inserted before the deletion.
         let mut dead = Bits::new(items);
         let mut prev_target = 0i64;
-        for (r, &t) in dels.iter_mut().zip(&targets) {
-            let before = i64::from(r.target);
+        let mut j = 0usize;
+        let mut columns = dels.iter_mut().zip(&targets);
+        for_each_bit(&words, u64::MAX, tail, |p| {
+            let Some((r, &t)) = columns.next() else {
+                return;
+            };
+            let before = ins.get(p - j).map_or(0, |r| r.ilv);
+            r.lv = r.lv.wrapping_add(before);
             let target = prev_target.saturating_add(unzigzag(t));
             let span = i64::from(r.len) - 1;
             let (lo, hi) = if r.rev {
@@ -297,17 +339,23 @@ impl<S: Store> Seq<S> {
             } else {
                 (target, target + span)
             };
-            let ok = lo >= 0 && hi < before;
+            // An empty run (already a flaw) would make `lo` pass `hi`.
+            let ok = r.len > 0 && lo >= 0 && hi < i64::from(before);
             flaw |= !ok;
             if ok {
                 dead.set(lo as u32, hi as u32 + 1);
             }
             r.target = target as u32;
             prev_target = if r.rev { lo } else { hi };
-        }
+            j += 1;
+        });
         if flaw {
-            return Err(bad("origin or delete target out of range"));
+            return Err(bad(
+                "log runs, origins or delete targets disagree with the ids or the content",
+            ));
         }
+        ins.truncate(inserts);
+        dels.truncate(deletes);
         self.ins = ins;
         self.dels = dels;
         Ok(dead)
