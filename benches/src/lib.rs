@@ -1,6 +1,7 @@
 //! Shared helpers for the text benchmarks and `text_report`: loading the editing traces from
 //! `../shared/traces` (never copied into the repo), replaying them into converge and its peers,
-//! and a counting global allocator for heap measurements; [`state_inputs`] builds the inputs of
+//! a loop that makes the branch predictor forget ([`scramble`]), and a counting global allocator
+//! for heap measurements; [`state_inputs`] builds the inputs of
 //! the state-CRDT benchmarks.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -168,6 +169,111 @@ pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
         }
     }
     reps
+}
+
+/// Replays patches into a Loro 1.17 document's root text `"text"` (Unicode positions), one
+/// call per patch.
+pub fn replay_loro(patches: &[Patch]) -> loro::LoroDoc {
+    let doc = loro::LoroDoc::new();
+    doc.set_peer_id(1).expect("loro peer id");
+    let text = doc.get_text("text");
+    for Patch(pos, del, ins) in patches {
+        if *del > 0 {
+            text.delete(*pos, *del).expect("loro delete");
+        }
+        if !ins.is_empty() {
+            text.insert(*pos, ins).expect("loro insert");
+        }
+    }
+    doc.commit();
+    doc
+}
+
+/// Replays a concurrent trace into Loro the way `replay_concurrent` does for converge: one
+/// document per agent; before each transaction its agent's document imports exactly the
+/// operations its parents' merged version adds (each peer's counter range, exported from that
+/// peer's own document); then everyone imports everything. Returns agent 0's document.
+pub fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
+    let agents = trace
+        .num_agents
+        .unwrap_or(0)
+        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
+    let docs: Vec<loro::LoroDoc> = (0..agents)
+        .map(|a| {
+            let d = loro::LoroDoc::new();
+            d.set_peer_id(a as u64 + 1).expect("loro peer id");
+            d
+        })
+        .collect();
+    let mut start = loro::VersionVector::default();
+    if !trace.start_content.is_empty() {
+        docs[0]
+            .get_text("text")
+            .insert(0, &trace.start_content)
+            .expect("loro start content");
+        docs[0].commit();
+        start = docs[0].oplog_vv();
+    }
+    let mut after: Vec<loro::VersionVector> = Vec::with_capacity(trace.txns.len());
+    for txn in &trace.txns {
+        let mut target = start.clone();
+        for &p in &txn.parents {
+            target.merge(&after[p]);
+        }
+        let r = txn.agent;
+        let have = docs[r].oplog_vv();
+        for (&peer, &end) in target.iter() {
+            let from = have.get(&peer).copied().unwrap_or(0);
+            if end > from {
+                let src = &docs[(peer - 1) as usize];
+                let bytes = src
+                    .export(loro::ExportMode::updates_in_range(vec![loro::IdSpan::new(
+                        peer, from, end,
+                    )]))
+                    .expect("loro export range");
+                docs[r].import(&bytes).expect("loro import");
+            }
+        }
+        let text = docs[r].get_text("text");
+        for Patch(pos, del, ins) in &txn.patches {
+            if *del > 0 {
+                text.delete(*pos, *del).expect("loro delete");
+            }
+            if !ins.is_empty() {
+                text.insert(*pos, ins).expect("loro insert");
+            }
+        }
+        docs[r].commit();
+        after.push(docs[r].oplog_vv());
+    }
+    for r in 0..agents {
+        for other in 0..agents {
+            if other != r {
+                let bytes = docs[other]
+                    .export(loro::ExportMode::updates(&docs[r].oplog_vv()))
+                    .expect("loro export");
+                docs[r].import(&bytes).expect("loro import");
+            }
+        }
+    }
+    docs.into_iter().next().expect("one agent")
+}
+
+/// Runs a loop of random branches over `junk` (seeded by `round`), so the branch predictor
+/// forgets what it learnt from the code timed before it.
+pub fn scramble(junk: &mut [u64], round: usize) {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ round as u64;
+    for j in junk.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if x & 1 == 1 {
+            *j += 1;
+        } else if x & 2 == 2 {
+            *j ^= 3;
+        }
+    }
+    std::hint::black_box(junk);
 }
 
 /// A global allocator that counts the bytes currently allocated through it.

@@ -20,24 +20,7 @@ use std::hint::black_box;
 
 use converge::list::{List, SequenceOps, Text};
 use converge::{ReplicaId, VersionVector};
-use converge_benches::{load_trace, replay_concurrent, replay_converge};
-
-/// Runs a loop of random branches over `junk` (seeded by `round`), so the branch predictor
-/// forgets what it learnt from the code timed before it.
-fn scramble(junk: &mut [u64], round: usize) {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ round as u64;
-    for j in junk.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        if x & 1 == 1 {
-            *j += 1;
-        } else if x & 2 == 2 {
-            *j ^= 3;
-        }
-    }
-    black_box(junk);
-}
+use converge_benches::{load_trace, replay_concurrent, replay_converge, scramble};
 
 fn main() {
     let mut args = std::env::args().skip(1);

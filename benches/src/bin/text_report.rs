@@ -5,6 +5,11 @@
 //! finally the load table: converge's state snapshot (`TextSnapshot` and editable load), its
 //! history load, and Loro 1.17's snapshot load, all in this process on the same traces.
 //!
+//! The load comparison with Loro here is in-process (counting allocator installed, heap shaped
+//! by everything that ran before), which measured Loro 15–40% slower than its own process
+//! does; `load_compare` times each loader in a process of its own and is the comparison of
+//! record (perf/text.md).
+//!
 //! ```text
 //! cargo run --release -p converge-benches --bin text_report [runs]
 //! ```
@@ -14,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use converge::list::{Text, TextSnapshot};
 use converge_benches::{
-    CountingAlloc, Patch, SEQUENTIAL, Trace, allocated_bytes, load_trace, replay_concurrent,
-    replay_converge, replay_diamond, replay_jumprope,
+    CountingAlloc, SEQUENTIAL, allocated_bytes, load_trace, replay_concurrent,
+    replay_concurrent_loro, replay_converge, replay_diamond, replay_jumprope, replay_loro,
 };
 use diamond_types::list::ListCRDT;
 use diamond_types::list::encoding::EncodeOptions;
@@ -52,94 +57,6 @@ fn held<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let before = allocated_bytes();
     let v = f();
     (v, allocated_bytes().saturating_sub(before))
-}
-
-/// Replays patches into a Loro 1.17 document's root text `"text"` (Unicode positions), one
-/// call per patch.
-fn replay_loro(patches: &[Patch]) -> loro::LoroDoc {
-    let doc = loro::LoroDoc::new();
-    doc.set_peer_id(1).expect("loro peer id");
-    let text = doc.get_text("text");
-    for Patch(pos, del, ins) in patches {
-        if *del > 0 {
-            text.delete(*pos, *del).expect("loro delete");
-        }
-        if !ins.is_empty() {
-            text.insert(*pos, ins).expect("loro insert");
-        }
-    }
-    doc.commit();
-    doc
-}
-
-/// Replays a concurrent trace into Loro the way `replay_concurrent` does for converge: one
-/// document per agent; before each transaction its agent's document imports exactly the
-/// operations its parents' merged version adds (each peer's counter range, exported from that
-/// peer's own document); then everyone imports everything. Returns agent 0's document.
-fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
-    let agents = trace
-        .num_agents
-        .unwrap_or(0)
-        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
-    let docs: Vec<loro::LoroDoc> = (0..agents)
-        .map(|a| {
-            let d = loro::LoroDoc::new();
-            d.set_peer_id(a as u64 + 1).expect("loro peer id");
-            d
-        })
-        .collect();
-    let mut start = loro::VersionVector::default();
-    if !trace.start_content.is_empty() {
-        docs[0]
-            .get_text("text")
-            .insert(0, &trace.start_content)
-            .expect("loro start content");
-        docs[0].commit();
-        start = docs[0].oplog_vv();
-    }
-    let mut after: Vec<loro::VersionVector> = Vec::with_capacity(trace.txns.len());
-    for txn in &trace.txns {
-        let mut target = start.clone();
-        for &p in &txn.parents {
-            target.merge(&after[p]);
-        }
-        let r = txn.agent;
-        let have = docs[r].oplog_vv();
-        for (&peer, &end) in target.iter() {
-            let from = have.get(&peer).copied().unwrap_or(0);
-            if end > from {
-                let src = &docs[(peer - 1) as usize];
-                let bytes = src
-                    .export(loro::ExportMode::updates_in_range(vec![loro::IdSpan::new(
-                        peer, from, end,
-                    )]))
-                    .expect("loro export range");
-                docs[r].import(&bytes).expect("loro import");
-            }
-        }
-        let text = docs[r].get_text("text");
-        for Patch(pos, del, ins) in &txn.patches {
-            if *del > 0 {
-                text.delete(*pos, *del).expect("loro delete");
-            }
-            if !ins.is_empty() {
-                text.insert(*pos, ins).expect("loro insert");
-            }
-        }
-        docs[r].commit();
-        after.push(docs[r].oplog_vv());
-    }
-    for r in 0..agents {
-        for other in 0..agents {
-            if other != r {
-                let bytes = docs[other]
-                    .export(loro::ExportMode::updates(&docs[r].oplog_vv()))
-                    .expect("loro export");
-                docs[r].import(&bytes).expect("loro import");
-            }
-        }
-    }
-    docs.into_iter().next().expect("one agent")
 }
 
 /// One row of the load table: converge's snapshot (`TextSnapshot`, editable load), its history

@@ -1,0 +1,195 @@
+//! Snapshot load + text, converge against Loro 1.17, each loader timed in a process of its own.
+//!
+//! In one process, a loader's time depends on what ran before it: `text_report`'s round robin
+//! measured Loro's load 10–15% apart after a change to one of *our* loads earlier in the round
+//! (perf/text.md, "Load, sixth round"). Here the parent writes every snapshot to a temporary
+//! directory once, then starts one child process per loader and round, alternating loaders,
+//! and keeps each loader's best. A child times its loader two ways:
+//!
+//! * **warm**: best of `runs` loads back to back (the branch predictor and caches trained by
+//!   the same load);
+//! * **cold**: best of `runs` loads, each right after [`scramble`] (a loop of random branches
+//!   over 1.6 MB, which also evicts the caches), as when a program loads one document among
+//!   other work.
+//!
+//! Each child runs twice over, with glibc's default heap and with one that keeps its pages
+//! (see [`HEAPS`]). Every child checks its loaded text against the trace's final content
+//! before timing.
+//!
+//! ```text
+//! cargo run --release -p converge-benches --bin load_compare [rounds] [runs]
+//! ```
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use converge::list::{Text, TextSnapshot};
+use converge_benches::{
+    SEQUENTIAL, load_trace, replay_concurrent, replay_concurrent_loro, replay_converge,
+    replay_loro, scramble,
+};
+
+/// The loaders compared: the name a child is given and the column it fills.
+const LOADERS: [&str; 3] = ["view", "editable", "loro"];
+
+/// The two heaps the children run with: glibc's defaults, where freeing a large block can hand
+/// its pages back to the OS so the next load faults them in again, and a heap that keeps its
+/// pages (mmap and trim thresholds raised), as in a process that has run for a while. The
+/// second compares the libraries' code; the first adds what each pays the OS.
+const HEAPS: [(&str, Option<&str>); 2] = [
+    (
+        "glibc malloc defaults (fresh process: pages returned to the OS and faulted in again)",
+        None,
+    ),
+    (
+        "heap kept (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456)",
+        Some("glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"),
+    ),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        return child(&args[1..]);
+    }
+    let number =
+        |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
+    let (rounds, runs) = (number(0, 5), number(1, 200));
+    let dir = std::env::temp_dir().join(format!("converge-load-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let mut traces: Vec<&str> = SEQUENTIAL.to_vec();
+    traces.push("friendsforever");
+    for &name in &traces {
+        write_snapshots(&dir, name);
+    }
+
+    println!(
+        "snapshot load + text, each loader in its own process: best of {rounds} processes \
+         (loaders alternated) × {runs} loads; warm = loads back to back, cold = each load after \
+         a loop of random branches over 1.6 MB; view = `TextSnapshot::decode`, editable = \
+         `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
+         `get_text(\"text\").to_string()`"
+    );
+    for (heap, tunables) in HEAPS {
+        println!("\n{heap}\n");
+        println!(
+            "| trace | view warm | view cold | editable warm | editable cold | Loro warm | Loro cold | editable ÷ Loro, warm | editable ÷ Loro, cold |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for &name in &traces {
+            let mut best = [[f64::MAX; 2]; LOADERS.len()];
+            for _ in 0..rounds {
+                for (loader, best) in LOADERS.iter().zip(&mut best) {
+                    let [warm, cold] = run_child(&dir.join(name), loader, runs, tunables);
+                    best[0] = best[0].min(warm);
+                    best[1] = best[1].min(cold);
+                }
+            }
+            let [view, edit, loro] = best;
+            println!(
+                "| {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.2}× | {:.2}× |",
+                view[0],
+                view[1],
+                edit[0],
+                edit[1],
+                loro[0],
+                loro[1],
+                edit[0] / loro[0],
+                edit[1] / loro[1]
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).expect("remove the temporary directory");
+}
+
+/// Writes `<name>.converge`, `<name>.loro` (the two snapshots) and `<name>.txt` (the final
+/// text) for trace `name` into `dir`.
+fn write_snapshots(dir: &Path, name: &str) {
+    let trace = load_trace(name);
+    let (doc, loro) = if name == "friendsforever" {
+        let doc = replay_concurrent(&trace).swap_remove(0);
+        (doc, replay_concurrent_loro(&trace))
+    } else {
+        let patches = trace.patches();
+        (replay_converge(&patches), replay_loro(&patches))
+    };
+    let loro_snapshot = loro
+        .export(loro::ExportMode::Snapshot)
+        .expect("loro snapshot");
+    let write = |ext: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(format!("{name}.{ext}")), bytes).expect("write a snapshot");
+    };
+    write("converge", &doc.snapshot());
+    write("loro", &loro_snapshot);
+    write("txt", trace.end_content.as_bytes());
+}
+
+/// Runs one child process; its `[warm, cold]` best times in µs.
+fn run_child(prefix: &Path, loader: &str, runs: usize, tunables: Option<&str>) -> [f64; 2] {
+    let mut command = Command::new(std::env::current_exe().expect("own path"));
+    match tunables {
+        Some(t) => command.env("GLIBC_TUNABLES", t),
+        None => command.env_remove("GLIBC_TUNABLES"),
+    };
+    let out = command
+        .arg("--child")
+        .arg(prefix)
+        .arg(loader)
+        .arg(runs.to_string())
+        .output()
+        .expect("start a child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child {loader} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut fields = text.split_whitespace().map(|f| f.parse::<f64>());
+    match (fields.next(), fields.next()) {
+        (Some(Ok(warm)), Some(Ok(cold))) => [warm, cold],
+        _ => panic!("child {loader} printed {text:?}"),
+    }
+}
+
+/// A child: `<prefix> <loader> <runs>`; prints the warm and cold best times in µs.
+fn child(args: &[String]) {
+    let prefix = PathBuf::from(&args[0]);
+    let loader = args[1].as_str();
+    let runs: usize = args[2].parse().expect("runs");
+    let read = |ext: &str| std::fs::read(prefix.with_extension(ext)).expect("read a snapshot");
+    let expected = String::from_utf8(read("txt")).expect("UTF-8 text");
+    let converge = read("converge");
+    let loro_bytes = read("loro");
+    let load: Box<dyn Fn() -> String> = match loader {
+        "view" => Box::new(|| TextSnapshot::decode(&converge).expect("view").into_string()),
+        "editable" => Box::new(|| {
+            Text::decode_snapshot(&converge)
+                .expect("editable")
+                .to_string()
+        }),
+        "loro" => Box::new(|| {
+            loro::LoroDoc::from_snapshot(&loro_bytes)
+                .expect("loro load")
+                .get_text("text")
+                .to_string()
+        }),
+        other => panic!("unknown loader {other}"),
+    };
+    assert_eq!(load(), expected, "{loader} loads the trace's text");
+    let time = |f: &dyn Fn() -> String| {
+        let t = Instant::now();
+        black_box(f());
+        t.elapsed().as_secs_f64() * 1e6
+    };
+    let warm = (0..runs).map(|_| time(&*load)).fold(f64::MAX, f64::min);
+    let mut junk = vec![0u64; 200_000];
+    let cold = (0..runs)
+        .map(|i| {
+            scramble(&mut junk, i);
+            time(&*load)
+        })
+        .fold(f64::MAX, f64::min);
+    println!("{warm} {cold}");
+}
