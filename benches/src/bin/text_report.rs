@@ -5,10 +5,9 @@
 //! finally the load table: converge's state snapshot (`TextSnapshot` and editable load), its
 //! history load, and Loro 1.17's snapshot load, all in this process on the same traces.
 //!
-//! The load comparison with Loro here is in-process (counting allocator installed, heap shaped
-//! by everything that ran before), which measured Loro 15–40% slower than its own process
-//! does; `load_compare` times each loader in a process of its own and is the comparison of
-//! record (perf/text.md).
+//! The load comparison with Loro here is in-process (the heap shaped by everything that ran
+//! before), which measured Loro 15–40% slower than its own process does; `load_compare` times
+//! each loader in a process of its own and is the comparison of record (perf/text.md).
 //!
 //! ```text
 //! cargo run --release -p converge-benches --bin text_report [runs]
