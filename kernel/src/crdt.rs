@@ -156,10 +156,10 @@ pub(crate) fn strictly_sorted_by<T>(items: &[T], less: impl Fn(&T, &T) -> bool) 
     items.windows(2).all(|w| less(&w[0], &w[1]))
 }
 
-/// Of each run of `(key, _)` rows with the same key (rows sorted by key), keeps the last.
-pub(crate) fn dedup_keep_last<K: PartialEq, R>(rows: &mut Vec<(K, R)>) {
+/// Of each run of rows with the same `key` (rows sorted by it), keeps the last.
+pub(crate) fn dedup_keep_last<R, K: PartialEq>(rows: &mut Vec<R>, key: impl Fn(&R) -> &K) {
     rows.dedup_by(|later, kept| {
-        if later.0 == kept.0 {
+        if key(later) == key(kept) {
             core::mem::swap(later, kept);
             true
         } else {

@@ -612,7 +612,7 @@ fn sort_keep_last<T: Ord>(rows: &mut Vec<(T, Dot)>) {
     // Inputs are often already in order (and unique): check before sorting.
     if !strictly_sorted_by(rows, |a, b| a.0 < b.0) {
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        dedup_keep_last(rows);
+        dedup_keep_last(rows, |r| &r.0);
     }
 }
 

@@ -383,7 +383,7 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
         if !strictly_sorted_by(&rows, |a, b| a.0 < b.0) {
             // Stable sort keeps write order within a key; keep the last.
             rows.sort_by(|a, b| a.0.cmp(&b.0));
-            dedup_keep_last(&mut rows);
+            dedup_keep_last(&mut rows, |r| &r.0);
         }
         LwwMap {
             max_lamport: rows.iter().map(|r| r.1.ts.lamport).max().unwrap_or(0),

@@ -47,7 +47,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::causal::CausalContext;
 use crate::clock::{Dot, ReplicaId};
-use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
+use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
 use crate::set::{check_delta_rows, min_head};
 
@@ -420,16 +420,9 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
             let (dot, c) = self.apply_update(replica, first, k, |c| op(i, c), &mut overwritten);
             updates.push((k.clone(), dot, c));
         }
-        if updates.len() > 1 && !updates.windows(2).all(|w| w[0].0 < w[1].0) {
+        if !strictly_sorted_by(&updates, |a, b| a.0 < b.0) {
             updates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-            updates.dedup_by(|later, kept| {
-                if later.0 == kept.0 {
-                    core::mem::swap(later, kept);
-                    true
-                } else {
-                    false
-                }
-            });
+            dedup_keep_last(&mut updates, |r| &r.0);
         }
         // Every event of `replica` from `first` on happened in this batch: one range.
         let mut ctx = CausalContext::new();
