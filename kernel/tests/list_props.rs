@@ -486,7 +486,7 @@ fn missing_dependencies_are_reported_then_applied() {
 
 /// A seeded simulation: `replicas` replicas make `steps` random edits (typing bursts, jumps,
 /// deletes) and sync pairwise at random, sometimes only up to a random earlier version with
-/// `apply_until`. Panics with the seed on divergence.
+/// `apply_until`, checked against `ops_between` on a copy. Panics with the seed on divergence.
 fn simulate(seed: u64, replicas: usize, steps: usize) {
     let mut rng = Lcg(seed);
     let mut reps: Vec<Text> = (0..replicas)
@@ -516,7 +516,19 @@ fn simulate(seed: u64, replicas: usize, steps: usize) {
                 let ops = reps[from].ops_since(&reps[r].version());
                 let report = if !history.is_empty() && rng.next(3) == 0 {
                     let target = history[rng.next(history.len())].clone();
-                    reps[r].apply_until(&ops, &target).unwrap()
+                    // `ops_between` brings a copy to the same state as `apply_until`.
+                    let mut copy = reps[r].clone();
+                    let between = reps[from].ops_between(&copy.version(), &target);
+                    let copied = copy.apply(&between).unwrap();
+                    assert!(copied.is_complete(), "seed {seed} step {step}: {copied:?}");
+                    let report = reps[r].apply_until(&ops, &target).unwrap();
+                    assert_eq!(copied.applied, report.applied, "seed {seed} step {step}");
+                    assert_eq!(copy.version(), reps[r].version(), "seed {seed} step {step}");
+                    assert!(
+                        copy.to_string() == reps[r].to_string(),
+                        "seed {seed} step {step}: ops_between differs from apply_until"
+                    );
+                    report
                 } else {
                     reps[r].apply(&ops).unwrap()
                 };

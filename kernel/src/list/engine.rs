@@ -51,6 +51,10 @@ struct Ids {
     by_replica: HashMap<ReplicaId, u32>,
     /// Per agent, runs sorted by counter, contiguous from counter 1.
     runs: Vec<Vec<AgentRun>>,
+    /// Per agent, the highest counter seen (0 for none).
+    seen: Vec<u64>,
+    /// The agents in replica order, so comparing with a version vector is one merge pass.
+    sorted: Vec<u32>,
     /// All runs sorted by lv.
     lvs: Vec<LvRun>,
     next_lv: u32,
@@ -87,12 +91,30 @@ impl Ids {
             }
         }
         self.runs.push(Vec::new());
-        (self.replicas.len() - 1) as u32
+        self.seen.push(0);
+        let agent = (self.replicas.len() - 1) as u32;
+        let at = (self.sorted).partition_point(|&a| self.replicas[a as usize] < r);
+        self.sorted.insert(at, agent);
+        agent
     }
     fn seen(&self, agent: u32) -> u64 {
-        self.runs[agent as usize]
-            .last()
-            .map_or(0, |r| r.counter + u64::from(r.len) - 1)
+        self.seen[agent as usize]
+    }
+    /// Each agent in replica order with its replica and the counter `vv` holds for it.
+    fn zip_sorted<'a>(
+        &'a self,
+        vv: &'a VersionVector,
+    ) -> impl Iterator<Item = (u32, ReplicaId, u64)> + 'a {
+        let mut entries = vv.iter().peekable();
+        self.sorted.iter().map(move |&a| {
+            let r = self.replicas[a as usize];
+            while entries.next_if(|&(x, _)| x < r).is_some() {}
+            (
+                a,
+                r,
+                entries.next_if(|&(x, _)| x == r).map_or(0, |(_, c)| c),
+            )
+        })
     }
     fn seen_replica(&self, r: ReplicaId) -> u64 {
         self.agent(r).map_or(0, |a| self.seen(a))
@@ -101,6 +123,7 @@ impl Ids {
     fn push(&mut self, agent: u32, counter: u64, len: u32) -> u32 {
         let lv = self.next_lv;
         self.next_lv += len;
+        self.seen[agent as usize] = counter + u64::from(len) - 1;
         let runs = &mut self.runs[agent as usize];
         match runs.last_mut() {
             Some(r) if r.lv + r.len == lv && r.len.checked_add(len).is_some() => r.len += len,
@@ -184,10 +207,7 @@ impl Ids {
     }
     fn version(&self) -> VersionVector {
         VersionVector::from_entries(
-            self.replicas
-                .iter()
-                .enumerate()
-                .map(|(a, &r)| (r, self.seen(a as u32))),
+            (self.sorted.iter()).map(|&a| (self.replicas[a as usize], self.seen(a))),
         )
     }
 }
@@ -1095,14 +1115,35 @@ impl<S: Store> Seq<S> {
     }
 
     /// Operations this replica has and a replica at `since` lacks, in causal order.
-    pub(crate) fn ops_since(&self, since: &VersionVector) -> SequenceOps<S::Chunk> {
+    /// The ops of the events this replica has that `since` lacks and (when given) `until`
+    /// holds, in local (causal) order.
+    pub(crate) fn ops_between(
+        &self,
+        since: &VersionVector,
+        until: Option<&VersionVector>,
+    ) -> SequenceOps<S::Chunk> {
         let mut ranges: Vec<(u32, u32)> = Vec::new();
-        for (a, runs) in self.ids.runs.iter().enumerate() {
-            let from = since.get(self.ids.replicas[a]).saturating_add(1);
+        let none = VersionVector::new();
+        let ends = (self.ids.zip_sorted(until.unwrap_or(&none))).map(|(.., c)| {
+            if until.is_some() {
+                c.saturating_add(1)
+            } else {
+                u64::MAX
+            }
+        });
+        // One merge pass over the agents and both vectors, in replica order.
+        for ((a, _, seen_by_since), end) in self.ids.zip_sorted(since).zip(ends) {
+            // Counters `from..end` of this replica; most are usually seen up to date.
+            let from = seen_by_since.saturating_add(1);
+            if from >= end || from > self.ids.seen(a) {
+                continue;
+            }
+            let runs = &self.ids.runs[a as usize];
             let i = runs.partition_point(|r| r.counter + u64::from(r.len) <= from);
-            for r in &runs[i..] {
+            for r in runs[i..].iter().take_while(|r| r.counter < end) {
                 let skip = from.saturating_sub(r.counter) as u32;
-                ranges.push((r.lv + skip, r.lv + r.len));
+                let cut = (r.counter + u64::from(r.len)).saturating_sub(end) as u32;
+                ranges.push((r.lv + skip, r.lv + r.len - cut));
             }
         }
         ranges.sort_unstable();
@@ -1205,6 +1246,17 @@ impl<S: Store> Seq<S> {
         );
         let lvs: u64 = self.ids.lvs.iter().map(|r| u64::from(r.len)).sum();
         assert_eq!(lvs, u64::from(self.ids.next_lv), "every lv has an id");
+        for (a, runs) in self.ids.runs.iter().enumerate() {
+            let last = runs.last().map_or(0, |r| r.counter + u64::from(r.len) - 1);
+            assert_eq!(self.ids.seen[a], last, "agent {a}'s highest counter");
+        }
+        let by_replica =
+            |w: &[u32]| self.ids.replicas[w[0] as usize] < self.ids.replicas[w[1] as usize];
+        assert!(
+            self.ids.sorted.len() == self.ids.replicas.len()
+                && self.ids.sorted.windows(2).all(by_replica),
+            "agents in replica order"
+        );
         for w in self.ins.windows(2) {
             assert!(w[0].lv + w[0].len <= w[1].lv && w[0].ilv + w[0].len == w[1].ilv);
         }

@@ -234,7 +234,16 @@ impl Text {
 
     /// The operations this replica has and a replica at `since` lacks, in causal order.
     pub fn ops_since(&self, since: &VersionVector) -> SequenceOps<String> {
-        self.seq.ops_since(since)
+        self.seq.ops_between(since, None)
+    }
+
+    /// The operations this replica has that a replica at `since` lacks and `until` holds, in
+    /// causal order: what brings a replica at `since` to exactly `until` (with the other
+    /// sources' share when this replica has not seen all of `until`). When `since` and
+    /// `until` are causally closed, so is what this returns together with `since`, so it
+    /// applies with nothing missing.
+    pub fn ops_between(&self, since: &VersionVector, until: &VersionVector) -> SequenceOps<String> {
+        self.seq.ops_between(since, Some(until))
     }
 
     /// Applies remote operations (idempotent, any order). Operations whose dependencies are
@@ -414,7 +423,12 @@ impl<T: Clone> List<T> {
 
     /// The operations this replica has and a replica at `since` lacks.
     pub fn ops_since(&self, since: &VersionVector) -> SequenceOps<Vec<T>> {
-        self.seq.ops_since(since)
+        self.seq.ops_between(since, None)
+    }
+
+    /// The operations inside `until` and not `since`; see [`Text::ops_between`].
+    pub fn ops_between(&self, since: &VersionVector, until: &VersionVector) -> SequenceOps<Vec<T>> {
+        self.seq.ops_between(since, Some(until))
     }
 
     /// Applies remote operations; see [`Text::apply`].
