@@ -7,12 +7,15 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use converge::list::Text;
 use converge::{ReplicaId, VersionVector};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+pub mod rng;
 pub mod state_inputs;
+pub mod synth;
 
 /// Where the traces live: the repository root's sibling `shared/traces`.
 pub const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces");
@@ -21,11 +24,11 @@ pub const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/trac
 pub const SEQUENTIAL: [&str; 3] = ["automerge-paper", "seph-blog1", "json-crdt-patch"];
 
 /// One edit: at char `pos`, delete `del` chars, then insert `ins`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Patch(pub usize, pub usize, pub String);
 
 /// One transaction of a trace.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Txn {
     /// Indexes of the transactions this one was made on top of (concurrent traces).
     #[serde(default)]
@@ -38,7 +41,7 @@ pub struct Txn {
 }
 
 /// A parsed trace (format in `shared/traces/README.md`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Trace {
     /// Initial document.
     #[serde(rename = "startContent", default)]
@@ -47,13 +50,34 @@ pub struct Trace {
     #[serde(rename = "endContent")]
     pub end_content: String,
     /// Number of authors (concurrent traces).
-    #[serde(rename = "numAgents", default)]
+    #[serde(rename = "numAgents", default, skip_serializing_if = "Option::is_none")]
     pub num_agents: Option<usize>,
     /// The transactions.
     pub txns: Vec<Txn>,
 }
 
 impl Trace {
+    /// How many authors: `numAgents`, or one past the highest agent a transaction names.
+    pub fn agents(&self) -> usize {
+        self.num_agents
+            .unwrap_or(0)
+            .max(self.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1))
+    }
+
+    /// Writes the trace as gzipped JSON in the shared traces' format (with `"kind":
+    /// "concurrent"` when it has agents).
+    pub fn write_gz(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut json = serde_json::to_value(self).map_err(std::io::Error::other)?;
+        if self.num_agents.is_some() {
+            json["kind"] = "concurrent".into();
+        }
+        let file = std::fs::File::create(path)?;
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        serde_json::to_writer(&mut gz, &json).map_err(std::io::Error::other)?;
+        gz.finish()?;
+        Ok(())
+    }
+
     /// All patches in order (sequential traces).
     pub fn patches(&self) -> Vec<Patch> {
         self.txns
@@ -118,13 +142,11 @@ pub fn replay_jumprope(patches: &[Patch]) -> jumprope::JumpRope {
 }
 
 /// Replays a concurrent trace with one converge replica per agent: each transaction runs on
-/// its agent's replica after pulling exactly its parents' merged version from the others
-/// (`ops_since` + `apply_until`); finally everyone exchanges everything. Returns the replicas.
+/// its agent's replica after pulling exactly its parents' merged version from the replicas
+/// of the agents that made those parents (`ops_between` + `apply`); finally everyone
+/// exchanges everything. Returns the replicas.
 pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
-    let agents = trace
-        .num_agents
-        .unwrap_or(0)
-        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
+    let agents = trace.agents();
     let mut reps: Vec<Text> = (0..agents)
         .map(|a| Text::new(ReplicaId(a as u64 + 1)))
         .collect();
@@ -141,13 +163,21 @@ pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
         for &p in &txn.parents {
             target.merge(&after[p]);
         }
+        // Pull from the agent of each parent the replica lacks (that replica has seen the
+        // parent's whole version: replicas only grow), and the start content from agent 0.
         let r = txn.agent;
-        for other in 0..agents {
-            if other == r || reps[r].version().dominates(&target) {
+        let mut have = reps[r].version();
+        let sources = txn
+            .parents
+            .iter()
+            .map(|&p| (trace.txns[p].agent, &after[p]));
+        for (q, version) in std::iter::once((0, &start)).chain(sources) {
+            if q == r || have.dominates(version) {
                 continue;
             }
-            let ops = reps[other].ops_since(&reps[r].version());
-            reps[r].apply_until(&ops, &target).expect("apply");
+            let ops = reps[q].ops_between(&have, &target);
+            reps[r].apply(&ops).expect("apply");
+            have = reps[r].version();
         }
         for Patch(pos, del, ins) in &txn.patches {
             let t = &mut reps[r];
@@ -194,10 +224,7 @@ pub fn replay_loro(patches: &[Patch]) -> loro::LoroDoc {
 /// operations its parents' merged version adds (each peer's counter range, exported from that
 /// peer's own document); then everyone imports everything. Returns agent 0's document.
 pub fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
-    let agents = trace
-        .num_agents
-        .unwrap_or(0)
-        .max(trace.txns.iter().map(|t| t.agent + 1).max().unwrap_or(1));
+    let agents = trace.agents();
     let docs: Vec<loro::LoroDoc> = (0..agents)
         .map(|a| {
             let d = loro::LoroDoc::new();
@@ -257,6 +284,121 @@ pub fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
         }
     }
     docs.into_iter().next().expect("one agent")
+}
+
+/// Replays a concurrent trace into yrs 0.28 the way [`replay_concurrent`] does for converge:
+/// one document per agent (client id = agent + 1, root text `"text"`). yrs counts positions in
+/// UTF-8 bytes, so the trace must be ASCII (the caller checks). Each transaction's own update
+/// (`encode_update_v1` of the yrs transaction that made it) is kept; before a transaction, its
+/// agent's document applies exactly the transactions its parents' merged version adds, in
+/// trace order, in one yrs transaction; finally every document applies everything it lacks.
+/// yrs is handed the precise updates it needs, which costs it less than converge's
+/// `ops_since` + `apply_until`. Returns the documents.
+pub fn replay_concurrent_yrs(trace: &Trace) -> Vec<yrs::Doc> {
+    use yrs::{Text as _, Transact};
+    let agents = trace.agents();
+    let docs: Vec<yrs::Doc> = (0..agents)
+        .map(|a| yrs::Doc::with_client_id(a as u64 + 1))
+        .collect();
+    let texts: Vec<yrs::TextRef> = docs.iter().map(|d| d.get_or_insert_text("text")).collect();
+    if !trace.start_content.is_empty() {
+        let update = {
+            let mut txn = docs[0].transact_mut();
+            texts[0].insert(&mut txn, 0, &trace.start_content);
+            txn.encode_update_v1()
+        };
+        for doc in &docs[1..] {
+            yrs_apply(doc, [update.as_slice()]);
+        }
+    }
+    // Each transaction's update; per agent, its transactions; per transaction, how many of each
+    // agent's transactions its document has seen (itself included); per document, the same now.
+    let mut updates: Vec<Vec<u8>> = Vec::with_capacity(trace.txns.len());
+    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); agents];
+    let mut seen: Vec<Vec<u32>> = Vec::with_capacity(trace.txns.len());
+    let mut have = vec![vec![0u32; agents]; agents];
+    let pull = |doc: &yrs::Doc,
+                have: &mut Vec<u32>,
+                want: &[u32],
+                by_agent: &[Vec<usize>],
+                updates: &[Vec<u8>]| {
+        let mut missing: Vec<usize> = (0..agents)
+            .flat_map(|q| {
+                by_agent[q][have[q] as usize..want[q] as usize]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            yrs_apply(doc, missing.iter().map(|&t| updates[t].as_slice()));
+            have.copy_from_slice(want);
+        }
+    };
+    for txn in &trace.txns {
+        let r = txn.agent;
+        let mut want = vec![0u32; agents];
+        for &p in &txn.parents {
+            for (w, &s) in want.iter_mut().zip(&seen[p]) {
+                *w = (*w).max(s);
+            }
+        }
+        pull(&docs[r], &mut have[r], &want, &by_agent, &updates);
+        let update = {
+            let mut t = docs[r].transact_mut();
+            for Patch(pos, del, ins) in &txn.patches {
+                if *del > 0 {
+                    texts[r].remove_range(&mut t, *pos as u32, *del as u32);
+                }
+                if !ins.is_empty() {
+                    texts[r].insert(&mut t, *pos as u32, ins);
+                }
+            }
+            t.encode_update_v1()
+        };
+        by_agent[r].push(updates.len());
+        updates.push(update);
+        have[r][r] += 1;
+        seen.push(have[r].clone());
+    }
+    let all: Vec<u32> = by_agent.iter().map(|t| t.len() as u32).collect();
+    for (doc, have) in docs.iter().zip(&mut have) {
+        pull(doc, have, &all, &by_agent, &updates);
+    }
+    docs
+}
+
+/// Applies v1 `updates` to `doc` in one transaction.
+fn yrs_apply<'a>(doc: &yrs::Doc, updates: impl IntoIterator<Item = &'a [u8]>) {
+    use yrs::Transact;
+    use yrs::updates::decoder::Decode;
+    let mut txn = doc.transact_mut();
+    for u in updates {
+        txn.apply_update(yrs::Update::decode_v1(u).expect("yrs update decodes"))
+            .expect("yrs apply");
+    }
+}
+
+/// The root text of a yrs document as a string.
+pub fn yrs_text(doc: &yrs::Doc) -> String {
+    use yrs::{GetString, Transact};
+    doc.get_or_insert_text("text").get_string(&doc.transact())
+}
+
+/// Best time of each of `fs` over `runs` rounds, each round running every one once in turn.
+pub fn best_round_robin<const N: usize>(
+    runs: usize,
+    mut fs: [&mut dyn FnMut(); N],
+) -> [Duration; N] {
+    let mut best = [Duration::MAX; N];
+    for _ in 0..runs {
+        for (f, b) in fs.iter_mut().zip(&mut best) {
+            let t = Instant::now();
+            f();
+            *b = (*b).min(t.elapsed());
+        }
+    }
+    best
 }
 
 /// Runs a loop of random branches over `junk` (seeded by `round`), so the branch predictor

@@ -58,7 +58,10 @@ fn apply_patches(t: &mut Text, patches: &[(usize, usize, String)]) {
 }
 
 fn replay_sequential(name: &str) {
-    let trace = load(name);
+    replay_sequential_trace(name, &load(name));
+}
+
+fn replay_sequential_trace(name: &str, trace: &Trace) {
     let mut t = Text::new(ReplicaId(7));
     t.insert(0, &trace.start_content).unwrap();
     for (i, txn) in trace.txns.iter().enumerate() {
@@ -134,7 +137,10 @@ fn json_crdt_patch() {
 
 /// Replays a concurrent trace with one replica per agent; see the module docs.
 fn replay_concurrent(name: &str) {
-    let trace = load(name);
+    replay_concurrent_trace(name, &load(name));
+}
+
+fn replay_concurrent_trace(name: &str, trace: &Trace) {
     let agents = trace
         .num_agents
         .unwrap_or(0)
@@ -158,16 +164,24 @@ fn replay_concurrent(name: &str) {
             target.dominates(&reps[r].version()),
             "txn {i}: agent {r} would have to forget its own state"
         );
-        for other in 0..agents {
-            if other == r || reps[r].version().dominates(&target) {
+        // Pull from the replica of each parent's agent (it has seen the parent's version:
+        // replicas only grow), and the start content from agent 0.
+        let mut have = reps[r].version();
+        let sources = txn
+            .parents
+            .iter()
+            .map(|&p| (trace.txns[p].agent, &after[p]));
+        for (q, version) in std::iter::once((0, &start_version)).chain(sources) {
+            if q == r || have.dominates(version) {
                 continue;
             }
-            let ops = reps[other].ops_since(&reps[r].version());
+            let ops = reps[q].ops_since(&have);
             let report = reps[r].apply_until(&ops, &target).unwrap();
             assert!(
                 report.missing.is_empty() && report.invalid == 0,
                 "txn {i}: {report:?}"
             );
+            have = reps[r].version();
         }
         assert_eq!(reps[r].version(), target, "txn {i}: parents reached");
         apply_patches(&mut reps[r], &txn.patches);
@@ -222,4 +236,36 @@ fn replay_concurrent(name: &str) {
 #[test]
 fn friendsforever_concurrent() {
     replay_concurrent("friendsforever.json.gz");
+}
+
+/// Any other trace placed in the traces directory (the format's other published traces, or
+/// new recordings) replays too: concurrent ones (with `numAgents` or any parents) as above,
+/// the rest sequentially.
+#[test]
+fn every_other_trace() {
+    let known = [
+        "automerge-paper.json.gz",
+        "seph-blog1.json.gz",
+        "json-crdt-patch.json.gz",
+        "friendsforever.json.gz",
+    ];
+    let dir = std::fs::read_dir(TRACES).unwrap_or_else(|e| panic!("read {TRACES}: {e}"));
+    let mut names: Vec<String> = dir
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".json.gz") && !known.contains(&n.as_str()))
+        .collect();
+    names.sort();
+    for name in names {
+        let trace = load(&name);
+        if trace.num_agents.is_some() || trace.txns.iter().any(|t| !t.parents.is_empty()) {
+            replay_concurrent_trace(&name, &trace);
+        } else {
+            replay_sequential_trace(&name, &trace);
+        }
+    }
 }

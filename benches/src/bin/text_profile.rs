@@ -20,6 +20,7 @@ use std::hint::black_box;
 
 use converge::list::{List, SequenceOps, Text};
 use converge::{ReplicaId, VersionVector};
+use converge_benches::synth::{concurrent_trace, measured_shapes};
 use converge_benches::{load_trace, replay_concurrent, replay_converge, scramble};
 
 fn main() {
@@ -139,6 +140,17 @@ fn main() {
                 black_box(Text::debug_decode_snapshot_until(&bytes, k as u8).unwrap());
             });
             eprintln!("  {stage}: {us:.1} us");
+        }
+        return;
+    }
+    if let Some(agents) = name.strip_prefix("synthetic:") {
+        let agents: usize = agents.parse().expect("synthetic:<agents>");
+        let (_, shape, seed) = (measured_shapes().into_iter())
+            .find(|(_, s, _)| s.agents == agents)
+            .expect("a measured shape with that many agents");
+        let trace = concurrent_trace(shape, seed);
+        for _ in 0..runs {
+            black_box(replay_concurrent(&trace));
         }
         return;
     }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use converge::list::{Text, TextSnapshot};
 use converge_benches::{
-    CountingAlloc, SEQUENTIAL, allocated_bytes, load_trace, replay_concurrent,
+    CountingAlloc, SEQUENTIAL, allocated_bytes, best_round_robin, load_trace, replay_concurrent,
     replay_concurrent_loro, replay_converge, replay_diamond, replay_jumprope, replay_loro,
 };
 use diamond_types::list::ListCRDT;
@@ -36,19 +36,6 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
         })
         .min()
         .expect("at least one run")
-}
-
-/// Best time of each of `fs` over `runs` rounds, each round running every one once in turn.
-fn best_round_robin<const N: usize>(runs: usize, mut fs: [&mut dyn FnMut(); N]) -> [Duration; N] {
-    let mut best = [Duration::MAX; N];
-    for _ in 0..runs {
-        for (f, b) in fs.iter_mut().zip(&mut best) {
-            let t = Instant::now();
-            f();
-            *b = (*b).min(t.elapsed());
-        }
-    }
-    best
 }
 
 /// Heap bytes still held by the value `f` builds (allocations made and kept).

@@ -10,7 +10,7 @@
 
 pub mod libs;
 pub mod report;
-pub mod rng;
+pub use converge_benches::rng;
 pub mod state;
 pub mod workloads;
 
