@@ -1,4 +1,5 @@
-//! Snapshot load + text, converge against Loro 1.17, each loader timed in a process of its own.
+//! Snapshot load + text, converge against Loro 1.17, and (concurrent histories) history load +
+//! text, converge against yrs 0.28, each loader timed in a process of its own.
 //!
 //! In one process, a loader's time depends on what ran before it: `text_report`'s round robin
 //! measured Loro's load 10–15% apart after a change to one of *our* loads earlier in the round
@@ -16,6 +17,10 @@
 //! (see [`HEAPS`]). Every child checks its loaded text against the trace's final content
 //! before timing.
 //!
+//! The second table loads the full history of concurrent traces (friendsforever and the
+//! two- and eight-agent synthetic traces of `concurrent_report`): converge's `Text::decode`
+//! against yrs applying its v1 state update to an empty document.
+//!
 //! ```text
 //! cargo run --release -p converge-benches --bin load_compare [rounds] [runs]
 //! ```
@@ -26,13 +31,17 @@ use std::process::Command;
 use std::time::Instant;
 
 use converge::list::{Text, TextSnapshot};
+use converge_benches::synth::{concurrent_trace, measured_shapes};
 use converge_benches::{
-    SEQUENTIAL, load_trace, replay_concurrent, replay_concurrent_loro, replay_converge,
-    replay_loro, scramble,
+    SEQUENTIAL, Trace, load_trace, replay_concurrent, replay_concurrent_loro,
+    replay_concurrent_yrs, replay_converge, replay_loro, scramble, yrs_text,
 };
 
-/// The loaders compared: the name a child is given and the column it fills.
+/// The snapshot loaders compared: the name a child is given and the column it fills.
 const LOADERS: [&str; 3] = ["view", "editable", "loro"];
+
+/// The history loaders compared.
+const HISTORY_LOADERS: [&str; 2] = ["history", "yrs"];
 
 /// The two heaps the children run with: glibc's defaults, where freeing a large block can hand
 /// its pages back to the OS so the next load faults them in again, and a heap that keeps its
@@ -63,6 +72,13 @@ fn main() {
     traces.push("friendsforever");
     for &name in &traces {
         write_snapshots(&dir, name);
+    }
+    let mut histories = vec!["friendsforever".to_string()];
+    write_histories(&dir, "friendsforever", &load_trace("friendsforever"));
+    for (_, shape, seed) in measured_shapes().into_iter().filter(|(_, s, _)| s.agents <= 8) {
+        let name = format!("synthetic-{}", shape.agents);
+        write_histories(&dir, &name, &concurrent_trace(shape, seed));
+        histories.push(name);
     }
 
     println!(
@@ -101,7 +117,58 @@ fn main() {
             );
         }
     }
+
+    println!(
+        "\nhistory load + text of concurrent traces, each loader in its own process, as above; \
+         converge = `Text::decode` + `to_string`, yrs = `apply_update` of its v1 state update \
+         to an empty `Doc` + `get_string`"
+    );
+    for (heap, tunables) in HEAPS {
+        println!("\n{heap}\n");
+        println!(
+            "| trace | converge warm | converge cold | yrs warm | yrs cold | converge ÷ yrs, warm | converge ÷ yrs, cold |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for name in &histories {
+            let mut best = [[f64::MAX; 2]; HISTORY_LOADERS.len()];
+            for _ in 0..rounds {
+                for (loader, best) in HISTORY_LOADERS.iter().zip(&mut best) {
+                    let [warm, cold] = run_child(&dir.join(name), loader, runs, tunables);
+                    best[0] = best[0].min(warm);
+                    best[1] = best[1].min(cold);
+                }
+            }
+            let [ours, yrs] = best;
+            println!(
+                "| {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.2}× | {:.2}× |",
+                ours[0],
+                ours[1],
+                yrs[0],
+                yrs[1],
+                ours[0] / yrs[0],
+                ours[1] / yrs[1]
+            );
+        }
+    }
     std::fs::remove_dir_all(&dir).expect("remove the temporary directory");
+}
+
+/// Writes `<name>.history`, `<name>.yrs` (converge's encoded history, yrs's v1 state update)
+/// and `<name>.txt` for the concurrent `trace` into `dir`.
+fn write_histories(dir: &Path, name: &str, trace: &Trace) {
+    let doc = replay_concurrent(trace).swap_remove(0);
+    let yrs_doc = replay_concurrent_yrs(trace).swap_remove(0);
+    assert_eq!(yrs_text(&yrs_doc), trace.end_content);
+    let update = {
+        use yrs::{ReadTxn, Transact};
+        (yrs_doc.transact()).encode_state_as_update_v1(&yrs::StateVector::default())
+    };
+    let write = |ext: &str, bytes: &[u8]| {
+        std::fs::write(dir.join(format!("{name}.{ext}")), bytes).expect("write a history");
+    };
+    write("history", &doc.encode());
+    write("yrs", &update);
+    write("txt", trace.end_content.as_bytes());
 }
 
 /// Writes `<name>.converge`, `<name>.loro` (the two snapshots) and `<name>.txt` (the final
@@ -158,23 +225,42 @@ fn child(args: &[String]) {
     let prefix = PathBuf::from(&args[0]);
     let loader = args[1].as_str();
     let runs: usize = args[2].parse().expect("runs");
-    let read = |ext: &str| std::fs::read(prefix.with_extension(ext)).expect("read a snapshot");
+    let read = |ext: &str| std::fs::read(prefix.with_extension(ext)).expect("read an input");
     let expected = String::from_utf8(read("txt")).expect("UTF-8 text");
-    let converge = read("converge");
-    let loro_bytes = read("loro");
     let load: Box<dyn Fn() -> String> = match loader {
-        "view" => Box::new(|| TextSnapshot::decode(&converge).expect("view").into_string()),
-        "editable" => Box::new(|| {
-            Text::decode_snapshot(&converge)
-                .expect("editable")
-                .to_string()
-        }),
-        "loro" => Box::new(|| {
-            loro::LoroDoc::from_snapshot(&loro_bytes)
-                .expect("loro load")
-                .get_text("text")
-                .to_string()
-        }),
+        "view" => {
+            let bytes = read("converge");
+            Box::new(move || TextSnapshot::decode(&bytes).expect("view").into_string())
+        }
+        "editable" => {
+            let bytes = read("converge");
+            Box::new(move || Text::decode_snapshot(&bytes).expect("editable").to_string())
+        }
+        "loro" => {
+            let bytes = read("loro");
+            Box::new(move || {
+                loro::LoroDoc::from_snapshot(&bytes)
+                    .expect("loro load")
+                    .get_text("text")
+                    .to_string()
+            })
+        }
+        "history" => {
+            let bytes = read("history");
+            Box::new(move || Text::decode(&bytes).expect("history").to_string())
+        }
+        "yrs" => {
+            let bytes = read("yrs");
+            Box::new(move || {
+                use yrs::Transact;
+                use yrs::updates::decoder::Decode;
+                let doc = yrs::Doc::new();
+                (doc.transact_mut())
+                    .apply_update(yrs::Update::decode_v1(&bytes).expect("yrs decode"))
+                    .expect("yrs apply");
+                yrs_text(&doc)
+            })
+        }
         other => panic!("unknown loader {other}"),
     };
     assert_eq!(load(), expected, "{loader} loads the trace's text");
