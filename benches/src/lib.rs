@@ -379,6 +379,13 @@ fn yrs_apply<'a>(doc: &yrs::Doc, updates: impl IntoIterator<Item = &'a [u8]>) {
     }
 }
 
+/// A fresh yrs document with a v1 update applied (a full state update loads a document).
+pub fn yrs_load(update: &[u8]) -> yrs::Doc {
+    let doc = yrs::Doc::new();
+    yrs_apply(&doc, [update]);
+    doc
+}
+
 /// The root text of a yrs document as a string.
 pub fn yrs_text(doc: &yrs::Doc) -> String {
     use yrs::{GetString, Transact};

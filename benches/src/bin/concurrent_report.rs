@@ -25,7 +25,7 @@ use converge::list::Text;
 use converge_benches::synth::{concurrent_trace, measured_shapes};
 use converge_benches::{
     Trace, best_round_robin, load_trace, replay_concurrent, replay_concurrent_loro,
-    replay_concurrent_yrs, yrs_text,
+    replay_concurrent_yrs, yrs_load, yrs_text,
 };
 
 /// Milliseconds with `digits` decimals.
@@ -107,15 +107,7 @@ fn row(name: &str, trace: &Trace, runs: usize) {
             .expect("loro export")
     });
     let load_ours = || Text::decode(&ours).expect("history").to_string();
-    let load_yrs = || {
-        use yrs::Transact;
-        use yrs::updates::decoder::Decode;
-        let doc = yrs::Doc::new();
-        doc.transact_mut()
-            .apply_update(yrs::Update::decode_v1(&yrs_v1).expect("decode"))
-            .expect("apply");
-        yrs_text(&doc)
-    };
+    let load_yrs = || yrs_text(&yrs_load(&yrs_v1));
     let load_loro = |bytes: &[u8]| {
         let doc = loro::LoroDoc::new();
         doc.import(bytes).expect("loro import");

@@ -34,7 +34,7 @@ use converge::list::{Text, TextSnapshot};
 use converge_benches::synth::{concurrent_trace, measured_shapes};
 use converge_benches::{
     SEQUENTIAL, Trace, load_trace, replay_concurrent, replay_concurrent_loro,
-    replay_concurrent_yrs, replay_converge, replay_loro, scramble, yrs_text,
+    replay_concurrent_yrs, replay_converge, replay_loro, scramble, yrs_load, yrs_text,
 };
 
 /// The snapshot loaders compared: the name a child is given and the column it fills.
@@ -75,7 +75,10 @@ fn main() {
     }
     let mut histories = vec!["friendsforever".to_string()];
     write_histories(&dir, "friendsforever", &load_trace("friendsforever"));
-    for (_, shape, seed) in measured_shapes().into_iter().filter(|(_, s, _)| s.agents <= 8) {
+    for (_, shape, seed) in measured_shapes()
+        .into_iter()
+        .filter(|(_, s, _)| s.agents <= 8)
+    {
         let name = format!("synthetic-{}", shape.agents);
         write_histories(&dir, &name, &concurrent_trace(shape, seed));
         histories.push(name);
@@ -88,34 +91,19 @@ fn main() {
          `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
          `get_text(\"text\").to_string()`"
     );
+    let snapshots: Vec<String> = traces.iter().map(|t| t.to_string()).collect();
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        println!(
-            "| trace | view warm | view cold | editable warm | editable cold | Loro warm | Loro cold | editable ÷ Loro, warm | editable ÷ Loro, cold |"
+        let labels = ["view", "editable", "Loro"];
+        table(
+            &dir,
+            &snapshots,
+            &LOADERS,
+            &labels,
+            (1, 2),
+            (rounds, runs),
+            tunables,
         );
-        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for &name in &traces {
-            let mut best = [[f64::MAX; 2]; LOADERS.len()];
-            for _ in 0..rounds {
-                for (loader, best) in LOADERS.iter().zip(&mut best) {
-                    let [warm, cold] = run_child(&dir.join(name), loader, runs, tunables);
-                    best[0] = best[0].min(warm);
-                    best[1] = best[1].min(cold);
-                }
-            }
-            let [view, edit, loro] = best;
-            println!(
-                "| {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.2}× | {:.2}× |",
-                view[0],
-                view[1],
-                edit[0],
-                edit[1],
-                loro[0],
-                loro[1],
-                edit[0] / loro[0],
-                edit[1] / loro[1]
-            );
-        }
     }
 
     println!(
@@ -125,30 +113,16 @@ fn main() {
     );
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        println!(
-            "| trace | converge warm | converge cold | yrs warm | yrs cold | converge ÷ yrs, warm | converge ÷ yrs, cold |"
+        let labels = ["converge", "yrs"];
+        table(
+            &dir,
+            &histories,
+            &HISTORY_LOADERS,
+            &labels,
+            (0, 1),
+            (rounds, runs),
+            tunables,
         );
-        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for name in &histories {
-            let mut best = [[f64::MAX; 2]; HISTORY_LOADERS.len()];
-            for _ in 0..rounds {
-                for (loader, best) in HISTORY_LOADERS.iter().zip(&mut best) {
-                    let [warm, cold] = run_child(&dir.join(name), loader, runs, tunables);
-                    best[0] = best[0].min(warm);
-                    best[1] = best[1].min(cold);
-                }
-            }
-            let [ours, yrs] = best;
-            println!(
-                "| {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.2}× | {:.2}× |",
-                ours[0],
-                ours[1],
-                yrs[0],
-                yrs[1],
-                ours[0] / yrs[0],
-                ours[1] / yrs[1]
-            );
-        }
     }
     std::fs::remove_dir_all(&dir).expect("remove the temporary directory");
 }
@@ -193,6 +167,43 @@ fn write_snapshots(dir: &Path, name: &str) {
     write("txt", trace.end_content.as_bytes());
 }
 
+/// Prints one table: per trace in `names` (files under `dir`), each loader's best warm and
+/// cold time (columns headed by `labels`) over `rounds` rounds of `runs` loads, each round
+/// running one child per loader in turn; then loader `ratio.0`'s times over `ratio.1`'s.
+fn table(
+    dir: &Path,
+    names: &[String],
+    loaders: &[&str],
+    labels: &[&str],
+    ratio: (usize, usize),
+    (rounds, runs): (usize, usize),
+    tunables: Option<&str>,
+) {
+    let (a, b) = (labels[ratio.0], labels[ratio.1]);
+    let mut head = String::from("| trace |");
+    for l in labels {
+        head += &format!(" {l} warm | {l} cold |");
+    }
+    println!("{head} {a} ÷ {b}, warm | {a} ÷ {b}, cold |");
+    println!("| --- |{}", " ---: |".repeat(2 * labels.len() + 2));
+    for name in names {
+        let mut best = vec![[f64::MAX; 2]; loaders.len()];
+        for _ in 0..rounds {
+            for (loader, best) in loaders.iter().zip(&mut best) {
+                let [warm, cold] = run_child(&dir.join(name), loader, runs, tunables);
+                best[0] = best[0].min(warm);
+                best[1] = best[1].min(cold);
+            }
+        }
+        let mut row = format!("| {name} |");
+        for [warm, cold] in &best {
+            row += &format!(" {warm:.1} µs | {cold:.1} µs |");
+        }
+        let (x, y) = (best[ratio.0], best[ratio.1]);
+        println!("{row} {:.2}× | {:.2}× |", x[0] / y[0], x[1] / y[1]);
+    }
+}
+
 /// Runs one child process; its `[warm, cold]` best times in µs.
 fn run_child(prefix: &Path, loader: &str, runs: usize, tunables: Option<&str>) -> [f64; 2] {
     let mut command = Command::new(std::env::current_exe().expect("own path"));
@@ -227,54 +238,36 @@ fn child(args: &[String]) {
     let runs: usize = args[2].parse().expect("runs");
     let read = |ext: &str| std::fs::read(prefix.with_extension(ext)).expect("read an input");
     let expected = String::from_utf8(read("txt")).expect("UTF-8 text");
-    let load: Box<dyn Fn() -> String> = match loader {
-        "view" => {
-            let bytes = read("converge");
-            Box::new(move || TextSnapshot::decode(&bytes).expect("view").into_string())
-        }
-        "editable" => {
-            let bytes = read("converge");
-            Box::new(move || Text::decode_snapshot(&bytes).expect("editable").to_string())
-        }
-        "loro" => {
-            let bytes = read("loro");
-            Box::new(move || {
-                loro::LoroDoc::from_snapshot(&bytes)
-                    .expect("loro load")
-                    .get_text("text")
-                    .to_string()
-            })
-        }
-        "history" => {
-            let bytes = read("history");
-            Box::new(move || Text::decode(&bytes).expect("history").to_string())
-        }
-        "yrs" => {
-            let bytes = read("yrs");
-            Box::new(move || {
-                use yrs::Transact;
-                use yrs::updates::decoder::Decode;
-                let doc = yrs::Doc::new();
-                (doc.transact_mut())
-                    .apply_update(yrs::Update::decode_v1(&bytes).expect("yrs decode"))
-                    .expect("yrs apply");
-                yrs_text(&doc)
-            })
-        }
+    // Which file each loader reads, and how it loads it.
+    let (ext, load): (&str, fn(&[u8]) -> String) = match loader {
+        "view" => ("converge", |b| {
+            TextSnapshot::decode(b).expect("view").into_string()
+        }),
+        "editable" => ("converge", |b| {
+            Text::decode_snapshot(b).expect("editable").to_string()
+        }),
+        "loro" => ("loro", |b| {
+            let doc = loro::LoroDoc::from_snapshot(b).expect("loro load");
+            doc.get_text("text").to_string()
+        }),
+        "history" => ("history", |b| Text::decode(b).expect("history").to_string()),
+        "yrs" => ("yrs", |b| yrs_text(&yrs_load(b))),
         other => panic!("unknown loader {other}"),
     };
+    let bytes = read(ext);
+    let load = move || load(&bytes);
     assert_eq!(load(), expected, "{loader} loads the trace's text");
     let time = |f: &dyn Fn() -> String| {
         let t = Instant::now();
         black_box(f());
         t.elapsed().as_secs_f64() * 1e6
     };
-    let warm = (0..runs).map(|_| time(&*load)).fold(f64::MAX, f64::min);
+    let warm = (0..runs).map(|_| time(&load)).fold(f64::MAX, f64::min);
     let mut junk = vec![0u64; 200_000];
     let cold = (0..runs)
         .map(|i| {
             scramble(&mut junk, i);
-            time(&*load)
+            time(&load)
         })
         .fold(f64::MAX, f64::min);
     println!("{warm} {cold}");
