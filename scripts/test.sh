@@ -34,9 +34,11 @@ cargo clippy -p converge --no-default-features --features alloc --lib -- -D warn
 step "cargo test (workspace)"
 cargo test --workspace
 
-step "benches: build every bench target, smoke-run every compare workload (tiny inputs, verified)"
+step "benches: build every bench target, smoke-run every compare workload, concurrent_report and load_compare (tiny inputs, verified)"
 cargo test -p converge-benches --benches --no-run
 cargo run -p converge-benches --bin compare -- --smoke
+cargo run -p converge-benches --bin concurrent_report -- --smoke >/dev/null
+cargo run -p converge-benches --bin load_compare -- 1 1 >/dev/null
 
 step "examples run"
 cargo run -p converge --example quickstart >/dev/null

@@ -12,6 +12,7 @@
 //! ```text
 //! cargo run --release -p converge-benches --bin concurrent_report [runs]
 //! cargo run --release -p converge-benches --bin concurrent_report -- --write DIR
+//! cargo run -p converge-benches --bin concurrent_report -- --smoke   # small traces, once (CI)
 //! ```
 //!
 //! `--write DIR` writes the synthetic traces to `DIR/synthetic-<agents>.json.gz` in the
@@ -48,12 +49,19 @@ fn main() {
         }
         return;
     }
-    let runs: usize = args
-        .first()
-        .map_or(5, |s| s.parse().expect("runs: a number"));
+    // `--smoke`: one round on synthetic traces of 1,500 transactions (CI).
+    let smoke = args.first().is_some_and(|a| a == "--smoke");
+    let runs: usize = match args.first() {
+        Some(_) if smoke => 1,
+        Some(n) => n.parse().expect("runs: a number"),
+        None => 5,
+    };
     let mut traces: Vec<(String, Trace)> =
         vec![("friendsforever".into(), load_trace("friendsforever"))];
-    for (name, shape, seed) in measured_shapes() {
+    for (name, mut shape, seed) in measured_shapes() {
+        if smoke {
+            shape.txns = 1_500;
+        }
         traces.push((
             format!(
                 "{name} ({} agents, merge {}‰)",
@@ -61,6 +69,9 @@ fn main() {
             ),
             concurrent_trace(shape, seed),
         ));
+    }
+    if smoke {
+        println!("smoke run: checks every result; its times are not measurements\n");
     }
     println!("best of {runs} rounds, libraries in turn in one process; times in ms\n");
     println!(
