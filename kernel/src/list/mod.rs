@@ -11,7 +11,8 @@
 //! * Replicas exchange [`SequenceOps`]: [`Text::ops_since`] a peer's
 //!   [`version`](Text::version), then [`Text::apply`] on the peer. Applying is idempotent and
 //!   accepts any order; operations whose dependencies are missing are reported in
-//!   [`ApplyReport::missing`] and left for a later call.
+//!   [`ApplyReport::missing`] and left for a later call. [`Text::ops_between`] sends only what
+//!   brings the peer to a given version (for replaying a history at its recorded versions).
 //! * [`Text::encode`] writes the compact full history; [`Text::decode`] restores a replica
 //!   that can keep merging.
 //! * [`Text::snapshot`] writes the replica's state as it is (document order, op log, content):
