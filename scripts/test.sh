@@ -34,7 +34,7 @@ cargo clippy -p converge --no-default-features --features alloc --lib -- -D warn
 step "cargo test (workspace)"
 cargo test --workspace
 
-step "benches: build every bench target, smoke-run every compare workload, concurrent_report and load_compare (tiny inputs, verified)"
+step "benches: build every bench target, smoke-run every compare workload (tiny inputs), concurrent_report (small traces) and load_compare (one process per loader), every result verified"
 cargo test -p converge-benches --benches --no-run
 cargo run -p converge-benches --bin compare -- --smoke
 cargo run -p converge-benches --bin concurrent_report -- --smoke >/dev/null

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use converge::list::Text;
+use converge::list::{SequenceOps, Text};
 use converge::{ReplicaId, VersionVector};
 use serde::{Deserialize, Serialize};
 
@@ -144,7 +144,7 @@ pub fn replay_jumprope(patches: &[Patch]) -> jumprope::JumpRope {
 /// Replays a concurrent trace with one converge replica per agent: each transaction runs on
 /// its agent's replica after pulling exactly its parents' merged version from the replicas
 /// of the agents that made those parents (`ops_between` + `apply`); finally everyone
-/// exchanges everything. Returns the replicas.
+/// exchanges everything. Ops travel as wire bytes. Returns the replicas.
 pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
     let agents = trace.agents();
     let mut reps: Vec<Text> = (0..agents)
@@ -175,8 +175,7 @@ pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
             if q == r || have.dominates(version) {
                 continue;
             }
-            let ops = reps[q].ops_between(&have, &target);
-            reps[r].apply(&ops).expect("apply");
+            send(&reps[q].ops_between(&have, &target), &mut reps[r]);
             have = reps[r].version();
         }
         for Patch(pos, del, ins) in &txn.patches {
@@ -194,11 +193,19 @@ pub fn replay_concurrent(trace: &Trace) -> Vec<Text> {
         for other in 0..agents {
             if other != r {
                 let ops = reps[other].ops_since(&reps[r].version());
-                reps[r].apply(&ops).expect("apply");
+                send(&ops, &mut reps[r]);
             }
         }
     }
     reps
+}
+
+/// Sends `ops` to `to` as the bytes a network would carry (the versioned wire envelope), as
+/// the yrs and Loro replays exchange encoded updates; every op must apply.
+fn send(ops: &SequenceOps<String>, to: &mut Text) {
+    let ops: SequenceOps<String> = converge::decode(&converge::encode(ops)).expect("ops decode");
+    let report = to.apply(&ops).expect("apply");
+    assert!(report.is_complete(), "{report:?}");
 }
 
 /// Replays patches into a Loro 1.17 document's root text `"text"` (Unicode positions), one
@@ -292,8 +299,8 @@ pub fn replay_concurrent_loro(trace: &Trace) -> loro::LoroDoc {
 /// (`encode_update_v1` of the yrs transaction that made it) is kept; before a transaction, its
 /// agent's document applies exactly the transactions its parents' merged version adds, in
 /// trace order, in one yrs transaction; finally every document applies everything it lacks.
-/// yrs is handed the precise updates it needs, which costs it less than converge's
-/// `ops_since` + `apply_until`. Returns the documents.
+/// yrs is handed the precise updates it needs and never computes a diff, as converge's
+/// `ops_between` does. Returns the documents.
 pub fn replay_concurrent_yrs(trace: &Trace) -> Vec<yrs::Doc> {
     use yrs::{Text as _, Transact};
     let agents = trace.agents();

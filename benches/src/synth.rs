@@ -87,21 +87,19 @@ pub fn concurrent_trace(shape: Shape, seed: u64) -> Trace {
         }
         let a = agent;
         let mut parents = vec![*own[a].last().unwrap_or(&0)];
+        let mut view = seen[parents[0]].clone();
         if agents > 1 && (rng.range(0, 999) as u64) < shape.merge_per_mille {
             for _ in 0..rng.range(1, shape.fan_in.max(1)) {
+                // Another agent's latest transaction, unless the view already holds it.
                 let q = rng.range(0, agents - 1);
                 if let Some(&t) = own[q].last()
-                    && q != a
-                    && !parents.contains(&t)
+                    && view[q] < own[q].len() as u32
                 {
                     parents.push(t);
+                    for (v, &s) in view.iter_mut().zip(&seen[t]) {
+                        *v = (*v).max(s);
+                    }
                 }
-            }
-        }
-        let mut view = vec![0u32; agents];
-        for &p in &parents {
-            for (v, &s) in view.iter_mut().zip(&seen[p]) {
-                *v = (*v).max(s);
             }
         }
         let base: usize = (0..a).map(|q| lens[q][view[q] as usize] + 1).sum();

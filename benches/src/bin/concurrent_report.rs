@@ -87,9 +87,10 @@ fn main() {
 
 /// One table row: replays, sizes and loads of `trace`, every result checked.
 fn row(name: &str, trace: &Trace, runs: usize) {
+    let ascii = (trace.txns.iter().flat_map(|t| &t.patches)).all(|p| p.2.is_ascii());
     assert!(
-        trace.end_content.is_ascii(),
-        "yrs positions here need ASCII"
+        ascii,
+        "yrs counts positions in bytes: the trace must be ASCII"
     );
     let expected = &trace.end_content;
     let reps = replay_concurrent(trace);

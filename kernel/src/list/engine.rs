@@ -1114,7 +1114,6 @@ impl<S: Store> Seq<S> {
         }
     }
 
-    /// Operations this replica has and a replica at `since` lacks, in causal order.
     /// The ops of the events this replica has that `since` lacks and (when given) `until`
     /// holds, in local (causal) order.
     pub(crate) fn ops_between(

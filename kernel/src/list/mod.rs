@@ -239,10 +239,10 @@ impl Text {
     }
 
     /// The operations this replica has that a replica at `since` lacks and `until` holds, in
-    /// causal order: what brings a replica at `since` to exactly `until` (with the other
-    /// sources' share when this replica has not seen all of `until`). When `since` and
-    /// `until` are causally closed, so is what this returns together with `since`, so it
-    /// applies with nothing missing.
+    /// causal order: what brings a replica at `since` up to `until` (exactly `until` when
+    /// `since` is within it and this replica has seen all of `until`; otherwise the other
+    /// sources hold the rest). When `since` and `until` are versions replicas have had, the
+    /// result applies to a replica at `since` with nothing missing.
     pub fn ops_between(&self, since: &VersionVector, until: &VersionVector) -> SequenceOps<String> {
         self.seq.ops_between(since, Some(until))
     }
@@ -427,7 +427,8 @@ impl<T: Clone> List<T> {
         self.seq.ops_between(since, None)
     }
 
-    /// The operations inside `until` and not `since`; see [`Text::ops_between`].
+    /// The operations this replica has inside `until` and not `since`; see
+    /// [`Text::ops_between`].
     pub fn ops_between(&self, since: &VersionVector, until: &VersionVector) -> SequenceOps<Vec<T>> {
         self.seq.ops_between(since, Some(until))
     }
