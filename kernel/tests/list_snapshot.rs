@@ -233,6 +233,14 @@ fn abc(order: Vec<u8>, log: Vec<u8>) -> Vec<u8> {
     })
 }
 
+/// A log for [`log`]: runs, left and right origin distances, delete targets.
+type LogCase = (
+    &'static [Run],
+    &'static [u64],
+    &'static [u64],
+    &'static [u64],
+);
+
 #[test]
 fn inconsistent_state_is_rejected() {
     let good_order = || order(&[2, 3, 2], &[0, 0, 0]);
@@ -247,7 +255,7 @@ fn inconsistent_state_is_rejected() {
     cut_order.pop();
     let mut long_order = good_order();
     long_order.push(0);
-    let rejected = [
+    let mut rejected = vec![
         // Order: an item missing, an item twice, a span past the content, an empty span, a
         // tombstone that no delete made, a deleted item shown, a truncated section, bytes
         // after it, more spans than items.
@@ -260,76 +268,33 @@ fn inconsistent_state_is_rejected() {
         abc(cut_order, good_log()),
         abc(long_order, good_log()),
         abc(order(&[2; 4], &[0; 4]), good_log()),
-        // Log: a delete before its target exists, a target past the content, a descending
-        // delete reaching before the first item, an origin before the first item, more
-        // events than ids, fewer, an empty insert, an empty delete (either way), an insert longer than
-        // the content, more inserts than the insert count says, a kinds bit past the last
-        // run.
-        abc(
-            good_order(),
-            log(&[Run::Del(1), Run::Ins(3)], &[0], &[0], &[2]),
-        ),
-        abc(
-            good_order(),
-            log(&[Run::Ins(3), Run::Del(1)], &[0], &[0], &[8]),
-        ),
-        abc(
-            good_order(),
-            log(&[Run::Ins(3), Run::DelBack(3)], &[0], &[0], &[2]),
-        ),
-        abc(
-            good_order(),
-            log(&[Run::Ins(3), Run::Del(1)], &[1], &[0], &[2]),
-        ),
-        abc(
-            good_order(),
-            log(
-                &[Run::Ins(3), Run::Del(1), Run::Del(1)],
-                &[0],
-                &[0],
-                &[2, 0],
-            ),
-        ),
-        abc(good_order(), log(&[Run::Ins(3)], &[0], &[0], &[])),
-        abc(
-            good_order(),
-            log(
-                &[Run::Ins(3), Run::Ins(0), Run::Del(1)],
-                &[0, 0],
-                &[0, 0],
-                &[2],
-            ),
-        ),
-        abc(
-            good_order(),
-            log(
-                &[Run::Ins(3), Run::Del(0), Run::Del(1)],
-                &[0],
-                &[0],
-                &[2, 0],
-            ),
-        ),
-        // (An empty descending delete at target -1 once overflowed a `u32`: found by fuzzing.)
-        abc(
-            good_order(),
-            log(
-                &[Run::Ins(3), Run::DelBack(0), Run::Del(1)],
-                &[0],
-                &[0],
-                &[1, 4],
-            ),
-        ),
-        abc(good_order(), log(&[Run::Ins(4)], &[0], &[0], &[])),
-        abc(
-            good_order(),
-            log(&[Run::Ins(2), Run::Ins(1)], &[0], &[0], &[0]),
-        ),
-        abc(good_order(), {
-            let mut l = good_log();
-            l[2] |= 0b100;
-            l
-        }),
     ];
+    // Log: a delete before its target exists, a target past the content, a descending delete
+    // reaching before the first item, an origin before the first item, more events than ids,
+    // fewer, an empty insert, an empty delete (either way), an insert longer than the content,
+    // more inserts than the insert count says; then a kinds bit past the last run.
+    #[rustfmt::skip]
+    let bad_logs: [LogCase; 11] = [
+        (&[Run::Del(1), Run::Ins(3)], &[0], &[0], &[2]),
+        (&[Run::Ins(3), Run::Del(1)], &[0], &[0], &[8]),
+        (&[Run::Ins(3), Run::DelBack(3)], &[0], &[0], &[2]),
+        (&[Run::Ins(3), Run::Del(1)], &[1], &[0], &[2]),
+        (&[Run::Ins(3), Run::Del(1), Run::Del(1)], &[0], &[0], &[2, 0]),
+        (&[Run::Ins(3)], &[0], &[0], &[]),
+        (&[Run::Ins(3), Run::Ins(0), Run::Del(1)], &[0, 0], &[0, 0], &[2]),
+        (&[Run::Ins(3), Run::Del(0), Run::Del(1)], &[0], &[0], &[2, 0]),
+        // (An empty descending delete at target -1 once overflowed a `u32`: found by fuzzing.)
+        (&[Run::Ins(3), Run::DelBack(0), Run::Del(1)], &[0], &[0], &[1, 4]),
+        (&[Run::Ins(4)], &[0], &[0], &[]),
+        (&[Run::Ins(2), Run::Ins(1)], &[0], &[0], &[0]),
+    ];
+    let logs = bad_logs.iter().map(|&(runs, l, o, t)| log(runs, l, o, t));
+    rejected.extend(logs.map(|l| abc(good_order(), l)));
+    rejected.push(abc(good_order(), {
+        let mut l = good_log();
+        l[2] |= 0b100;
+        l
+    }));
     for (i, bytes) in rejected.iter().enumerate() {
         assert!(Text::decode_snapshot(bytes).is_err(), "case {i} loaded");
         assert!(TextSnapshot::decode(bytes).is_err(), "case {i} viewed");

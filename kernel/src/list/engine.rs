@@ -100,20 +100,13 @@ impl Ids {
     fn seen(&self, agent: u32) -> u64 {
         self.seen[agent as usize]
     }
-    /// Each agent in replica order with its replica and the counter `vv` holds for it.
-    fn zip_sorted<'a>(
-        &'a self,
-        vv: &'a VersionVector,
-    ) -> impl Iterator<Item = (u32, ReplicaId, u64)> + 'a {
+    /// Each agent in replica order with the counter `vv` holds for its replica.
+    fn zip_sorted<'a>(&'a self, vv: &'a VersionVector) -> impl Iterator<Item = (u32, u64)> + 'a {
         let mut entries = vv.iter().peekable();
         self.sorted.iter().map(move |&a| {
             let r = self.replicas[a as usize];
             while entries.next_if(|&(x, _)| x < r).is_some() {}
-            (
-                a,
-                r,
-                entries.next_if(|&(x, _)| x == r).map_or(0, |(_, c)| c),
-            )
+            (a, entries.next_if(|&(x, _)| x == r).map_or(0, |(_, c)| c))
         })
     }
     fn seen_replica(&self, r: ReplicaId) -> u64 {
@@ -1123,15 +1116,10 @@ impl<S: Store> Seq<S> {
     ) -> SequenceOps<S::Chunk> {
         let mut ranges: Vec<(u32, u32)> = Vec::new();
         let none = VersionVector::new();
-        let ends = (self.ids.zip_sorted(until.unwrap_or(&none))).map(|(.., c)| {
-            if until.is_some() {
-                c.saturating_add(1)
-            } else {
-                u64::MAX
-            }
-        });
+        let ends = (self.ids.zip_sorted(until.unwrap_or(&none)))
+            .map(|(_, c)| until.map_or(u64::MAX, |_| c.saturating_add(1)));
         // One merge pass over the agents and both vectors, in replica order.
-        for ((a, _, seen_by_since), end) in self.ids.zip_sorted(since).zip(ends) {
+        for ((a, seen_by_since), end) in self.ids.zip_sorted(since).zip(ends) {
             // Counters `from..end` of this replica; most are usually seen up to date.
             let from = seen_by_since.saturating_add(1);
             if from >= end || from > self.ids.seen(a) {
