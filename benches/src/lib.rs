@@ -346,9 +346,7 @@ pub fn replay_concurrent_yrs(trace: &Trace) -> Vec<yrs::Doc> {
         let r = txn.agent;
         let mut want = vec![0u32; agents];
         for &p in &txn.parents {
-            for (w, &s) in want.iter_mut().zip(&seen[p]) {
-                *w = (*w).max(s);
-            }
+            raise_to(&mut want, &seen[p]);
         }
         pull(&docs[r], &mut have[r], &want, &by_agent, &updates);
         let update = {
@@ -373,6 +371,14 @@ pub fn replay_concurrent_yrs(trace: &Trace) -> Vec<yrs::Doc> {
         pull(doc, have, &all, &by_agent, &updates);
     }
     docs
+}
+
+/// Raises each per-agent transaction count in `counts` to at least the one in `other` (the
+/// merged view of two transactions).
+pub(crate) fn raise_to(counts: &mut [u32], other: &[u32]) {
+    for (c, &o) in counts.iter_mut().zip(other) {
+        *c = (*c).max(o);
+    }
 }
 
 /// Applies v1 `updates` to `doc` in one transaction.

@@ -18,7 +18,7 @@
 //! ordering rule decides), which friendsforever and the kernel's property tests exercise.
 
 use crate::rng::{LOWER, Rng};
-use crate::{Patch, Trace, Txn};
+use crate::{Patch, Trace, Txn, raise_to};
 
 /// The shape of a synthetic concurrent history.
 #[derive(Clone, Copy, Debug)]
@@ -96,9 +96,7 @@ pub fn concurrent_trace(shape: Shape, seed: u64) -> Trace {
                     && view[q] < own[q].len() as u32
                 {
                     parents.push(t);
-                    for (v, &s) in view.iter_mut().zip(&seen[t]) {
-                        *v = (*v).max(s);
-                    }
+                    raise_to(&mut view, &seen[t]);
                 }
             }
         }
