@@ -98,6 +98,28 @@ pub fn load_trace(name: &str) -> Trace {
     serde_json::from_str(&json).expect("parse trace")
 }
 
+/// Replays a sequential trace into the root text container `"text"` of a [`converge::doc::Doc`]:
+/// with `explicit`, each trace transaction is one `begin` ... `commit` (an editor committing
+/// once per user action); otherwise every edit is its own implicit transaction.
+pub fn replay_doc(trace: &Trace, explicit: bool) -> converge::doc::Doc {
+    use converge::doc::{ContainerId, ContainerKind, Doc};
+    let text = ContainerId::root("text", ContainerKind::Text);
+    let mut doc = Doc::new(ReplicaId(1));
+    for txn in &trace.txns {
+        if explicit {
+            doc.begin().expect("no transaction open");
+        }
+        for Patch(pos, del, ins) in &txn.patches {
+            doc.text_splice(text, *pos, *del, ins)
+                .expect("edit in range");
+        }
+        if explicit {
+            doc.commit().expect("no memory limit");
+        }
+    }
+    doc
+}
+
 /// Replays patches into a converge `Text`, one call per patch.
 pub fn replay_converge(patches: &[Patch]) -> Text {
     let mut t = Text::new(ReplicaId(1));

@@ -565,6 +565,23 @@ fn doc_atomic_memory_budget_refuses_what_does_not_fit() {
         Err(DocError::BudgetExceeded { .. })
     ));
     assert_eq!(full.save().unwrap(), before);
+    assert_eq!(full.list_len(l).unwrap(), 0);
+    // So is an explicit transaction, whose text goes back to where it began.
+    let t = root("t", ContainerKind::Text);
+    let mut small = Doc::with_memory_limit(A, 200);
+    small.text_insert(t, 0, "kept").unwrap();
+    let before = small.save().unwrap();
+    small.begin().unwrap();
+    small.text_delete(t, 0..2).unwrap();
+    small.text_insert(t, 2, &"x".repeat(300)).unwrap();
+    assert!(matches!(
+        small.commit(),
+        Err(DocError::BudgetExceeded { .. })
+    ));
+    assert_eq!(small.save().unwrap(), before);
+    assert_eq!(small.text(t).unwrap(), "kept");
+    small.text_insert(t, 4, "!").unwrap();
+    assert_eq!(small.text(t).unwrap(), "kept!");
 }
 
 #[test]

@@ -384,6 +384,57 @@ fn doc_rollback_and_failed_edits_leave_nothing_behind() -> Result<(), DocError> 
     Ok(())
 }
 
+/// A rolled-back transaction leaves its lists and texts exactly as they were (they are edited
+/// in place and rolled back to a checkpoint, not copied), and the document goes on as one that
+/// never began it.
+#[test]
+fn doc_rollback_restores_sequences_edited_in_place() -> Result<(), DocError> {
+    let (t, l) = (
+        root("t", ContainerKind::Text),
+        root("l", ContainerKind::List),
+    );
+    let (mut a, mut b) = (Doc::new(A), Doc::new(B));
+    a.text_insert(t, 0, "hello world")?;
+    a.list_push_batch(l, &[Value::Int(1), Value::Int(2), Value::Int(3)])?;
+    b.apply_update(&a.encode_updates_since(&b.version()))?;
+    // Concurrent deletes of the same items, so some are deleted twice.
+    b.text_delete(t, 0..6)?;
+    b.list_delete(l, 0..2)?;
+    a.text_delete(t, 4..8)?;
+    a.apply_update(&b.encode_updates_since(&a.version()))?;
+    let saved = a.save()?;
+    let (text, items) = (a.text(t)?, a.list_items(l)?);
+
+    a.begin()?;
+    a.text_delete(t, 0..a.text_len(t)?)?;
+    a.text_insert(t, 0, "éé 😀 typed")?;
+    a.text_insert(t, 3, "more")?;
+    a.list_insert(l, 0, Value::Int(9))?;
+    a.list_delete(l, 0..2)?;
+    a.rollback();
+    assert_eq!((a.text(t)?, a.list_items(l)?), (text, items));
+    assert_eq!(a.save()?, saved);
+
+    // From here `a` and a replica loaded from before the transaction behave alike.
+    let mut twin = Doc::load(&saved)?;
+    for d in [&mut a, &mut twin] {
+        d.begin()?;
+        d.text_insert(t, 1, "ab")?;
+        d.list_insert(l, 1, Value::Int(7))?;
+        d.commit()?;
+        d.text_delete(t, 0..1)?;
+    }
+    b.text_insert(t, 0, "B")?;
+    for d in [&mut a, &mut twin] {
+        d.apply_update(&b.encode_updates_since(&d.version()))?;
+    }
+    assert_eq!(a.save()?, twin.save()?);
+    assert_eq!(a.roots(), twin.roots());
+    b.apply_update(&a.encode_updates_since(&b.version()))?;
+    assert_eq!(a.roots(), b.roots());
+    Ok(())
+}
+
 #[test]
 fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocError> {
     let (m, t, s) = (

@@ -8,7 +8,9 @@
 //! predictor (best single run: what a caller that does other work in between sees),
 //! `coldload:<trace>` for load + `to_string` after the same,
 //! `history:<trace>` for its section sizes,
-//! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles).
+//! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles,
+//! `doc:<trace>` / `docauto:<trace>` for the trace typed into a `Doc`'s text container with
+//! one explicit transaction per trace transaction / one implicit transaction per edit).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
 //! per update), `same` (1,540 replicas type a word at one position of a shared text), `rand`
@@ -21,7 +23,7 @@ use std::hint::black_box;
 use converge::list::{List, SequenceOps, Text};
 use converge::{ReplicaId, VersionVector};
 use converge_benches::synth::{concurrent_trace, measured_shapes};
-use converge_benches::{load_trace, replay_concurrent, replay_converge, scramble};
+use converge_benches::{load_trace, replay_concurrent, replay_converge, replay_doc, scramble};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -39,6 +41,15 @@ fn main() {
             f();
         }
         return;
+    }
+    for (prefix, explicit) in [("doc:", true), ("docauto:", false)] {
+        if let Some(trace) = name.strip_prefix(prefix) {
+            let trace = load_trace(trace);
+            for _ in 0..runs {
+                black_box(replay_doc(&trace, explicit));
+            }
+            return;
+        }
     }
     if let Some(trace) = name.strip_prefix("decode:") {
         let bytes = replay_converge(&load_trace(trace).patches()).encode();

@@ -63,15 +63,19 @@ pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
 
 use self::state::{Containers, Stage, State};
 use crate::clock::{Dot, ReplicaId, Timestamp};
+use crate::list::Checkpoint;
 use crate::sync::{self, ApplyReport, Op, Snapshot, Update};
 use crate::version::VersionVector;
 
 /// `Result` with [`DocError`].
 pub type Result<T, E = DocError> = core::result::Result<T, E>;
 
-/// An open transaction: staged copies and the operations recorded so far.
+/// An open transaction: staged containers and the operations recorded so far.
 struct Txn {
     stage: Stage,
+    /// The sequence containers moved into the stage instead of copied, with the point each
+    /// returns to if the transaction does not commit.
+    restore: Vec<(ContainerId, Checkpoint)>,
     ops: Vec<Op>,
     /// The first counter of the update this transaction will become.
     start: u64,
@@ -194,6 +198,7 @@ impl Doc {
         }
         self.txn = Some(Txn {
             stage: Stage::local(),
+            restore: Vec::new(),
             ops: Vec::new(),
             start: self.version.get(self.replica) + 1,
             lamport: self.lamport + 1,
@@ -208,17 +213,36 @@ impl Doc {
 
     /// Discards the open transaction's edits (nothing happens if none is open).
     pub fn rollback(&mut self) {
-        self.txn = None;
+        if let Some(txn) = self.txn.take() {
+            self.discard(txn.stage, txn.restore);
+        }
+    }
+
+    /// Drops a stage that will not be committed, rolling the sequence containers that were
+    /// moved into it back to their checkpoints and returning them to the document.
+    fn discard(&mut self, mut stage: Stage, restore: Vec<(ContainerId, Checkpoint)>) {
+        for (id, cp) in restore {
+            if let Some(mut st) = stage.staged.remove(&id) {
+                st.rollback(cp);
+                self.containers.insert(id, st);
+            }
+        }
     }
 
     /// Commits the open transaction as one update; returns its change event (also queued for
     /// [`take_events`](Doc::take_events) when the queue is on). A transaction with no edits
     /// commits nothing.
     pub fn commit(&mut self) -> Result<ChangeEvent> {
-        let txn = self.txn.take().ok_or(DocError::NoTransaction)?;
-        if txn.ops.is_empty() {
-            // Nothing changed, but a container moved into the stage goes back.
-            txn.stage.finish(&mut self.containers);
+        let Txn {
+            stage,
+            restore,
+            ops,
+            start,
+            lamport,
+        } = self.txn.take().ok_or(DocError::NoTransaction)?;
+        if ops.is_empty() {
+            // Nothing changed, but containers moved into the stage go back.
+            stage.finish(&mut self.containers);
             return Ok(ChangeEvent {
                 origin: ChangeOrigin::Local,
                 changes: Vec::new(),
@@ -226,19 +250,20 @@ impl Doc {
         }
         let update = Update {
             author: self.replica,
-            start: txn.start,
-            lamport: txn.lamport,
+            start,
+            lamport,
             deps: self.version.clone(),
-            ops: txn.ops,
+            ops,
         };
         let size = update.encoded_len();
-        self.budget
-            .try_reserve(size)
-            .map_err(|_| DocError::BudgetExceeded {
+        if self.budget.try_reserve(size).is_err() {
+            self.discard(stage, restore);
+            return Err(DocError::BudgetExceeded {
                 requested: size,
                 available: self.budget.available(),
-            })?;
-        let changes = txn.stage.finish(&mut self.containers);
+            });
+        }
+        let changes = stage.finish(&mut self.containers);
         self.version.advance(self.replica, update.end() - 1);
         self.lamport = self
             .lamport
@@ -261,10 +286,15 @@ impl Doc {
 
     /// Runs `f` inside the open transaction, or inside a fresh one committed right after.
     ///
-    /// `target` is the one container a single-container edit changes. Outside a transaction
-    /// (and without a memory limit, so the commit cannot fail) that container is moved into
-    /// the stage instead of copied: such an edit checks its arguments before changing
-    /// anything, so on error the untouched container is moved back.
+    /// `target` is the one container a single-container edit changes. On first touch it is
+    /// moved into the stage instead of copied when that is safe:
+    ///
+    /// * a list or text always, with a checkpoint to roll it back to (see
+    ///   [`discard`](Doc::discard)), so a transaction costs time proportional to its edits,
+    ///   not to the document;
+    /// * any other container outside a transaction and without a memory limit (so the commit
+    ///   cannot fail): such an edit checks its arguments before changing anything, so on
+    ///   error the untouched container is moved back.
     fn edit<R>(
         &mut self,
         target: Option<ContainerId>,
@@ -277,11 +307,23 @@ impl Doc {
         }
         let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
         let moved = match target {
-            Some(id) if auto && !self.limited => self
-                .containers
-                .remove(&id)
-                .map(|st| txn.stage.staged.insert(id, st))
-                .map(|_| id),
+            Some(id) if !txn.stage.staged.contains_key(&id) => {
+                let cp = self.containers.get(&id).and_then(State::checkpoint);
+                let take = cp.is_some() || (auto && !self.limited);
+                match take.then(|| self.containers.remove(&id)).flatten() {
+                    Some(st) => {
+                        txn.stage.staged.insert(id, st);
+                        match cp {
+                            Some(cp) => {
+                                txn.restore.push((id, cp));
+                                None
+                            }
+                            None => Some(id),
+                        }
+                    }
+                    None => None,
+                }
+            }
             _ => None,
         };
         match f(txn, &self.containers, replica) {

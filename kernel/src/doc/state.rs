@@ -19,7 +19,7 @@ use super::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
 use crate::Crdt;
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::counter::PNCounter;
-use crate::list::{List, Text};
+use crate::list::{Checkpoint, List, Text};
 use crate::map::LwwMap;
 use crate::register::LwwRegister;
 use crate::set::AwSet;
@@ -37,6 +37,25 @@ pub(crate) enum State {
 }
 
 impl State {
+    /// For a list or text, the point to roll it back to (see [`rollback`](Self::rollback)).
+    pub(crate) fn checkpoint(&self) -> Option<Checkpoint> {
+        match self {
+            State::List(l) => Some(l.checkpoint()),
+            State::Text(t) => Some(t.checkpoint()),
+            _ => None,
+        }
+    }
+
+    /// Rolls a list or text back to `cp`, taken from it by [`checkpoint`](Self::checkpoint):
+    /// every operation applied since is forgotten.
+    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        match self {
+            State::List(l) => l.rollback(cp),
+            State::Text(t) => t.rollback(cp),
+            _ => {}
+        }
+    }
+
     pub(crate) fn empty(kind: ContainerKind, replica: ReplicaId) -> State {
         match kind {
             ContainerKind::Map => State::Map(LwwMap::new()),

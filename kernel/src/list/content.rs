@@ -60,6 +60,8 @@ pub(crate) trait Store: Measure + Default {
     fn chunk(&self, lv: u32, len: u32) -> Self::Chunk;
     /// Number of items stored.
     fn items(&self) -> usize;
+    /// Forgets every item from number `items` on.
+    fn truncate(&mut self, items: usize);
 }
 
 /// Text content: see the module docs.
@@ -388,6 +390,12 @@ impl Store for TextStore {
     fn items(&self) -> usize {
         self.len as usize
     }
+    fn truncate(&mut self, items: usize) {
+        if items < self.len as usize {
+            // Rare (a rolled-back transaction): rebuilding the tables is simplest.
+            *self = TextStore::from_string(String::from(self.str(0, items as u32)));
+        }
+    }
 }
 
 /// List content: one `T` per item, in ilv order.
@@ -429,6 +437,9 @@ impl<T: Clone> Store for VecStore<T> {
     }
     fn items(&self) -> usize {
         self.items.len()
+    }
+    fn truncate(&mut self, items: usize) {
+        self.items.truncate(items);
     }
 }
 

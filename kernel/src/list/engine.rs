@@ -10,8 +10,10 @@
 //! item's left and right origins with the new item's, ties broken by replica id.
 
 mod history;
+mod rollback;
 mod state;
 
+pub(crate) use self::rollback::Checkpoint;
 pub(crate) use self::state::StateParts;
 
 use alloc::collections::BTreeMap;

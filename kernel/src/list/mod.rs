@@ -54,6 +54,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use self::content::{COPY_BLOCK, Store, TextStore, VecStore};
+pub(crate) use self::engine::Checkpoint;
 use self::engine::Seq;
 use self::ops::SequenceHistory;
 use self::tree::Measure;
@@ -312,6 +313,18 @@ impl Text {
     pub fn check_invariants(&self) {
         self.seq.check_invariants();
     }
+
+    /// The current point of this replica's history, for [`rollback`](Self::rollback).
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        self.seq.checkpoint()
+    }
+
+    /// Forgets every operation, local or remote, applied since `cp` was taken from this
+    /// replica: the document's uncommitted transactions. Nothing learnt since may have been
+    /// sent to another replica.
+    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        self.seq.rollback(cp);
+    }
 }
 
 impl Text {
@@ -450,6 +463,18 @@ impl<T: Clone> List<T> {
     /// Checks the internal invariants; panics with a description if one is broken.
     pub fn check_invariants(&self) {
         self.seq.check_invariants();
+    }
+
+    /// The current point of this replica's history, for [`rollback`](Self::rollback).
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        self.seq.checkpoint()
+    }
+
+    /// Forgets every operation, local or remote, applied since `cp` was taken from this
+    /// replica: the document's uncommitted transactions. Nothing learnt since may have been
+    /// sent to another replica.
+    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        self.seq.rollback(cp);
     }
 }
 

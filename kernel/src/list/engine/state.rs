@@ -44,16 +44,16 @@ pub(crate) struct StateParts<'a> {
 }
 
 /// A fixed-size bit set over item numbers.
-struct Bits(Vec<u64>);
+pub(super) struct Bits(Vec<u64>);
 
 impl Bits {
-    fn new(n: u32) -> Self {
+    pub(super) fn new(n: u32) -> Self {
         Bits(alloc::vec![0; (n as usize).div_ceil(64)])
     }
     /// Sets bits `lo..hi` (`lo < hi`, both in range; out of range sets nothing). A range
     /// within one word, as most are, takes no loop.
     #[inline(always)]
-    fn set(&mut self, lo: u32, hi: u32) {
+    pub(super) fn set(&mut self, lo: u32, hi: u32) {
         let (first, last, head, tail) = word_masks(lo, hi);
         if first == last {
             if let Some(w) = self.0.get_mut(first) {
@@ -64,6 +64,12 @@ impl Bits {
             mid.fill(u64::MAX);
             *z |= tail;
         }
+    }
+    /// Whether bit `i` is set (false out of range).
+    pub(super) fn get(&self, i: u32) -> bool {
+        self.0
+            .get((i / 64) as usize)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
 }
 

@@ -1,0 +1,298 @@
+//! Checkpoints: forgetting every event learnt after a point, so a caller that stages edits
+//! (the document's transactions) can work on the replica itself instead of on a copy.
+//!
+//! Every event this replica learns, local or remote, takes the next local version, and every
+//! inserted item the next item number. So the events after a [`Checkpoint`] are exactly the
+//! tail of each log, of the id runs and of the content store, and undoing them is cutting those
+//! tails: the items they inserted go, and the items they deleted come back unless an earlier
+//! event deleted them too. The span tree is rebuilt from its own spans in one pass.
+//!
+//! Invariant: after `rollback(checkpoint())` the replica is the replica it was — same text,
+//! version, history and snapshot — except for the shape of its tree and its caches, which only
+//! affect speed.
+
+use alloc::vec::Vec;
+
+use super::super::content::Store;
+use super::super::tree::{Span, TreeBuilder};
+use super::state::Bits;
+use super::{DelRun, Ids, LINEAR_AGENTS, Seq};
+
+/// A point in a replica's history to return to with [`Seq::rollback`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Checkpoint {
+    /// Events learnt before it.
+    lv: u32,
+    /// Items inserted before it.
+    items: u32,
+    /// Replicas known before it.
+    agents: usize,
+}
+
+impl<S: Store> Seq<S> {
+    /// The replica's current point, for [`rollback`](Self::rollback).
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            lv: self.ids.next_lv,
+            items: self.store.items() as u32,
+            agents: self.ids.replicas.len(),
+        }
+    }
+
+    /// Forgets every event learnt since `cp` (taken from this replica, which has only grown
+    /// since). Costs time linear in the document's spans and delete runs.
+    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        if cp == self.checkpoint() {
+            return;
+        }
+        let revived = self.revived(cp);
+        let mut tree = TreeBuilder::new();
+        self.tree.for_each_span(|s| {
+            if s.lv >= cp.items {
+                return;
+            }
+            let s = Span::new(s.lv, s.len().min(cp.items - s.lv), s.deleted());
+            if !s.deleted() {
+                tree.push(s, &self.store);
+                return;
+            }
+            // Split the tombstone where items deleted only after `cp` come back.
+            let mut at = s.lv;
+            let first = revived.partition_point(|&(_, hi)| hi <= s.lv);
+            for &(lo, hi) in revived[first..].iter().take_while(|&&(lo, _)| lo < s.end()) {
+                let (lo, hi) = (lo.max(at), hi.min(s.end()));
+                if at < lo {
+                    tree.push(Span::new(at, lo - at, true), &self.store);
+                }
+                tree.push(Span::new(lo, hi - lo, false), &self.store);
+                at = hi;
+            }
+            if at < s.end() {
+                tree.push(Span::new(at, s.end() - at, true), &self.store);
+            }
+        });
+        self.tree = tree.finish(&self.store);
+        self.store.truncate(cp.items as usize);
+        cut_runs(&mut self.ins, cp.lv, |r| (r.lv, &mut r.len));
+        cut_runs(&mut self.dels, cp.lv, |r| (r.lv, &mut r.len));
+        if let Some(last) = self.dels.last_mut() {
+            // A run is descending only once it has two events (as `push_del` makes them).
+            last.rev &= last.len > 1;
+        }
+        self.ids.rollback(cp);
+        if self.me.is_some_and(|a| a as usize >= cp.agents) {
+            self.me = None;
+        }
+        self.cache = None;
+        self.typing = None;
+    }
+
+    /// The items that events since `cp` deleted and no earlier event did, as sorted, disjoint
+    /// `lo..hi` ranges of item numbers (all below `cp.items`).
+    fn revived(&self, cp: Checkpoint) -> Vec<(u32, u32)> {
+        let split = self.dels.partition_point(|r| r.lv < cp.lv);
+        let earlier = self.dels[..split].iter().map(|&r| clip(r, cp.lv));
+        let later = self.dels.get(split.saturating_sub(1)..).unwrap_or(&[]);
+        let later = later.iter().filter_map(|&r| tail(r, cp.lv));
+        let mut targets: Vec<(u32, u32)> = later
+            .map(|r| targets_of(&r))
+            .filter(|&(lo, _)| lo < cp.items)
+            .map(|(lo, hi)| (lo, hi.min(cp.items)))
+            .collect();
+        if targets.is_empty() {
+            return targets;
+        }
+        let mut dead = Bits::new(cp.items);
+        for r in earlier.filter(|r| r.len > 0) {
+            let (lo, hi) = targets_of(&r);
+            dead.set(lo, hi);
+        }
+        targets.sort_unstable();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for (lo, hi) in targets {
+            for i in lo..hi {
+                if dead.get(i) {
+                    continue;
+                }
+                match out.last_mut() {
+                    Some(last) if last.1 >= i => last.1 = last.1.max(i + 1),
+                    _ => out.push((i, i + 1)),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The part of delete run `r` before event `lv`.
+fn clip(r: DelRun, lv: u32) -> DelRun {
+    let len = r.len.min(lv.saturating_sub(r.lv));
+    DelRun { len, ..r }
+}
+
+/// The part of delete run `r` from event `lv` on, if any.
+fn tail(r: DelRun, lv: u32) -> Option<DelRun> {
+    let skip = lv.saturating_sub(r.lv);
+    (skip < r.len).then(|| DelRun {
+        lv: r.lv + skip,
+        len: r.len - skip,
+        target: if r.rev {
+            r.target - skip
+        } else {
+            r.target + skip
+        },
+        rev: r.rev,
+    })
+}
+
+/// The items a delete run deletes, as `lo..hi`.
+fn targets_of(r: &DelRun) -> (u32, u32) {
+    if r.rev {
+        (r.target + 1 - r.len, r.target + 1)
+    } else {
+        (r.target, r.target + r.len)
+    }
+}
+
+/// Cuts a log of runs sorted by first event at event `lv`: runs starting at or after it go,
+/// a run straddling it is shortened.
+fn cut_runs<R>(runs: &mut Vec<R>, lv: u32, key: impl Fn(&mut R) -> (u32, &mut u32)) {
+    while let Some(last) = runs.last_mut() {
+        let (start, len) = key(last);
+        if start < lv {
+            *len = (*len).min(lv - start);
+            break;
+        }
+        runs.pop();
+    }
+}
+
+impl Ids {
+    /// Forgets the ids of events from `cp.lv` on and the replicas met since `cp`.
+    fn rollback(&mut self, cp: Checkpoint) {
+        cut_runs(&mut self.lvs, cp.lv, |r| (r.lv, &mut r.len));
+        self.replicas.truncate(cp.agents);
+        self.runs.truncate(cp.agents);
+        self.seen.truncate(cp.agents);
+        self.sorted.retain(|&a| (a as usize) < cp.agents);
+        if self.replicas.len() <= LINEAR_AGENTS {
+            self.by_replica.clear();
+        } else {
+            self.by_replica.retain(|_, a| (*a as usize) < cp.agents);
+        }
+        for (runs, seen) in self.runs.iter_mut().zip(&mut self.seen) {
+            cut_runs(runs, cp.lv, |r| (r.lv, &mut r.len));
+            *seen = runs.last().map_or(0, |r| r.counter + u64::from(r.len) - 1);
+        }
+        self.next_lv = cp.lv;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    use crate::clock::ReplicaId;
+    use crate::list::Text;
+
+    /// A reproducible generator (the inputs only need to vary with the seed).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = (self.0)
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) as usize % n.max(1)
+        }
+    }
+
+    /// One random step of replica `r`: typing a burst, deleting forwards, backspacing char by
+    /// char, or pulling what replica `from` has.
+    fn step(rng: &mut Lcg, reps: &mut [Text], r: usize, from: usize) {
+        let len = reps[r].len();
+        match rng.below(8) {
+            0..=2 => {
+                let pos = rng.below(len + 1);
+                let burst: String = (0..1 + rng.below(5))
+                    .map(|_| ['a', 'b', ' ', '\u{e9}', '\u{1F600}'][rng.below(5)])
+                    .collect();
+                for (k, ch) in burst.chars().enumerate() {
+                    let mut buf = [0; 4];
+                    reps[r].insert(pos + k, ch.encode_utf8(&mut buf)).unwrap();
+                }
+            }
+            3 if len > 0 => {
+                let pos = rng.below(len);
+                let n = 1 + rng.below(3.min(len - pos));
+                reps[r].delete(pos..pos + n).unwrap();
+            }
+            4 if len > 0 => {
+                let end = 1 + rng.below(len);
+                for p in (end.saturating_sub(1 + rng.below(4))..end).rev() {
+                    reps[r].delete(p..p + 1).unwrap();
+                }
+            }
+            _ => {
+                let ops = reps[from].ops_since(&reps[r].version());
+                assert!(reps[r].apply(&ops).unwrap().is_complete());
+            }
+        }
+    }
+
+    fn assert_same(a: &Text, b: &Text, seed: u64) {
+        assert_eq!(a.to_string(), b.to_string(), "seed {seed}: text");
+        assert_eq!(a.version(), b.version(), "seed {seed}: version");
+        assert_eq!(a.encode(), b.encode(), "seed {seed}: history");
+        assert_eq!(a.snapshot(), b.snapshot(), "seed {seed}: snapshot");
+    }
+
+    /// Rolling back to a checkpoint gives back the replica as it was there, and the two then
+    /// go on alike: local edits (the typing fast path included) and merges.
+    #[test]
+    fn rollback_forgets_exactly_the_events_since_the_checkpoint() {
+        for seed in 0..400 {
+            let mut rng = Lcg(seed);
+            let n = 2 + rng.below(3);
+            let mut reps: Vec<Text> = (0..n)
+                .map(|i| Text::new(ReplicaId(1 + (seed + 3 * i as u64) % 7)))
+                .collect();
+            // The last replica stays unknown to replica 0 until after the checkpoint.
+            for _ in 0..rng.below(80) {
+                let (r, from) = (rng.below(n), rng.below(n - 1));
+                if !(r == 0 && from == n - 1) {
+                    step(&mut rng, &mut reps, r, from);
+                }
+            }
+            let before = reps[0].clone();
+            let cp = reps[0].seq.checkpoint();
+            // What replica 0 does from here never leaves it (as a transaction that is rolled
+            // back is never sent).
+            for _ in 0..rng.below(30) {
+                let (r, from) = (rng.below(n), rng.below(n));
+                if r == 0 || from != 0 {
+                    step(&mut rng, &mut reps, r, from);
+                }
+            }
+            reps[0].seq.rollback(cp);
+            reps[0].check_invariants();
+            assert_same(&reps[0], &before, seed);
+
+            let mut twins = [reps[0].clone(), before];
+            let mut others = reps.split_off(1);
+            for _ in 0..20 {
+                let (seed2, from) = (rng.below(1 << 30) as u64, rng.below(others.len()));
+                for t in &mut twins {
+                    let mut pair = [t.clone(), others[from].clone()];
+                    step(&mut Lcg(seed2), &mut pair, 0, 1);
+                    *t = pair[0].clone();
+                }
+                let r = rng.below(others.len());
+                step(&mut rng, &mut others, r, 0);
+            }
+            twins[0].check_invariants();
+            assert_same(&twins[0], &twins[1], seed);
+        }
+    }
+}
