@@ -10,7 +10,8 @@
 //! `history:<trace>` for its section sizes,
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles,
 //! `doc:<trace>` / `docauto:<trace>` for the trace typed into a `Doc`'s text container with
-//! one explicit transaction per trace transaction / one implicit transaction per edit).
+//! one explicit transaction per trace transaction / one implicit transaction per edit,
+//! `docload:<trace>` for that document's `save` size and `load` + text time).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
 //! per update), `same` (1,540 replicas type a word at one position of a shared text), `rand`
@@ -40,6 +41,19 @@ fn main() {
         for _ in 0..runs {
             f();
         }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("docload:") {
+        let doc = replay_doc(&load_trace(trace), true);
+        let bytes = doc.save().expect("no transaction open");
+        let text = converge::doc::ContainerId::root("text", converge::doc::ContainerKind::Text);
+        let t = std::time::Instant::now();
+        for _ in 0..runs {
+            let loaded = converge::doc::Doc::load(&bytes).expect("own save loads");
+            black_box(loaded.text(text).expect("a text"));
+        }
+        let per = t.elapsed().as_secs_f64() * 1e3 / runs.max(1) as f64;
+        eprintln!("save {} B, load + text {per:.1} ms", bytes.len());
         return;
     }
     for (prefix, explicit) in [("doc:", true), ("docauto:", false)] {

@@ -7,6 +7,7 @@
 //! A buffered update from an earlier call that turns out invalid once its dependencies arrive
 //! is dropped and the pass is redone without it.
 
+use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -93,14 +94,14 @@ impl Doc {
         for (i, u) in incoming.iter().enumerate() {
             let src = Src::New(i);
             let key = (u.author, u.start);
-            let known = self
-                .log_index
-                .get(&key)
-                .map(|&i| &self.log[i])
-                .or_else(|| self.pending.get(&key).filter(|_| !excluded.contains(&key)))
-                .or_else(|| ids.get(&key).map(|&i| &incoming[i]));
+            let known: Option<Cow<'_, [u8]>> = match self.log_index.get(&key) {
+                Some(&i) => Some(Cow::Borrowed(self.log.get(i))),
+                None => (self.pending.get(&key).filter(|_| !excluded.contains(&key)))
+                    .or_else(|| ids.get(&key).map(|&i| &incoming[i]))
+                    .map(|k| Cow::Owned(k.to_bytes())),
+            };
             if let Some(k) = known {
-                if k.to_bytes() != u.to_bytes() {
+                if *k != *u.to_bytes() {
                     return Err(fail(
                         src,
                         DocError::Conflict {
@@ -252,7 +253,7 @@ impl Doc {
                 Src::New(i) => incoming[i].take(),
             };
             if let Some(u) = u {
-                self.push_log(u);
+                self.push_log(&u);
             }
         }
         for s in plan.remaining {

@@ -15,9 +15,11 @@
 //! Invariants:
 //!
 //! * every change goes through a staging area and is swapped in only when all of it
-//!   succeeded, so a failed call changes nothing. Remote updates and explicit transactions
-//!   stage copies of the touched containers; a single edit outside a transaction checks its
-//!   arguments first and then moves its one container into the stage (no copy);
+//!   succeeded, so a failed call changes nothing. Remote updates stage copies of the
+//!   touched containers. Local edits move the list or text they edit into the stage with a
+//!   checkpoint, and a transaction that does not commit rolls it back to that checkpoint
+//!   (no copy); other containers are copied on first touch in a transaction, and moved by a
+//!   single edit outside one, which checks its arguments before changing anything;
 //! * updates are applied exactly once each, in causal order; the rest are buffered;
 //! * the containers form a tree: a nested container is attached once, by the operation right
 //!   after the one that created it.
@@ -46,6 +48,7 @@
 mod apply;
 mod error;
 mod event;
+mod log;
 mod state;
 mod value;
 
@@ -61,6 +64,7 @@ pub use self::event::{Change, ChangeEvent, ChangeOrigin, Changed};
 pub use self::state::MAX_DEPTH;
 pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
 
+use self::log::UpdateLog;
 use self::state::{Containers, Stage, State};
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::list::Checkpoint;
@@ -103,7 +107,7 @@ pub struct Doc {
     /// The greatest Lamport time seen.
     lamport: u64,
     /// Applied updates, in the order they were applied (a causal order).
-    log: Vec<Update>,
+    log: UpdateLog,
     /// `(author, start)` of each logged update to its index in `log`.
     log_index: BTreeMap<(ReplicaId, u64), usize>,
     /// Updates waiting for their dependencies.
@@ -136,7 +140,7 @@ impl Doc {
             containers: Containers::new(),
             version: VersionVector::new(),
             lamport: 0,
-            log: Vec::new(),
+            log: UpdateLog::default(),
             log_index: BTreeMap::new(),
             pending: BTreeMap::new(),
             pending_needs: VersionVector::new(),
@@ -255,8 +259,11 @@ impl Doc {
             deps: self.version.clone(),
             ops,
         };
-        let size = update.encoded_len();
+        // Logged first, so its bytes are written once and their length is what is charged.
+        let size = self.push_log(&update);
         if self.budget.try_reserve(size).is_err() {
+            self.log.pop();
+            self.log_index.remove(&(update.author, update.start));
             self.discard(stage, restore);
             return Err(DocError::BudgetExceeded {
                 requested: size,
@@ -268,7 +275,6 @@ impl Doc {
         self.lamport = self
             .lamport
             .max(update.lamport + update.ops.len() as u64 - 1);
-        self.push_log(update);
         let event = ChangeEvent {
             origin: ChangeOrigin::Local,
             changes,
@@ -279,9 +285,10 @@ impl Doc {
         Ok(event)
     }
 
-    fn push_log(&mut self, u: Update) {
+    /// Logs an applied update; returns its encoded size.
+    fn push_log(&mut self, u: &Update) -> usize {
         self.log_index.insert((u.author, u.start), self.log.len());
-        self.log.push(u);
+        self.log.push(u)
     }
 
     /// Runs `f` inside the open transaction, or inside a fresh one committed right after.
@@ -850,12 +857,11 @@ impl Doc {
                 self.log_index
                     .range((author, from)..=(author, u64::MAX))
                     .map(|(_, &i)| i)
-                    .filter(|&i| self.log[i].end() - 1 > seen),
+                    .filter(|&i| self.log.end(i) - 1 > seen),
             );
         }
         picked.sort_unstable();
-        let refs: Vec<&Update> = picked.into_iter().map(|i| &self.log[i]).collect();
-        sync::encode_updates(&refs)
+        sync::encode_update_parts(picked.len(), picked.iter().map(|&i| self.log.get(i)))
     }
 
     /// Combines update messages into one; see [`sync::merge_updates`].
@@ -894,7 +900,8 @@ impl Doc {
         let pending: Vec<&Update> = self.pending.values().collect();
         Ok(sync::encode_snapshot_parts(
             self.replica,
-            &self.log,
+            self.log.len(),
+            self.log.all(),
             &pending,
         ))
     }

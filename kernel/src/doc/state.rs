@@ -1,10 +1,13 @@
 //! Container states and the staging area every change goes through.
 //!
-//! A [`Stage`] holds private copies of the containers a transaction or an incoming update
-//! touches. Operations are applied to the copies; only when all of them succeed does the
-//! document swap the copies in ([`Stage::finish`]). So a failed local edit or a bad remote
-//! update leaves the document exactly as it was. Copies are made once per container per
-//! stage, so the cost is proportional to the touched containers, not the document.
+//! A [`Stage`] holds the containers a transaction or an incoming update touches, away from
+//! the document. Operations are applied there; only when all of them succeed does the
+//! document take them back ([`Stage::finish`]). So a failed local edit or a bad remote update
+//! leaves the document exactly as it was. Most staged containers are private copies, made
+//! once per container per stage. A list or text a local edit targets is moved in instead,
+//! with a [`Checkpoint`] that the document rolls it back to if the transaction does not
+//! commit ([`State::rollback`]), so a transaction costs time in its edits, not in the size of
+//! the document.
 //!
 //! The state CRDTs of the kernel do the merging: `LwwMap` (map entries), `List`/`Text` (the
 //! sequence engine), `PNCounter`, `LwwRegister`, `AwSet`.
@@ -106,7 +109,8 @@ impl Containers {
     }
 }
 
-/// Private copies of touched containers plus what is needed to describe the change.
+/// The touched containers (copies, or moved-in sequences) plus what is needed to describe
+/// the change.
 #[derive(Default)]
 pub(crate) struct Stage {
     pub(crate) staged: BTreeMap<ContainerId, State>,

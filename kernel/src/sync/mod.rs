@@ -195,13 +195,32 @@ pub(crate) fn decode_updates(bytes: &[u8]) -> Result<Vec<Update>, DecodeError> {
     unframe(bytes, KIND_UPDATES)
 }
 
+/// An updates message of `count` updates already encoded (each the postcard bytes of an
+/// [`Update`], back to back in `parts`): the same bytes as [`encode_updates`] of the updates,
+/// since postcard writes a sequence as its length followed by its elements.
+pub(crate) fn encode_update_parts<'a>(
+    count: usize,
+    parts: impl IntoIterator<Item = &'a [u8]>,
+) -> Vec<u8> {
+    let mut out = frame(KIND_UPDATES, &count);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// A snapshot of `replica` whose log is `count` updates already encoded back to back in
+/// `log` (as in [`encode_update_parts`]), followed by the buffered updates.
 pub(crate) fn encode_snapshot_parts(
     replica: ReplicaId,
-    log: &[Update],
+    count: usize,
+    log: &[u8],
     pending: &[&Update],
 ) -> Vec<u8> {
     // Serializes exactly like `Snapshot` (a struct is its fields in order).
-    frame(KIND_SNAPSHOT, &(replica, log, pending))
+    let mut out = frame(KIND_SNAPSHOT, &(replica, count));
+    out.extend_from_slice(log);
+    postcard::to_extend(&pending, out).unwrap_or_default()
 }
 
 pub(crate) fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
