@@ -472,9 +472,9 @@ impl Doc {
                 expected: ContainerKind::List,
             });
         };
-        let before = l.version();
+        let before = l.checkpoint();
         f(l)?;
-        let ops = l.ops_since(&before);
+        let ops = l.ops_after(before);
         if !ops.is_empty() {
             txn.ops.push(Op::List { list, ops });
             txn.stage.note_range(list, pos, del, ins);
@@ -560,9 +560,9 @@ impl Doc {
                     expected: ContainerKind::Text,
                 });
             };
-            let before = t.version();
+            let before = t.checkpoint();
             let (pos, del, ins) = f(t)?;
-            let ops = t.ops_since(&before);
+            let ops = t.ops_after(before);
             if !ops.is_empty() {
                 txn.ops.push(Op::Text { text, ops });
                 txn.stage.note_range(text, pos, del, ins);

@@ -12,6 +12,7 @@
 //! The state CRDTs of the kernel do the merging: `LwwMap` (map entries), `List`/`Text` (the
 //! sequence engine), `PNCounter`, `LwwRegister`, `AwSet`.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -32,8 +33,10 @@ use crate::sync::Op;
 #[derive(Clone)]
 pub(crate) enum State {
     Map(LwwMap<String, Item>),
-    List(List<Item>),
-    Text(Text),
+    /// Boxed, as is `Text`: the stage moves states in and out of maps on every edit, and the
+    /// sequence engine is hundreds of bytes wide.
+    List(Box<List<Item>>),
+    Text(Box<Text>),
     Counter(PNCounter),
     Register(LwwRegister<Value>),
     Set(AwSet<Value>),
@@ -62,8 +65,8 @@ impl State {
     pub(crate) fn empty(kind: ContainerKind, replica: ReplicaId) -> State {
         match kind {
             ContainerKind::Map => State::Map(LwwMap::new()),
-            ContainerKind::List => State::List(List::new(replica)),
-            ContainerKind::Text => State::Text(Text::new(replica)),
+            ContainerKind::List => State::List(Box::new(List::new(replica))),
+            ContainerKind::Text => State::Text(Box::new(Text::new(replica))),
             ContainerKind::Counter => State::Counter(PNCounter::new()),
             ContainerKind::Register => State::Register(LwwRegister::default()),
             ContainerKind::Set => State::Set(AwSet::new()),

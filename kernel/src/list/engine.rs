@@ -1136,8 +1136,13 @@ impl<S: Store> Seq<S> {
             }
         }
         ranges.sort_unstable();
+        self.ops_of_lvs(&ranges)
+    }
+
+    /// The ops of the events in the sorted, disjoint lv ranges `ranges`, in local order.
+    fn ops_of_lvs(&self, ranges: &[(u32, u32)]) -> SequenceOps<S::Chunk> {
         let mut out = Vec::new();
-        for (a, b) in ranges {
+        for &(a, b) in ranges {
             let mut lv = a;
             while lv < b {
                 if let Some(r) = self.ins_by_lv(lv) {

@@ -319,6 +319,11 @@ impl Text {
         self.seq.checkpoint()
     }
 
+    /// The operations applied since `cp` was taken from this replica.
+    pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<String> {
+        self.seq.ops_after(cp)
+    }
+
     /// Forgets every operation, local or remote, applied since `cp` was taken from this
     /// replica: the document's uncommitted transactions. Nothing learnt since may have been
     /// sent to another replica.
@@ -468,6 +473,11 @@ impl<T: Clone> List<T> {
     /// The current point of this replica's history, for [`rollback`](Self::rollback).
     pub(crate) fn checkpoint(&self) -> Checkpoint {
         self.seq.checkpoint()
+    }
+
+    /// The operations applied since `cp` was taken from this replica.
+    pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<Vec<T>> {
+        self.seq.ops_after(cp)
     }
 
     /// Forgets every operation, local or remote, applied since `cp` was taken from this

@@ -14,6 +14,7 @@
 use alloc::vec::Vec;
 
 use super::super::content::Store;
+use super::super::ops::SequenceOps;
 use super::super::tree::{Span, TreeBuilder};
 use super::state::Bits;
 use super::{DelRun, Ids, LINEAR_AGENTS, Seq};
@@ -37,6 +38,12 @@ impl<S: Store> Seq<S> {
             items: self.store.items() as u32,
             agents: self.ids.replicas.len(),
         }
+    }
+
+    /// The ops of every event learnt since `cp` (what a local edit made, without comparing
+    /// version vectors).
+    pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<S::Chunk> {
+        self.ops_of_lvs(&[(cp.lv, self.ids.next_lv)])
     }
 
     /// Forgets every event learnt since `cp` (taken from this replica, which has only grown
@@ -248,8 +255,9 @@ mod tests {
         assert_eq!(a.snapshot(), b.snapshot(), "seed {seed}: snapshot");
     }
 
-    /// Rolling back to a checkpoint gives back the replica as it was there, and the two then
-    /// go on alike: local edits (the typing fast path included) and merges.
+    /// The ops after a checkpoint are those a peer at the checkpoint's version lacks; rolling
+    /// back to it gives back the replica as it was there, and the two then go on alike: local
+    /// edits (the typing fast path included) and merges.
     #[test]
     fn rollback_forgets_exactly_the_events_since_the_checkpoint() {
         for seed in 0..400 {
@@ -275,6 +283,11 @@ mod tests {
                     step(&mut rng, &mut reps, r, from);
                 }
             }
+            assert_eq!(
+                reps[0].seq.ops_after(cp),
+                reps[0].ops_since(&before.version()),
+                "seed {seed}: the events since the checkpoint"
+            );
             reps[0].seq.rollback(cp);
             reps[0].check_invariants();
             assert_same(&reps[0], &before, seed);
