@@ -129,7 +129,7 @@ fn fixture() -> (Doc, Vec<u8>, Doc) {
 /// Applies `bytes` to `doc`, expecting an error and no change at all.
 fn assert_rejected(doc: &mut Doc, bytes: &[u8]) -> DocError {
     let before = doc.save().unwrap();
-    let version = doc.version();
+    let (version, roots) = (doc.version(), doc.roots());
     let err = doc
         .apply_update(bytes)
         .expect_err("the update must be rejected");
@@ -139,6 +139,12 @@ fn assert_rejected(doc: &mut Doc, bytes: &[u8]) -> DocError {
         "a failed apply changed the document ({err})"
     );
     assert_eq!(doc.version(), version);
+    // The containers too (lists and texts are edited in place and rolled back).
+    assert_eq!(
+        doc.roots(),
+        roots,
+        "a failed apply changed a container ({err})"
+    );
     err
 }
 
@@ -165,17 +171,24 @@ fn doc_atomic_every_truncation_is_rejected_unchanged() {
 #[test]
 fn doc_atomic_corrupted_bytes_apply_fully_or_not_at_all() {
     let (b, msg, a) = fixture();
+    let mut genuine = Doc::load(&b.save().unwrap()).unwrap();
+    genuine.apply_update(&msg).unwrap();
     let mut rejected = 0;
     for i in 0..msg.len() {
         for mask in [0x01u8, 0x80, 0xff] {
             let mut bad = msg.clone();
             bad[i] ^= mask;
             let mut doc = Doc::load(&b.save().unwrap()).unwrap();
-            let before = doc.save().unwrap();
+            let (before, roots) = (doc.save().unwrap(), doc.roots());
             match doc.apply_update(&bad) {
                 Err(_) => {
                     rejected += 1;
                     assert_eq!(doc.save().unwrap(), before, "byte {i} ^ {mask:#x}");
+                    assert_eq!(doc.roots(), roots, "byte {i} ^ {mask:#x}");
+                    // And it goes on as if the bad message had never come.
+                    doc.apply_update(&msg).unwrap();
+                    assert_eq!(doc.roots(), genuine.roots(), "byte {i} ^ {mask:#x}");
+                    assert_eq!(doc.save().unwrap(), genuine.save().unwrap());
                 }
                 Ok(_) => {
                     // Whatever was accepted is a consistent document: it saves, loads back

@@ -11,7 +11,8 @@
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles,
 //! `doc:<trace>` / `docauto:<trace>` for the trace typed into a `Doc`'s text container with
 //! one explicit transaction per trace transaction / one implicit transaction per edit,
-//! `docload:<trace>` for that document's `save` size and `load` + text time).
+//! `docload:<trace>` for that document's `save` size and `load` + text time, `docfollow:<trace>`
+//! for a second document applying each transaction's update as it is committed).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
 //! per update), `same` (1,540 replicas type a word at one position of a shared text), `rand`
@@ -40,6 +41,29 @@ fn main() {
     if let Some(f) = concurrent_mode(&name) {
         for _ in 0..runs {
             f();
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("docfollow:") {
+        // A second document follows the editing one, applying each committed transaction's
+        // update as it is made (a live viewer or collaborator).
+        use converge::doc::{ContainerId, ContainerKind, Doc};
+        let trace = load_trace(trace);
+        let text = ContainerId::root("text", ContainerKind::Text);
+        for _ in 0..runs {
+            let (mut doc, mut follower) = (Doc::new(ReplicaId(1)), Doc::new(ReplicaId(2)));
+            for txn in &trace.txns {
+                let before = doc.version();
+                doc.begin().expect("no transaction open");
+                for converge_benches::Patch(pos, del, ins) in &txn.patches {
+                    doc.text_splice(text, *pos, *del, ins)
+                        .expect("edit in range");
+                }
+                doc.commit().expect("no memory limit");
+                let update = doc.encode_updates_since(&before);
+                follower.apply_update(&update).expect("a valid update");
+            }
+            assert_eq!(follower.text(text).ok(), Some(trace.end_content.clone()));
         }
         return;
     }

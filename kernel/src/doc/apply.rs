@@ -64,10 +64,24 @@ impl Doc {
         }
         let mut excluded: Vec<UpdateId> = Vec::new();
         let plan = loop {
-            match self.integrate(&incoming, &excluded, sort) {
-                Ok(plan) => break plan,
-                Err(Fail::Pending(k)) => excluded.push(k),
-                Err(Fail::New(e)) => return Err(e),
+            // The lists and texts the incoming updates edit are edited in place, and rolled
+            // back if the pass fails (anything else, and what buffered updates touch, is
+            // copied on first touch).
+            let mut stage = Stage::default();
+            for op in incoming.iter().flat_map(|u| &u.ops) {
+                if let Op::List { list: id, .. } | Op::Text { text: id, .. } = op {
+                    stage.take_sequence(&mut self.containers, *id);
+                }
+            }
+            match self.integrate(&mut stage, &incoming, &excluded, sort) {
+                Ok(parts) => break Plan { stage, ..parts },
+                Err(f) => {
+                    stage.discard(&mut self.containers);
+                    match f {
+                        Fail::Pending(k) => excluded.push(k),
+                        Fail::New(e) => return Err(e),
+                    }
+                }
             }
         };
         self.commit_plan(incoming, plan, excluded)
@@ -80,6 +94,7 @@ impl Doc {
     /// the buffer costs time proportional to its own size.
     fn integrate(
         &self,
+        stage: &mut Stage,
         incoming: &[Update],
         excluded: &[UpdateId],
         sort: bool,
@@ -136,7 +151,6 @@ impl Doc {
 
         let mut version = self.version.clone();
         let mut lamport = self.lamport;
-        let mut stage = Stage::default();
         let mut applied = Vec::new();
         let mut with_pending = false;
         loop {
@@ -196,7 +210,7 @@ impl Doc {
             break;
         }
         Ok(Plan {
-            stage,
+            stage: Stage::default(),
             version,
             lamport,
             applied,
@@ -227,18 +241,20 @@ impl Doc {
             .map(Update::encoded_len)
             .sum();
         if added > self.budget.available() + released {
+            plan.stage.discard(&mut self.containers);
             return Err(DocError::BudgetExceeded {
                 requested: added,
                 available: self.budget.available() + released,
             });
         }
         self.budget.release(released);
-        self.budget
-            .try_reserve(added)
-            .map_err(|_| DocError::BudgetExceeded {
+        if self.budget.try_reserve(added).is_err() {
+            plan.stage.discard(&mut self.containers);
+            return Err(DocError::BudgetExceeded {
                 requested: added,
                 available: self.budget.available(),
-            })?;
+            });
+        }
 
         let shrinks =
             !excluded.is_empty() || plan.applied.iter().any(|s| matches!(s, Src::Pending(_)));

@@ -25,9 +25,12 @@ pub enum ChangeOrigin {
 pub enum Changed {
     /// These map keys now read differently (set, overwritten or removed), in ascending order.
     Keys(Vec<String>),
-    /// In a list or text: the smallest single range that covers the edit. Positions
+    /// In a list or text: one range that covers the edit. Positions
     /// `start .. start + removed` of the old content were replaced by
-    /// `start .. start + inserted` of the new one (chars for text, elements for lists).
+    /// `start .. start + inserted` of the new one (chars for text, elements for lists);
+    /// everything before and after it is unchanged. It spans from the first item the batch
+    /// inserted or deleted to the last, so unchanged items between two edits are inside it,
+    /// and an item deleted again by a concurrent update widens it to that item's place.
     Range {
         /// First changed position.
         start: usize,

@@ -67,7 +67,6 @@ pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
 use self::log::UpdateLog;
 use self::state::{Containers, Stage, State};
 use crate::clock::{Dot, ReplicaId, Timestamp};
-use crate::list::Checkpoint;
 use crate::sync::{self, ApplyReport, Op, Snapshot, Update};
 use crate::version::VersionVector;
 
@@ -77,9 +76,6 @@ pub type Result<T, E = DocError> = core::result::Result<T, E>;
 /// An open transaction: staged containers and the operations recorded so far.
 struct Txn {
     stage: Stage,
-    /// The sequence containers moved into the stage instead of copied, with the point each
-    /// returns to if the transaction does not commit.
-    restore: Vec<(ContainerId, Checkpoint)>,
     ops: Vec<Op>,
     /// The first counter of the update this transaction will become.
     start: u64,
@@ -202,7 +198,6 @@ impl Doc {
         }
         self.txn = Some(Txn {
             stage: Stage::local(),
-            restore: Vec::new(),
             ops: Vec::new(),
             start: self.version.get(self.replica) + 1,
             lamport: self.lamport + 1,
@@ -218,18 +213,7 @@ impl Doc {
     /// Discards the open transaction's edits (nothing happens if none is open).
     pub fn rollback(&mut self) {
         if let Some(txn) = self.txn.take() {
-            self.discard(txn.stage, txn.restore);
-        }
-    }
-
-    /// Drops a stage that will not be committed, rolling the sequence containers that were
-    /// moved into it back to their checkpoints and returning them to the document.
-    fn discard(&mut self, mut stage: Stage, restore: Vec<(ContainerId, Checkpoint)>) {
-        for (id, cp) in restore {
-            if let Some(mut st) = stage.staged.remove(&id) {
-                st.rollback(cp);
-                self.containers.insert(id, st);
-            }
+            txn.stage.discard(&mut self.containers);
         }
     }
 
@@ -239,7 +223,6 @@ impl Doc {
     pub fn commit(&mut self) -> Result<ChangeEvent> {
         let Txn {
             stage,
-            restore,
             ops,
             start,
             lamport,
@@ -264,7 +247,7 @@ impl Doc {
         if self.budget.try_reserve(size).is_err() {
             self.log.pop();
             self.log_index.remove(&(update.author, update.start));
-            self.discard(stage, restore);
+            stage.discard(&mut self.containers);
             return Err(DocError::BudgetExceeded {
                 requested: size,
                 available: self.budget.available(),
@@ -297,7 +280,7 @@ impl Doc {
     /// moved into the stage instead of copied when that is safe:
     ///
     /// * a list or text always, with a checkpoint to roll it back to (see
-    ///   [`discard`](Doc::discard)), so a transaction costs time proportional to its edits,
+    ///   [`Stage::take_sequence`]), so a transaction costs time proportional to its edits,
     ///   not to the document;
     /// * any other container outside a transaction and without a memory limit (so the commit
     ///   cannot fail): such an edit checks its arguments before changing anything, so on
@@ -314,19 +297,12 @@ impl Doc {
         }
         let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
         let moved = match target {
-            Some(id) if !txn.stage.staged.contains_key(&id) => {
-                let cp = self.containers.get(&id).and_then(State::checkpoint);
-                let take = cp.is_some() || (auto && !self.limited);
+            Some(id) if !txn.stage.take_sequence(&mut self.containers, id) => {
+                let take = auto && !self.limited && !txn.stage.staged.contains_key(&id);
                 match take.then(|| self.containers.remove(&id)).flatten() {
                     Some(st) => {
                         txn.stage.staged.insert(id, st);
-                        match cp {
-                            Some(cp) => {
-                                txn.restore.push((id, cp));
-                                None
-                            }
-                            None => Some(id),
-                        }
+                        Some(id)
                     }
                     None => None,
                 }

@@ -52,6 +52,21 @@ impl State {
         }
     }
 
+    /// For a list or text, the visible change since `cp`, taken from it by
+    /// [`checkpoint`](Self::checkpoint).
+    pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<Changed> {
+        let (start, removed, inserted) = match self {
+            State::List(l) => l.change_since(cp),
+            State::Text(t) => t.change_since(cp),
+            _ => None,
+        }?;
+        Some(Changed::Range {
+            start,
+            removed,
+            inserted,
+        })
+    }
+
     /// Rolls a list or text back to `cp`, taken from it by [`checkpoint`](Self::checkpoint):
     /// every operation applied since is forgotten.
     pub(crate) fn rollback(&mut self, cp: Checkpoint) {
@@ -122,8 +137,11 @@ pub(crate) struct Stage {
     /// Depths of the containers attached in this stage.
     depths: BTreeMap<ContainerId, u16>,
     /// For a local transaction: its changes, tracked edit by edit. `None` for remote updates,
-    /// whose changes are found by comparing the copies with the committed containers.
+    /// whose changes are found by comparing them with the committed containers.
     pub(crate) local: Option<LocalTrack>,
+    /// The lists and texts moved in from the document rather than copied, each with the
+    /// checkpoint it returns to if the stage is discarded.
+    moved: Vec<(ContainerId, Checkpoint)>,
 }
 
 /// The visible effect of local edits, recorded as they are made, so that committing costs
@@ -176,6 +194,40 @@ impl Stage {
         Stage {
             local: Some(LocalTrack::default()),
             ..Stage::default()
+        }
+    }
+
+    /// Moves `id` out of `base` into the stage with a checkpoint, if it is a list or text not
+    /// staged yet; returns whether it did. Edits then change it in place: [`finish`] hands
+    /// it back, [`discard`] rolls it back first, and [`diff`] reads its change from its own
+    /// history instead of comparing it with a copy.
+    ///
+    /// [`finish`]: Self::finish
+    /// [`discard`]: Self::discard
+    /// [`diff`]: Self::diff
+    pub(crate) fn take_sequence(&mut self, base: &mut Containers, id: ContainerId) -> bool {
+        if self.staged.contains_key(&id) {
+            return false;
+        }
+        let Some(cp) = base.get(&id).and_then(State::checkpoint) else {
+            return false;
+        };
+        let Some(st) = base.remove(&id) else {
+            return false;
+        };
+        self.staged.insert(id, st);
+        self.moved.push((id, cp));
+        true
+    }
+
+    /// Drops a stage that will not be committed: the lists and texts moved in go back to the
+    /// document, rolled back to their checkpoints; copies are dropped.
+    pub(crate) fn discard(mut self, base: &mut Containers) {
+        for (id, cp) in core::mem::take(&mut self.moved) {
+            if let Some(mut st) = self.staged.remove(&id) {
+                st.rollback(cp);
+                base.insert(id, st);
+            }
         }
     }
 
@@ -482,13 +534,23 @@ impl Stage {
         changes
     }
 
-    /// How the staged copies differ from `base` (the state before), one entry per changed
-    /// container, in container-id order.
-    pub(crate) fn diff(&self, base: &Containers) -> Vec<Change> {
+    /// How the staged containers differ from `base` (the state before), one entry per
+    /// changed container, in container-id order. A list or text moved in reports the range
+    /// its events since the checkpoint touched ([`State::change_since`]).
+    pub(crate) fn diff(&mut self, base: &Containers) -> Vec<Change> {
         let mut out = Vec::new();
-        for (id, new) in &self.staged {
+        for (id, new) in &mut self.staged {
             let old = base.get(id);
-            let what = match new {
+            if let Some(&(_, cp)) = self.moved.iter().find(|(m, _)| m == id) {
+                if let Some(what) = new.change_since(cp) {
+                    out.push(Change {
+                        container: *id,
+                        what,
+                    });
+                }
+                continue;
+            }
+            let what = match &*new {
                 State::Map(m) => {
                     let keys: Vec<String> = self
                         .keys

@@ -9,11 +9,11 @@
 //! (see `docs/architecture.md`): scan right from the left origin, comparing each concurrent
 //! item's left and right origins with the new item's, ties broken by replica id.
 
+mod checkpoint;
 mod history;
-mod rollback;
 mod state;
 
-pub(crate) use self::rollback::Checkpoint;
+pub(crate) use self::checkpoint::Checkpoint;
 pub(crate) use self::state::StateParts;
 
 use alloc::collections::BTreeMap;

@@ -319,6 +319,12 @@ impl Text {
         self.seq.checkpoint()
     }
 
+    /// The visible change since `cp` was taken from this replica, as `(start, removed,
+    /// inserted)` positions (see the engine's `checkpoint` module).
+    pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<(usize, usize, usize)> {
+        self.seq.change_since(cp)
+    }
+
     /// The operations applied since `cp` was taken from this replica.
     pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<String> {
         self.seq.ops_after(cp)
@@ -473,6 +479,12 @@ impl<T: Clone> List<T> {
     /// The current point of this replica's history, for [`rollback`](Self::rollback).
     pub(crate) fn checkpoint(&self) -> Checkpoint {
         self.seq.checkpoint()
+    }
+
+    /// The visible change since `cp` was taken from this replica, as `(start, removed,
+    /// inserted)` positions (see the engine's `checkpoint` module).
+    pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<(usize, usize, usize)> {
+        self.seq.change_since(cp)
     }
 
     /// The operations applied since `cp` was taken from this replica.

@@ -1,11 +1,18 @@
-//! Checkpoints: forgetting every event learnt after a point, so a caller that stages edits
-//! (the document's transactions) can work on the replica itself instead of on a copy.
+//! Checkpoints: what changed since a point in a replica's history, and forgetting it, so a
+//! caller that stages edits (the document's transactions and remote updates) can work on the
+//! replica itself instead of on a copy.
 //!
 //! Every event this replica learns, local or remote, takes the next local version, and every
 //! inserted item the next item number. So the events after a [`Checkpoint`] are exactly the
-//! tail of each log, of the id runs and of the content store, and undoing them is cutting those
-//! tails: the items they inserted go, and the items they deleted come back unless an earlier
-//! event deleted them too. The span tree is rebuilt from its own spans in one pass.
+//! tail of each log, of the id runs and of the content store:
+//!
+//! * their ops are the ops of that lv range ([`Seq::ops_after`]);
+//! * the items whose visibility they changed are the items they inserted and the items they
+//!   deleted, and the visible range those span is the change a subscriber is told about
+//!   ([`Seq::change_since`]);
+//! * undoing them is cutting those tails: the items they inserted go, and the items they
+//!   deleted come back unless an earlier event deleted them too. The span tree is rebuilt from
+//!   its own spans in one pass ([`Seq::rollback`]).
 //!
 //! Invariant: after `rollback(checkpoint())` the replica is the replica it was — same text,
 //! version, history and snapshot — except for the shape of its tree and its caches, which only
@@ -28,6 +35,8 @@ pub(crate) struct Checkpoint {
     items: u32,
     /// Replicas known before it.
     agents: usize,
+    /// Visible items at it.
+    len: usize,
 }
 
 impl<S: Store> Seq<S> {
@@ -37,7 +46,73 @@ impl<S: Store> Seq<S> {
             lv: self.ids.next_lv,
             items: self.store.items() as u32,
             agents: self.ids.replicas.len(),
+            len: self.len(),
         }
+    }
+
+    /// The visible change the events since `cp` made, as `(start, removed, inserted)`:
+    /// visible positions `start..start + removed` at `cp` are now `start..start + inserted`.
+    /// `None` if no item's visibility changed. Costs a tree lookup per run of touched items.
+    ///
+    /// The touched items are those inserted (and still visible) or deleted since `cp`; the
+    /// others keep their visibility and their order. So the visible items before the first
+    /// touched one, and those after the last, are the same at `cp` and now, and the range
+    /// between covers every change. It is the smallest such range unless an event since `cp`
+    /// deleted an item already deleted before (a concurrent delete), which widens it to that
+    /// item's position.
+    pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<(usize, usize, usize)> {
+        let split = self.dels.partition_point(|r| r.lv < cp.lv);
+        let later = self.dels.get(split.saturating_sub(1)..).unwrap_or(&[]);
+        // Deleted items below `cp.items` (inserted ones are found by their spans below).
+        let mut touched: Vec<(u32, u32)> = later
+            .iter()
+            .filter_map(|&r| tail(r, cp.lv))
+            .map(|r| targets_of(&r))
+            .filter(|&(lo, _)| lo < cp.items)
+            .map(|(lo, hi)| (lo, hi.min(cp.items)))
+            .collect();
+        let items = self.store.items() as u32;
+        let inserted = touched.len();
+        if cp.items < items {
+            touched.push((cp.items, items));
+        }
+        if touched.is_empty() {
+            return None;
+        }
+        self.tree.ensure_index();
+        let (mut lo, mut hi) = (usize::MAX, 0);
+        for (k, (a, b)) in touched.into_iter().enumerate() {
+            let mut at = a;
+            while at < b {
+                // Every item is in the tree.
+                let Some(c) = self.tree.locate(at) else { break };
+                let s = self.tree.span(c);
+                if k == inserted && s.deleted() {
+                    // Inserted and deleted again since `cp`: never visible.
+                    at = s.end().min(b);
+                    continue;
+                }
+                let mut before = self.tree.leaf_start(c.leaf).vis;
+                for sp in &self.tree.leaf_spans(c.leaf)[..c.idx] {
+                    before += sp.vis() as usize;
+                }
+                let end = s.end().min(b);
+                let shown = if s.deleted() { 0 } else { (end - at) as usize };
+                if !s.deleted() {
+                    before += c.off as usize;
+                }
+                lo = lo.min(before);
+                hi = hi.max(before + shown);
+                at = end;
+            }
+        }
+        if lo > hi {
+            return None;
+        }
+        let suffix = self.len().saturating_sub(hi);
+        let removed = cp.len.saturating_sub(suffix + lo);
+        let inserted = hi.saturating_sub(lo);
+        (removed > 0 || inserted > 0).then_some((lo, removed, inserted))
     }
 
     /// The ops of every event learnt since `cp` (what a local edit made, without comparing
@@ -200,6 +275,7 @@ mod tests {
     use alloc::string::String;
     use alloc::vec::Vec;
 
+    use super::{tail, targets_of};
     use crate::clock::ReplicaId;
     use crate::list::Text;
 
@@ -248,6 +324,18 @@ mod tests {
         }
     }
 
+    /// The ids of the visible items, in document order.
+    fn visible_ids(t: &Text) -> Vec<crate::clock::Dot> {
+        let seq = &t.seq;
+        let mut out = Vec::new();
+        seq.tree.for_each_span(|s| {
+            if !s.deleted() {
+                out.extend((s.lv..s.end()).map(|i| seq.ids.dot(seq.ilv_to_lv(i))));
+            }
+        });
+        out
+    }
+
     fn assert_same(a: &Text, b: &Text, seed: u64) {
         assert_eq!(a.to_string(), b.to_string(), "seed {seed}: text");
         assert_eq!(a.version(), b.version(), "seed {seed}: version");
@@ -282,6 +370,40 @@ mod tests {
                 if r == 0 || from != 0 {
                     step(&mut rng, &mut reps, r, from);
                 }
+            }
+            // In ids, the change is exactly the span between the common prefix and suffix.
+            let (old, new) = (visible_ids(&before), visible_ids(&reps[0]));
+            let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+            let rest = (old.len() - prefix).min(new.len() - prefix);
+            let suffix = (old.iter().rev().zip(new.iter().rev()))
+                .take(rest)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let exact = (old != new).then(|| {
+                (
+                    prefix,
+                    old.len() - prefix - suffix,
+                    new.len() - prefix - suffix,
+                )
+            });
+            let got = reps[0].seq.change_since(cp);
+            // An item deleted again since the checkpoint may only widen the range.
+            let deleted_again = reps[0].seq.dels.iter().any(|r| {
+                tail(*r, cp.lv).is_some_and(|r| {
+                    let (lo, hi) = targets_of(&r);
+                    (lo..hi.min(cp.items))
+                        .any(|i| !old.contains(&reps[0].seq.ids.dot(reps[0].seq.ilv_to_lv(i))))
+                })
+            });
+            if deleted_again {
+                let (s, r, i) = got.unwrap_or((0, 0, 0));
+                let (es, er, ei) = exact.unwrap_or((s, 0, 0));
+                assert!(
+                    s <= es && s + r >= es + er && s + i >= es + ei,
+                    "seed {seed}: {got:?} does not cover {exact:?}"
+                );
+            } else {
+                assert_eq!(got, exact, "seed {seed}: change");
             }
             assert_eq!(
                 reps[0].seq.ops_after(cp),
