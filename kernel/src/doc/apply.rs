@@ -66,9 +66,10 @@ impl Doc {
         let plan = loop {
             // The lists and texts the incoming updates edit are edited in place, and rolled
             // back if the pass fails (anything else, and what buffered updates touch, is
-            // copied on first touch).
+            // copied on first touch). A lone update that is not ready will only be buffered.
             let mut stage = Stage::default();
-            for op in incoming.iter().flat_map(|u| &u.ops) {
+            let may_apply = |u: &&Update| incoming.len() > 1 || u.is_ready(&self.version);
+            for op in incoming.iter().filter(may_apply).flat_map(|u| &u.ops) {
                 if let Op::List { list: id, .. } | Op::Text { text: id, .. } = op {
                     stage.take_sequence(&mut self.containers, *id);
                 }
