@@ -10,6 +10,7 @@
 
 use std::io::Read;
 
+use converge::doc::{Changed, ContainerId, ContainerKind, Doc};
 use converge::list::{Text, TextSnapshot};
 use converge::{ReplicaId, VersionVector};
 use serde::Deserialize;
@@ -133,6 +134,81 @@ fn seph_blog1() {
 #[test]
 fn json_crdt_patch() {
     replay_sequential("json-crdt-patch.json.gz");
+}
+
+/// A sequential trace typed into a `Doc`, one transaction per trace transaction, with a second
+/// `Doc` applying each transaction's update as it is committed. Both end at `endContent`, and
+/// so does a `Doc` loaded from the follower's save. Every 1009th transaction is first made and
+/// rolled back, which must leave the text and version as they were, and the follower's change
+/// event for it must describe its edit.
+fn replay_through_docs(name: &str) {
+    let trace = load(name);
+    let text = ContainerId::root("text", ContainerKind::Text);
+    let (mut doc, mut follower) = (Doc::new(ReplicaId(1)), Doc::new(ReplicaId(2)));
+    doc.text_insert(text, 0, &trace.start_content).unwrap();
+    let splice = |d: &mut Doc, patches: &[(usize, usize, String)]| {
+        d.begin().unwrap();
+        for (pos, del, ins) in patches {
+            d.text_splice(text, *pos, *del, ins).expect("edit in range");
+        }
+    };
+    let mut before = VersionVector::new();
+    for (i, txn) in trace.txns.iter().enumerate() {
+        let sample = i % 1009 == 0;
+        let old = sample.then(|| doc.text(text).unwrap());
+        if sample {
+            splice(&mut doc, &txn.patches);
+            doc.rollback();
+            assert_eq!(doc.version(), before, "{name}: txn {i} rolled back");
+            assert!(doc.text(text).ok() == old, "{name}: txn {i} rolled back");
+        }
+        splice(&mut doc, &txn.patches);
+        doc.commit().unwrap();
+        let report = (follower.apply_update(&doc.encode_updates_since(&before))).unwrap();
+        assert_eq!(report.applied, 1, "{name}: txn {i}");
+        if let Some(old) = old {
+            let (old, new): (Vec<char>, Vec<char>) = (
+                old.chars().collect(),
+                follower.text(text).unwrap().chars().collect(),
+            );
+            match report.event.get(text) {
+                Some(&Changed::Range {
+                    start,
+                    removed,
+                    inserted,
+                }) => assert!(
+                    start + removed <= old.len()
+                        && start + inserted <= new.len()
+                        && old[..start] == new[..start]
+                        && old[start + removed..] == new[start + inserted..],
+                    "{name}: txn {i}: the event does not describe the edit"
+                ),
+                other => assert!(old == new, "{name}: txn {i}: event {other:?}"),
+            }
+        }
+        before = doc.version();
+    }
+    for d in [
+        &doc,
+        &follower,
+        &Doc::load(&follower.save().unwrap()).unwrap(),
+    ] {
+        assert!(
+            d.text(text).unwrap() == trace.end_content,
+            "{name}: doc text"
+        );
+    }
+}
+
+#[test]
+fn sequential_traces_through_docs() {
+    for name in [
+        "json-crdt-patch.json.gz",
+        "seph-blog1.json.gz",
+        "automerge-paper.json.gz",
+    ] {
+        replay_through_docs(name);
+    }
 }
 
 /// Replays a concurrent trace with one replica per agent; see the module docs.
