@@ -1,11 +1,12 @@
 //! Applying remote updates: deduplication, causal buffering and the all-or-nothing commit.
 //!
 //! [`Doc::apply_update`](super::Doc::apply_update) and [`Doc::load`](super::Doc::load) feed
-//! updates through [`Doc::ingest`]: an integration pass works out, without touching the
-//! document, which updates are duplicates, which are ready (applied, in a causal order, to a
-//! [`Stage`]) and which must wait; only if every incoming update is valid is the plan committed.
-//! A buffered update from an earlier call that turns out invalid once its dependencies arrive
-//! is dropped and the pass is redone without it.
+//! updates through [`Doc::ingest`]: an integration pass works out which updates are
+//! duplicates, which are ready (applied, in a causal order, to a [`Stage`]) and which must
+//! wait; only if every incoming update is valid is the stage committed, and otherwise it is
+//! discarded (the lists and texts it took from the document rolled back to their
+//! checkpoints). A buffered update from an earlier call that turns out invalid once its
+//! dependencies arrive is dropped and the pass is redone without it.
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
@@ -44,9 +45,9 @@ fn fail(src: Src, e: DocError) -> Fail {
     }
 }
 
-/// The outcome of an integration pass, not yet committed to the document.
+/// The outcome of an integration pass (beside the stage it applied the updates to), not yet
+/// committed to the document.
 struct Plan {
-    stage: Stage,
     version: VersionVector,
     lamport: u64,
     applied: Vec<Src>,
@@ -63,7 +64,7 @@ impl Doc {
             u.check_shape()?;
         }
         let mut excluded: Vec<UpdateId> = Vec::new();
-        let plan = loop {
+        let (stage, plan) = loop {
             // The lists and texts the incoming updates edit are edited in place, and rolled
             // back if the pass fails (anything else, and what buffered updates touch, is
             // copied on first touch). A lone update that is not ready will only be buffered.
@@ -75,7 +76,7 @@ impl Doc {
                 }
             }
             match self.integrate(&mut stage, &incoming, &excluded, sort) {
-                Ok(parts) => break Plan { stage, ..parts },
+                Ok(plan) => break (stage, plan),
                 Err(f) => {
                     stage.discard(&mut self.containers);
                     match f {
@@ -85,10 +86,11 @@ impl Doc {
                 }
             }
         };
-        self.commit_plan(incoming, plan, excluded)
+        self.commit_plan(incoming, stage, plan, excluded)
     }
 
-    /// Works out, without changing the document, what applying `incoming` does.
+    /// Works out what applying `incoming` does, applying it to `stage` but not changing the
+    /// document.
     ///
     /// The incoming updates are tried first; the buffered ones only once something was
     /// applied (buffered updates are never ready at rest), so a message that only adds to
@@ -211,7 +213,6 @@ impl Doc {
             break;
         }
         Ok(Plan {
-            stage: Stage::default(),
             version,
             lamport,
             applied,
@@ -223,6 +224,7 @@ impl Doc {
     fn commit_plan(
         &mut self,
         incoming: Vec<Update>,
+        stage: Stage,
         plan: Plan,
         excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {
@@ -242,7 +244,7 @@ impl Doc {
             .map(Update::encoded_len)
             .sum();
         if added > self.budget.available() + released {
-            plan.stage.discard(&mut self.containers);
+            stage.discard(&mut self.containers);
             return Err(DocError::BudgetExceeded {
                 requested: added,
                 available: self.budget.available() + released,
@@ -250,7 +252,7 @@ impl Doc {
         }
         self.budget.release(released);
         if self.budget.try_reserve(added).is_err() {
-            plan.stage.discard(&mut self.containers);
+            stage.discard(&mut self.containers);
             return Err(DocError::BudgetExceeded {
                 requested: added,
                 available: self.budget.available(),
@@ -281,7 +283,7 @@ impl Doc {
                 }
             }
         }
-        let changes = plan.stage.finish(&mut self.containers);
+        let changes = stage.finish(&mut self.containers);
         self.version = plan.version;
         self.lamport = plan.lamport;
 

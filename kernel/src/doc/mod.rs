@@ -15,11 +15,11 @@
 //! Invariants:
 //!
 //! * every change goes through a staging area and is swapped in only when all of it
-//!   succeeded, so a failed call changes nothing. Remote updates stage copies of the
-//!   touched containers. Local edits move the list or text they edit into the stage with a
-//!   checkpoint, and a transaction that does not commit rolls it back to that checkpoint
-//!   (no copy); other containers are copied on first touch in a transaction, and moved by a
-//!   single edit outside one, which checks its arguments before changing anything;
+//!   succeeded, so a failed call changes nothing. Lists and texts that local edits or remote
+//!   updates change are moved into the stage with a checkpoint, and rolled back to it if the
+//!   change does not commit (no copy). Other containers are copied on first touch, except
+//!   that a single edit outside a transaction, which checks its arguments before changing
+//!   anything, moves its one container;
 //! * updates are applied exactly once each, in causal order; the rest are buffered;
 //! * the containers form a tree: a nested container is attached once, by the operation right
 //!   after the one that created it.
