@@ -682,8 +682,11 @@ impl<S: Store> Seq<S> {
     // ---------------------------------------------------------------- lookups
 
     fn ins_by_ilv(&self, ilv: u32) -> &InsRun {
-        let i = self.ins.partition_point(|r| r.ilv <= ilv) - 1;
-        &self.ins[i]
+        // The newest run first: what a local edit or a sync of recent edits asks for.
+        match self.ins.last() {
+            Some(r) if r.ilv <= ilv => r,
+            _ => &self.ins[self.ins.partition_point(|r| r.ilv <= ilv) - 1],
+        }
     }
 
     /// [`ins_by_ilv`](Self::ins_by_ilv), trying run `*hint` and its successor first;
@@ -706,14 +709,18 @@ impl<S: Store> Seq<S> {
     }
 
     fn ins_by_lv(&self, lv: u32) -> Option<&InsRun> {
-        let i = self.ins.partition_point(|r| r.lv <= lv).checked_sub(1)?;
-        let r = &self.ins[i];
+        let r = match self.ins.last() {
+            Some(r) if r.lv <= lv => r,
+            _ => &self.ins[self.ins.partition_point(|r| r.lv <= lv).checked_sub(1)?],
+        };
         (lv < r.lv + r.len).then_some(r)
     }
 
     fn del_by_lv(&self, lv: u32) -> Option<&DelRun> {
-        let i = self.dels.partition_point(|r| r.lv <= lv).checked_sub(1)?;
-        let r = &self.dels[i];
+        let r = match self.dels.last() {
+            Some(r) if r.lv <= lv => r,
+            _ => &self.dels[self.dels.partition_point(|r| r.lv <= lv).checked_sub(1)?],
+        };
         (lv < r.lv + r.len).then_some(r)
     }
 
