@@ -479,6 +479,15 @@ impl Tree {
         None
     }
 
+    /// How many visible items come before the item at `c`: its visible position if it is
+    /// visible.
+    pub(crate) fn vis_before(&self, c: Cursor) -> usize {
+        let spans = self.leaves[c.leaf].spans();
+        let before: usize = spans[..c.idx].iter().map(|s| s.vis() as usize).sum();
+        // A tombstone's own items are not visible: `vis()` is 0.
+        self.leaf_start(c.leaf).vis + before + spans[c.idx].vis().min(c.off) as usize
+    }
+
     /// Absolute position of item `lv` among all items (tombstones included).
     pub(crate) fn raw_pos(&self, lv: u32) -> Option<usize> {
         let c = self.locate(lv)?;

@@ -61,16 +61,8 @@ impl<S: Store> Seq<S> {
     /// deleted an item already deleted before (a concurrent delete), which widens it to that
     /// item's position.
     pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<(usize, usize, usize)> {
-        let split = self.dels.partition_point(|r| r.lv < cp.lv);
-        let later = self.dels.get(split.saturating_sub(1)..).unwrap_or(&[]);
         // Deleted items below `cp.items` (inserted ones are found by their spans below).
-        let mut touched: Vec<(u32, u32)> = later
-            .iter()
-            .filter_map(|&r| tail(r, cp.lv))
-            .map(|r| targets_of(&r))
-            .filter(|&(lo, _)| lo < cp.items)
-            .map(|(lo, hi)| (lo, hi.min(cp.items)))
-            .collect();
+        let mut touched = self.deleted_since(cp);
         let items = self.store.items() as u32;
         let inserted = touched.len();
         if cp.items < items {
@@ -87,22 +79,13 @@ impl<S: Store> Seq<S> {
                 // Every item is in the tree.
                 let Some(c) = self.tree.locate(at) else { break };
                 let s = self.tree.span(c);
-                if k == inserted && s.deleted() {
-                    // Inserted and deleted again since `cp`: never visible.
-                    at = s.end().min(b);
-                    continue;
-                }
-                let mut before = self.tree.leaf_start(c.leaf).vis;
-                for sp in &self.tree.leaf_spans(c.leaf)[..c.idx] {
-                    before += sp.vis() as usize;
-                }
                 let end = s.end().min(b);
-                let shown = if s.deleted() { 0 } else { (end - at) as usize };
-                if !s.deleted() {
-                    before += c.off as usize;
+                // Skip items inserted and deleted again since `cp`: never visible.
+                if k != inserted || !s.deleted() {
+                    let before = self.tree.vis_before(c);
+                    lo = lo.min(before);
+                    hi = hi.max(before + s.vis().min(end - at) as usize);
                 }
-                lo = lo.min(before);
-                hi = hi.max(before + shown);
                 at = end;
             }
         }
@@ -169,21 +152,31 @@ impl<S: Store> Seq<S> {
         self.typing = None;
     }
 
-    /// The items that events since `cp` deleted and no earlier event did, as sorted, disjoint
-    /// `lo..hi` ranges of item numbers (all below `cp.items`).
-    fn revived(&self, cp: Checkpoint) -> Vec<(u32, u32)> {
-        let split = self.dels.partition_point(|r| r.lv < cp.lv);
-        let earlier = self.dels[..split].iter().map(|&r| clip(r, cp.lv));
-        let later = self.dels.get(split.saturating_sub(1)..).unwrap_or(&[]);
-        let later = later.iter().filter_map(|&r| tail(r, cp.lv));
-        let mut targets: Vec<(u32, u32)> = later
+    /// The items below `cp.items` that events since `cp` deleted, as `lo..hi` ranges in log
+    /// order (some may have been deleted before too).
+    fn deleted_since(&self, cp: Checkpoint) -> Vec<(u32, u32)> {
+        // The run holding event `cp.lv` may start before it.
+        let first = self
+            .dels
+            .partition_point(|r| r.lv < cp.lv)
+            .saturating_sub(1);
+        (self.dels.get(first..).unwrap_or(&[]).iter())
+            .filter_map(|&r| tail(r, cp.lv))
             .map(|r| targets_of(&r))
             .filter(|&(lo, _)| lo < cp.items)
             .map(|(lo, hi)| (lo, hi.min(cp.items)))
-            .collect();
+            .collect()
+    }
+
+    /// The items that events since `cp` deleted and no earlier event did, as sorted, disjoint
+    /// `lo..hi` ranges of item numbers (all below `cp.items`).
+    fn revived(&self, cp: Checkpoint) -> Vec<(u32, u32)> {
+        let mut targets = self.deleted_since(cp);
         if targets.is_empty() {
             return targets;
         }
+        let split = self.dels.partition_point(|r| r.lv < cp.lv);
+        let earlier = self.dels[..split].iter().map(|&r| clip(r, cp.lv));
         let mut dead = Bits::new(cp.items);
         for r in earlier.filter(|r| r.len > 0) {
             let (lo, hi) = targets_of(&r);

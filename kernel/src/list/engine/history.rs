@@ -23,15 +23,6 @@ use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 
 impl<S: Store> Seq<S> {
-    /// Visible position of the item at `c` (which must be visible).
-    fn vis_pos(&self, c: Cursor) -> usize {
-        let mut p = self.tree.leaf_start(c.leaf).vis;
-        for s in &self.tree.leaf_spans(c.leaf)[..c.idx] {
-            p += s.vis() as usize;
-        }
-        p + c.off as usize
-    }
-
     /// The visible position at which a local insert would get origins `ol`/`or`, if any.
     fn natural_insert_pos(&self, ol: u32, or: u32) -> Option<usize> {
         let item = |c: Cursor| self.tree.span(c).lv + c.off;
@@ -50,7 +41,7 @@ impl<S: Store> Seq<S> {
                 ..c
             })
             .map_or(NONE, item);
-        (next == or).then(|| self.vis_pos(c) + 1)
+        (next == or).then(|| self.tree.vis_before(c) + 1)
     }
 
     /// The longest prefix of the deletions of items `first, first ± 1, ...` (`-` when
@@ -69,7 +60,7 @@ impl<S: Store> Seq<S> {
     ) -> Option<(usize, bool, u32)> {
         let pos_of = |t: u32| {
             let c = self.tree.locate(t)?;
-            (!self.tree.span(c).deleted()).then(|| self.vis_pos(c))
+            (!self.tree.span(c).deleted()).then(|| self.tree.vis_before(c))
         };
         let target = |j: u32| {
             if rev_targets {
