@@ -17,6 +17,7 @@ struct Layout {
     replicas: Vec<ReplicaId>,
     #[serde(with = "serde_bytes")]
     ids: Vec<u8>,
+    text: String,
     content: String,
     #[serde(with = "serde_bytes")]
     order: Vec<u8>,
@@ -149,6 +150,8 @@ fn layout_is_pinned() {
         replicas: vec![ReplicaId(1)],
         // One run of four events by replica index 0: `len * replicas + index`.
         ids: varints(&[4]),
+        // The text as shown, then all inserted text in item order.
+        text: "ac".into(),
         content: "abc".into(),
         // Three spans `a` (visible), `b` (deleted), `c` (visible): `len << 1 | deleted` is
         // 2, 3, 2 (two bits each: 0b10_11_10), every start right after the previous span
@@ -167,6 +170,7 @@ fn layout_is_pinned() {
     let raw: Layout = decode(&sample().snapshot()).unwrap();
     assert_eq!(raw.owner, ReplicaId(1));
     assert_eq!(raw.replicas, [ReplicaId(1), ReplicaId(2)]);
+    assert_eq!(raw.text, "Héllo, dear wörld 😀");
     // All inserted text in item order, the deleted "h" included.
     assert_eq!(raw.content, "héllo wörld 😀, dearH");
 }
@@ -185,7 +189,7 @@ fn view_matches_text() {
     let empty = TextSnapshot::decode(&Text::new(ReplicaId(9)).snapshot()).unwrap();
     assert!(empty.is_empty());
     assert_eq!((empty.len(), empty.len_utf16()), (0, 0));
-    let back = empty.into_text();
+    let back = empty.to_text().unwrap();
     assert_eq!(back.to_string(), "");
     assert_eq!(back.replica(), ReplicaId(9));
 }
@@ -208,7 +212,8 @@ fn decode_snapshot_restores_the_replica() {
     assert_eq!(other.to_string(), t.to_string());
     let mut renamed = TextSnapshot::decode(&bytes)
         .unwrap()
-        .into_text_as(ReplicaId(78));
+        .to_text_as(ReplicaId(78))
+        .unwrap();
     renamed.insert(0, "!").unwrap();
     let ops = renamed.ops_since(&t.version());
     assert_eq!(ops.ops[0].id().replica, ReplicaId(78));
@@ -297,7 +302,10 @@ fn inconsistent_state_is_rejected() {
     }));
     for (i, bytes) in rejected.iter().enumerate() {
         assert!(Text::decode_snapshot(bytes).is_err(), "case {i} loaded");
-        assert!(TextSnapshot::decode(bytes).is_err(), "case {i} viewed");
+        // The view shows the (intact) text; loading its replica finds the flaw.
+        let view = TextSnapshot::decode(bytes).unwrap();
+        assert_eq!(view.as_str(), "ac");
+        assert!(view.to_text().is_err(), "case {i} loaded from the view");
     }
 
     let t = sample();
@@ -315,6 +323,11 @@ fn inconsistent_state_is_rejected() {
     ] {
         let bytes = forged(&t, forge);
         assert!(Text::decode_snapshot(&bytes).is_err());
+        assert!(
+            TextSnapshot::decode(&bytes)
+                .and_then(|v| v.to_text())
+                .is_err()
+        );
     }
 }
 
@@ -351,17 +364,43 @@ fn other_messages_and_invalid_utf8_are_errors() {
         Text::decode(&t.snapshot()),
         Err(DecodeError::WrongType { .. })
     ));
-    // The content's first byte made a lone continuation byte.
+    // The first byte of the shown text, then of the content, made a lone continuation
+    // byte: each reader rejects the part it reads.
     let mut small = Text::new(ReplicaId(1));
     small.insert(0, "abc").unwrap();
-    let mut bytes = small.snapshot();
-    let at = bytes
-        .windows(4)
-        .position(|w| w == b"\x03abc")
-        .expect("content");
-    bytes[at + 1] = 0x80;
+    let good = small.snapshot();
+    let at: Vec<usize> = (good.windows(4).enumerate())
+        .filter(|(_, w)| w == b"\x03abc")
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(at.len(), 2, "text, then content");
+    let mut bytes = good.clone();
+    bytes[at[0]] = 0x80;
     assert!(TextSnapshot::decode(&bytes).is_err());
+    assert_eq!(Text::decode_snapshot(&bytes).unwrap().to_string(), "abc");
+    let mut bytes = good;
+    bytes[at[1]] = 0x80;
+    let view = TextSnapshot::decode(&bytes).unwrap();
+    assert!(view.to_text().is_err());
     assert!(Text::decode_snapshot(&bytes).is_err());
+}
+
+#[test]
+fn a_forged_shown_text_is_an_error_when_the_replica_is_loaded() {
+    let t = sample();
+    for text in ["Héllo, dear wörld 😁", "Héllo, dear wörld", ""] {
+        let bytes = forged(&t, |l| l.text = text.into());
+        let view = TextSnapshot::decode(&bytes).unwrap();
+        assert_eq!(view.as_str(), text);
+        assert!(matches!(view.to_text(), Err(DecodeError::Invalid(_))));
+        // The replica's own load does not read the shown text.
+        assert_eq!(
+            Text::decode_snapshot(&bytes).unwrap().to_string(),
+            t.to_string()
+        );
+    }
+    let view = TextSnapshot::decode(&t.snapshot()).unwrap();
+    assert_eq!(view.to_text().unwrap().to_string(), t.to_string());
 }
 
 /// A local edit with positions reduced modulo the current length, so every action is valid.
@@ -425,9 +464,9 @@ proptest! {
         prop_assert_eq!(view.len_utf16(), a.len_utf16());
         prop_assert_eq!(view.version(), &a.version());
         let mut loaded = if rename {
-            view.into_text_as(ReplicaId(30))
+            view.to_text_as(ReplicaId(30)).unwrap()
         } else {
-            view.into_text()
+            view.to_text().unwrap()
         };
         loaded.check_invariants();
         prop_assert!(loaded.replays_to_same_order());
@@ -473,6 +512,9 @@ proptest! {
             }
             if let Ok(view) = TextSnapshot::decode(input) {
                 prop_assert_eq!(view.len(), view.as_str().chars().count());
+                if let Ok(t) = view.to_text() {
+                    prop_assert_eq!(t.to_string(), view.as_str());
+                }
             }
         }
     }
@@ -492,6 +534,7 @@ proptest! {
         let mut bytes = t.snapshot();
         let cut = at % bytes.len();
         prop_assert!(Text::decode_snapshot(&bytes[..cut]).is_err());
+        prop_assert!(TextSnapshot::decode(&bytes[..cut]).is_err());
         let i = at % bytes.len();
         bytes[i] = val;
         if let Ok(mut back) = Text::decode_snapshot_as(&bytes, ReplicaId(6)) {
@@ -502,6 +545,12 @@ proptest! {
             let _ = back.apply(&t.ops_since(&back.version()));
             back.check_invariants();
             orig.check_invariants();
+        }
+        if let Ok(view) = TextSnapshot::decode(&bytes) {
+            if let Ok(back) = view.to_text() {
+                back.check_invariants();
+                prop_assert_eq!(back.to_string(), view.as_str());
+            }
         }
     }
 }

@@ -105,7 +105,7 @@ fn check_snapshot(name: &str, t: &Text, expected: &str) {
     assert_eq!(view.len(), t.len());
     assert_eq!(view.len_utf16(), t.len_utf16());
     assert_eq!(view.version(), &t.version());
-    let back = view.into_text();
+    let back = view.to_text().expect("load the viewed snapshot");
     back.check_invariants();
     assert!(back.replays_to_same_order(), "{name}: snapshot order");
     assert!(t.replays_to_same_order(), "{name}: replica order");

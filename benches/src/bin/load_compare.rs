@@ -38,7 +38,7 @@ use converge_benches::{
 };
 
 /// The snapshot loaders compared: the name a child is given and the column it fills.
-const LOADERS: [&str; 3] = ["view", "editable", "loro"];
+const LOADERS: [&str; 4] = ["view", "view_edit", "editable", "loro"];
 
 /// The history loaders compared.
 const HISTORY_LOADERS: [&str; 2] = ["history", "yrs"];
@@ -87,20 +87,21 @@ fn main() {
     println!(
         "snapshot load + text, each loader in its own process: best of {rounds} processes \
          (loaders alternated) × {runs} loads; warm = loads back to back, cold = each load after \
-         a loop of random branches over 1.6 MB; view = `TextSnapshot::decode`, editable = \
-         `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
+         a loop of random branches over 1.6 MB; view = `TextSnapshot::decode` (the text, no \
+         replica), view + to_text = that, then `to_text` (the editable replica, checked against \
+         the text shown), editable = `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
          `get_text(\"text\").to_string()`"
     );
     let snapshots: Vec<String> = traces.iter().map(|t| t.to_string()).collect();
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        let labels = ["view", "editable", "Loro"];
+        let labels = ["view", "view + to_text", "editable", "Loro"];
         table(
             &dir,
             &snapshots,
             &LOADERS,
             &labels,
-            (1, 2),
+            &[(0, 3), (2, 3)],
             (rounds, runs),
             tunables,
         );
@@ -119,7 +120,7 @@ fn main() {
             &histories,
             &HISTORY_LOADERS,
             &labels,
-            (0, 1),
+            &[(0, 1)],
             (rounds, runs),
             tunables,
         );
@@ -169,23 +170,30 @@ fn write_snapshots(dir: &Path, name: &str) {
 
 /// Prints one table: per trace in `names` (files under `dir`), each loader's best warm and
 /// cold time (columns headed by `labels`) over `rounds` rounds of `runs` loads, each round
-/// running one child per loader in turn; then loader `ratio.0`'s times over `ratio.1`'s.
+/// running one child per loader in turn; then, for each pair in `ratios`, the first loader's
+/// times over the second's.
 fn table(
     dir: &Path,
     names: &[String],
     loaders: &[&str],
     labels: &[&str],
-    ratio: (usize, usize),
+    ratios: &[(usize, usize)],
     (rounds, runs): (usize, usize),
     tunables: Option<&str>,
 ) {
-    let (a, b) = (labels[ratio.0], labels[ratio.1]);
     let mut head = String::from("| trace |");
     for l in labels {
         head += &format!(" {l} warm | {l} cold |");
     }
-    println!("{head} {a} ÷ {b}, warm | {a} ÷ {b}, cold |");
-    println!("| --- |{}", " ---: |".repeat(2 * labels.len() + 2));
+    for &(a, b) in ratios {
+        let (a, b) = (labels[a], labels[b]);
+        head += &format!(" {a} ÷ {b}, warm | {a} ÷ {b}, cold |");
+    }
+    println!("{head}");
+    println!(
+        "| --- |{}",
+        " ---: |".repeat(2 * (labels.len() + ratios.len()))
+    );
     for name in names {
         let mut best = vec![[f64::MAX; 2]; loaders.len()];
         for _ in 0..rounds {
@@ -199,8 +207,11 @@ fn table(
         for [warm, cold] in &best {
             row += &format!(" {warm:.1} µs | {cold:.1} µs |");
         }
-        let (x, y) = (best[ratio.0], best[ratio.1]);
-        println!("{row} {:.2}× | {:.2}× |", x[0] / y[0], x[1] / y[1]);
+        for &(a, b) in ratios {
+            let (x, y) = (best[a], best[b]);
+            row += &format!(" {:.2}× | {:.2}× |", x[0] / y[0], x[1] / y[1]);
+        }
+        println!("{row}");
     }
 }
 
@@ -242,6 +253,11 @@ fn child(args: &[String]) {
     let (ext, load): (&str, fn(&[u8]) -> String) = match loader {
         "view" => ("converge", |b| {
             TextSnapshot::decode(b).expect("view").into_string()
+        }),
+        "view_edit" => ("converge", |b| {
+            let view = TextSnapshot::decode(b).expect("view");
+            black_box(view.to_text().expect("replica from the view"));
+            view.into_string()
         }),
         "editable" => ("converge", |b| {
             Text::decode_snapshot(b).expect("editable").to_string()

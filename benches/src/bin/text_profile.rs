@@ -1,6 +1,7 @@
 //! A profiling driver: replays one trace `runs` times into converge so `perf record` sees only
 //! the engine. `cargo run --release -p converge-benches --bin text_profile [trace] [runs]`
 //! (`concurrent` for friendsforever, `decode:<trace>` / `encode:<trace>` for the history codec,
+//! `write:<trace>` for writing the state snapshot (`size:<trace>` prints its bytes),
 //! `snapshot:<trace>` for the state snapshot load (timed by stage), `load:<trace>` for the
 //! load + `to_string` alone and `string:<trace>` for `to_string` alone (for `perf record`),
 //! `split:<trace>` for load and the first `to_string` after it timed apart (best single run),
@@ -217,6 +218,18 @@ fn main() {
         for _ in 0..runs {
             black_box(doc.encode());
         }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("write:") {
+        let doc = replay_converge(&load_trace(trace).patches());
+        for _ in 0..runs {
+            black_box(doc.snapshot());
+        }
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("size:") {
+        let doc = replay_converge(&load_trace(trace).patches());
+        println!("{trace}: snapshot {} bytes", doc.snapshot().len());
         return;
     }
     if let Some(trace) = name.strip_prefix("dt:") {

@@ -72,7 +72,7 @@ fn load_row(name: &str, doc: &Text, loro_doc: &loro::LoroDoc, expected: &str, ru
     let [t_view, t_edit, t_hist, t_loro] = best_round_robin(
         runs,
         [
-            // The rendered string and the editable replica, both held until dropped here.
+            // The shown text and the snapshot's bytes, held until dropped here.
             &mut || {
                 black_box(TextSnapshot::decode(&snapshot).expect("view"));
             },
@@ -206,7 +206,7 @@ fn main() {
 
     println!(
         "\nload + text (best of {runs}): converge snapshot view = `TextSnapshot::decode` \
-         (the string and the editable replica, checked as the editable load); converge \
+         (the shown text and version; the replica is loaded by `to_text`); converge \
          editable = `Text::decode_snapshot` + `to_string`; converge history = `Text::decode` + \
          `to_string`; Loro = `LoroDoc::from_snapshot` + `get_text(\"text\").to_string()`\n"
     );

@@ -14,7 +14,7 @@ mod history;
 mod state;
 
 pub(crate) use self::checkpoint::Checkpoint;
-pub(crate) use self::state::StateParts;
+pub(crate) use self::state::{StateParts, snapshot_version};
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -386,13 +386,6 @@ impl<S: Store> Seq<S> {
             r.ids.agent_or_insert(*rep);
         }
         r
-    }
-
-    /// Attributes future local edits to `replica`.
-    pub(crate) fn set_replica(&mut self, replica: ReplicaId) {
-        self.replica = replica;
-        self.me = None;
-        self.typing = None;
     }
 
     pub(crate) fn len(&self) -> usize {

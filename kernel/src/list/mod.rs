@@ -15,10 +15,11 @@
 //!   brings the peer to a given version (for replaying a history at its recorded versions).
 //! * [`Text::encode`] writes the compact full history; [`Text::decode`] restores a replica
 //!   that can keep merging.
-//! * [`Text::snapshot`] writes the replica's state as it is (document order, op log, content):
-//!   [`Text::decode_snapshot`] checks every field and loads an editable replica without a
-//!   replay; [`TextSnapshot`] also renders the text. [`Text::replays_to_same_order`] verifies
-//!   the one thing a load trusts, the stored order of concurrent inserts.
+//! * [`Text::snapshot`] writes the replica's state as it is (document order, op log, content)
+//!   beside the text as shown: [`Text::decode_snapshot`] checks every field and loads an
+//!   editable replica without a replay; [`TextSnapshot`] reads only the shown text (and the
+//!   version) and loads the replica when asked. [`Text::replays_to_same_order`] verifies the
+//!   one thing a load trusts, the stored order of concurrent inserts.
 //!
 //! ```
 //! use converge::ReplicaId;

@@ -1,19 +1,24 @@
 //! State snapshots of a [`Text`]: the replica's state written as it is (document order with
 //! tombstones, op log, ids, content), so loading one builds an editable replica without
-//! replaying the history.
+//! replaying the history, beside the text itself, so showing one builds nothing.
 //!
 //! The idea of storing state beside the history comes from Loro, whose snapshots keep the
-//! document state next to the operation log. Here the state *is* the log plus the order, so
-//! nothing is stored twice:
+//! document state next to the operation log and decode the log only when it is needed.
 //!
 //! * [`Text::snapshot`] writes one message (tag [`TypeTag::TextSnapshot`]): the writer's
-//!   replica id, the replicas, the ids, all inserted text in item order (deleted items
-//!   included, as plain UTF-8), the document order and the op log. The layout of the last
-//!   three is in the engine's `state` module.
-//! * [`Text::decode_snapshot`] and [`TextSnapshot::decode`] check every field — the envelope,
+//!   replica id, the replicas, the ids, the text as shown (the visible chars in document
+//!   order), all inserted text in item order (deleted items included, as plain UTF-8), the
+//!   document order and the op log. The layout of the last three is in the engine's `state`
+//!   module. The visible text is stored twice, as Loro stores it in its state and its log.
+//! * [`Text::decode_snapshot`] checks every field the replica is built from — the envelope,
 //!   UTF-8, each item placed exactly once, every origin and delete target naming an earlier
-//!   item, tombstones exactly the deleted items, ids covering the log — then build the span
-//!   tree from the stored order in one pass.
+//!   item, tombstones exactly the deleted items, ids covering the log — then builds the span
+//!   tree from the stored order in one pass. It does not read the shown text.
+//! * [`TextSnapshot::decode`] reads only what a viewer shows: it checks the envelope, the
+//!   shown text's UTF-8 and the ids (for the version), and keeps the bytes.
+//!   [`TextSnapshot::to_text`] later loads the replica as [`Text::decode_snapshot`] does and
+//!   also checks that its text is the one shown, so a snapshot whose shown text was forged is
+//!   an error there, not a replica that differs from what was on screen.
 //! * What a load cannot check without replaying is that the stored order of *concurrent*
 //!   inserts is the one FugueMax gives their origins (Loro, likewise, trusts its stored
 //!   state). A forged order loads as a consistent replica that would merge deterministically
@@ -22,17 +27,19 @@
 //!
 //! Invariants: decoding never panics and never allocates more than the input implies (the
 //! order, log and ids are borrowed from the input and the content copied once, into the store;
-//! the bit sets and logs are bounded by the content's item count and the input's length).
+//! the bit sets and logs are bounded by the content's item count and the input's length; the
+//! view copies the input once and the shown text once).
 
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::Text;
 use super::content::TextStore;
-use super::engine::{Seq, StateParts};
+use super::engine::{Seq, StateParts, snapshot_version};
 use crate::clock::ReplicaId;
 use crate::encoding::{DecodeError, TypeTag, WireType, decode_payload, open_envelope};
 use crate::version::VersionVector;
@@ -44,6 +51,9 @@ struct SnapshotWire {
     replicas: Vec<ReplicaId>,
     #[serde(with = "super::ops::byte_buf")]
     ids: Vec<u8>,
+    /// The visible text in document order.
+    text: String,
+    /// Every inserted char in item order.
     content: String,
     #[serde(with = "super::ops::byte_buf")]
     order: Vec<u8>,
@@ -55,25 +65,46 @@ impl WireType for SnapshotWire {
     const TAG: TypeTag = TypeTag::TextSnapshot;
 }
 
-/// [`SnapshotWire`] as read: the same fields, borrowed from the input, so the order, log and
-/// ids are never copied and the content is copied once, into the store.
+/// [`SnapshotWire`] as a replica is loaded from it: the same fields, borrowed from the input,
+/// so the order, log and ids are never copied and the content is copied once, into the store.
+/// The shown text is skipped as bytes (not even checked for UTF-8).
 #[derive(Deserialize)]
 struct SnapshotWireRef<'a> {
     owner: ReplicaId,
     replicas: Vec<ReplicaId>,
     ids: &'a [u8],
+    #[allow(dead_code)]
+    text: &'a [u8],
     content: &'a str,
     order: &'a [u8],
     log: &'a [u8],
 }
 
-/// A decoded text state snapshot ([`Text::snapshot`]): the text as a `String` beside the
-/// editable replica it was read from.
+/// [`SnapshotWire`] as a viewer reads it: the shown text checked for UTF-8, the replica's
+/// parts skipped as bytes.
+#[derive(Deserialize)]
+struct SnapshotWireView<'a> {
+    #[allow(dead_code)]
+    owner: ReplicaId,
+    replicas: Vec<ReplicaId>,
+    ids: &'a [u8],
+    text: &'a str,
+    #[allow(dead_code)]
+    content: &'a [u8],
+    #[allow(dead_code)]
+    order: &'a [u8],
+    #[allow(dead_code)]
+    log: &'a [u8],
+}
+
+/// A text state snapshot ([`Text::snapshot`]) read for showing: the text and its version,
+/// with the editable replica loaded only when asked for.
 ///
-/// Decoding checks the snapshot completely (see [`Text::decode_snapshot`]), so the text shown
-/// is the replica's text, and [`into_text`](Self::into_text) costs nothing more. Use it when a
-/// document is shown before (or instead of) being edited; [`Text::decode_snapshot`] skips
-/// building the string.
+/// [`decode`](Self::decode) checks the envelope, the text and the ids, and keeps a copy of the
+/// bytes; it costs what reading the text costs, however much history and how many tombstones
+/// the snapshot holds. [`to_text`](Self::to_text) loads and checks the replica, as
+/// [`Text::decode_snapshot`] does, and checks that its text is the one shown. Use it when a
+/// document is shown before (or instead of) being edited.
 ///
 /// ```
 /// use converge::ReplicaId;
@@ -87,28 +118,41 @@ struct SnapshotWireRef<'a> {
 /// assert_eq!(view.as_str(), "hello world");
 /// assert_eq!(view.version(), &t.version());
 ///
-/// // Editing it under another replica id: no further decoding.
-/// let mut editable = view.into_text_as(ReplicaId(2));
+/// // Editing it under another replica id: the replica is loaded now.
+/// let mut editable = view.to_text_as(ReplicaId(2)).unwrap();
 /// editable.insert(5, ",")?;
 /// assert_eq!(editable.to_string(), "hello, world");
 /// # Ok::<(), converge::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TextSnapshot {
-    text: Text,
     string: String,
     version: VersionVector,
+    /// The whole snapshot, for [`to_text`](Self::to_text).
+    bytes: Vec<u8>,
+}
+
+impl fmt::Debug for TextSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TextSnapshot")
+            .field("string", &self.string)
+            .field("version", &self.version)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
 }
 
 impl TextSnapshot {
-    /// Reads a snapshot written by [`Text::snapshot`], checking all of it
-    /// ([`Text::decode_snapshot`]), and renders the text. Never panics.
+    /// Reads the text and version of a snapshot written by [`Text::snapshot`], checking the
+    /// envelope, the text's UTF-8 and the ids; the replica's parts are checked by
+    /// [`to_text`](Self::to_text). Never panics.
     pub fn decode(bytes: &[u8]) -> Result<TextSnapshot, DecodeError> {
-        let text = Text::decode_snapshot(bytes)?;
+        let payload = open_envelope(bytes, TypeTag::TextSnapshot)?;
+        let (w, _) = decode_payload::<SnapshotWireView<'_>>(payload, usize::MAX)?;
         Ok(TextSnapshot {
-            string: text.render_string(),
-            version: text.version(),
-            text,
+            string: String::from(w.text),
+            version: snapshot_version(&w.replicas, w.ids)?,
+            bytes: bytes.to_vec(),
         })
     }
 
@@ -117,19 +161,19 @@ impl TextSnapshot {
         &self.string
     }
 
-    /// Length in chars (Unicode scalar values).
+    /// Length in chars (Unicode scalar values), counted in the string.
     pub fn len(&self) -> usize {
-        self.text.len()
+        self.string.chars().count()
     }
 
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.string.is_empty()
     }
 
-    /// Length in UTF-16 code units.
+    /// Length in UTF-16 code units, counted in the string.
     pub fn len_utf16(&self) -> usize {
-        self.text.len_utf16()
+        self.string.chars().map(char::len_utf16).sum()
     }
 
     /// The version the snapshot was taken at.
@@ -142,25 +186,35 @@ impl TextSnapshot {
         self.string
     }
 
-    /// The editable replica (keeping the writer's replica id).
-    pub fn into_text(self) -> Text {
-        self.text
+    /// The editable replica (keeping the writer's replica id), loaded and checked as
+    /// [`Text::decode_snapshot`] does. Also an error if its text is not the one shown.
+    pub fn to_text(&self) -> Result<Text, DecodeError> {
+        self.load(None)
     }
 
-    /// The editable replica, with future local edits attributed to `replica`.
-    pub fn into_text_as(self, replica: ReplicaId) -> Text {
-        let mut text = self.text;
-        text.seq.set_replica(replica);
-        text
+    /// Like [`to_text`](Self::to_text), with future local edits attributed to `replica`.
+    pub fn to_text_as(&self, replica: ReplicaId) -> Result<Text, DecodeError> {
+        self.load(Some(replica))
+    }
+
+    fn load(&self, replica: Option<ReplicaId>) -> Result<Text, DecodeError> {
+        let text = Text::load_snapshot(&self.bytes, replica)?;
+        if text.render() != self.string.as_bytes() {
+            return Err(DecodeError::Invalid(
+                "shown text differs from the replica's",
+            ));
+        }
+        Ok(text)
     }
 }
 
 impl Text {
     /// A state snapshot (wire type [`TypeTag::TextSnapshot`]): the document order, op log and
     /// content as they are, so [`decode_snapshot`](Self::decode_snapshot) loads an editable
-    /// replica without replaying the history. Larger than [`encode`](Self::encode) (the
-    /// content is not compressed and origins and targets are explicit) and much cheaper to
-    /// write and to load.
+    /// replica without replaying the history, and the text as shown, so
+    /// [`TextSnapshot::decode`] reads it without loading the rest. Larger than
+    /// [`encode`](Self::encode) (the content is not compressed, the visible text is stored
+    /// twice, origins and targets are explicit) and much cheaper to write and to load.
     pub fn snapshot(&self) -> Vec<u8> {
         let StateParts {
             owner,
@@ -173,6 +227,7 @@ impl Text {
             owner,
             replicas: replicas.into_owned(),
             ids: ids.into_owned(),
+            text: self.render_string(),
             content: String::from(self.seq.store.as_str()),
             order: order.into_owned(),
             log: log.into_owned(),
@@ -180,9 +235,11 @@ impl Text {
     }
 
     /// Loads a [`snapshot`](Self::snapshot) into an editable replica, keeping the writer's
-    /// replica id. Every field is checked (see the module docs of `list::snapshot`): malformed
-    /// input is a [`DecodeError`], never a panic. The stored order of concurrent inserts is
-    /// trusted; [`replays_to_same_order`](Self::replays_to_same_order) verifies it.
+    /// replica id. Every field the replica is built from is checked (see the module docs of
+    /// `list::snapshot`): malformed input is a [`DecodeError`], never a panic. The shown text
+    /// is skipped unread ([`TextSnapshot::to_text`] compares it with the replica's). The
+    /// stored order of concurrent inserts is trusted;
+    /// [`replays_to_same_order`](Self::replays_to_same_order) verifies it.
     pub fn decode_snapshot(bytes: &[u8]) -> Result<Text, DecodeError> {
         Self::load_snapshot(bytes, None)
     }

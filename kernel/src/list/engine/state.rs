@@ -26,12 +26,13 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder};
-use super::{DelRun, InsRun, LogPiece, Seq, Store};
+use super::{DelRun, Ids, InsRun, LogPiece, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
 use crate::encoding::varint::{get_varint, put_varint};
 use crate::list::ops::{unpack_ids, unzigzag, zigzag};
+use crate::version::VersionVector;
 
 /// The engine's part of a state snapshot (the content is the store's, written by the caller):
 /// owned when written, borrowed from the input when read.
@@ -109,6 +110,38 @@ fn for_each_bit(words: &[u64], flip: u64, tail: u64, mut f: impl FnMut(usize)) {
     }
 }
 
+/// The version of a state snapshot whose ids are `ids` over `replicas`, checked as a load
+/// checks them (for a reader that shows the snapshot without loading its replica).
+pub(crate) fn snapshot_version(
+    replicas: &[ReplicaId],
+    ids: &[u8],
+) -> Result<VersionVector, DecodeError> {
+    let mut map = Ids::default();
+    map.load(replicas, ids)?;
+    Ok(map.version())
+}
+
+impl Ids {
+    /// Fills an empty id map from a snapshot's replicas and packed id runs (which number
+    /// every event).
+    #[inline(never)]
+    fn load(&mut self, replicas: &[ReplicaId], ids: &[u8]) -> Result<(), DecodeError> {
+        let bad = DecodeError::Invalid;
+        self.register(replicas)?;
+        for (agent, len) in unpack_ids(ids, replicas.len())? {
+            if agent as usize >= replicas.len() {
+                return Err(bad("bad id run"));
+            }
+            if u64::from(self.next_lv) + u64::from(len) >= u64::from(NONE) {
+                return Err(bad("too many events"));
+            }
+            let counter = self.seen(agent) + 1;
+            self.push(agent, counter, len);
+        }
+        Ok(())
+    }
+}
+
 impl<S: Store> Seq<S> {
     /// The order, log and ids of a state snapshot (see the module docs).
     pub(crate) fn state_parts(&self) -> StateParts<'static> {
@@ -180,7 +213,7 @@ impl<S: Store> Seq<S> {
         stages: u8,
     ) -> Result<Self, DecodeError> {
         let mut seq = Seq::<S>::new(replica.unwrap_or(parts.owner));
-        seq.load_ids(&parts.replicas, &parts.ids)?;
+        seq.ids.load(&parts.replicas, &parts.ids)?;
         let items = u32::try_from(store.items())
             .ok()
             .filter(|&n| n < NONE)
@@ -195,24 +228,6 @@ impl<S: Store> Seq<S> {
         seq.tree = load_order(&parts.order, items, &dead, &store)?;
         seq.store = store;
         Ok(seq)
-    }
-
-    /// The replicas and the id runs (which number every event).
-    #[inline(never)]
-    fn load_ids(&mut self, replicas: &[ReplicaId], ids: &[u8]) -> Result<(), DecodeError> {
-        let bad = DecodeError::Invalid;
-        self.ids.register(replicas)?;
-        for (agent, len) in unpack_ids(ids, replicas.len())? {
-            if agent as usize >= replicas.len() {
-                return Err(bad("bad id run"));
-            }
-            if u64::from(self.ids.next_lv) + u64::from(len) >= u64::from(NONE) {
-                return Err(bad("too many events"));
-            }
-            let counter = self.ids.seen(agent) + 1;
-            self.ids.push(agent, counter, len);
-        }
-        Ok(())
     }
 
     /// The op log, in local order (lvs and item numbers are implied by the run lengths and
