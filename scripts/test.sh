@@ -38,7 +38,7 @@ step "benches: build every bench target, smoke-run every compare workload (tiny 
 cargo test -p converge-benches --benches --no-run
 cargo run -p converge-benches --bin compare -- --smoke
 cargo run -p converge-benches --bin concurrent_report -- --smoke >/dev/null
-cargo run -p converge-benches --bin load_compare -- 1 1 >/dev/null
+cargo run -p converge-benches --bin load_compare -- --smoke >/dev/null
 
 step "examples run"
 cargo run -p converge --example quickstart >/dev/null

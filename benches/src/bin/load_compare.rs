@@ -17,12 +17,14 @@
 //! (see [`HEAPS`]). Every child checks its loaded text against the trace's final content
 //! before timing.
 //!
-//! The second table loads the full history of concurrent traces (friendsforever and the
-//! two- and eight-agent synthetic traces of `concurrent_report`): converge's `Text::decode`
-//! against yrs applying its v1 state update to an empty document.
+//! The snapshot table covers the sequential traces, friendsforever and the two- and
+//! eight-agent synthetic traces of `concurrent_report` (their final state, one replica per
+//! agent). The second table loads the full history of the concurrent ones: converge's
+//! `Text::decode` against yrs applying its v1 state update to an empty document.
 //!
 //! ```text
 //! cargo run --release -p converge-benches --bin load_compare [rounds] [runs]
+//! cargo run -p converge-benches --bin load_compare -- --smoke   # one load each, shipped traces
 //! ```
 
 use std::hint::black_box;
@@ -63,24 +65,36 @@ fn main() {
     if args.first().map(String::as_str) == Some("--child") {
         return child(&args[1..]);
     }
+    // `--smoke` (the test command): one load per loader, shipped traces only.
+    let smoke = args.first().map(String::as_str) == Some("--smoke");
     let number =
         |i: usize, default: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default);
-    let (rounds, runs) = (number(0, 5), number(1, 200));
+    let (rounds, runs) = if smoke {
+        (1, 1)
+    } else {
+        (number(0, 5), number(1, 200))
+    };
     let dir = std::env::temp_dir().join(format!("converge-load-compare-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
-    let mut traces: Vec<&str> = SEQUENTIAL.to_vec();
-    traces.push("friendsforever");
-    for &name in &traces {
-        write_snapshots(&dir, name);
+    let mut snapshots: Vec<String> = Vec::new();
+    for name in SEQUENTIAL {
+        write_snapshots(&dir, name, &load_trace(name), false);
+        snapshots.push(name.to_string());
     }
+    let friends = load_trace("friendsforever");
+    write_snapshots(&dir, "friendsforever", &friends, true);
+    write_histories(&dir, "friendsforever", &friends);
+    snapshots.push("friendsforever".to_string());
     let mut histories = vec!["friendsforever".to_string()];
-    write_histories(&dir, "friendsforever", &load_trace("friendsforever"));
     for (_, shape, seed) in measured_shapes()
         .into_iter()
-        .filter(|(_, s, _)| s.agents <= 8)
+        .filter(|(_, s, _)| s.agents <= 8 && !smoke)
     {
         let name = format!("synthetic-{}", shape.agents);
-        write_histories(&dir, &name, &concurrent_trace(shape, seed));
+        let trace = concurrent_trace(shape, seed);
+        write_snapshots(&dir, &name, &trace, true);
+        write_histories(&dir, &name, &trace);
+        snapshots.push(name.clone());
         histories.push(name);
     }
 
@@ -92,7 +106,6 @@ fn main() {
          the text shown), editable = `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
          `get_text(\"text\").to_string()`"
     );
-    let snapshots: Vec<String> = traces.iter().map(|t| t.to_string()).collect();
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
         let labels = ["view", "view + to_text", "editable", "Loro"];
@@ -147,12 +160,11 @@ fn write_histories(dir: &Path, name: &str, trace: &Trace) {
 }
 
 /// Writes `<name>.converge`, `<name>.loro` (the two snapshots) and `<name>.txt` (the final
-/// text) for trace `name` into `dir`.
-fn write_snapshots(dir: &Path, name: &str) {
-    let trace = load_trace(name);
-    let (doc, loro) = if name == "friendsforever" {
-        let doc = replay_concurrent(&trace).swap_remove(0);
-        (doc, replay_concurrent_loro(&trace))
+/// text) for `trace` (replayed one replica per agent if `concurrent`) into `dir`.
+fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool) {
+    let (doc, loro) = if concurrent {
+        let doc = replay_concurrent(trace).swap_remove(0);
+        (doc, replay_concurrent_loro(trace))
     } else {
         let patches = trace.patches();
         (replay_converge(&patches), replay_loro(&patches))
