@@ -65,37 +65,27 @@ impl WireType for SnapshotWire {
     const TAG: TypeTag = TypeTag::TextSnapshot;
 }
 
-/// [`SnapshotWire`] as a replica is loaded from it: the same fields, borrowed from the input,
-/// so the order, log and ids are never copied and the content is copied once, into the store.
-/// The shown text is skipped as bytes (not even checked for UTF-8).
+/// [`SnapshotWire`] as read: the same fields, borrowed from the input, so the order, log and
+/// ids are never copied. The shown text and the content are each `&str` where the reader uses
+/// it and `&[u8]` where it skips it: both are a postcard byte string, and skipping one as
+/// bytes spares its UTF-8 check.
 #[derive(Deserialize)]
-struct SnapshotWireRef<'a> {
+struct SnapshotWireRef<'a, Shown, Content> {
     owner: ReplicaId,
     replicas: Vec<ReplicaId>,
     ids: &'a [u8],
-    #[allow(dead_code)]
-    text: &'a [u8],
-    content: &'a str,
+    text: Shown,
+    content: Content,
     order: &'a [u8],
     log: &'a [u8],
 }
 
-/// [`SnapshotWire`] as a viewer reads it: the shown text checked for UTF-8, the replica's
-/// parts skipped as bytes.
-#[derive(Deserialize)]
-struct SnapshotWireView<'a> {
-    #[allow(dead_code)]
-    owner: ReplicaId,
-    replicas: Vec<ReplicaId>,
-    ids: &'a [u8],
-    text: &'a str,
-    #[allow(dead_code)]
-    content: &'a [u8],
-    #[allow(dead_code)]
-    order: &'a [u8],
-    #[allow(dead_code)]
-    log: &'a [u8],
-}
+/// [`SnapshotWireRef`] as a replica is loaded from it: the shown text skipped (the content is
+/// copied once, into the store).
+type LoadWire<'a> = SnapshotWireRef<'a, &'a [u8], &'a str>;
+
+/// [`SnapshotWireRef`] as a viewer reads it: the replica's content skipped.
+type ViewWire<'a> = SnapshotWireRef<'a, &'a str, &'a [u8]>;
 
 /// A text state snapshot ([`Text::snapshot`]) read for showing: the text and its version,
 /// with the editable replica loaded only when asked for.
@@ -148,7 +138,7 @@ impl TextSnapshot {
     /// [`to_text`](Self::to_text). Never panics.
     pub fn decode(bytes: &[u8]) -> Result<TextSnapshot, DecodeError> {
         let payload = open_envelope(bytes, TypeTag::TextSnapshot)?;
-        let (w, _) = decode_payload::<SnapshotWireView<'_>>(payload, usize::MAX)?;
+        let (w, _) = decode_payload::<ViewWire<'_>>(payload, usize::MAX)?;
         Ok(TextSnapshot {
             string: String::from(w.text),
             version: snapshot_version(&w.replicas, w.ids)?,
@@ -268,7 +258,7 @@ impl Text {
         stages: u8,
     ) -> Result<Text, DecodeError> {
         let payload = open_envelope(bytes, TypeTag::TextSnapshot)?;
-        let (w, _) = decode_payload::<SnapshotWireRef<'_>>(payload, usize::MAX)?;
+        let (w, _) = decode_payload::<LoadWire<'_>>(payload, usize::MAX)?;
         if stages == 0 {
             return Ok(Text::new(w.owner));
         }
