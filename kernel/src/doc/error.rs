@@ -62,6 +62,27 @@ pub enum DocError {
     NoTransaction,
 }
 
+impl DocError {
+    /// A stable, upper-case code naming the variant (`"DECODE"`, `"OUT_OF_BOUNDS"`, ...).
+    /// Bindings expose it as the `code` of their host error, so every language reports the
+    /// same code for the same failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocError::Decode(_) => "DECODE",
+            DocError::OutOfBounds { .. } => "OUT_OF_BOUNDS",
+            DocError::InvalidPosition => "INVALID_POSITION",
+            DocError::WrongKind { .. } => "WRONG_KIND",
+            DocError::UnknownContainer(_) => "UNKNOWN_CONTAINER",
+            DocError::InvalidUpdate(_) => "INVALID_UPDATE",
+            DocError::Conflict { .. } => "CONFLICT",
+            DocError::BudgetExceeded { .. } => "BUDGET_EXCEEDED",
+            DocError::TooDeep { .. } => "TOO_DEEP",
+            DocError::TransactionOpen => "TRANSACTION_OPEN",
+            DocError::NoTransaction => "NO_TRANSACTION",
+        }
+    }
+}
+
 impl fmt::Display for DocError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -118,6 +118,8 @@ pub struct Doc {
     budget: Budget,
     /// Whether the budget has a real limit (so a commit can fail).
     limited: bool,
+    /// Names of the root containers, by the hash their ids carry.
+    names: BTreeMap<u64, String>,
 }
 
 impl Doc {
@@ -145,7 +147,53 @@ impl Doc {
             queue_events: false,
             budget: Budget::new(bytes),
             limited: bytes != usize::MAX,
+            names: BTreeMap::new(),
         }
+    }
+
+    /// The root container called `name` of kind `kind` (the same id as
+    /// [`ContainerId::root`]), remembering the name so that [`named_roots`](Doc::named_roots)
+    /// shows it.
+    pub fn root(&mut self, name: &str, kind: ContainerKind) -> ContainerId {
+        let id = ContainerId::root(name, kind);
+        if let Origin::Root(hash) = id.origin {
+            if !self.names.contains_key(&hash) {
+                self.names.insert(hash, name.into());
+            }
+        }
+        id
+    }
+
+    /// The name of root container `id`, if this document knows it.
+    pub fn root_name(&self, id: ContainerId) -> Option<&str> {
+        match id.origin {
+            Origin::Root(hash) => self.names.get(&hash).map(String::as_str),
+            Origin::Created(_) => None,
+        }
+    }
+
+    /// Every non-empty root container's tree keyed by its name: the document as JSON sees it.
+    /// A root whose name this document does not know is keyed `#` and its 16-hex-digit hash;
+    /// when roots of different kinds share a name, each is keyed `name:kind`
+    /// (see [`ContainerKind::name`]).
+    pub fn named_roots(&self) -> BTreeMap<String, Node> {
+        let roots = self.roots();
+        let mut uses: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+        for id in roots.keys() {
+            *uses.entry(self.root_name(*id)).or_default() += 1;
+        }
+        roots
+            .into_iter()
+            .map(|(id, node)| {
+                let key = match (self.root_name(id), id.origin) {
+                    (Some(n), _) if uses[&Some(n)] == 1 => n.to_string(),
+                    (Some(n), _) => alloc::format!("{n}:{}", id.kind.name()),
+                    (None, Origin::Root(h)) => alloc::format!("#{h:016x}"),
+                    (None, Origin::Created(_)) => String::new(),
+                };
+                (key, node)
+            })
+            .collect()
     }
 
     /// The replica local edits are attributed to.

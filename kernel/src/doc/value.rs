@@ -167,6 +167,21 @@ pub enum ContainerKind {
     Set,
 }
 
+impl ContainerKind {
+    /// The kind's name in lower case (`"map"`, `"list"`, `"text"`, `"counter"`,
+    /// `"register"`, `"set"`), as bindings and JSON views spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContainerKind::Map => "map",
+            ContainerKind::List => "list",
+            ContainerKind::Text => "text",
+            ContainerKind::Counter => "counter",
+            ContainerKind::Register => "register",
+            ContainerKind::Set => "set",
+        }
+    }
+}
+
 /// Where a container comes from: a named root, or the operation that created it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Origin {
