@@ -29,6 +29,8 @@ pub mod set;
 #[cfg(feature = "alloc")]
 pub mod sync;
 #[cfg(feature = "alloc")]
+pub mod value;
+#[cfg(feature = "alloc")]
 pub mod version;
 
 pub use clock::{Dot, Lamport, ReplicaId, Timestamp};

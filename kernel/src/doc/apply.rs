@@ -15,7 +15,7 @@ use super::history::{OpRec, TxnRec};
 use super::state::Stage;
 use super::{ChangeEvent, ChangeOrigin, ContainerId, Doc, DocError, Origin, Result};
 use crate::clock::ReplicaId;
-use crate::sync::{ApplyReport, Op, Update};
+use crate::sync::{InvalidUpdate, Op, Update};
 use crate::version::VersionVector;
 
 /// An update's id: its author and first counter.
@@ -135,7 +135,7 @@ impl Doc {
             if self.version.get(u.author) >= u.start {
                 return Err(fail(
                     src,
-                    DocError::InvalidUpdate("overlaps known counters"),
+                    DocError::InvalidUpdate(InvalidUpdate::OverlapsKnownCounters),
                 ));
             }
             ids.insert(key, i);
@@ -208,7 +208,7 @@ impl Doc {
                 } else if version.get(u.author) >= u.start {
                     return Err(fail(
                         src,
-                        DocError::InvalidUpdate("overlaps known counters"),
+                        DocError::InvalidUpdate(InvalidUpdate::OverlapsKnownCounters),
                     ));
                 } else {
                     still.push(src);
@@ -344,5 +344,33 @@ impl Doc {
             rejected: excluded.len(),
             event,
         })
+    }
+}
+
+/// What [`Doc::apply_update`](Doc::apply_update) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApplyReport {
+    /// Updates applied by this call (new ones, and buffered ones they unblocked).
+    pub applied: usize,
+    /// Updates in the message that were already applied or already buffered.
+    pub duplicates: usize,
+    /// Updates buffered after this call because something they depend on is missing.
+    pub pending: usize,
+    /// What the buffered updates wait for: the least version vector that would make them all
+    /// ready (empty when nothing is pending). Ask a peer for
+    /// `encode_updates_since(&my_version)` to get it.
+    pub missing: VersionVector,
+    /// Buffered updates from earlier calls dropped because, once their dependencies arrived,
+    /// they turned out to be invalid.
+    pub rejected: usize,
+    /// What the applied updates changed.
+    pub event: ChangeEvent,
+}
+
+impl ApplyReport {
+    /// Whether nothing is left pending.
+    pub fn is_complete(&self) -> bool {
+        self.pending == 0
     }
 }

@@ -2,10 +2,11 @@
 
 use core::fmt;
 
-use super::value::{ContainerId, ContainerKind};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::error::Error;
+use crate::sync::InvalidUpdate;
+use crate::value::{ContainerId, ContainerKind};
 
 /// What went wrong in a document operation. Whenever one of these is returned, the document is
 /// exactly as it was before the call (its [`save`](super::Doc::save) bytes are unchanged).
@@ -35,7 +36,7 @@ pub enum DocError {
     UnknownContainer(ContainerId),
     /// An update breaks the protocol: counters out of order or overlapping known ones,
     /// operations attributed to another replica, sequence operations that do not fit, ...
-    InvalidUpdate(&'static str),
+    InvalidUpdate(InvalidUpdate),
     /// An update reuses the id of a known update with different content.
     Conflict {
         /// The author of both updates.
@@ -60,6 +61,48 @@ pub enum DocError {
     TransactionOpen,
     /// [`commit`](super::Doc::commit) without an open transaction.
     NoTransaction,
+    /// A saved document is well formed but inconsistent, so it was not loaded.
+    BadSnapshot(BadSnapshot),
+    /// A list or text would pass the engine's capacity (2³¹ − 1 items in one run, 2³² − 2
+    /// events in all).
+    CapacityExceeded,
+}
+
+/// What is inconsistent in a saved document: the reason inside [`DocError::BadSnapshot`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BadSnapshot {
+    /// The transaction index is not a causal history (gaps, overlaps, unknown dependencies,
+    /// empty transactions, counters out of range).
+    TransactionIndex,
+    /// A container id is listed twice, or its nesting depth does not fit its origin.
+    ContainerId,
+    /// A container's state is not of its id's kind.
+    ContainerKind,
+    /// A nested container that a map or list refers to is missing, a root, at the wrong depth
+    /// or referred to twice.
+    NestedContainer,
+    /// The transaction index refers to a container or events the document does not hold.
+    IndexReference,
+    /// A root name is listed twice.
+    DuplicateName,
+    /// A buffered update is already applied or listed twice.
+    BufferedUpdate,
+}
+
+impl BadSnapshot {
+    /// What the reason says, in words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BadSnapshot::TransactionIndex => "the transaction index is not a causal history",
+            BadSnapshot::ContainerId => "bad container id or depth",
+            BadSnapshot::ContainerKind => "container state of the wrong kind",
+            BadSnapshot::NestedContainer => "a nested container is missing or misplaced",
+            BadSnapshot::IndexReference => "the transaction index refers to missing events",
+            BadSnapshot::DuplicateName => "a root name is listed twice",
+            BadSnapshot::BufferedUpdate => "a buffered update is applied or listed twice",
+        }
+    }
 }
 
 impl DocError {
@@ -79,6 +122,8 @@ impl DocError {
             DocError::TooDeep { .. } => "TOO_DEEP",
             DocError::TransactionOpen => "TRANSACTION_OPEN",
             DocError::NoTransaction => "NO_TRANSACTION",
+            DocError::CapacityExceeded => "CAPACITY_EXCEEDED",
+            DocError::BadSnapshot(_) => "BAD_SNAPSHOT",
         }
     }
 }
@@ -114,11 +159,24 @@ impl fmt::Display for DocError {
             }
             DocError::TransactionOpen => f.write_str("a transaction is open"),
             DocError::NoTransaction => f.write_str("no transaction is open"),
+            DocError::CapacityExceeded => f.write_str("the list or text is full"),
+            DocError::BadSnapshot(why) => write!(f, "inconsistent snapshot: {}", why.as_str()),
         }
     }
 }
 
 impl core::error::Error for DocError {}
+
+impl From<crate::sync::SyncError> for DocError {
+    fn from(e: crate::sync::SyncError) -> Self {
+        use crate::sync::SyncError;
+        match e {
+            SyncError::Decode(e) => DocError::Decode(e),
+            SyncError::Invalid(why) => DocError::InvalidUpdate(why),
+            SyncError::Conflict { author, start } => DocError::Conflict { author, start },
+        }
+    }
+}
 
 impl From<DecodeError> for DocError {
     fn from(e: DecodeError) -> Self {
@@ -138,7 +196,10 @@ impl From<Error> for DocError {
                 available,
             },
             Error::InvalidOperation => DocError::InvalidPosition,
-            _ => DocError::InvalidUpdate("rejected by a container"),
+            Error::CapacityExceeded => DocError::CapacityExceeded,
+            Error::MissingDependencies { .. } => {
+                DocError::InvalidUpdate(InvalidUpdate::UnknownItems)
+            }
         }
     }
 }

@@ -8,7 +8,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::value::ContainerId;
+use crate::value::ContainerId;
 
 /// Where the changes of an event came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -49,9 +49,9 @@ mod apply;
 mod error;
 mod event;
 mod history;
+mod node;
 mod snapshot;
 mod state;
-mod value;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
@@ -60,15 +60,17 @@ use core::ops::Range;
 
 use converge_pool::Budget;
 
-pub use self::error::DocError;
+pub use self::error::{BadSnapshot, DocError};
 pub use self::event::{Change, ChangeEvent, ChangeOrigin, Changed};
+pub use self::node::Node;
 pub use self::state::MAX_DEPTH;
-pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
+pub use crate::sync::InvalidUpdate;
+pub use crate::value::{ContainerId, ContainerKind, Item, Origin, Value};
 
 use self::history::{History, OpRec, TxnRec};
 use self::state::{Containers, Stage, State};
 use crate::clock::{Dot, ReplicaId, Timestamp};
-use crate::sync::{self, ApplyReport, Op, Update};
+use crate::sync::{self, Op, Update};
 use crate::version::VersionVector;
 
 /// `Result` with [`DocError`].
@@ -94,6 +96,7 @@ impl Txn {
     }
 }
 
+pub use self::apply::ApplyReport;
 use self::apply::UpdateId;
 
 /// A collaborative document; see the [module docs](self).
@@ -159,9 +162,7 @@ impl Doc {
     pub fn root(&mut self, name: &str, kind: ContainerKind) -> ContainerId {
         let id = ContainerId::root(name, kind);
         if let Origin::Root(hash) = id.origin {
-            if !self.names.contains_key(&hash) {
-                self.names.insert(hash, name.into());
-            }
+            self.names.entry(hash).or_insert_with(|| name.into());
         }
         id
     }
@@ -914,7 +915,7 @@ impl Doc {
 
     /// Combines update messages into one; see [`sync::merge_updates`].
     pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>> {
-        sync::merge_updates(messages)
+        Ok(sync::merge_updates(messages)?)
     }
 
     /// Applies a message from [`encode_updates_since`](Doc::encode_updates_since) (or

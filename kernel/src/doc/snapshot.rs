@@ -25,11 +25,12 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::BadSnapshot;
 use super::history::{Entry, History, OpRec};
 use super::state::{Containers, MAX_DEPTH, State};
 use super::{ContainerId, ContainerKind, Doc, DocError, Item, Origin, Result};
 use crate::clock::ReplicaId;
-use crate::encoding::{DecodeError, decode, encode};
+use crate::encoding::{decode, encode};
 use crate::list::{List, Text};
 use crate::sync::{self, KIND_HISTORY, KIND_SNAPSHOT, Op, Update};
 use crate::version::VersionVector;
@@ -82,8 +83,8 @@ struct DocWire {
     pending: Vec<Update>,
 }
 
-fn corrupt(why: &'static str) -> DocError {
-    DocError::Decode(DecodeError::Invalid(why))
+fn corrupt(why: BadSnapshot) -> DocError {
+    DocError::BadSnapshot(why)
 }
 
 impl Doc {
@@ -157,7 +158,7 @@ impl Doc {
         };
         let wire: DocWire = sync::unframe(bytes, kind)?;
         let (history, version, lamport) =
-            History::from_entries(wire.history).ok_or(corrupt("inconsistent transaction index"))?;
+            History::from_entries(wire.history).ok_or(corrupt(BadSnapshot::TransactionIndex))?;
         let containers = load_containers(wire.containers, wire.replica, &version)?;
         check_references(&history, &containers)?;
 
@@ -167,7 +168,7 @@ impl Doc {
                 continue;
             };
             if doc.names.insert(h, name).is_some() {
-                return Err(corrupt("a root name is listed twice"));
+                return Err(corrupt(BadSnapshot::DuplicateName));
             }
             if published {
                 doc.published.insert(h);
@@ -178,7 +179,7 @@ impl Doc {
             if version.get(u.author) >= u.start
                 || doc.pending.insert((u.author, u.start), u).is_some()
             {
-                return Err(corrupt("a buffered update is applied or listed twice"));
+                return Err(corrupt(BadSnapshot::BufferedUpdate));
             }
         }
         for u in doc.pending.values() {
@@ -216,7 +217,7 @@ fn load_containers(
             }
         };
         if !ok_depth || out.get(&c.id).is_some() {
-            return Err(corrupt("bad container id or depth"));
+            return Err(corrupt(BadSnapshot::ContainerId));
         }
         let st = match (c.id.kind, c.state) {
             (ContainerKind::Map, StateWire::Map(b)) => State::Map(decode(&b)?),
@@ -232,7 +233,7 @@ fn load_containers(
             (ContainerKind::Counter, StateWire::Counter(b)) => State::Counter(decode(&b)?),
             (ContainerKind::Register, StateWire::Register(b)) => State::Register(decode(&b)?),
             (ContainerKind::Set, StateWire::Set(b)) => State::Set(decode(&b)?),
-            _ => return Err(corrupt("container state of the wrong kind")),
+            _ => return Err(corrupt(BadSnapshot::ContainerKind)),
         };
         out.insert_at_depth(c.id, st, c.depth);
     }
@@ -249,7 +250,7 @@ fn load_containers(
                 && out.depth_of(child) == depth + 1
                 && parents.insert(child);
             if !fits {
-                return Err(corrupt("a nested container is missing or misplaced"));
+                return Err(corrupt(BadSnapshot::NestedContainer));
             }
         }
     }
@@ -297,7 +298,7 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
         }
     }
     if bad {
-        return Err(corrupt("the transaction index refers to missing events"));
+        return Err(corrupt(BadSnapshot::IndexReference));
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 
 use super::error::DocError;
 use super::event::{Change, Changed};
-use super::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
+use super::node::Node;
 use crate::Crdt;
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::counter::PNCounter;
@@ -27,7 +27,8 @@ use crate::list::{Checkpoint, List, Text};
 use crate::map::LwwMap;
 use crate::register::LwwRegister;
 use crate::set::AwSet;
-use crate::sync::Op;
+use crate::sync::{InvalidUpdate, Op};
+use crate::value::{ContainerId, ContainerKind, Item, Origin, Value};
 
 /// The state of one container.
 #[derive(Clone)]
@@ -296,7 +297,7 @@ impl Stage {
                 seen += 1;
                 if seen > 1 || Some(*c) != fresh {
                     return Err(if c.is_root() {
-                        DocError::InvalidUpdate("a root container cannot be nested")
+                        DocError::InvalidUpdate(InvalidUpdate::NestedRoot)
                     } else {
                         DocError::UnknownContainer(*c)
                     });
@@ -351,7 +352,7 @@ impl Stage {
                     origin: Origin::Created(dot),
                 };
                 if self.get(base, id).is_some() {
-                    return Err(DocError::InvalidUpdate("container created twice"));
+                    return Err(DocError::InvalidUpdate(InvalidUpdate::CreatedTwice));
                 }
                 self.staged.insert(id, State::empty(*kind, replica));
             }
@@ -417,9 +418,7 @@ impl Stage {
             },
             Op::Set { set, delta } => {
                 if delta.inserts().iter().any(|(_, d)| d.replica != author) {
-                    return Err(DocError::InvalidUpdate(
-                        "set insert attributed to another replica",
-                    ));
+                    return Err(DocError::InvalidUpdate(InvalidUpdate::ForeignAuthor));
                 }
                 match self.get_mut(base, *set, replica)? {
                     State::Set(s) => s.merge_delta(delta),
@@ -636,15 +635,13 @@ impl Stage {
 }
 
 fn bad_seq() -> DocError {
-    DocError::InvalidUpdate("sequence operations rejected")
+    DocError::InvalidUpdate(InvalidUpdate::SequenceRejected)
 }
 
 fn check_seq_authors(ids: impl Iterator<Item = Dot>, author: ReplicaId) -> Result<(), DocError> {
     for id in ids {
         if id.replica != author {
-            return Err(DocError::InvalidUpdate(
-                "sequence operation attributed to another replica",
-            ));
+            return Err(DocError::InvalidUpdate(InvalidUpdate::ForeignAuthor));
         }
     }
     Ok(())
@@ -654,9 +651,7 @@ fn check_seq_authors(ids: impl Iterator<Item = Dot>, author: ReplicaId) -> Resul
 /// operations must apply in full and be new.
 fn seq_report_ok(r: &crate::list::ApplyReport) -> Result<(), DocError> {
     if !r.missing.is_empty() {
-        return Err(DocError::InvalidUpdate(
-            "sequence operation refers to unknown items",
-        ));
+        return Err(DocError::InvalidUpdate(InvalidUpdate::UnknownItems));
     }
     if r.invalid > 0 || r.duplicates > 0 {
         return Err(bad_seq());

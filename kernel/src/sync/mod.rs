@@ -24,10 +24,10 @@ use postcard::ser_flavors::Size;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Dot, ReplicaId, Timestamp};
-use crate::doc::{ContainerId, ContainerKind, DocError, Item, Value};
 use crate::encoding::DecodeError;
 use crate::list::SequenceOps;
 use crate::set::AwSetDelta;
+use crate::value::{ContainerId, ContainerKind, Item, Value};
 use crate::version::VersionVector;
 
 /// Magic bytes of document updates and snapshots.
@@ -43,6 +43,104 @@ pub const KIND_HISTORY: u8 = 3;
 
 /// The largest counter or Lamport time an update may use (2^62).
 pub const MAX_COUNTER: u64 = 1 << 62;
+
+/// What is wrong with update bytes, found without a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The bytes are not a well-formed updates message.
+    Decode(DecodeError),
+    /// An update breaks the protocol.
+    Invalid(InvalidUpdate),
+    /// Two different updates share one id.
+    Conflict {
+        /// The author of both updates.
+        author: ReplicaId,
+        /// Their first counter.
+        start: u64,
+    },
+}
+
+impl From<DecodeError> for SyncError {
+    fn from(e: DecodeError) -> Self {
+        SyncError::Decode(e)
+    }
+}
+
+impl core::fmt::Display for SyncError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SyncError::Decode(e) => write!(f, "bad update bytes: {e}"),
+            SyncError::Invalid(why) => write!(f, "invalid update: {why}"),
+            SyncError::Conflict { author, start } => write!(
+                f,
+                "update {}:{start} conflicts with another update of the same id",
+                author.0
+            ),
+        }
+    }
+}
+
+impl core::error::Error for SyncError {}
+
+/// Why an update (or a saved document's history) was refused: the reason inside
+/// [`SyncError::Invalid`] and `DocError::InvalidUpdate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidUpdate {
+    /// An update holds no operations.
+    NoOperations,
+    /// A counter is 0 or would pass [`MAX_COUNTER`].
+    CounterOutOfRange,
+    /// A Lamport time is 0 or would pass [`MAX_COUNTER`].
+    LamportOutOfRange,
+    /// The dependencies do not end right before the update's first counter.
+    DependencyMismatch,
+    /// The update overlaps counters already applied or buffered without being one of those
+    /// updates.
+    OverlapsKnownCounters,
+    /// An operation, a list or text event or a set insertion is attributed to a replica other
+    /// than the update's author.
+    ForeignAuthor,
+    /// A root container appears as a value inside another container.
+    NestedRoot,
+    /// A container is created twice.
+    CreatedTwice,
+    /// List or text operations refer to items the document does not have.
+    UnknownItems,
+    /// List or text operations are malformed, repeat known events or exceed the engine's
+    /// capacity.
+    SequenceRejected,
+    /// A saved document's history is not a causal order.
+    NotCausal,
+}
+
+impl InvalidUpdate {
+    /// What the reason says, in words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvalidUpdate::NoOperations => "an update has no operations",
+            InvalidUpdate::CounterOutOfRange => "counters out of range",
+            InvalidUpdate::LamportOutOfRange => "Lamport time out of range",
+            InvalidUpdate::DependencyMismatch => {
+                "dependencies do not end right before the first counter"
+            }
+            InvalidUpdate::OverlapsKnownCounters => "overlaps known counters",
+            InvalidUpdate::ForeignAuthor => "operation attributed to another replica",
+            InvalidUpdate::NestedRoot => "a root container cannot be nested",
+            InvalidUpdate::CreatedTwice => "container created twice",
+            InvalidUpdate::UnknownItems => "sequence operation refers to unknown items",
+            InvalidUpdate::SequenceRejected => "sequence operations rejected",
+            InvalidUpdate::NotCausal => "history is not causal",
+        }
+    }
+}
+
+impl core::fmt::Display for InvalidUpdate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One operation inside an update. Its id is its position in the update (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -128,22 +226,20 @@ impl Update {
     /// Checks what can be checked without the document: a non-empty run of operations whose
     /// counters and Lamport times stay at most [`MAX_COUNTER`], starting at counter 1 or later, and deps
     /// that name exactly the author's earlier counters.
-    pub(crate) fn check_shape(&self) -> Result<(), DocError> {
+    pub(crate) fn check_shape(&self) -> Result<(), SyncError> {
         if self.ops.is_empty() {
-            return Err(DocError::InvalidUpdate("an update has no operations"));
+            return Err(SyncError::Invalid(InvalidUpdate::NoOperations));
         }
         let n = self.ops.len() as u64;
         // Counters and Lamport times stay below 2^62, so no later local edit can overflow.
         if self.start == 0 || self.start.saturating_add(n) > MAX_COUNTER {
-            return Err(DocError::InvalidUpdate("counters out of range"));
+            return Err(SyncError::Invalid(InvalidUpdate::CounterOutOfRange));
         }
         if self.lamport == 0 || self.lamport.saturating_add(n) > MAX_COUNTER {
-            return Err(DocError::InvalidUpdate("Lamport time out of range"));
+            return Err(SyncError::Invalid(InvalidUpdate::LamportOutOfRange));
         }
         if self.deps.get(self.author) != self.start - 1 {
-            return Err(DocError::InvalidUpdate(
-                "dependencies do not end right before the first counter",
-            ));
+            return Err(SyncError::Invalid(InvalidUpdate::DependencyMismatch));
         }
         Ok(())
     }
@@ -229,7 +325,7 @@ pub(crate) fn decode_updates(bytes: &[u8]) -> Result<Vec<Update>, DecodeError> {
 /// Lamport time (a causal order), so applying the result equals applying all the inputs.
 ///
 /// Errors if any input is malformed, or if two inputs hold different updates under one id.
-pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, DocError> {
+pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, SyncError> {
     let mut all: Vec<Update> = Vec::new();
     for m in messages {
         for u in decode_updates(m)? {
@@ -247,7 +343,7 @@ pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, DocError> {
             .find(|k| k.author == u.author && k.start == u.start)
         {
             if !k.same_as(&u) {
-                return Err(DocError::Conflict {
+                return Err(SyncError::Conflict {
                     author: u.author,
                     start: u.start,
                 });
@@ -258,32 +354,4 @@ pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, DocError> {
     }
     let refs: Vec<&Update> = kept.iter().collect();
     Ok(encode_updates(&refs))
-}
-
-/// What [`Doc::apply_update`](crate::doc::Doc::apply_update) did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ApplyReport {
-    /// Updates applied by this call (new ones, and buffered ones they unblocked).
-    pub applied: usize,
-    /// Updates in the message that were already applied or already buffered.
-    pub duplicates: usize,
-    /// Updates buffered after this call because something they depend on is missing.
-    pub pending: usize,
-    /// What the buffered updates wait for: the least version vector that would make them all
-    /// ready (empty when nothing is pending). Ask a peer for
-    /// `encode_updates_since(&my_version)` to get it.
-    pub missing: VersionVector,
-    /// Buffered updates from earlier calls dropped because, once their dependencies arrived,
-    /// they turned out to be invalid.
-    pub rejected: usize,
-    /// What the applied updates changed.
-    pub event: crate::doc::ChangeEvent,
-}
-
-impl ApplyReport {
-    /// Whether nothing is left pending.
-    pub fn is_complete(&self) -> bool {
-        self.pending == 0
-    }
 }

@@ -1,13 +1,12 @@
-//! The owned values a document holds: scalar [`Value`]s, [`Item`]s (a value or a nested
-//! container), container identities ([`ContainerId`], [`ContainerKind`]) and the read-only
-//! [`Node`] tree a document materializes into.
+//! The owned values documents and updates hold: scalar [`Value`]s, [`Item`]s (a value or a
+//! nested container) and container identities ([`ContainerId`], [`ContainerKind`]). They sit
+//! below both the update format (`sync`) and the document (`doc`), which re-exports them.
 //!
 //! Invariants: every type here is owned and `'static` (no borrowed handles), so it can cross an
 //! FFI boundary as is. `Value` equality, hashing and ordering are total: floats compare by
 //! their bits through [`f64::total_cmp`], so `NaN == NaN` and `-0.0 != 0.0`, which is what a set
 //! element or a convergence check needs.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -258,40 +257,5 @@ impl Item {
 impl From<Value> for Item {
     fn from(v: Value) -> Self {
         Item::Value(v)
-    }
-}
-
-/// A read-only, JSON-like snapshot of a container and everything nested in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Node {
-    /// A scalar (map entry or list element).
-    Value(Value),
-    /// A map's live entries, by key.
-    Map(BTreeMap<String, Node>),
-    /// A list's elements in order.
-    List(Vec<Node>),
-    /// A text's content.
-    Text(String),
-    /// A counter's value.
-    Counter(i64),
-    /// A register's value (`None` if never written).
-    Register(Option<Value>),
-    /// A set's elements in ascending order.
-    Set(Vec<Value>),
-}
-
-impl Node {
-    /// Whether this is an empty container (or a register never written, or a zero counter):
-    /// what a container that was never touched reads as.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Node::Value(_) => false,
-            Node::Map(m) => m.is_empty(),
-            Node::List(l) => l.is_empty(),
-            Node::Text(t) => t.is_empty(),
-            Node::Counter(c) => *c == 0,
-            Node::Register(r) => r.is_none(),
-            Node::Set(s) => s.is_empty(),
-        }
     }
 }
