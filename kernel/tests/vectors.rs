@@ -487,10 +487,235 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
 }
 
 // ---------------------------------------------------------------------------------------------
+// An independent model of the steps' effect on one replica (no CRDT, no concurrency): plain
+// maps, vectors and strings. Every session's JSON view must equal the model's, so a vector can
+// not record a kernel bug as the expected answer. (Merge results are only checked where the
+// answer needs no conflict rule: counters add up.)
+
+enum Slot {
+    Value(Value),
+    Container(usize),
+}
+
+enum Model {
+    Map(BTreeMap<String, Slot>),
+    List(Vec<Slot>),
+    Text(Vec<char>),
+    Counter(i64),
+    Register(Option<Value>),
+    Set(BTreeSet<Value>),
+}
+
+#[derive(Default)]
+struct Replica {
+    arena: Vec<Model>,
+    roots: BTreeMap<(String, Kind), usize>,
+    aliases: BTreeMap<String, usize>,
+}
+
+impl Replica {
+    fn new_container(&mut self, kind: Kind) -> usize {
+        self.arena.push(match kind {
+            Kind::Map => Model::Map(BTreeMap::new()),
+            Kind::List => Model::List(Vec::new()),
+            Kind::Text => Model::Text(Vec::new()),
+            Kind::Counter => Model::Counter(0),
+            Kind::Register => Model::Register(None),
+            Kind::Set => Model::Set(BTreeSet::new()),
+        });
+        self.arena.len() - 1
+    }
+
+    fn target(&mut self, t: &Target) -> usize {
+        match t {
+            Target::Root { root, kind } => match self.roots.get(&(root.clone(), *kind)) {
+                Some(&i) => i,
+                None => {
+                    let i = self.new_container(*kind);
+                    self.roots.insert((root.clone(), *kind), i);
+                    i
+                }
+            },
+            Target::Alias { alias } => self.aliases[alias],
+        }
+    }
+
+    fn step(&mut self, step: &Step) {
+        match step {
+            Step::Begin | Step::Commit => {}
+            Step::MapSet { target, key, value } => {
+                let i = self.target(target);
+                self.map(i)
+                    .insert(key.clone(), Slot::Value(value_of(value)));
+            }
+            Step::MapDelete { target, key } => {
+                let i = self.target(target);
+                self.map(i).remove(key);
+            }
+            Step::MapInsertContainer {
+                target,
+                key,
+                kind,
+                alias,
+            } => {
+                let i = self.target(target);
+                let child = self.new_container(*kind);
+                self.map(i).insert(key.clone(), Slot::Container(child));
+                self.aliases.insert(alias.clone(), child);
+            }
+            Step::ListInsert {
+                target,
+                index,
+                value,
+            } => {
+                let i = self.target(target);
+                self.list(i).insert(*index, Slot::Value(value_of(value)));
+            }
+            Step::ListDelete { target, start, end } => {
+                let i = self.target(target);
+                self.list(i).drain(*start..*end);
+            }
+            Step::ListInsertContainer {
+                target,
+                index,
+                kind,
+                alias,
+            } => {
+                let i = self.target(target);
+                let child = self.new_container(*kind);
+                self.list(i).insert(*index, Slot::Container(child));
+                self.aliases.insert(alias.clone(), child);
+            }
+            Step::TextInsert { target, pos, text } => {
+                let i = self.target(target);
+                let Model::Text(chars) = &mut self.arena[i] else {
+                    panic!("not a text")
+                };
+                chars.splice(*pos..*pos, text.chars());
+            }
+            Step::TextDelete { target, start, end } => {
+                let i = self.target(target);
+                let Model::Text(chars) = &mut self.arena[i] else {
+                    panic!("not a text")
+                };
+                chars.drain(*start..*end);
+            }
+            Step::CounterAdd { target, amount } => {
+                let i = self.target(target);
+                let Model::Counter(c) = &mut self.arena[i] else {
+                    panic!("not a counter")
+                };
+                *c += amount;
+            }
+            Step::RegisterSet { target, value } => {
+                let i = self.target(target);
+                self.arena[i] = Model::Register(Some(value_of(value)));
+            }
+            Step::SetAdd { target, value } => {
+                let i = self.target(target);
+                self.set(i).insert(value_of(value));
+            }
+            Step::SetRemove { target, value } => {
+                let i = self.target(target);
+                self.set(i).remove(&value_of(value));
+            }
+        }
+    }
+
+    fn map(&mut self, i: usize) -> &mut BTreeMap<String, Slot> {
+        match &mut self.arena[i] {
+            Model::Map(m) => m,
+            _ => panic!("not a map"),
+        }
+    }
+
+    fn list(&mut self, i: usize) -> &mut Vec<Slot> {
+        match &mut self.arena[i] {
+            Model::List(l) => l,
+            _ => panic!("not a list"),
+        }
+    }
+
+    fn set(&mut self, i: usize) -> &mut BTreeSet<Value> {
+        match &mut self.arena[i] {
+            Model::Set(s) => s,
+            _ => panic!("not a set"),
+        }
+    }
+
+    fn slot_json(&self, slot: &Slot) -> Json {
+        match slot {
+            Slot::Value(v) => json_of_value(v),
+            Slot::Container(i) => self.json(*i),
+        }
+    }
+
+    fn json(&self, i: usize) -> Json {
+        match &self.arena[i] {
+            Model::Map(m) => Json::Object(
+                m.iter()
+                    .map(|(k, s)| (k.clone(), self.slot_json(s)))
+                    .collect(),
+            ),
+            Model::List(l) => Json::Array(l.iter().map(|s| self.slot_json(s)).collect()),
+            Model::Text(t) => Json::String(t.iter().collect()),
+            Model::Counter(c) => json!(c),
+            Model::Register(r) => r.as_ref().map_or(Json::Null, json_of_value),
+            Model::Set(s) => Json::Array(s.iter().map(json_of_value).collect()),
+        }
+    }
+
+    fn is_empty(&self, i: usize) -> bool {
+        match &self.arena[i] {
+            Model::Map(m) => m.is_empty(),
+            Model::List(l) => l.is_empty(),
+            Model::Text(t) => t.is_empty(),
+            Model::Counter(c) => *c == 0,
+            Model::Register(r) => r.is_none(),
+            Model::Set(s) => s.is_empty(),
+        }
+    }
+
+    /// The JSON view: non-empty roots by name, `name:kind` where two share a name.
+    fn view(&self) -> Json {
+        let live: Vec<(&(String, Kind), &usize)> = self
+            .roots
+            .iter()
+            .filter(|(_, i)| !self.is_empty(**i))
+            .collect();
+        let mut out = serde_json::Map::new();
+        for &((name, kind), &i) in &live {
+            let shared = live.iter().filter(|((n, _), _)| n == name).count() > 1;
+            let key = if shared {
+                format!("{name}:{}", kind.kernel().name())
+            } else {
+                name.clone()
+            };
+            out.insert(key, self.json(i));
+        }
+        Json::Object(out)
+    }
+}
+
+/// What the steps give on the model.
+fn model_view(steps: &[Step]) -> Json {
+    let mut model = Replica::default();
+    for s in steps {
+        model.step(s);
+    }
+    model.view()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Self-consistency: what a binding checks, done here in Rust first.
 
 fn check_session(v: &SessionVector) {
     let name = &v.name;
+    assert_eq!(
+        v.json,
+        model_view(&v.steps),
+        "{name}: the kernel's view differs from the model's"
+    );
     let mut loaded = Doc::load(&unhex(&v.snapshot)).expect("snapshot loads");
     assert_eq!(
         loaded.replica(),
@@ -559,6 +784,32 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 
 fn check_merge(v: &MergeVector) {
     let name = &v.name;
+    // Counters need no conflict rule: the merged value is the sum of every branch's amounts.
+    let all: Vec<Step> = v
+        .base
+        .iter()
+        .chain(&v.replicas)
+        .flat_map(|b| b.steps.iter().cloned())
+        .collect();
+    for r in v.roots.iter().filter(|r| r.kind == Kind::Counter) {
+        let sum: i64 = all
+            .iter()
+            .filter_map(|s| match s {
+                Step::CounterAdd {
+                    target: Target::Root { root, kind },
+                    amount,
+                } if *root == r.name && *kind == Kind::Counter => Some(*amount),
+                _ => None,
+            })
+            .sum();
+        let shown = v.json.get(&r.name).cloned().unwrap_or(json!(0));
+        assert_eq!(
+            shown,
+            json!(sum),
+            "{name}: counter {} is the sum of the amounts",
+            r.name
+        );
+    }
     let inputs: Vec<Vec<u8>> = v.inputs.iter().map(|s| unhex(s)).collect();
     for order in permutations(inputs.len()) {
         let mut doc = Doc::new(READER);
@@ -918,22 +1169,109 @@ fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")
 }
 
-/// The exact text of a vector file: pretty JSON (two-space indent, keys in the struct's field
-/// order, document keys sorted) and a final newline.
-fn file_text<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("vectors serialize");
-    s.push('\n');
-    s
+// The exact text of a vector file, laid out for readable diffs: one field per line, one step or
+// input per line, the JSON view pretty-printed; two-space indent and a final newline. Field order
+// is the structs' (not a map's), so the text does not depend on serde_json's features.
+
+fn indent(depth: usize) -> String {
+    "  ".repeat(depth)
+}
+
+fn compact<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("vectors serialize")
+}
+
+fn pretty(v: &Json, depth: usize) -> String {
+    let text = serde_json::to_string_pretty(v).expect("vectors serialize");
+    text.replace('\n', &format!("\n{}", indent(depth)))
+}
+
+fn rows(items: &[String], depth: usize) -> String {
+    if items.is_empty() {
+        return "[]".into();
+    }
+    let inner = indent(depth + 1);
+    let body: Vec<String> = items.iter().map(|i| format!("{inner}{i}")).collect();
+    format!("[\n{}\n{}]", body.join(",\n"), indent(depth))
+}
+
+fn object(fields: &[(&str, String)], depth: usize) -> String {
+    let inner = indent(depth + 1);
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{inner}{}: {v}", compact(*k)))
+        .collect();
+    format!("{{\n{}\n{}}}", body.join(",\n"), indent(depth))
+}
+
+fn step_rows(steps: &[Step], depth: usize) -> String {
+    let items: Vec<String> = steps.iter().map(compact).collect();
+    rows(&items, depth)
+}
+
+fn session_text(v: &SessionVector) -> String {
+    let mut fields = vec![
+        ("name", compact(&v.name)),
+        ("replica", compact(&v.replica)),
+        ("roots", compact(&v.roots)),
+        ("steps", step_rows(&v.steps, 1)),
+        ("all_updates", compact(&v.all_updates)),
+        ("version", compact(&v.version)),
+        ("snapshot", compact(&v.snapshot)),
+    ];
+    if let Some(h) = &v.history {
+        fields.push(("history", compact(h)));
+    }
+    fields.push(("json", pretty(&v.json, 1)));
+    let text = object(&fields, 0) + "\n";
+    let back: SessionVector = serde_json::from_str(&text).expect("the layout parses");
+    assert_eq!(
+        &back, v,
+        "{}: the file text reads back as the vector",
+        v.name
+    );
+    text
+}
+
+fn branch_text(b: &Branch, depth: usize) -> String {
+    let fields = [
+        ("replica", compact(&b.replica)),
+        ("steps", step_rows(&b.steps, depth + 1)),
+    ];
+    object(&fields, depth)
+}
+
+fn merge_text(v: &MergeVector) -> String {
+    let mut fields = vec![("name", compact(&v.name)), ("roots", compact(&v.roots))];
+    if let Some(b) = &v.base {
+        fields.push(("base", branch_text(b, 1)));
+    }
+    let replicas: Vec<String> = v.replicas.iter().map(|b| branch_text(b, 2)).collect();
+    let inputs: Vec<String> = v.inputs.iter().map(compact).collect();
+    fields.extend([
+        ("replicas", rows(&replicas, 1)),
+        ("inputs", rows(&inputs, 1)),
+        ("version", compact(&v.version)),
+        ("json", pretty(&v.json, 1)),
+    ]);
+    let text = object(&fields, 0) + "\n";
+    let back: MergeVector = serde_json::from_str(&text).expect("the layout parses");
+    assert_eq!(
+        &back, v,
+        "{}: the file text reads back as the vector",
+        v.name
+    );
+    text
 }
 
 /// Every vector, by file name, as its text.
 fn expected_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     for v in sessions() {
-        files.insert(format!("{}.json", v.name), file_text(&v));
+        files.insert(format!("{}.json", v.name), session_text(&v));
     }
     for v in merges() {
-        files.insert(format!("{}.json", v.name), file_text(&v));
+        files.insert(format!("{}.json", v.name), merge_text(&v));
     }
     files
 }
