@@ -1043,11 +1043,87 @@ fn sessions() -> Vec<SessionVector> {
                 {"op": "counter_add", "target": {"root": "y", "kind": "counter"}, "amount": 1},
             ])),
         ),
+        run_session(
+            "values-int64",
+            12,
+            steps(json!([
+                {"op": "map_set", "target": m, "key": "max", "value": i64::MAX},
+                {"op": "map_set", "target": m, "key": "min", "value": i64::MIN},
+                {"op": "map_set", "target": m, "key": "2^53+1", "value": 9_007_199_254_740_993_i64},
+                {"op": "list_insert", "target": l, "index": 0, "value": i64::MIN},
+                {"op": "list_insert", "target": l, "index": 1, "value": -9_007_199_254_740_993_i64},
+                {"op": "set_add", "target": s, "value": i64::MAX},
+                {"op": "set_add", "target": s, "value": 9_007_199_254_740_992_i64},
+                {"op": "set_add", "target": s, "value": 9_007_199_254_740_993_i64},
+                {"op": "register_set", "target": r, "value": i64::MAX - 1},
+                {"op": "counter_add", "target": c, "amount": 4_611_686_018_427_387_904_i64},
+                {"op": "counter_add", "target": c, "amount": 4_611_686_018_427_387_903_i64},
+            ])),
+        ),
+        run_session(
+            "containers-deleted",
+            13,
+            steps(json!([
+                {"op": "list_insert_container", "target": l, "index": 0, "kind": "text", "as": "t0"},
+                {"op": "text_insert", "target": {"alias": "t0"}, "pos": 0, "text": "first"},
+                {"op": "list_insert_container", "target": l, "index": 1, "kind": "map", "as": "m1"},
+                {"op": "map_set", "target": {"alias": "m1"}, "key": "k", "value": "v"},
+                {"op": "list_insert", "target": l, "index": 2, "value": "scalar"},
+                {"op": "list_insert_container", "target": l, "index": 3, "kind": "list", "as": "l3"},
+                {"op": "list_insert", "target": {"alias": "l3"}, "index": 0, "value": 3},
+                {"op": "list_delete", "target": l, "start": 0, "end": 2},
+                {"op": "list_insert", "target": {"alias": "l3"}, "index": 1, "value": 4},
+                {"op": "map_insert_container", "target": m, "key": "child", "kind": "set", "as": "cs"},
+                {"op": "set_add", "target": {"alias": "cs"}, "value": "x"},
+                {"op": "map_delete", "target": m, "key": "child"},
+                {"op": "map_insert_container", "target": m, "key": "child", "kind": "counter", "as": "cc"},
+                {"op": "counter_add", "target": {"alias": "cc"}, "amount": -1},
+                {"op": "map_insert_container", "target": m, "key": "emptied", "kind": "map", "as": "em"},
+                {"op": "map_set", "target": {"alias": "em"}, "key": "k", "value": 1},
+                {"op": "map_delete", "target": {"alias": "em"}, "key": "k"},
+            ])),
+        ),
+        run_session("text-typing", 14, typing_steps(&t)),
     ]
+}
+
+/// A typing session: a sentence typed one char per step, typos corrected with backspace, a
+/// word inserted in the middle, a selection deleted and retyped; then a paragraph pasted.
+fn typing_steps(t: &Json) -> Vec<Step> {
+    let mut out = Vec::new();
+    let mut len = 0;
+    let type_str = |out: &mut Vec<Json>, pos: &mut usize, s: &str| {
+        for ch in s.chars() {
+            out.push(
+                json!({"op": "text_insert", "target": t, "pos": *pos, "text": ch.to_string()}),
+            );
+            *pos += 1;
+        }
+    };
+    let backspace = |out: &mut Vec<Json>, pos: &mut usize, n: usize| {
+        for _ in 0..n {
+            out.push(json!({"op": "text_delete", "target": t, "start": *pos - 1, "end": *pos}));
+            *pos -= 1;
+        }
+    };
+    type_str(&mut out, &mut len, "The quikc");
+    backspace(&mut out, &mut len, 2);
+    type_str(&mut out, &mut len, "ck brown fox jumps over the lazy dog.");
+    let mut cursor = 10; // after "The quick "
+    type_str(&mut out, &mut cursor, "and nimble ");
+    len += 11;
+    out.push(json!({"op": "text_delete", "target": t, "start": 4, "end": 9}));
+    len -= 5;
+    let mut cursor = 4;
+    type_str(&mut out, &mut cursor, "slow");
+    len += 4;
+    out.push(json!({"op": "text_insert", "target": t, "pos": len, "text": " Ça va? Ünïcödé, 中文, 🦊🐶."}));
+    steps(Json::Array(out))
 }
 
 fn merges() -> Vec<MergeVector> {
     let t = json!({"root": "doc", "kind": "text"});
+    let l = json!({"root": "l", "kind": "list"});
     let m = json!({"root": "m", "kind": "map"});
     let c = json!({"root": "c", "kind": "counter"});
     let r = json!({"root": "r", "kind": "register"});
@@ -1157,6 +1233,118 @@ fn merges() -> Vec<MergeVector> {
                     json!([{"op": "register_set", "target": r, "value": "one"}]),
                 ),
                 branch(2, json!([{"op": "register_set", "target": r, "value": 2}])),
+            ],
+        ),
+        run_merge(
+            "merge-text-three-replicas",
+            None,
+            vec![
+                branch(
+                    1,
+                    json!([{"op": "text_insert", "target": t, "pos": 0, "text": "one "}]),
+                ),
+                branch(
+                    2,
+                    json!([{"op": "text_insert", "target": t, "pos": 0, "text": "two "}]),
+                ),
+                branch(
+                    3,
+                    json!([
+                        {"op": "text_insert", "target": t, "pos": 0, "text": "three"},
+                        {"op": "text_delete", "target": t, "start": 0, "end": 1},
+                    ]),
+                ),
+            ],
+        ),
+        run_merge(
+            "merge-list-same-index",
+            Some(branch(
+                1,
+                json!([
+                    {"op": "list_insert", "target": l, "index": 0, "value": "a"},
+                    {"op": "list_insert", "target": l, "index": 1, "value": "b"},
+                    {"op": "list_insert", "target": l, "index": 2, "value": "c"},
+                ]),
+            )),
+            vec![
+                branch(
+                    2,
+                    json!([
+                        {"op": "list_insert", "target": l, "index": 1, "value": 2},
+                        {"op": "list_delete", "target": l, "start": 2, "end": 3},
+                    ]),
+                ),
+                branch(
+                    3,
+                    json!([
+                        {"op": "list_insert", "target": l, "index": 1, "value": 3},
+                        {"op": "list_delete", "target": l, "start": 2, "end": 3},
+                        {"op": "list_insert", "target": l, "index": 3, "value": "end"},
+                    ]),
+                ),
+            ],
+        ),
+        run_merge(
+            "merge-nested",
+            Some(branch(
+                1,
+                json!([
+                    {"op": "map_insert_container", "target": m, "key": "cards", "kind": "list", "as": "cards"},
+                    {"op": "list_insert_container", "target": {"alias": "cards"}, "index": 0, "kind": "text", "as": "card"},
+                    {"op": "text_insert", "target": {"alias": "card"}, "pos": 0, "text": "draft"},
+                    {"op": "map_insert_container", "target": m, "key": "meta", "kind": "map", "as": "meta"},
+                    {"op": "map_set", "target": {"alias": "meta"}, "key": "owner", "value": "ann"},
+                ]),
+            )),
+            vec![
+                branch(
+                    2,
+                    json!([
+                        {"op": "begin"},
+                        {"op": "map_insert_container", "target": m, "key": "cards", "kind": "list", "as": "cards2"},
+                        {"op": "list_insert", "target": {"alias": "cards2"}, "index": 0, "value": "fresh"},
+                        {"op": "map_set", "target": m, "key": "by", "value": 2},
+                        {"op": "commit"},
+                    ]),
+                ),
+                branch(
+                    3,
+                    json!([
+                        {"op": "map_delete", "target": m, "key": "meta"},
+                        {"op": "counter_add", "target": c, "amount": 1},
+                    ]),
+                ),
+            ],
+        ),
+        run_merge(
+            "merge-transactions",
+            Some(branch(
+                1,
+                json!([{"op": "text_insert", "target": t, "pos": 0, "text": "0123456789"}]),
+            )),
+            vec![
+                branch(
+                    2,
+                    json!([
+                        {"op": "begin"},
+                        {"op": "text_delete", "target": t, "start": 2, "end": 6},
+                        {"op": "text_insert", "target": t, "pos": 2, "text": "two"},
+                        {"op": "set_add", "target": s, "value": "from 2"},
+                        {"op": "counter_add", "target": c, "amount": -2},
+                        {"op": "commit"},
+                    ]),
+                ),
+                branch(
+                    3,
+                    json!([
+                        {"op": "begin"},
+                        {"op": "text_delete", "target": t, "start": 4, "end": 8},
+                        {"op": "set_add", "target": s, "value": "from 3"},
+                        {"op": "counter_add", "target": c, "amount": 7},
+                        {"op": "commit"},
+                        {"op": "text_insert", "target": t, "pos": 0, "text": ">"},
+                    ]),
+                ),
             ],
         ),
     ]
