@@ -1487,6 +1487,82 @@ fn vectors_are_self_consistent() {
     }
 }
 
+/// Every op of the step vocabulary, every container kind (as a root and nested) and every
+/// value kind appears in some session, so a binding that passes the vectors has run them all.
+#[test]
+fn vectors_cover_the_vocabulary() {
+    let sessions = sessions();
+    let merges = merges();
+    let all: Vec<&Step> = sessions
+        .iter()
+        .flat_map(|v| &v.steps)
+        .chain(
+            merges
+                .iter()
+                .flat_map(|v| v.base.iter().chain(&v.replicas))
+                .flat_map(|b| &b.steps),
+        )
+        .collect();
+    let ops: BTreeSet<String> = all
+        .iter()
+        .map(|s| serde_json::to_value(s).expect("a step serializes")["op"].to_string())
+        .collect();
+    assert_eq!(ops.len(), 14, "ops used: {ops:?}");
+
+    let every_kind = [
+        Kind::Map,
+        Kind::List,
+        Kind::Text,
+        Kind::Counter,
+        Kind::Register,
+        Kind::Set,
+    ];
+    let root_kinds: BTreeSet<Kind> = sessions
+        .iter()
+        .flat_map(|v| &v.roots)
+        .map(|r| r.kind)
+        .collect();
+    let nested_kinds: BTreeSet<Kind> = all
+        .iter()
+        .filter_map(|s| match s {
+            Step::MapInsertContainer { kind, .. } | Step::ListInsertContainer { kind, .. } => {
+                Some(*kind)
+            }
+            _ => None,
+        })
+        .collect();
+    for k in every_kind {
+        assert!(root_kinds.contains(&k), "no session has a {k:?} root");
+        assert!(nested_kinds.contains(&k), "no session nests a {k:?}");
+    }
+
+    let value_kinds: BTreeSet<&str> = all
+        .iter()
+        .filter_map(|s| match s {
+            Step::MapSet { value, .. }
+            | Step::ListInsert { value, .. }
+            | Step::RegisterSet { value, .. }
+            | Step::SetAdd { value, .. }
+            | Step::SetRemove { value, .. } => Some(match value_of(value) {
+                Value::Null => "null",
+                Value::Bool(_) => "bool",
+                Value::Int(_) => "int",
+                Value::Float(f) => {
+                    assert!(
+                        f.is_finite() && f.fract() != 0.0,
+                        "floats must be non-integral"
+                    );
+                    "float"
+                }
+                Value::Str(_) => "str",
+                Value::Bytes(_) => "bytes",
+            }),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(value_kinds.len(), 6, "value kinds used: {value_kinds:?}");
+}
+
 #[test]
 fn vectors_names_are_unique_and_merges_are_prefixed() {
     let names: Vec<String> = sessions().into_iter().map(|v| v.name).collect();
