@@ -173,6 +173,36 @@ struct MergeVector {
     json: Json,
 }
 
+/// The document call an error case makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Call {
+    /// `doc.apply_update(bytes)` on a fresh document (replica 99) that first applied `setup`.
+    ApplyUpdate,
+    /// `Doc::load(bytes)`.
+    Load,
+}
+
+/// One rejected input: the call must fail with `code` and (for `apply_update`) leave the
+/// document's `save()` bytes as they were.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorCase {
+    name: String,
+    setup: Vec<String>,
+    call: Call,
+    bytes: String,
+    code: String,
+}
+
+/// `vectors/errors.json`: inputs every binding must reject with the same error code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorVectors {
+    name: String,
+    cases: Vec<ErrorCase>,
+}
+
 /// The replica id of the fresh document merge vectors are applied to (authors none of them).
 const READER: ReplicaId = ReplicaId(99);
 
@@ -1350,6 +1380,126 @@ fn merges() -> Vec<MergeVector> {
     ]
 }
 
+/// What `call` on `bytes` returns (after `setup`): `Ok(())` or the error's code, checking that a
+/// rejected `apply_update` leaves the document unchanged.
+fn try_call(setup: &[Vec<u8>], call: Call, bytes: &[u8]) -> Result<(), String> {
+    match call {
+        Call::ApplyUpdate => {
+            let mut doc = Doc::new(READER);
+            for u in setup {
+                doc.apply_update(u).expect("setup updates apply");
+            }
+            let before = doc.save().expect("save");
+            let result = doc.apply_update(bytes).map(|_| ());
+            if result.is_err() {
+                assert_eq!(
+                    doc.save().expect("save"),
+                    before,
+                    "a rejected update changed the doc"
+                );
+            }
+            result.map_err(|e| e.code().to_string())
+        }
+        Call::Load => Doc::load(bytes)
+            .map(|_| ())
+            .map_err(|e| e.code().to_string()),
+    }
+}
+
+/// Rejected inputs, made from the sessions' bytes by cutting, corrupting and mixing them up.
+fn error_vectors(sessions: &[SessionVector]) -> ErrorVectors {
+    let by_name = |n: &str| {
+        sessions
+            .iter()
+            .find(|v| v.name == n)
+            .expect("a session of that name")
+    };
+    let text = by_name("text-unicode");
+    let updates = unhex(&text.all_updates);
+    let snapshot = unhex(&text.snapshot);
+    let half = |b: &[u8]| b[..b.len() / 2].to_vec();
+    let flip = |b: &[u8], i: usize| {
+        let mut b = b.to_vec();
+        b[i] ^= 0xff;
+        b
+    };
+    // Same replica as text-unicode (1), other content: its first update reuses a known id.
+    let mut other = Doc::new(ReplicaId(text.replica));
+    other
+        .text_insert(ContainerId::root("doc", ContainerKind::Text), 0, "other")
+        .expect("insert");
+    let conflicting = other.encode_updates_since(&empty());
+    let cases: Vec<(&str, Vec<Vec<u8>>, Call, Vec<u8>)> = vec![
+        ("apply-empty", vec![], Call::ApplyUpdate, vec![]),
+        ("apply-truncated", vec![], Call::ApplyUpdate, half(&updates)),
+        (
+            "apply-bad-magic",
+            vec![],
+            Call::ApplyUpdate,
+            flip(&updates, 0),
+        ),
+        (
+            "apply-bad-format-version",
+            vec![],
+            Call::ApplyUpdate,
+            flip(&updates, 3),
+        ),
+        (
+            "apply-snapshot-bytes",
+            vec![],
+            Call::ApplyUpdate,
+            snapshot.clone(),
+        ),
+        (
+            "apply-conflicting-update",
+            vec![updates.clone()],
+            Call::ApplyUpdate,
+            conflicting,
+        ),
+        ("load-empty", vec![], Call::Load, vec![]),
+        ("load-truncated", vec![], Call::Load, half(&snapshot)),
+        ("load-bad-magic", vec![], Call::Load, flip(&snapshot, 0)),
+        (
+            "load-bad-format-version",
+            vec![],
+            Call::Load,
+            flip(&snapshot, 3),
+        ),
+        ("load-update-bytes", vec![], Call::Load, updates.clone()),
+    ];
+    ErrorVectors {
+        name: "errors".into(),
+        cases: cases
+            .into_iter()
+            .map(|(name, setup, call, bytes)| {
+                let code = match try_call(&setup, call, &bytes) {
+                    Err(code) => code,
+                    Ok(()) => panic!("errors: {name} was accepted"),
+                };
+                ErrorCase {
+                    name: name.into(),
+                    setup: setup.iter().map(|u| hex(u)).collect(),
+                    call,
+                    bytes: hex(&bytes),
+                    code,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn check_errors(v: &ErrorVectors) {
+    for case in &v.cases {
+        let setup: Vec<Vec<u8>> = case.setup.iter().map(|u| unhex(u)).collect();
+        assert_eq!(
+            try_call(&setup, case.call, &unhex(&case.bytes)),
+            Err(case.code.clone()),
+            "errors: {}",
+            case.name
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files.
 
@@ -1452,10 +1602,37 @@ fn merge_text(v: &MergeVector) -> String {
     text
 }
 
+fn errors_text(v: &ErrorVectors) -> String {
+    let cases: Vec<String> = v
+        .cases
+        .iter()
+        .map(|c| {
+            let fields = [
+                ("name", compact(&c.name)),
+                ("setup", compact(&c.setup)),
+                ("call", compact(&c.call)),
+                ("bytes", compact(&c.bytes)),
+                ("code", compact(&c.code)),
+            ];
+            object(&fields, 2)
+        })
+        .collect();
+    let fields = [("name", compact(&v.name)), ("cases", rows(&cases, 1))];
+    let text = object(&fields, 0) + "\n";
+    let back: ErrorVectors = serde_json::from_str(&text).expect("the layout parses");
+    assert_eq!(&back, v, "errors: the file text reads back as the vectors");
+    text
+}
+
+/// The file holding the error cases (every other file is a session or merge vector).
+const ERRORS_FILE: &str = "errors.json";
+
 /// Every vector, by file name, as its text.
 fn expected_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
-    for v in sessions() {
+    let sessions = sessions();
+    files.insert(ERRORS_FILE.into(), errors_text(&error_vectors(&sessions)));
+    for v in sessions {
         files.insert(format!("{}.json", v.name), session_text(&v));
     }
     for v in merges() {
@@ -1485,6 +1662,7 @@ fn vectors_are_self_consistent() {
     for v in &merges() {
         check_merge(v);
     }
+    check_errors(&error_vectors(&sessions));
 }
 
 /// Every op of the step vocabulary, every container kind (as a root and nested) and every
@@ -1574,6 +1752,10 @@ fn vectors_names_are_unique_and_merges_are_prefixed() {
         "duplicate vector names"
     );
     assert!(names.iter().all(|n| !n.starts_with("merge-")));
+    assert!(
+        !all.contains(&"errors".to_string()),
+        "`errors` names the error cases' file"
+    );
     assert!(merges.iter().all(|n| n.starts_with("merge-")));
 }
 
@@ -1615,7 +1797,10 @@ fn vectors_committed_files_are_current() {
     // Read the files back as a binding would and replay them.
     for name in committed_json_files() {
         let text = std::fs::read_to_string(dir.join(&name)).expect("read a vector");
-        if name.starts_with("merge-") {
+        if name == ERRORS_FILE {
+            let v: ErrorVectors = serde_json::from_str(&text).expect("the error cases parse");
+            check_errors(&v);
+        } else if name.starts_with("merge-") {
             let v: MergeVector = serde_json::from_str(&text).expect("a merge vector parses");
             check_merge(&v);
         } else {
