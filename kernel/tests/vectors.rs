@@ -1406,6 +1406,9 @@ fn try_call(setup: &[Vec<u8>], call: Call, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// An error case before it is run: name, setup messages, call, input bytes.
+type Case<'a> = (&'a str, Vec<Vec<u8>>, Call, Vec<u8>);
+
 /// Rejected inputs, made from the sessions' bytes by cutting, corrupting and mixing them up.
 fn error_vectors(sessions: &[SessionVector]) -> ErrorVectors {
     let by_name = |n: &str| {
@@ -1429,7 +1432,7 @@ fn error_vectors(sessions: &[SessionVector]) -> ErrorVectors {
         .text_insert(ContainerId::root("doc", ContainerKind::Text), 0, "other")
         .expect("insert");
     let conflicting = other.encode_updates_since(&empty());
-    let cases: Vec<(&str, Vec<Vec<u8>>, Call, Vec<u8>)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("apply-empty", vec![], Call::ApplyUpdate, vec![]),
         ("apply-truncated", vec![], Call::ApplyUpdate, half(&updates)),
         (
