@@ -12,8 +12,11 @@
 //! ```
 //!
 //! and commit `vectors/` (the bindings' tests then follow). Besides, every vector is checked to
-//! be self-consistent: loading its snapshot and applying its updates to a fresh document give
-//! its JSON view, and a merge vector's inputs give it in every order.
+//! be self-consistent: loading its snapshot or its history export and applying its updates to a
+//! fresh document give its JSON view, a merge vector's inputs give it in every order and on every
+//! replica that made them, and each session's view equals that of an independent model of the
+//! steps (plain maps, vectors and strings). `errors.json` lists rejected inputs with the
+//! `DocError::code` every binding must report.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -508,6 +511,7 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
         base_version = doc.version();
     }
     let base_updates = inputs.first().cloned();
+    let mut peers = Vec::new();
     for b in &replicas {
         let mut doc = Doc::new(ReplicaId(b.replica));
         if let Some(u) = &base_updates {
@@ -515,6 +519,7 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
         }
         replay(&mut doc, &format!("{name} replica {}", b.replica), &b.steps);
         inputs.push(doc.encode_updates_since(&base_version));
+        peers.push(doc);
     }
     let steps = base
         .iter()
@@ -531,10 +536,24 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
         0,
         "{name}: inputs leave updates buffered"
     );
+    let json = json_view(&mut doc, &roots);
+    // The editing replicas converge too, once each has every input.
+    for mut peer in peers {
+        for u in &inputs {
+            peer.apply_update(u)
+                .expect("merge input applies on a replica");
+        }
+        assert_eq!(peer.version(), doc.version(), "{name}: a replica's version");
+        assert_eq!(
+            json_view(&mut peer, &roots),
+            json,
+            "{name}: a replica's view"
+        );
+    }
     MergeVector {
         name: name.into(),
         version: hex(&converge::encode(&doc.version())),
-        json: json_view(&mut doc, &roots),
+        json,
         inputs: inputs.iter().map(|u| hex(u)).collect(),
         base,
         replicas,
