@@ -130,16 +130,16 @@ impl Entry {
     /// One past the author's last counter in this entry.
     fn end(&self) -> u64 {
         match self {
-            Entry::One(t) => t.start + t.ops.len() as u64,
-            Entry::Run(r) => r.start + r.count,
+            Entry::One(t) => t.start.saturating_add(t.ops.len() as u64),
+            Entry::Run(r) => r.start.saturating_add(r.count),
         }
     }
 
     /// The greatest Lamport time used.
     pub(crate) fn last_lamport(&self) -> u64 {
         match self {
-            Entry::One(t) => t.lamport + (t.ops.len() as u64).saturating_sub(1),
-            Entry::Run(r) => r.lamport + r.count.saturating_sub(1),
+            Entry::One(t) => (t.lamport).saturating_add((t.ops.len() as u64).saturating_sub(1)),
+            Entry::Run(r) => r.lamport.saturating_add(r.count.saturating_sub(1)),
         }
     }
 
@@ -205,6 +205,54 @@ impl History {
         self.push_entry(entry, before);
     }
 
+    /// Logs a transaction made of one list or text operation (the author's events
+    /// `first .. first + len` of `id`), with implicit dependencies and no names, applied to a
+    /// document at `before`. Extending the last run allocates nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_seq(
+        &mut self,
+        author: ReplicaId,
+        start: u64,
+        lamport: u64,
+        id: ContainerId,
+        first: u64,
+        len: u64,
+        before: &VersionVector,
+    ) {
+        let next = Run {
+            author,
+            start,
+            lamport,
+            id,
+            first,
+            len,
+            count: 1,
+        };
+        match self.entries.last_mut() {
+            // Typing: the common case, checked first.
+            Some(Entry::Run(run)) if run.continued_by(&next) => {
+                run.count += 1;
+                return;
+            }
+            Some(last @ Entry::One(_)) => {
+                if let Some(run) = last.as_run().filter(|r| len > 0 && r.continued_by(&next)) {
+                    *last = Entry::Run(Run { count: 2, ..run });
+                    return;
+                }
+            }
+            _ => {}
+        }
+        let t = TxnRec {
+            author,
+            start,
+            lamport,
+            deps: None,
+            names: Vec::new(),
+            ops: alloc::vec![OpRec::Seq { id, first, len }],
+        };
+        self.push_entry(Entry::One(Box::new(t)), before);
+    }
+
     fn push_entry(&mut self, entry: Entry, before: &VersionVector) {
         let i = self.entries.len();
         if i % CHECKPOINT_EVERY == 0 {
@@ -227,25 +275,39 @@ impl History {
         let mut h = History::default();
         let mut version = VersionVector::new();
         let mut lamport = 0u64;
+        const MAX: u64 = crate::sync::MAX_COUNTER;
         for e in entries {
-            let (author, start, end) = (e.author(), e.start(), e.end());
-            let ok = match &e {
-                Entry::One(t) => {
-                    !t.ops.is_empty()
-                        && t.lamport > 0
-                        && t.deps
-                            .as_ref()
-                            .is_none_or(|d| d.get(author) == start - 1 && version.dominates(d))
-                }
-                Entry::Run(r) => r.count > 0 && r.lamport > 0 && r.first > 0,
+            let (author, start) = (e.author(), e.start());
+            // Every sum below stays under 2^63: each term is checked against 2^62 first.
+            let (n, lamport_at) = match &e {
+                Entry::One(t) => (t.ops.len() as u64, t.lamport),
+                Entry::Run(r) => (r.count, r.lamport),
             };
-            let fits = start > 0
-                && version.get(author) == start - 1
-                && end <= crate::sync::MAX_COUNTER
-                && e.last_lamport() < crate::sync::MAX_COUNTER;
-            if !ok || !fits {
+            let shape = n > 0
+                && n <= MAX
+                && (1..=MAX).contains(&start)
+                && start + n <= MAX
+                && (1..=MAX).contains(&lamport_at)
+                && lamport_at + n <= MAX
+                && version.get(author) == start - 1;
+            let ok = shape
+                && match &e {
+                    Entry::One(t) => t
+                        .deps
+                        .as_ref()
+                        .is_none_or(|d| d.get(author) == start - 1 && version.dominates(d)),
+                    Entry::Run(r) => {
+                        (1..=MAX).contains(&r.first)
+                            && (1..=MAX).contains(&r.len)
+                            && r.len
+                                .checked_mul(r.count)
+                                .is_some_and(|k| r.first + k <= MAX)
+                    }
+                };
+            if !ok {
                 return None;
             }
+            let end = e.end();
             let before = version.clone();
             version.advance(author, end - 1);
             lamport = lamport.max(e.last_lamport());
@@ -258,7 +320,7 @@ impl History {
     pub(crate) fn for_each_seq(&self, mut f: impl FnMut(ContainerId, ReplicaId, u64, u64)) {
         for e in &self.entries {
             match e {
-                Entry::Run(r) => f(r.id, r.author, r.first, r.len * r.count),
+                Entry::Run(r) => f(r.id, r.author, r.first, r.len.saturating_mul(r.count)),
                 Entry::One(t) => {
                     for op in &t.ops {
                         if let OpRec::Seq { id, first, len } = op {

@@ -559,6 +559,12 @@ impl Doc {
             return Ok(());
         }
         let items: Vec<Item> = values.iter().cloned().map(Item::Value).collect();
+        if self.can_edit_now(list) {
+            return self.seq_edit_now(list, |st| match st {
+                State::List(l) => l.insert_batch(index, &items).map(|()| (index, 0)),
+                _ => Err(crate::Error::InvalidOperation),
+            });
+        }
         self.edit(Some(list), |txn, base, r| {
             Self::list_edit(txn, base, r, list, (index, 0, items.len()), |l| {
                 l.insert_batch(index, &items)
@@ -599,6 +605,12 @@ impl Doc {
     pub fn list_delete(&mut self, list: ContainerId, range: Range<usize>) -> Result<()> {
         check_kind(list, ContainerKind::List)?;
         let span = (range.start, range.end.saturating_sub(range.start), 0);
+        if self.can_edit_now(list) {
+            return self.seq_edit_now(list, |st| match st {
+                State::List(l) => l.delete(range).map(|()| (span.0, span.1)),
+                _ => Err(crate::Error::InvalidOperation),
+            });
+        }
         self.edit(Some(list), |txn, base, r| {
             Self::list_edit(txn, base, r, list, span, |l| l.delete(range))
         })
@@ -611,9 +623,15 @@ impl Doc {
     fn text_edit(
         &mut self,
         text: ContainerId,
-        f: impl FnOnce(&mut crate::list::Text) -> crate::Result<(usize, usize, usize)>,
+        f: impl FnOnce(&mut crate::list::Text) -> crate::Result<(usize, usize)>,
     ) -> Result<()> {
         check_kind(text, ContainerKind::Text)?;
+        if self.can_edit_now(text) {
+            return self.seq_edit_now(text, |st| match st {
+                State::Text(t) => f(t),
+                _ => Err(crate::Error::InvalidOperation),
+            });
+        }
         self.edit(Some(text), |txn, base, r| {
             let State::Text(t) = txn.stage.get_mut(base, text, r)? else {
                 return Err(DocError::WrongKind {
@@ -622,9 +640,10 @@ impl Doc {
                 });
             };
             let before = t.checkpoint();
-            let (pos, del, ins) = f(t)?;
+            let (pos, del) = f(t)?;
             let ops = t.ops_after(before);
             if !ops.is_empty() {
+                let ins = (ops.event_count() as usize).saturating_sub(del);
                 txn.ops.push(Op::Text { text, ops });
                 txn.stage.note_range(text, pos, del, ins);
             }
@@ -632,18 +651,95 @@ impl Doc {
         })
     }
 
+    /// A single list or text edit outside a transaction in a document with no memory limit,
+    /// so its commit cannot fail: the container is edited in place (an edit checks its arguments before
+    /// it changes anything, and is rolled back to its checkpoint should it fail later), and
+    /// the transaction is logged as a reference to its events, with no staging and no
+    /// operations built. What [`edit`](Self::edit) and [`commit`](Self::commit) would do,
+    /// for the edit users make most.
+    fn seq_edit_now(
+        &mut self,
+        id: ContainerId,
+        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+    ) -> Result<()> {
+        let replica = self.replica;
+        let (t, created) = self
+            .containers
+            .get_or_insert_root(id, || State::empty(id.kind, replica))
+            .ok_or(DocError::UnknownContainer(id))?;
+        let Some(cp) = t.checkpoint() else {
+            return Err(DocError::UnknownContainer(id));
+        };
+        let edited = f(t);
+        let events = t.events_after(cp);
+        let ((pos, del), (first, len)) = match (edited, events) {
+            (Ok(span), Some(events)) => (span, events),
+            (result, _) => {
+                // An error, or nothing changed (an empty insert).
+                t.rollback(cp);
+                if created {
+                    self.containers.remove(&id);
+                }
+                return result.map(|_| ()).map_err(DocError::from);
+            }
+        };
+        // Every event of a local edit is a deletion of one of `del` positions or an insertion.
+        let ins = (len as usize).saturating_sub(del);
+        let (start, lamport) = (self.version.get(self.replica) + 1, self.lamport + 1);
+        self.history.push_seq(
+            self.replica,
+            start,
+            lamport,
+            id,
+            first.counter,
+            len,
+            &self.version,
+        );
+        self.version.advance(self.replica, start);
+        self.lamport = lamport;
+        if self.queue_events && (del > 0 || ins > 0) {
+            self.events.push(ChangeEvent {
+                origin: ChangeOrigin::Local,
+                changes: alloc::vec![Change {
+                    container: id,
+                    what: Changed::Range {
+                        start: pos,
+                        removed: del,
+                        inserted: ins,
+                    },
+                }],
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether an edit of list or text `id` may take [`seq_edit_now`](Self::seq_edit_now).
+    fn can_edit_now(&self, id: ContainerId) -> bool {
+        self.txn.is_none() && !self.limited && !self.needs_publish(id)
+    }
+
+    /// Whether an edit of `id` must carry its root name (see [`names_to_publish`]).
+    ///
+    /// [`names_to_publish`]: Self::names_to_publish
+    fn needs_publish(&self, id: ContainerId) -> bool {
+        match id.origin {
+            Origin::Root(h) => !self.published.contains(&h) && self.names.contains_key(&h),
+            Origin::Created(_) => false,
+        }
+    }
+
     /// Inserts `s` at char position `pos` of `text`.
     pub fn text_insert(&mut self, text: ContainerId, pos: usize, s: &str) -> Result<()> {
         self.text_edit(text, |t| {
             t.insert(pos, s)?;
-            Ok((pos, 0, s.chars().count()))
+            Ok((pos, 0))
         })
     }
 
     /// Deletes the chars of `text` in `range`.
     pub fn text_delete(&mut self, text: ContainerId, range: Range<usize>) -> Result<()> {
         self.text_edit(text, |t| {
-            let span = (range.start, range.end.saturating_sub(range.start), 0);
+            let span = (range.start, range.end.saturating_sub(range.start));
             t.delete(range)?;
             Ok(span)
         })
@@ -659,7 +755,7 @@ impl Doc {
     ) -> Result<()> {
         self.text_edit(text, |t| {
             t.splice(pos, del, s)?;
-            Ok((pos, del, s.chars().count()))
+            Ok((pos, del))
         })
     }
 
@@ -669,7 +765,7 @@ impl Doc {
         self.text_edit(text, |t| {
             let pos = t.utf16_to_char(pos16)?;
             t.insert(pos, s)?;
-            Ok((pos, 0, s.chars().count()))
+            Ok((pos, 0))
         })
     }
 
@@ -679,7 +775,7 @@ impl Doc {
             let start = t.utf16_to_char(range16.start)?;
             let end = t.utf16_to_char(range16.end)?;
             t.delete(start..end)?;
-            Ok((start, end.saturating_sub(start), 0))
+            Ok((start, end.saturating_sub(start)))
         })
     }
 

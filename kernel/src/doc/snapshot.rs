@@ -74,7 +74,7 @@ struct DocWireRef<'a> {
 }
 
 /// The saved document, as read: the same fields as [`DocWireRef`].
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct DocWire {
     replica: ReplicaId,
     names: Vec<(String, bool)>,
@@ -272,7 +272,8 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
                 _ => VersionVector::new(),
             });
         let known = matches!(containers.get(&id), Some(State::Text(_) | State::List(_)));
-        if !known || (len > 0 && (first == 0 || v.get(author) < first + len - 1)) {
+        let last = first.checked_add(len.saturating_sub(1));
+        if !known || (len > 0 && (first == 0 || last.is_none_or(|l| v.get(author) < l))) {
             bad = true;
         }
     });
@@ -290,15 +291,166 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
                     containers.get(&id).is_some()
                 }
                 Op::List { .. } | Op::Text { .. } => false,
-                _ => op
-                    .container()
-                    .is_some_and(|c| c.is_root() || containers.get(&c).is_some()),
+                _ => op.container().is_some_and(|c| {
+                    c.kind == kind_of(op) && (c.is_root() || containers.get(&c).is_some())
+                }),
             };
             bad |= !ok;
         }
     }
+    // Every nested container was created by a logged operation.
+    let mut created = BTreeSet::new();
+    for e in history.entries() {
+        let Entry::One(t) = e else { continue };
+        for (i, op) in t.ops.iter().enumerate() {
+            if let OpRec::Other(Op::Create { kind }) = op {
+                let dot = crate::clock::Dot::new(t.author, t.start + i as u64);
+                created.insert(ContainerId {
+                    kind: *kind,
+                    origin: Origin::Created(dot),
+                });
+            }
+        }
+    }
+    bad |= containers
+        .iter()
+        .any(|(id, _, _)| !id.is_root() && !created.contains(&id));
     if bad {
         return Err(corrupt(BadSnapshot::IndexReference));
     }
     Ok(())
+}
+
+/// The kind of container an operation other than a creation edits.
+fn kind_of(op: &Op) -> ContainerKind {
+    match op {
+        Op::MapSet { .. } | Op::MapDelete { .. } | Op::Create { .. } => ContainerKind::Map,
+        Op::List { .. } => ContainerKind::List,
+        Op::Text { .. } => ContainerKind::Text,
+        Op::Counter { .. } => ContainerKind::Counter,
+        Op::Register { .. } => ContainerKind::Register,
+        Op::Set { .. } => ContainerKind::Set,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+    use crate::doc::Value;
+    use crate::doc::history::Run;
+
+    /// A document with a typing run, a nested container and a map write, saved.
+    fn saved() -> (Doc, DocWire) {
+        let mut d = Doc::new(ReplicaId(1));
+        let t = d.root("t", ContainerKind::Text);
+        let m = d.root("m", ContainerKind::Map);
+        for i in 0..5 {
+            d.text_insert(t, i, "a").unwrap();
+        }
+        let nested = d
+            .map_insert_container(m, "n", ContainerKind::Counter)
+            .unwrap();
+        d.counter_add(nested, 2).unwrap();
+        d.map_set(m, "k", Value::Int(1)).unwrap();
+        let wire = sync::unframe(&d.save().unwrap(), KIND_SNAPSHOT).unwrap();
+        (d, wire)
+    }
+
+    /// Loads `wire` (a tampered snapshot) into a document and expects `want`.
+    fn assert_refused(wire: &DocWire, want: BadSnapshot) {
+        let bytes = sync::frame(KIND_SNAPSHOT, wire);
+        assert_eq!(Doc::load(&bytes).err(), Some(DocError::BadSnapshot(want)));
+    }
+
+    /// Hostile counts, counters and references in the transaction index are refused with a
+    /// typed error, never an overflow, a panic or a document that cannot be used.
+    #[test]
+    fn tampered_indexes_are_refused() {
+        let (doc, wire) = saved();
+        let again = Doc::load(&sync::frame(KIND_SNAPSHOT, &wire)).unwrap();
+        assert_eq!(again.roots(), doc.roots());
+        // The first edit carries the root's name; the four after it are a run.
+        let Some(Entry::Run(run)) = wire.history.get(1).cloned() else {
+            panic!("typing is a run: {:?}", wire.history)
+        };
+        let runs: [(Run, BadSnapshot); 7] = [
+            (
+                Run {
+                    count: u64::MAX,
+                    ..run
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (Run { count: 0, ..run }, BadSnapshot::TransactionIndex),
+            (Run { start: 0, ..run }, BadSnapshot::TransactionIndex),
+            (
+                Run {
+                    lamport: u64::MAX - 1,
+                    ..run
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (Run { len: 0, ..run }, BadSnapshot::TransactionIndex),
+            (
+                Run {
+                    len: 1 << 40,
+                    count: 1 << 40,
+                    ..run
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            // More events than the text holds.
+            (Run { len: 2, ..run }, BadSnapshot::IndexReference),
+        ];
+        for (bad, want) in runs {
+            let (_, mut w) = saved();
+            w.history[1] = Entry::Run(bad);
+            assert_refused(&w, want);
+        }
+        // The run as one transaction of as many operations, the first naming events far past
+        // the text's last counter.
+        let (_, mut w) = saved();
+        let mut ops = vec![OpRec::Seq {
+            id: run.id,
+            first: u64::MAX,
+            len: 5,
+        }];
+        ops.extend((1..run.count).map(|k| OpRec::Seq {
+            id: run.id,
+            first: run.first + k,
+            len: 1,
+        }));
+        w.history[1] = Entry::One(Box::new(crate::doc::history::TxnRec {
+            author: run.author,
+            start: run.start,
+            lamport: run.lamport,
+            deps: None,
+            names: vec![],
+            ops,
+        }));
+        assert_refused(&w, BadSnapshot::IndexReference);
+        let (_, mut w) = saved();
+        let last = w.history.len() - 1;
+        if let Entry::One(t) = &mut w.history[last] {
+            if let OpRec::Other(Op::MapSet { map, .. }) = &mut t.ops[0] {
+                map.kind = ContainerKind::Set;
+            }
+        }
+        assert_refused(&w, BadSnapshot::IndexReference);
+        // A nested container no logged operation created.
+        let (_, mut w) = saved();
+        for e in &mut w.history {
+            if let Entry::One(t) = e {
+                for op in &mut t.ops {
+                    if matches!(op, OpRec::Other(Op::Create { .. })) {
+                        let counter = ContainerId::root("c", ContainerKind::Counter);
+                        *op = OpRec::Other(Op::Counter { counter, amount: 0 });
+                    }
+                }
+            }
+        }
+        assert_refused(&w, BadSnapshot::IndexReference);
+    }
 }

@@ -53,6 +53,15 @@ impl State {
         }
     }
 
+    /// For a list or text, the first event learnt since `cp` and how many were learnt.
+    pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(Dot, u64)> {
+        match self {
+            State::List(l) => l.events_after(cp),
+            State::Text(t) => t.events_after(cp),
+            _ => None,
+        }
+    }
+
     /// For a list or text, the visible change since `cp`, taken from it by
     /// [`checkpoint`](Self::checkpoint).
     pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<Changed> {
@@ -108,6 +117,21 @@ impl Containers {
 
     pub(crate) fn get(&self, id: &ContainerId) -> Option<&State> {
         self.states.get(id)
+    }
+
+    /// The state of `id`, made with `empty` if `id` is a root not held yet (`None` for a
+    /// nested container not held); the flag says whether it was made.
+    pub(crate) fn get_or_insert_root(
+        &mut self,
+        id: ContainerId,
+        empty: impl FnOnce() -> State,
+    ) -> Option<(&mut State, bool)> {
+        use alloc::collections::btree_map::Entry;
+        match self.states.entry(id) {
+            Entry::Occupied(e) => Some((e.into_mut(), false)),
+            Entry::Vacant(e) if id.is_root() => Some((e.insert(empty()), true)),
+            Entry::Vacant(_) => None,
+        }
     }
 
     pub(crate) fn insert(&mut self, id: ContainerId, st: State) {

@@ -342,6 +342,12 @@ impl Text {
         self.ops_between(&since, &until)
     }
 
+    /// The first event learnt since `cp` was taken from this replica and how many were
+    /// learnt, if any.
+    pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(crate::clock::Dot, u64)> {
+        self.seq.events_after(cp)
+    }
+
     /// The operations applied since `cp` was taken from this replica.
     pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<String> {
         self.seq.ops_after(cp)
@@ -508,6 +514,12 @@ impl<T: Clone> List<T> {
     pub(crate) fn ops_of(&self, author: ReplicaId, first: u64, len: u64) -> SequenceOps<Vec<T>> {
         let (since, until) = author_range(author, first, len);
         self.ops_between(&since, &until)
+    }
+
+    /// The first event learnt since `cp` was taken from this replica and how many were
+    /// learnt, if any.
+    pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(crate::clock::Dot, u64)> {
+        self.seq.events_after(cp)
     }
 
     /// The operations applied since `cp` was taken from this replica.

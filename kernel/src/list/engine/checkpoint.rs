@@ -20,6 +20,8 @@
 
 use alloc::vec::Vec;
 
+use crate::clock::Dot;
+
 use super::super::content::Store;
 use super::super::ops::SequenceOps;
 use super::super::tree::{Span, TreeBuilder};
@@ -40,6 +42,13 @@ pub(crate) struct Checkpoint {
 }
 
 impl<S: Store> Seq<S> {
+    /// The id of the first event learnt since `cp` (taken from this replica) and how many
+    /// were learnt, if any: for local edits, the replica's own new events.
+    pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(Dot, u64)> {
+        (self.ids.next_lv > cp.lv)
+            .then(|| (self.ids.dot(cp.lv), u64::from(self.ids.next_lv - cp.lv)))
+    }
+
     /// The replica's current point, for [`rollback`](Self::rollback).
     pub(crate) fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
