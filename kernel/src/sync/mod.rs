@@ -14,9 +14,12 @@
 //! * so every replica applies every update after everything it depends on, and the version
 //!   vector is always contiguous ("all counters `1..=n` of each replica").
 //!
-//! Wire framing (until the envelope gets its own tags, see `docs/sync.md`): 3 bytes `"CVD"`, a
-//! format byte (1), a kind byte ([`KIND_UPDATES`] or [`KIND_SNAPSHOT`]), then a postcard
-//! payload that must end exactly at the end of the input.
+//! Wire framing (until the envelope gets its own tags; byte by byte in `docs/wire-format.md`
+//! §5): 3 bytes `"CVD"`, a format byte ([`DOC_FORMAT`]), a kind byte ([`KIND_UPDATES`],
+//! [`KIND_SNAPSHOT`] or [`KIND_HISTORY`]), then a postcard payload that must end exactly at the
+//! end of the input.
+//!
+//! This module knows no document: a relay can decode, check and merge updates with it alone.
 
 use alloc::vec::Vec;
 
