@@ -25,8 +25,9 @@ use crate::clock::Dot;
 use super::super::content::Store;
 use super::super::ops::SequenceOps;
 use super::super::tree::{Span, TreeBuilder};
+use super::Seq;
+use super::log::DelRun;
 use super::state::Bits;
-use super::{DelRun, Ids, LINEAR_AGENTS, Seq};
 
 /// A point in a replica's history to return to with [`Seq::rollback`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,9 +53,9 @@ impl<S: Store> Seq<S> {
     /// The replica's current point, for [`rollback`](Self::rollback).
     pub(crate) fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
-            lv: self.ids.next_lv,
+            lv: self.ids.next_lv(),
             items: self.store.items() as u32,
-            agents: self.ids.replicas.len(),
+            agents: self.ids.replicas().len(),
             len: self.len(),
         }
     }
@@ -110,7 +111,7 @@ impl<S: Store> Seq<S> {
     /// The ops of every event learnt since `cp` (what a local edit made, without comparing
     /// version vectors).
     pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<S::Chunk> {
-        self.ops_of_lvs(&[(cp.lv, self.ids.next_lv)])
+        self.ops_of_lvs(&[(cp.lv, self.ids.next_lv())])
     }
 
     /// Forgets every event learnt since `cp` (taken from this replica, which has only grown
@@ -147,13 +148,8 @@ impl<S: Store> Seq<S> {
         });
         self.tree = tree.finish(&self.store);
         self.store.truncate(cp.items as usize);
-        cut_runs(&mut self.ins, cp.lv, |r| (r.lv, &mut r.len));
-        cut_runs(&mut self.dels, cp.lv, |r| (r.lv, &mut r.len));
-        if let Some(last) = self.dels.last_mut() {
-            // A run is descending only once it has two events (as `push_del` makes them).
-            last.rev &= last.len > 1;
-        }
-        self.ids.rollback(cp);
+        self.log.truncate(cp.lv);
+        self.ids.truncate(cp.lv, cp.agents);
         if self.me.is_some_and(|a| a as usize >= cp.agents) {
             self.me = None;
         }
@@ -166,10 +162,11 @@ impl<S: Store> Seq<S> {
     fn deleted_since(&self, cp: Checkpoint) -> Vec<(u32, u32)> {
         // The run holding event `cp.lv` may start before it.
         let first = self
+            .log
             .dels
             .partition_point(|r| r.lv < cp.lv)
             .saturating_sub(1);
-        (self.dels.get(first..).unwrap_or(&[]).iter())
+        (self.log.dels.get(first..).unwrap_or(&[]).iter())
             .filter_map(|&r| tail(r, cp.lv))
             .map(|r| targets_of(&r))
             .filter(|&(lo, _)| lo < cp.items)
@@ -184,8 +181,8 @@ impl<S: Store> Seq<S> {
         if targets.is_empty() {
             return targets;
         }
-        let split = self.dels.partition_point(|r| r.lv < cp.lv);
-        let earlier = self.dels[..split].iter().map(|&r| clip(r, cp.lv));
+        let split = self.log.dels.partition_point(|r| r.lv < cp.lv);
+        let earlier = self.log.dels[..split].iter().map(|&r| clip(r, cp.lv));
         let mut dead = Bits::new(cp.items);
         for r in earlier.filter(|r| r.len > 0) {
             let (lo, hi) = targets_of(&r);
@@ -235,40 +232,6 @@ fn targets_of(r: &DelRun) -> (u32, u32) {
         (r.target + 1 - r.len, r.target + 1)
     } else {
         (r.target, r.target + r.len)
-    }
-}
-
-/// Cuts a log of runs sorted by first event at event `lv`: runs starting at or after it go,
-/// a run straddling it is shortened.
-fn cut_runs<R>(runs: &mut Vec<R>, lv: u32, key: impl Fn(&mut R) -> (u32, &mut u32)) {
-    while let Some(last) = runs.last_mut() {
-        let (start, len) = key(last);
-        if start < lv {
-            *len = (*len).min(lv - start);
-            break;
-        }
-        runs.pop();
-    }
-}
-
-impl Ids {
-    /// Forgets the ids of events from `cp.lv` on and the replicas met since `cp`.
-    fn rollback(&mut self, cp: Checkpoint) {
-        cut_runs(&mut self.lvs, cp.lv, |r| (r.lv, &mut r.len));
-        self.replicas.truncate(cp.agents);
-        self.runs.truncate(cp.agents);
-        self.seen.truncate(cp.agents);
-        self.sorted.retain(|&a| (a as usize) < cp.agents);
-        if self.replicas.len() <= LINEAR_AGENTS {
-            self.by_replica.clear();
-        } else {
-            self.by_replica.retain(|_, a| (*a as usize) < cp.agents);
-        }
-        for (runs, seen) in self.runs.iter_mut().zip(&mut self.seen) {
-            cut_runs(runs, cp.lv, |r| (r.lv, &mut r.len));
-            *seen = runs.last().map_or(0, |r| r.counter + u64::from(r.len) - 1);
-        }
-        self.next_lv = cp.lv;
     }
 }
 
@@ -332,7 +295,7 @@ mod tests {
         let mut out = Vec::new();
         seq.tree.for_each_span(|s| {
             if !s.deleted() {
-                out.extend((s.lv..s.end()).map(|i| seq.ids.dot(seq.ilv_to_lv(i))));
+                out.extend((s.lv..s.end()).map(|i| seq.ids.dot(seq.log.ilv_to_lv(i))));
             }
         });
         out
@@ -390,11 +353,11 @@ mod tests {
             });
             let got = reps[0].seq.change_since(cp);
             // An item deleted again since the checkpoint may only widen the range.
-            let deleted_again = reps[0].seq.dels.iter().any(|r| {
+            let deleted_again = reps[0].seq.log.dels.iter().any(|r| {
                 tail(*r, cp.lv).is_some_and(|r| {
                     let (lo, hi) = targets_of(&r);
                     (lo..hi.min(cp.items))
-                        .any(|i| !old.contains(&reps[0].seq.ids.dot(reps[0].seq.ilv_to_lv(i))))
+                        .any(|i| !old.contains(&reps[0].seq.ids.dot(reps[0].seq.log.ilv_to_lv(i))))
                 })
             });
             if deleted_again {

@@ -18,7 +18,8 @@ use alloc::vec::Vec;
 use super::super::content::ContentCodec;
 use super::super::ops::{HistOp, SequenceHistory, pack_ops, unpack_ids, unpack_ops};
 use super::super::tree::{Cursor, MAX_SPAN, NONE, Span, Tree};
-use super::{LogPiece, Seq, Store};
+use super::log::LogPiece;
+use super::{Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 
@@ -111,7 +112,7 @@ impl<S: Store> Seq<S> {
         r.tree.ensure_index();
         let mut ops = Vec::new();
         let mut cursor: usize = 0;
-        self.for_each_piece(|piece| match piece {
+        self.log.for_each_piece(&self.ids, |piece| match piece {
             LogPiece::Insert(p) => {
                 let (run, k, agent) = (p.run, p.len, p.agent);
                 let (ilv, ol) = (p.ilv(), p.ol());
@@ -167,7 +168,7 @@ impl<S: Store> Seq<S> {
                             reversed: rev,
                         });
                         let dlv = r.ids.push(agent, counter + u64::from(j), m);
-                        r.push_del(dlv, m, t, rev);
+                        r.log.push_del(dlv, m, t, rev);
                         let lo = if rev { t - (m - 1) } else { t };
                         r.mark_deleted(lo, m);
                         j += m;
@@ -177,7 +178,7 @@ impl<S: Store> Seq<S> {
         });
         SequenceHistory {
             owner: self.replica,
-            replicas: self.ids.replicas.clone(),
+            replicas: self.ids.replicas().to_vec(),
             ids: self.ids.packed(),
             ops: pack_ops(&ops),
             content: self.store.pack(),
@@ -265,8 +266,8 @@ impl<S: Store> Seq<S> {
             .iter()
             .filter(|o| matches!(o, HistOp::Insert { .. } | HistOp::InsertAt { .. }))
             .count();
-        seq.ins.reserve_exact(inserts);
-        seq.dels.reserve_exact(hist_ops.len() - inserts);
+        seq.log.ins.reserve_exact(inserts);
+        seq.log.dels.reserve_exact(hist_ops.len() - inserts);
         // Positional ops replay into a flat span list until an explicit op needs the tree (or
         // the list grows too long for cursor walks); the tree is then built in one pass.
         let mut flat = Some(Flat::default());
@@ -309,7 +310,7 @@ impl<S: Store> Seq<S> {
                 let k = (run_len - id_off).min(len - done);
                 // Each replica's events are numbered from 1 in local order.
                 let c = seq.ids.seen(agent) + 1;
-                if u64::from(seq.ids.next_lv) + u64::from(k) >= u64::from(NONE) {
+                if u64::from(seq.ids.next_lv()) + u64::from(k) >= u64::from(NONE) {
                     return Err(bad("too many events"));
                 }
                 match *op {
@@ -399,7 +400,7 @@ impl<S: Store> Seq<S> {
                             seq.tree.ensure_index();
                         }
                         let lv = seq.ids.push(agent, c, k);
-                        seq.push_del(lv, k, first, reversed && k > 1);
+                        seq.log.push_del(lv, k, first, reversed && k > 1);
                         seq.mark_deleted(lo, hi - lo + 1);
                     }
                 }
@@ -669,7 +670,7 @@ impl<S: Store> Seq<S> {
         let counter = self.ids.seen(agent) + 1;
         let (ol, or) = flat.insert(pos, ilv, n);
         let lv = self.ids.push(agent, counter, n);
-        self.push_ins(lv, ilv, n, ol, or);
+        self.log.push_ins(lv, ilv, n, ol, or);
     }
 
     /// [`delete_at`](Seq::delete_at) on a [`Flat`] replay.
@@ -679,7 +680,7 @@ impl<S: Store> Seq<S> {
             let (t, k) = flat.delete(start, remaining);
             let counter = self.ids.seen(agent) + 1;
             let lv = self.ids.push(agent, counter, k);
-            self.push_del(lv, k, t, false);
+            self.log.push_del(lv, k, t, false);
             remaining -= k;
         }
     }

@@ -26,12 +26,14 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder};
-use super::{DelRun, Ids, InsRun, LogPiece, Seq, Store};
+use super::ids::Ids;
+use super::log::{DelRun, InsRun, LogPiece};
+use super::{Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
 use crate::encoding::varint::{get_varint, put_varint};
-use crate::list::ops::{unpack_ids, unzigzag, zigzag};
+use crate::list::ops::{unzigzag, zigzag};
 use crate::version::VersionVector;
 
 /// The engine's part of a state snapshot (the content is the store's, written by the caller):
@@ -121,27 +123,6 @@ pub(crate) fn snapshot_version(
     Ok(map.version())
 }
 
-impl Ids {
-    /// Fills an empty id map from a snapshot's replicas and packed id runs (which number
-    /// every event).
-    #[inline(never)]
-    fn load(&mut self, replicas: &[ReplicaId], ids: &[u8]) -> Result<(), DecodeError> {
-        let bad = DecodeError::Invalid;
-        self.register(replicas)?;
-        for (agent, len) in unpack_ids(ids, replicas.len())? {
-            if agent as usize >= replicas.len() {
-                return Err(bad("bad id run"));
-            }
-            if u64::from(self.next_lv) + u64::from(len) >= u64::from(NONE) {
-                return Err(bad("too many events"));
-            }
-            let counter = self.seen(agent) + 1;
-            self.push(agent, counter, len);
-        }
-        Ok(())
-    }
-}
-
 impl<S: Store> Seq<S> {
     /// The order, log and ids of a state snapshot (see the module docs).
     pub(crate) fn state_parts(&self) -> StateParts<'static> {
@@ -158,11 +139,12 @@ impl<S: Store> Seq<S> {
         put_column(&mut order, &starts);
 
         // Which runs are inserts, in local order; then each kind's columns on their own.
-        let runs = self.ins.len() + self.dels.len();
+        let (ins, dels) = (&self.log.ins, &self.log.dels);
+        let runs = ins.len() + dels.len();
         let mut kinds = alloc::vec![0u8; runs.div_ceil(8)];
         let (mut i, mut d) = (0, 0);
-        while i < self.ins.len() || d < self.dels.len() {
-            if d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv) {
+        while i < ins.len() || d < dels.len() {
+            if d >= dels.len() || (i < ins.len() && ins[i].lv < dels[d].lv) {
                 kinds[(i + d) / 8] |= 1 << ((i + d) % 8);
                 i += 1;
             } else {
@@ -170,14 +152,14 @@ impl<S: Store> Seq<S> {
             }
         }
         let back = |r: &InsRun, o: u32| if o == NONE { 0 } else { u64::from(r.ilv - o) };
-        let lens: Vec<u64> = self.ins.iter().map(|r| u64::from(r.len)).collect();
-        let ols: Vec<u64> = self.ins.iter().map(|r| back(r, r.ol)).collect();
-        let ors: Vec<u64> = self.ins.iter().map(|r| back(r, r.or)).collect();
-        let del_heads: Vec<u64> = (self.dels.iter())
+        let lens: Vec<u64> = ins.iter().map(|r| u64::from(r.len)).collect();
+        let ols: Vec<u64> = ins.iter().map(|r| back(r, r.ol)).collect();
+        let ors: Vec<u64> = ins.iter().map(|r| back(r, r.or)).collect();
+        let del_heads: Vec<u64> = (dels.iter())
             .map(|r| u64::from(r.len) << 1 | u64::from(r.rev))
             .collect();
         let mut prev_target = 0u32;
-        let targets: Vec<u64> = (self.dels.iter())
+        let targets: Vec<u64> = (dels.iter())
             .map(|r| {
                 let t = zigzag(i64::from(r.target) - i64::from(prev_target));
                 prev_target = r.last_target();
@@ -186,14 +168,14 @@ impl<S: Store> Seq<S> {
             .collect();
         let mut log = Vec::new();
         put_varint(&mut log, runs as u64);
-        put_varint(&mut log, self.ins.len() as u64);
+        put_varint(&mut log, ins.len() as u64);
         log.extend_from_slice(&kinds);
         for column in [&lens, &ols, &ors, &del_heads, &targets] {
             put_column(&mut log, column);
         }
         StateParts {
             owner: self.replica,
-            replicas: Cow::Owned(self.ids.replicas.clone()),
+            replicas: Cow::Owned(self.ids.replicas().to_vec()),
             ids: Cow::Owned(self.ids.packed()),
             order: Cow::Owned(order),
             log: Cow::Owned(log),
@@ -241,7 +223,7 @@ impl<S: Store> Seq<S> {
     #[inline(never)]
     fn load_log(&mut self, bytes: &[u8], items: u32) -> Result<Bits, DecodeError> {
         let bad = DecodeError::Invalid;
-        let events = self.ids.next_lv;
+        let events = self.ids.next_lv();
         let mut at = 0;
         let runs = usize::try_from(get_varint(bytes, &mut at)?).map_err(|_| bad("run count"))?;
         let inserts =
@@ -377,8 +359,8 @@ impl<S: Store> Seq<S> {
         }
         ins.truncate(inserts);
         dels.truncate(deletes);
-        self.ins = ins;
-        self.dels = dels;
+        self.log.ins = ins;
+        self.log.dels = dels;
         Ok(dead)
     }
 
@@ -391,7 +373,7 @@ impl<S: Store> Seq<S> {
         S: Clone,
     {
         let mut r = self.scratch();
-        self.for_each_piece(|piece| match piece {
+        self.log.for_each_piece(&self.ids, |piece| match piece {
             LogPiece::Insert(p) => {
                 r.integrate(p.agent, p.counter, p.ilv(), p.len, p.ol(), p.run.or);
             }
@@ -399,7 +381,7 @@ impl<S: Store> Seq<S> {
                 let first = p.first_target();
                 let rev = p.run.rev && p.len > 1;
                 let dlv = r.ids.push(p.agent, p.counter, p.len);
-                r.push_del(dlv, p.len, first, rev);
+                r.log.push_del(dlv, p.len, first, rev);
                 r.mark_deleted(if rev { first - (p.len - 1) } else { first }, p.len);
             }
         });

@@ -1,0 +1,153 @@
+//! The sequence CRDT engine shared by [`Text`](super::Text) and [`List`](super::List).
+//!
+//! A [`Seq`] is a replica: the span tree (document order, tombstones included), the content
+//! store, the op log and the ids. Each concept has its module:
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`ids`] | numbering: local versions `lv` of events ↔ [`Dot`]s, agents ↔ replicas |
+//! | [`log`] | the op log: insert and delete runs in local order, item numbers `ilv` |
+//! | [`local`] | local edits at visible positions and the typing caches |
+//! | [`integrate`] | placing remote inserts (FugueMax / YjsMod) and deletions in the tree |
+//! | [`remote`] | applying a batch of remote ops: dedup, waiting for dependencies, limits |
+//! | [`export`] | rebuilding the ops a peer lacks from the log |
+//! | [`checkpoint`] | what changed since a point, and rolling back to it |
+//! | [`history`] | the compact history encoding and its replay |
+//! | [`state`] | state snapshots: the tree and log written as they are |
+//!
+//! `ids` and `log` are data structures that know nothing of the tree or of each other's
+//! insides (the log asks the ids who made an event); the other modules are `impl Seq`
+//! blocks over all the parts, which call each other only through `Seq` methods. Imports
+//! between the modules go one way: `log` uses `ids`; `state` uses both; `history` and
+//! `checkpoint` use the log's run types (and `checkpoint` the bit set of `state`).
+//!
+//! Invariants, across the parts ([`Seq::check_invariants`]): the tree holds every stored
+//! item exactly once; the op log's insert runs number every stored item and, with its delete
+//! runs, every event the ids number; each part's own invariants hold (see its module).
+//!
+//! [`Dot`]: crate::clock::Dot
+
+mod checkpoint;
+mod export;
+mod history;
+mod ids;
+mod integrate;
+mod local;
+mod log;
+mod remote;
+mod state;
+
+pub(crate) use self::checkpoint::Checkpoint;
+pub(crate) use self::state::{StateParts, snapshot_version};
+
+use converge_pool::Idx;
+
+use self::ids::Ids;
+use self::local::Typing;
+use self::log::OpLog;
+use super::content::Store;
+use super::tree::{Counts, Leaf, MAX_SPAN, NONE, Tree};
+use crate::clock::ReplicaId;
+use crate::error::{Error, Result};
+use crate::version::VersionVector;
+
+/// The engine: span tree, content, operation log and ids. See the module docs.
+#[derive(Clone, Debug)]
+pub(crate) struct Seq<S> {
+    pub(crate) tree: Tree,
+    pub(crate) store: S,
+    log: OpLog,
+    ids: Ids,
+    replica: ReplicaId,
+    me: Option<u32>,
+    /// The leaf of the last local edit and the counts before it (typing fast path).
+    cache: Option<(Idx<Leaf>, Counts)>,
+    /// Where the last local insert ended, while nothing else has changed since.
+    typing: Option<Typing>,
+}
+
+impl<S: Store> Seq<S> {
+    pub(crate) fn new(replica: ReplicaId) -> Self {
+        Seq {
+            tree: Tree::new(),
+            store: S::default(),
+            log: OpLog::default(),
+            ids: Ids::default(),
+            replica,
+            me: None,
+            cache: None,
+            typing: None,
+        }
+    }
+
+    pub(crate) fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
+    /// An empty replica with this one's id, replicas (same agent numbers) and content: the
+    /// starting point of a replay of this replica's op log.
+    fn scratch(&self) -> Self
+    where
+        S: Clone,
+    {
+        let mut r = Seq::<S>::new(self.replica);
+        r.store = self.store.clone();
+        for rep in self.ids.replicas() {
+            r.ids.agent_or_insert(*rep);
+        }
+        r
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.tree.total().vis
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.tree.total().wide
+    }
+
+    pub(crate) fn version(&self) -> VersionVector {
+        self.ids.version()
+    }
+
+    /// `events` as a run length, or an error if that many more events or items would not fit
+    /// the numbering.
+    fn check_capacity(&self, events: usize) -> Result<u32> {
+        let n = u32::try_from(events).map_err(|_| Error::CapacityExceeded)?;
+        if n > MAX_SPAN
+            || u64::from(self.ids.next_lv()) + u64::from(n) >= u64::from(NONE)
+            || self.store.items() as u64 + u64::from(n) >= u64::from(NONE)
+        {
+            return Err(Error::CapacityExceeded);
+        }
+        Ok(n)
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    pub(crate) fn debug_stats(&self) -> alloc::string::String {
+        alloc::format!(
+            "ins {} (cap {}), dels {} (cap {}), lvruns {}, items {}, {}",
+            self.log.ins.len(),
+            self.log.ins.capacity(),
+            self.log.dels.len(),
+            self.log.dels.capacity(),
+            self.ids.lv_runs(),
+            self.store.items(),
+            self.tree.debug_stats()
+        )
+    }
+
+    pub(crate) fn check_invariants(&self) {
+        self.tree.check(&self.store);
+        assert_eq!(
+            self.tree.total().raw,
+            self.store.items(),
+            "tree holds every item"
+        );
+        self.log
+            .check_invariants(self.store.items(), self.ids.next_lv());
+        self.ids.check_invariants();
+        self.check_caches();
+    }
+}
