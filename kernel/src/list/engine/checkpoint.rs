@@ -46,8 +46,8 @@ impl<S: Store> Seq<S> {
     /// The id of the first event learnt since `cp` (taken from this replica) and how many
     /// were learnt, if any: for local edits, the replica's own new events.
     pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(Dot, u64)> {
-        (self.ids.next_lv > cp.lv)
-            .then(|| (self.ids.dot(cp.lv), u64::from(self.ids.next_lv - cp.lv)))
+        (self.ids.next_lv() > cp.lv)
+            .then(|| (self.ids.dot(cp.lv), u64::from(self.ids.next_lv() - cp.lv)))
     }
 
     /// The replica's current point, for [`rollback`](Self::rollback).
