@@ -63,6 +63,7 @@ use converge_pool::Budget;
 pub use self::error::{BadSnapshot, DocError};
 pub use self::event::{Change, ChangeEvent, ChangeOrigin, Changed};
 pub use self::node::Node;
+pub use self::snapshot::DocView;
 pub use self::state::MAX_DEPTH;
 pub use crate::sync::InvalidUpdate;
 pub use crate::value::{ContainerId, ContainerKind, Item, Origin, Value};
@@ -180,23 +181,7 @@ impl Doc {
     /// when roots of different kinds share a name, each is keyed `name:kind`
     /// (see [`ContainerKind::name`]).
     pub fn named_roots(&self) -> BTreeMap<String, Node> {
-        let roots = self.roots();
-        let mut uses: BTreeMap<Option<&str>, usize> = BTreeMap::new();
-        for id in roots.keys() {
-            *uses.entry(self.root_name(*id)).or_default() += 1;
-        }
-        roots
-            .into_iter()
-            .map(|(id, node)| {
-                let key = match (self.root_name(id), id.origin) {
-                    (Some(n), _) if uses[&Some(n)] == 1 => n.to_string(),
-                    (Some(n), _) => alloc::format!("{n}:{}", id.kind.name()),
-                    (None, Origin::Root(h)) => alloc::format!("#{h:016x}"),
-                    (None, Origin::Created(_)) => String::new(),
-                };
-                (key, node)
-            })
-            .collect()
+        root_keys(self.roots(), |id| self.root_name(id))
     }
 
     /// The replica local edits are attributed to.
@@ -1035,6 +1020,29 @@ impl Doc {
         let incoming = sync::decode_updates(bytes)?;
         self.ingest(incoming, true)
     }
+}
+
+/// Keys `roots` by name as [`Doc::named_roots`] describes, with `name_of` giving the names.
+fn root_keys<'a>(
+    roots: BTreeMap<ContainerId, Node>,
+    name_of: impl Fn(ContainerId) -> Option<&'a str>,
+) -> BTreeMap<String, Node> {
+    let mut uses: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+    for id in roots.keys() {
+        *uses.entry(name_of(*id)).or_default() += 1;
+    }
+    roots
+        .into_iter()
+        .map(|(id, node)| {
+            let key = match (name_of(id), id.origin) {
+                (Some(n), _) if uses[&Some(n)] == 1 => n.to_string(),
+                (Some(n), _) => alloc::format!("{n}:{}", id.kind.name()),
+                (None, Origin::Root(h)) => alloc::format!("#{h:016x}"),
+                (None, Origin::Created(_)) => String::new(),
+            };
+            (key, node)
+        })
+        .collect()
 }
 
 fn check_kind(id: ContainerId, expected: ContainerKind) -> Result<()> {

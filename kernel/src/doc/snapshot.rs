@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::error::BadSnapshot;
 use super::history::{Entry, History, OpRec};
 use super::state::{Containers, MAX_DEPTH, State};
-use super::{ContainerId, ContainerKind, Doc, DocError, Item, Origin, Result};
+use super::{ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result};
 use crate::clock::ReplicaId;
 use crate::encoding::{decode, encode};
 use crate::list::{List, Text};
@@ -196,6 +196,117 @@ impl Doc {
         doc.version = version;
         doc.lamport = lamport;
         Ok(doc)
+    }
+}
+
+/// A read-only view of a saved document ([`Doc::save`] or [`Doc::save_history`] output):
+/// reads values without building an editable document. A text kept as a state snapshot is
+/// read through [`TextSnapshot`](crate::list::TextSnapshot), which checks the text as shown
+/// and skips the op log; other containers are decoded (and checked) when read. Nothing here
+/// checks the transaction index: use [`Doc::load`] to edit or sync.
+pub struct DocView {
+    names: BTreeMap<u64, String>,
+    containers: BTreeMap<ContainerId, StateWire>,
+}
+
+impl core::fmt::Debug for DocView {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DocView")
+            .field("containers", &self.containers.len())
+            .finish()
+    }
+}
+
+impl DocView {
+    /// Reads the framing and the sections of a saved document.
+    pub fn parse(bytes: &[u8]) -> Result<DocView> {
+        let kind = match bytes.get(4) {
+            Some(&k) if k == KIND_HISTORY => KIND_HISTORY,
+            _ => KIND_SNAPSHOT,
+        };
+        let wire: DocWire = sync::unframe(bytes, kind)?;
+        let mut names = BTreeMap::new();
+        for (name, _) in wire.names {
+            if let Origin::Root(h) = ContainerId::root(&name, ContainerKind::Map).origin {
+                names.insert(h, name);
+            }
+        }
+        let containers = wire.containers.into_iter().map(|c| (c.id, c.state)).collect();
+        Ok(DocView { names, containers })
+    }
+
+    /// The content of text `id` (empty if the document never wrote it).
+    pub fn text(&self, id: ContainerId) -> Result<String> {
+        match self.containers.get(&id) {
+            None => Ok(String::new()),
+            Some(StateWire::TextSnapshot(b)) => {
+                Ok(crate::list::TextSnapshot::decode(b)?.into_string())
+            }
+            Some(StateWire::TextHistory(b)) => Ok(Text::decode(b)?.render_string()),
+            Some(_) => Err(DocError::WrongKind {
+                container: id,
+                expected: ContainerKind::Text,
+            }),
+        }
+    }
+
+    /// A JSON-like tree of `id` and everything nested in it, as [`Doc::to_tree`] gives it.
+    pub fn to_tree(&self, id: ContainerId) -> Result<Node> {
+        self.node(id, 0)
+    }
+
+    /// Every non-empty root by name, as [`Doc::named_roots`] gives it.
+    pub fn named_roots(&self) -> Result<BTreeMap<String, Node>> {
+        let mut roots = BTreeMap::new();
+        for id in self.containers.keys().filter(|id| id.is_root()) {
+            let node = self.node(*id, 0)?;
+            if !node.is_empty() {
+                roots.insert(*id, node);
+            }
+        }
+        Ok(super::root_keys(roots, |id| match id.origin {
+            Origin::Root(h) => self.names.get(&h).map(String::as_str),
+            Origin::Created(_) => None,
+        }))
+    }
+
+    fn node(&self, id: ContainerId, depth: u16) -> Result<Node> {
+        if depth > MAX_DEPTH {
+            return Err(DocError::TooDeep { limit: MAX_DEPTH });
+        }
+        let item = |it: &Item| match it {
+            Item::Value(v) => Ok(Node::Value(v.clone())),
+            Item::Container(c) => self.node(*c, depth + 1),
+        };
+        let Some(st) = self.containers.get(&id) else {
+            return Ok(super::state::empty_node(id.kind));
+        };
+        Ok(match st {
+            StateWire::TextSnapshot(_) | StateWire::TextHistory(_) => Node::Text(self.text(id)?),
+            StateWire::Map(b) => {
+                let m: crate::map::LwwMap<String, Item> = decode(b)?;
+                let mut out = BTreeMap::new();
+                for (k, v) in m.iter() {
+                    out.insert(k.clone(), item(v)?);
+                }
+                Node::Map(out)
+            }
+            StateWire::ListHistory(b) => {
+                let l: List<Item> = List::decode(b)?;
+                Node::List(l.iter().map(item).collect::<Result<_>>()?)
+            }
+            StateWire::Counter(b) => Node::Counter(decode::<crate::counter::PNCounter>(b)?.value()),
+            StateWire::Register(b) => {
+                let r: crate::register::LwwRegister<crate::value::Value> = decode(b)?;
+                Node::Register(r.get().cloned())
+            }
+            StateWire::Set(b) => {
+                let set: crate::set::AwSet<crate::value::Value> = decode(b)?;
+                let mut v: Vec<_> = set.iter().cloned().collect();
+                v.sort();
+                Node::Set(v)
+            }
+        })
     }
 }
 

@@ -778,13 +778,18 @@ pub(crate) fn node(base: &Containers, stage: Option<&Stage>, id: ContainerId) ->
             v.sort();
             Node::Set(v)
         }
-        None => match id.kind {
-            ContainerKind::Map => Node::Map(BTreeMap::new()),
-            ContainerKind::List => Node::List(Vec::new()),
-            ContainerKind::Text => Node::Text(String::new()),
-            ContainerKind::Counter => Node::Counter(0),
-            ContainerKind::Register => Node::Register(None),
-            ContainerKind::Set => Node::Set(Vec::new()),
-        },
+        None => empty_node(id.kind),
+    }
+}
+
+/// What a container of `kind` that was never written reads as.
+pub(crate) fn empty_node(kind: ContainerKind) -> Node {
+    match kind {
+        ContainerKind::Map => Node::Map(BTreeMap::new()),
+        ContainerKind::List => Node::List(Vec::new()),
+        ContainerKind::Text => Node::Text(String::new()),
+        ContainerKind::Counter => Node::Counter(0),
+        ContainerKind::Register => Node::Register(None),
+        ContainerKind::Set => Node::Set(Vec::new()),
     }
 }
