@@ -112,7 +112,7 @@ impl<S: Store> Seq<S> {
         r.tree.ensure_index();
         let mut ops = Vec::new();
         let mut cursor: usize = 0;
-        self.log.for_each_piece(&self.ids, |piece| match piece {
+        self.for_each_piece(|piece| match piece {
             LogPiece::Insert(p) => {
                 let (run, k, agent) = (p.run, p.len, p.agent);
                 let (ilv, ol) = (p.ilv(), p.ol());

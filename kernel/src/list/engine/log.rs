@@ -5,8 +5,8 @@
 //! insert run is items `ilv..ilv + len` made by events `lv..lv + len`, all but the first with
 //! the item before it as left origin, all with one right origin. A delete run is events
 //! `lv..lv + len` deleting consecutive items from `target`, upwards or (backspace) downwards.
-//! Runs do not know which replica made their events: [`Ids`] does, and
-//! [`OpLog::for_each_piece`] walks the two together.
+//! Runs do not know which replica made their events: [`Ids`](super::ids::Ids) does, and
+//! [`Seq::for_each_piece`](super::Seq::for_each_piece) walks the two together.
 //!
 //! Invariants: insert runs are sorted by lv and by item number, their item numbers
 //! contiguous from 0 (one per stored item); delete runs are sorted by lv; together the runs
@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 
 use super::super::content::reserve_frugal;
 use super::super::tree::MAX_SPAN;
-use super::ids::{Ids, cut_runs};
+use super::ids::cut_runs;
 
 /// Items `ilv..ilv + len`, inserted by events `lv..lv + len`; the first with left origin
 /// `ol`, each later one with the item before it; all with right origin `or` (origins are item
@@ -52,9 +52,9 @@ impl DelRun {
     }
 }
 
-/// Part of one run of the op log made by one replica, as [`OpLog::for_each_piece`] walks
-/// them: events `off..off + len` of `run`, the first of them `counter` of replica index
-/// `agent`.
+/// Part of one run of the op log made by one replica, as
+/// [`Seq::for_each_piece`](super::Seq::for_each_piece) walks them: events `off..off + len`
+/// of `run`, the first of them `counter` of replica index `agent`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Piece<R> {
     pub(super) run: R,
@@ -163,51 +163,6 @@ impl OpLog {
         if let Some(last) = self.dels.last_mut() {
             // A run is descending only once it has two events (as `push_del` makes them).
             last.rev &= last.len > 1;
-        }
-    }
-
-    /// Calls `f` with every piece of the op log in local order: each insert and delete run
-    /// split where the replica making its events changes (as `ids` numbers them).
-    pub(super) fn for_each_piece(&self, ids: &Ids, mut f: impl FnMut(LogPiece)) {
-        let (mut i, mut d) = (0, 0);
-        while i < self.ins.len() || d < self.dels.len() {
-            let take_ins =
-                d >= self.dels.len() || (i < self.ins.len() && self.ins[i].lv < self.dels[d].lv);
-            let (run_lv, run_len) = if take_ins {
-                (self.ins[i].lv, self.ins[i].len)
-            } else {
-                (self.dels[d].lv, self.dels[d].len)
-            };
-            let mut lv = run_lv;
-            while lv < run_lv + run_len {
-                let idr = *ids.lv_run(lv);
-                let len = (run_lv + run_len).min(idr.lv + idr.len) - lv;
-                let (off, agent) = (lv - run_lv, idr.agent);
-                let counter = idr.counter + u64::from(lv - idr.lv);
-                f(if take_ins {
-                    LogPiece::Insert(Piece {
-                        run: self.ins[i],
-                        off,
-                        len,
-                        agent,
-                        counter,
-                    })
-                } else {
-                    LogPiece::Delete(Piece {
-                        run: self.dels[d],
-                        off,
-                        len,
-                        agent,
-                        counter,
-                    })
-                });
-                lv += len;
-            }
-            if take_ins {
-                i += 1;
-            } else {
-                d += 1;
-            }
         }
     }
 

@@ -15,11 +15,12 @@
 //! | [`history`] | the compact history encoding and its replay |
 //! | [`state`] | state snapshots: the tree and log written as they are |
 //!
-//! `ids` and `log` are data structures that know nothing of the tree or of each other's
-//! insides (the log asks the ids who made an event); the other modules are `impl Seq`
-//! blocks over all the parts, which call each other only through `Seq` methods. Imports
-//! between the modules go one way: `log` uses `ids`; `state` uses both; `history` and
-//! `checkpoint` use the log's run types (and `checkpoint` the bit set of `state`).
+//! `ids` and `log` are data structures that know nothing of the tree or of each other (only
+//! the helper that cuts runs at an lv is shared); [`Seq::for_each_piece`] walks the log with
+//! the ids. The other modules are `impl Seq` blocks over all the parts, which call each
+//! other only through `Seq` methods. Imports between the modules go one way: `log` uses
+//! `ids`' run cutter; `state` uses both; `history` and `checkpoint` use the log's run types
+//! (and `checkpoint` the bit set of `state`).
 //!
 //! Invariants, across the parts ([`Seq::check_invariants`]): the tree holds every stored
 //! item exactly once; the op log's insert runs number every stored item and, with its delete
@@ -44,7 +45,7 @@ use converge_pool::Idx;
 
 use self::ids::Ids;
 use self::local::Typing;
-use self::log::OpLog;
+use self::log::{LogPiece, OpLog, Piece};
 use super::content::Store;
 use super::tree::{Counts, Leaf, MAX_SPAN, NONE, Tree};
 use crate::clock::ReplicaId;
@@ -121,6 +122,53 @@ impl<S: Store> Seq<S> {
             return Err(Error::CapacityExceeded);
         }
         Ok(n)
+    }
+
+    /// Calls `f` with every piece of the op log in local order: each insert and delete run
+    /// split where the replica making its events changes (as the ids number them). (On `Seq`
+    /// rather than on the log with the ids as an argument: one pointer fewer in the loop
+    /// that `history` inlines it into measured 0.7% fewer instructions there.)
+    fn for_each_piece(&self, mut f: impl FnMut(LogPiece)) {
+        let (mut i, mut d) = (0, 0);
+        while i < self.log.ins.len() || d < self.log.dels.len() {
+            let take_ins = d >= self.log.dels.len()
+                || (i < self.log.ins.len() && self.log.ins[i].lv < self.log.dels[d].lv);
+            let (run_lv, run_len) = if take_ins {
+                (self.log.ins[i].lv, self.log.ins[i].len)
+            } else {
+                (self.log.dels[d].lv, self.log.dels[d].len)
+            };
+            let mut lv = run_lv;
+            while lv < run_lv + run_len {
+                let idr = *self.ids.lv_run(lv);
+                let len = (run_lv + run_len).min(idr.lv + idr.len) - lv;
+                let (off, agent) = (lv - run_lv, idr.agent);
+                let counter = idr.counter + u64::from(lv - idr.lv);
+                f(if take_ins {
+                    LogPiece::Insert(Piece {
+                        run: self.log.ins[i],
+                        off,
+                        len,
+                        agent,
+                        counter,
+                    })
+                } else {
+                    LogPiece::Delete(Piece {
+                        run: self.log.dels[d],
+                        off,
+                        len,
+                        agent,
+                        counter,
+                    })
+                });
+                lv += len;
+            }
+            if take_ins {
+                i += 1;
+            } else {
+                d += 1;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- checks

@@ -373,7 +373,7 @@ impl<S: Store> Seq<S> {
         S: Clone,
     {
         let mut r = self.scratch();
-        self.log.for_each_piece(&self.ids, |piece| match piece {
+        self.for_each_piece(|piece| match piece {
             LogPiece::Insert(p) => {
                 r.integrate(p.agent, p.counter, p.ilv(), p.len, p.ol(), p.run.or);
             }
