@@ -231,7 +231,11 @@ impl DocView {
                 names.insert(h, name);
             }
         }
-        let containers = wire.containers.into_iter().map(|c| (c.id, c.state)).collect();
+        let containers = wire
+            .containers
+            .into_iter()
+            .map(|c| (c.id, c.state))
+            .collect();
         Ok(DocView { names, containers })
     }
 
@@ -473,6 +477,25 @@ mod tests {
     fn assert_refused(wire: &DocWire, want: BadSnapshot) {
         let bytes = sync::frame(KIND_SNAPSHOT, wire);
         assert_eq!(Doc::load(&bytes).err(), Some(DocError::BadSnapshot(want)));
+    }
+
+    /// The read-only view shows what the document shows, from either format.
+    #[test]
+    fn view_reads_what_the_document_shows() {
+        let (mut doc, _) = saved();
+        let l = doc.root("l", ContainerKind::List);
+        let inner = doc
+            .list_insert_container(l, 0, ContainerKind::Text)
+            .unwrap();
+        doc.text_insert(inner, 0, "deep").unwrap();
+        for bytes in [doc.save().unwrap(), doc.save_history().unwrap()] {
+            let view = DocView::parse(&bytes).unwrap();
+            assert_eq!(view.named_roots().unwrap(), doc.named_roots());
+            let t = ContainerId::root("t", ContainerKind::Text);
+            assert_eq!(view.text(t).unwrap(), doc.text(t).unwrap());
+            assert_eq!(view.to_tree(l).unwrap(), doc.to_tree(l));
+        }
+        assert!(DocView::parse(b"CVD").is_err());
     }
 
     /// Hostile counts, counters and references in the transaction index are refused with a
