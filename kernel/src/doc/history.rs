@@ -79,6 +79,60 @@ impl OpRec {
     }
 }
 
+impl OpRec {
+    /// The container the operation edits (`None` for a creation).
+    pub(crate) fn container(&self) -> Option<ContainerId> {
+        match self {
+            OpRec::Seq { id, .. } => Some(*id),
+            OpRec::Other(op) => op.container(),
+        }
+    }
+
+    /// The operation itself, by `author`, its events read from the list or text they are in
+    /// (in `stage`, when given, or `base`).
+    pub(crate) fn to_op(
+        &self,
+        author: ReplicaId,
+        base: &Containers,
+        stage: Option<&super::state::Stage>,
+    ) -> Op {
+        match self {
+            OpRec::Seq { id, first, len } => seq_op(*id, author, *first, *len, base, stage),
+            OpRec::Other(op) => op.clone(),
+        }
+    }
+}
+
+/// The operation holding `author`'s events `first .. first + len` of list or text `id`.
+fn seq_op(
+    id: ContainerId,
+    author: ReplicaId,
+    first: u64,
+    len: u64,
+    base: &Containers,
+    stage: Option<&super::state::Stage>,
+) -> Op {
+    let st = match stage {
+        Some(s) => s.get(base, id),
+        None => base.get(&id),
+    };
+    match st {
+        Some(State::Text(t)) => Op::Text {
+            text: id,
+            ops: t.ops_of(author, first, len),
+        },
+        Some(State::List(l)) => Op::List {
+            list: id,
+            ops: l.ops_of(author, first, len),
+        },
+        // A checked history only refers to lists and texts it holds.
+        _ => Op::Text {
+            text: id,
+            ops: Default::default(),
+        },
+    }
+}
+
 /// One logged transaction.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TxnRec {
@@ -431,27 +485,7 @@ fn rebuild(
     stage: Option<&super::state::Stage>,
     out: &mut Vec<Update>,
 ) {
-    let seq = |id: ContainerId, author: ReplicaId, first: u64, len: u64| {
-        let st = match stage {
-            Some(s) => s.get(base, id),
-            None => base.get(&id),
-        };
-        match st {
-            Some(State::Text(t)) => Op::Text {
-                text: id,
-                ops: t.ops_of(author, first, len),
-            },
-            Some(State::List(l)) => Op::List {
-                list: id,
-                ops: l.ops_of(author, first, len),
-            },
-            // A checked history only refers to lists and texts it holds.
-            _ => Op::Text {
-                text: id,
-                ops: Default::default(),
-            },
-        }
-    };
+    let seq = |id, author, first, len| seq_op(id, author, first, len, base, stage);
     match e {
         Entry::One(t) => {
             if t.start + t.ops.len() as u64 <= from {
@@ -466,10 +500,7 @@ fn rebuild(
                 ops: t
                     .ops
                     .iter()
-                    .map(|op| match op {
-                        OpRec::Seq { id, first, len } => seq(*id, t.author, *first, *len),
-                        OpRec::Other(op) => op.clone(),
-                    })
+                    .map(|op| op.to_op(t.author, base, stage))
                     .collect(),
             });
         }

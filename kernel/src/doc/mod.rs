@@ -80,7 +80,9 @@ pub type Result<T, E = DocError> = core::result::Result<T, E>;
 /// An open transaction: staged containers and the operations recorded so far.
 struct Txn {
     stage: Stage,
-    ops: Vec<Op>,
+    /// Its operations so far; list and text edits as references to their events, consecutive
+    /// ones on one container merged into one operation.
+    ops: Vec<OpRec>,
     /// The first counter of the update this transaction will become.
     start: u64,
     /// The Lamport time of its first operation.
@@ -88,6 +90,24 @@ struct Txn {
 }
 
 impl Txn {
+    /// Records that the last edit added the author's events `first .. first + len` to list
+    /// or text `id`: extends the last operation when it is a reference to the events right
+    /// before, on the same container.
+    fn push_seq(&mut self, id: ContainerId, first: u64, len: u64) {
+        if let Some(OpRec::Seq {
+            id: last,
+            first: f,
+            len: l,
+        }) = self.ops.last_mut()
+        {
+            if *last == id && *f + *l == first {
+                *l += len;
+                return;
+            }
+        }
+        self.ops.push(OpRec::Seq { id, first, len });
+    }
+
     fn next_dot(&self, replica: ReplicaId) -> Dot {
         Dot::new(replica, self.start + self.ops.len() as u64)
     }
@@ -275,13 +295,16 @@ impl Doc {
         }
         let names = self.names_to_publish(&ops);
         if self.limited {
+            let replica = self.replica;
             let size = Update {
-                author: self.replica,
+                author: replica,
                 start,
                 lamport,
                 deps: self.version.clone(),
                 names: names.clone(),
-                ops: ops.clone(),
+                ops: (ops.iter())
+                    .map(|op| op.to_op(replica, &self.containers, Some(&stage)))
+                    .collect(),
             }
             .encoded_len();
             if self.budget.try_reserve(size).is_err() {
@@ -301,7 +324,7 @@ impl Doc {
             lamport,
             deps: None,
             names,
-            ops: ops.into_iter().map(OpRec::of).collect(),
+            ops,
         };
         self.history.push(rec, &self.version);
         self.version.advance(self.replica, start + n - 1);
@@ -317,9 +340,9 @@ impl Doc {
     }
 
     /// The names of the roots `ops` touch that no applied update carries yet, once each.
-    fn names_to_publish(&self, ops: &[Op]) -> Vec<String> {
+    fn names_to_publish(&self, ops: &[OpRec]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for id in ops.iter().filter_map(Op::container) {
+        for id in ops.iter().filter_map(OpRec::container) {
             if let Origin::Root(h) = id.origin {
                 if !self.published.contains(&h) {
                     if let Some(name) = self.names.get(&h) {
@@ -409,7 +432,7 @@ impl Doc {
     ) -> Result<()> {
         let (dot, ts) = (txn.next_dot(replica), txn.next_stamp(replica));
         txn.stage.apply_remote(base, replica, dot, ts, &op, fresh)?;
-        txn.ops.push(op);
+        txn.ops.push(OpRec::Other(op));
         Ok(())
     }
 
@@ -519,9 +542,8 @@ impl Doc {
         };
         let before = l.checkpoint();
         f(l)?;
-        let ops = l.ops_after(before);
-        if !ops.is_empty() {
-            txn.ops.push(Op::List { list, ops });
+        if let Some((first, len)) = l.events_after(before) {
+            txn.push_seq(list, first.counter, len);
             txn.stage.note_range(list, pos, del, ins);
         }
         Ok(())
@@ -626,10 +648,10 @@ impl Doc {
             };
             let before = t.checkpoint();
             let (pos, del) = f(t)?;
-            let ops = t.ops_after(before);
-            if !ops.is_empty() {
-                let ins = (ops.event_count() as usize).saturating_sub(del);
-                txn.ops.push(Op::Text { text, ops });
+            if let Some((first, len)) = t.events_after(before) {
+                // Every event of a local edit deletes one of `del` positions or inserts.
+                let ins = (len as usize).saturating_sub(del);
+                txn.push_seq(text, first.counter, len);
                 txn.stage.note_range(text, pos, del, ins);
             }
             Ok(())
@@ -813,7 +835,7 @@ impl Doc {
             };
             let delta = f(s, r);
             if !delta.is_empty() {
-                txn.ops.push(Op::Set { set, delta });
+                txn.ops.push(OpRec::Other(Op::Set { set, delta }));
             }
             Ok(())
         })

@@ -348,11 +348,6 @@ impl Text {
         self.seq.events_after(cp)
     }
 
-    /// The operations applied since `cp` was taken from this replica.
-    pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<String> {
-        self.seq.ops_after(cp)
-    }
-
     /// Forgets every operation, local or remote, applied since `cp` was taken from this
     /// replica: the document's uncommitted transactions. Nothing learnt since may have been
     /// sent to another replica.
@@ -520,11 +515,6 @@ impl<T: Clone> List<T> {
     /// learnt, if any.
     pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(crate::clock::Dot, u64)> {
         self.seq.events_after(cp)
-    }
-
-    /// The operations applied since `cp` was taken from this replica.
-    pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<Vec<T>> {
-        self.seq.ops_after(cp)
     }
 
     /// Forgets every operation, local or remote, applied since `cp` was taken from this

@@ -6,7 +6,8 @@
 //! inserted item the next item number. So the events after a [`Checkpoint`] are exactly the
 //! tail of each log, of the id runs and of the content store:
 //!
-//! * their ops are the ops of that lv range ([`Seq::ops_after`]);
+//! * their ops are the ops of that lv range (`Seq::ops_after`, which the tests compare with
+//!   `ops_since`); `events_after` names them without building them;
 //! * the items whose visibility they changed are the items they inserted and the items they
 //!   deleted, and the visible range those span is the change a subscriber is told about
 //!   ([`Seq::change_since`]);
@@ -23,7 +24,6 @@ use alloc::vec::Vec;
 use crate::clock::Dot;
 
 use super::super::content::Store;
-use super::super::ops::SequenceOps;
 use super::super::tree::{Span, TreeBuilder};
 use super::Seq;
 use super::log::DelRun;
@@ -110,7 +110,8 @@ impl<S: Store> Seq<S> {
 
     /// The ops of every event learnt since `cp` (what a local edit made, without comparing
     /// version vectors).
-    pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<S::Chunk> {
+    #[cfg(test)]
+    pub(crate) fn ops_after(&self, cp: Checkpoint) -> super::super::ops::SequenceOps<S::Chunk> {
         self.ops_of_lvs(&[(cp.lv, self.ids.next_lv())])
     }
 
