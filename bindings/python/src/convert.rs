@@ -6,7 +6,9 @@ use converge::doc::{ContainerKind, DocError, Node, Value};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString,
+};
 
 /// The kernel error as the matching `converge.errors` exception (with its `code`).
 pub(crate) fn doc_err(py: Python<'_>, e: DocError) -> PyErr {
@@ -44,10 +46,9 @@ pub(crate) fn buffer<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
             "expected a bytes-like object, not str",
         ));
     }
-    let py = obj.py();
-    let copied = py
-        .get_type::<PyBytes>()
-        .call1((obj,))
+    // memoryview() accepts exactly the objects with the buffer protocol.
+    let copied = PyMemoryView::from(obj)
+        .and_then(|view| view.call_method0("tobytes"))
         .map_err(|_| PyTypeError::new_err("expected a bytes-like object"))?;
     Ok(Cow::Owned(copied.cast::<PyBytes>()?.as_bytes().to_vec()))
 }
