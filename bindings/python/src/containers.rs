@@ -371,6 +371,12 @@ impl Map {
         Ok(self.0.read(py, |d, id| d.map_get(id, key))?.is_some())
     }
 
+    /// Deletes `key` whether or not it is present (a delete of an absent key is still an
+    /// operation that replicates: it removes any concurrent write it has seen).
+    fn delete(&self, py: Python<'_>, key: &str) -> PyResult<()> {
+        self.0.edit(py, |d, id| d.map_delete(id, key))
+    }
+
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
         self.keys(py)?.try_iter()
     }

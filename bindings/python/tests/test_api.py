@@ -111,6 +111,9 @@ def test_map_protocols() -> None:
         del m["nope"]
     del m["int"]
     assert "int" not in m
+    m.delete("int")  # no error for an absent key
+    m.delete("str")
+    assert "str" not in m
     m.update({"a": 1, "b": 2})
     m.update([("c", 3)])
     assert (m["a"], m["b"], m["c"]) == (1, 2, 3)
