@@ -403,13 +403,13 @@ impl Map {
         let pairs = entries
             .iter()
             .map(|(k, item)| {
-                Ok(PyTuple::new(
+                PyTuple::new(
                     py,
                     [
                         k.into_pyobject(py)?.into_any(),
                         self.0.item_to_py(py, item)?,
                     ],
-                )?)
+                )
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, pairs)
@@ -517,7 +517,7 @@ impl List {
     }
 
     fn __contains__(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.all(py)?.contains(value)?)
+        self.all(py)?.contains(value)
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
