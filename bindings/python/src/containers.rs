@@ -307,10 +307,11 @@ impl Text {
         self.0.edit(py, move |d, id| {
             atomically(d, |d| {
                 for (pos, del, ins) in &list {
-                    match (*del, ins.is_empty()) {
-                        (0, _) => d.text_insert(id, *pos, ins)?,
-                        (n, true) => d.text_delete(id, *pos..*pos + n)?,
-                        (n, false) => d.text_splice(id, *pos, n, ins)?,
+                    if *del > 0 {
+                        d.text_delete(id, *pos..pos.saturating_add(*del))?;
+                    }
+                    if !ins.is_empty() {
+                        d.text_insert(id, *pos, ins)?;
                     }
                 }
                 Ok(())

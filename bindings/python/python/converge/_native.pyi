@@ -23,6 +23,10 @@ PyData: TypeAlias = Union[
 
 _D = TypeVar("_D")
 
+def _replay_native(
+    patches: list[tuple[int, int, str]], batch: bool
+) -> tuple[float, str]: ...
+
 class Doc:
     """A replicated document of named root containers, usable from any thread."""
 
