@@ -264,7 +264,10 @@ impl Text {
     /// Inserts `s` at code point `pos` (negative counts from the end).
     fn insert(&self, py: Python<'_>, pos: isize, s: &str) -> PyResult<()> {
         self.0.edit(py, |d, id| {
-            let at = convert::index(pos, d.text_len(id)?);
+            let at = match usize::try_from(pos) {
+                Ok(at) => at,
+                Err(_) => convert::index(pos, d.text_len(id)?),
+            };
             d.text_insert(id, at, s)
         })
     }
@@ -529,7 +532,10 @@ impl List {
     fn insert(&self, py: Python<'_>, index: isize, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let v = convert::value(value)?;
         self.0.edit(py, |d, id| {
-            let at = convert::index(index, d.list_len(id)?);
+            let at = match usize::try_from(index) {
+                Ok(at) => at,
+                Err(_) => convert::index(index, d.list_len(id)?),
+            };
             d.list_insert(id, at, v)
         })
     }
