@@ -137,6 +137,14 @@ impl PyDoc {
         self.root(py, name, ContainerKind::Set)
     }
 
+    /// Root container `name` of `kind` (`"text"`, `"map"`, `"list"`, `"counter"`,
+    /// `"register"`, `"set"`): the same handle as `doc.text(name)` and friends.
+    #[pyo3(name = "root")]
+    fn root_of<'py>(&self, py: Python<'py>, name: &str, kind: &str) -> PyResult<Bound<'py, PyAny>> {
+        let kind = convert::kind(kind)?;
+        self.root(py, name, kind)
+    }
+
     /// The document as plain Python data: every non-empty root by name.
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let roots = self.shared.with(py, |s| s.doc.named_roots());

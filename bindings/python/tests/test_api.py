@@ -215,6 +215,9 @@ def test_handles_compare_by_document_and_container() -> None:
 
 def test_roots_of_different_kinds_are_distinct() -> None:
     doc = Doc(1)
+    assert doc.root("x", "text") == doc.text("x") and doc.root("x", "set") == doc.set("x")
+    with pytest.raises(ValueError):
+        doc.root("x", "tree")
     doc.text("x").insert(0, "a")
     doc.counter("x").add(1)
     assert doc.to_py() == {"x:text": "a", "x:counter": 1}

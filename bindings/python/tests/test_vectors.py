@@ -60,7 +60,7 @@ def tagged(x: PyData | Json) -> object:
 
 def register_roots(doc: Doc, roots: list[dict[str, str]]) -> None:
     for r in roots:
-        getattr(doc, r["kind"])(r["name"])
+        doc.root(r["name"], r["kind"])
 
 
 def replay(doc: Doc, steps: list[dict[str, Any]]) -> None:
@@ -69,7 +69,7 @@ def replay(doc: Doc, steps: list[dict[str, Any]]) -> None:
     def target(t: dict[str, str]) -> Any:
         if "alias" in t:
             return aliases[t["alias"]]
-        return getattr(doc, t["kind"])(t["root"])
+        return doc.root(t["root"], t["kind"])
 
     for s in steps:
         op = s["op"]
