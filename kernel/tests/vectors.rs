@@ -12,8 +12,11 @@
 //! ```
 //!
 //! and commit `vectors/` (the bindings' tests then follow). Besides, every vector is checked to
-//! be self-consistent: loading its snapshot and applying its updates to a fresh document give
-//! its JSON view, and a merge vector's inputs give it in every order.
+//! be self-consistent: loading its snapshot or its history export and applying its updates to a
+//! fresh document give its JSON view, a merge vector's inputs give it in every order and on every
+//! replica that made them, and each session's view equals that of an independent model of the
+//! steps (plain maps, vectors and strings). `errors.json` lists rejected inputs with the
+//! `DocError::code` every binding must report.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -141,7 +144,6 @@ struct RootName {
 struct SessionVector {
     name: String,
     replica: u64,
-    roots: Vec<RootName>,
     steps: Vec<Step>,
     all_updates: String,
     version: String,
@@ -164,7 +166,6 @@ struct Branch {
 #[serde(deny_unknown_fields)]
 struct MergeVector {
     name: String,
-    roots: Vec<RootName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     base: Option<Branch>,
     replicas: Vec<Branch>,
@@ -201,6 +202,25 @@ struct ErrorCase {
 struct ErrorVectors {
     name: String,
     cases: Vec<ErrorCase>,
+}
+
+impl SessionVector {
+    /// The roots the steps use.
+    fn roots(&self) -> Vec<RootName> {
+        roots_of(&self.steps)
+    }
+}
+
+impl MergeVector {
+    /// The roots the base's and the replicas' steps use.
+    fn roots(&self) -> Vec<RootName> {
+        roots_of(
+            self.base
+                .iter()
+                .chain(&self.replicas)
+                .flat_map(|b| &b.steps),
+        )
+    }
 }
 
 /// The replica id of the fresh document merge vectors are applied to (authors none of them).
@@ -276,12 +296,23 @@ fn json_of_node(node: &Node) -> Json {
     }
 }
 
-/// The document's JSON view, after registering the root names (a loaded or synced document
-/// does not know them otherwise).
+/// The document's JSON view. Root names travel in updates and snapshots, so registering them
+/// (`doc.root(name, kind)`, as a reader that knows them may do) must not change it.
 fn json_view(doc: &mut Doc, roots: &[RootName]) -> Json {
+    let before = named_view(doc);
     for r in roots {
         doc.root(&r.name, r.kind.kernel());
     }
+    let after = named_view(doc);
+    assert_eq!(
+        before, after,
+        "root names travel with the bytes: registering them changes nothing"
+    );
+    after
+}
+
+/// `named_roots()` as JSON.
+fn named_view(doc: &Doc) -> Json {
     Json::Object(
         doc.named_roots()
             .iter()
@@ -440,11 +471,10 @@ fn roots_of<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Vec<RootName> {
     roots.into_iter().collect()
 }
 
-/// THE ONE PLACE for the history export: when `Doc::save_history` exists, return
-/// `Some(doc.save_history().expect("save_history"))` here; the vectors then carry `history`
-/// and [`check_session`] checks that loading it gives the JSON view.
-fn history_of(_doc: &Doc) -> Option<Vec<u8>> {
-    None
+/// THE ONE PLACE for the history export (`Doc::save_history`): the vectors carry it as
+/// `history`, and [`check_session`] checks that loading it gives the JSON view.
+fn history_of(doc: &Doc) -> Option<Vec<u8>> {
+    Some(doc.save_history().expect("save_history"))
 }
 
 fn empty() -> VersionVector {
@@ -464,7 +494,6 @@ fn run_session(name: &str, replica: u64, steps: Vec<Step>) -> SessionVector {
         snapshot: hex(&doc.save().expect("save")),
         history: history_of(&doc).map(|h| hex(&h)),
         json: json_view(&mut doc, &roots),
-        roots,
         steps,
     }
 }
@@ -482,6 +511,7 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
         base_version = doc.version();
     }
     let base_updates = inputs.first().cloned();
+    let mut peers = Vec::new();
     for b in &replicas {
         let mut doc = Doc::new(ReplicaId(b.replica));
         if let Some(u) = &base_updates {
@@ -489,6 +519,7 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
         }
         replay(&mut doc, &format!("{name} replica {}", b.replica), &b.steps);
         inputs.push(doc.encode_updates_since(&base_version));
+        peers.push(doc);
     }
     let steps = base
         .iter()
@@ -505,12 +536,25 @@ fn run_merge(name: &str, base: Option<Branch>, replicas: Vec<Branch>) -> MergeVe
         0,
         "{name}: inputs leave updates buffered"
     );
+    let json = json_view(&mut doc, &roots);
+    // The editing replicas converge too, once each has every input.
+    for mut peer in peers {
+        for u in &inputs {
+            peer.apply_update(u)
+                .expect("merge input applies on a replica");
+        }
+        assert_eq!(peer.version(), doc.version(), "{name}: a replica's version");
+        assert_eq!(
+            json_view(&mut peer, &roots),
+            json,
+            "{name}: a replica's view"
+        );
+    }
     MergeVector {
         name: name.into(),
         version: hex(&converge::encode(&doc.version())),
-        json: json_view(&mut doc, &roots),
+        json,
         inputs: inputs.iter().map(|u| hex(u)).collect(),
-        roots,
         base,
         replicas,
     }
@@ -758,7 +802,7 @@ fn check_session(v: &SessionVector) {
         "{name}: version after load(snapshot)"
     );
     assert_eq!(
-        json_view(&mut loaded, &v.roots),
+        json_view(&mut loaded, &v.roots()),
         v.json,
         "{name}: load(snapshot)"
     );
@@ -778,7 +822,7 @@ fn check_session(v: &SessionVector) {
         "{name}: version after apply(all_updates)"
     );
     assert_eq!(
-        json_view(&mut applied, &v.roots),
+        json_view(&mut applied, &v.roots()),
         v.json,
         "{name}: apply(all_updates)"
     );
@@ -786,7 +830,7 @@ fn check_session(v: &SessionVector) {
     if let Some(h) = &v.history {
         let mut from_history = Doc::load(&unhex(h)).expect("history loads");
         assert_eq!(
-            json_view(&mut from_history, &v.roots),
+            json_view(&mut from_history, &v.roots()),
             v.json,
             "{name}: load(history)"
         );
@@ -821,7 +865,7 @@ fn check_merge(v: &MergeVector) {
         .chain(&v.replicas)
         .flat_map(|b| b.steps.iter().cloned())
         .collect();
-    for r in v.roots.iter().filter(|r| r.kind == Kind::Counter) {
+    for r in v.roots().iter().filter(|r| r.kind == Kind::Counter) {
         let sum: i64 = all
             .iter()
             .filter_map(|s| match s {
@@ -857,7 +901,7 @@ fn check_merge(v: &MergeVector) {
             "{name}: version in order {order:?}"
         );
         assert_eq!(
-            json_view(&mut doc, &v.roots),
+            json_view(&mut doc, &v.roots()),
             v.json,
             "{name}: order {order:?}"
         );
@@ -867,7 +911,7 @@ fn check_merge(v: &MergeVector) {
     let mut doc = Doc::new(READER);
     doc.apply_update(&merged).expect("merged updates apply");
     assert_eq!(
-        json_view(&mut doc, &v.roots),
+        json_view(&mut doc, &v.roots()),
         v.json,
         "{name}: merge_updates"
     );
@@ -1406,6 +1450,9 @@ fn try_call(setup: &[Vec<u8>], call: Call, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// An error case before it is run: name, setup messages, call, input bytes.
+type Case<'a> = (&'a str, Vec<Vec<u8>>, Call, Vec<u8>);
+
 /// Rejected inputs, made from the sessions' bytes by cutting, corrupting and mixing them up.
 fn error_vectors(sessions: &[SessionVector]) -> ErrorVectors {
     let by_name = |n: &str| {
@@ -1429,7 +1476,7 @@ fn error_vectors(sessions: &[SessionVector]) -> ErrorVectors {
         .text_insert(ContainerId::root("doc", ContainerKind::Text), 0, "other")
         .expect("insert");
     let conflicting = other.encode_updates_since(&empty());
-    let cases: Vec<(&str, Vec<Vec<u8>>, Call, Vec<u8>)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("apply-empty", vec![], Call::ApplyUpdate, vec![]),
         ("apply-truncated", vec![], Call::ApplyUpdate, half(&updates)),
         (
@@ -1551,7 +1598,6 @@ fn session_text(v: &SessionVector) -> String {
     let mut fields = vec![
         ("name", compact(&v.name)),
         ("replica", compact(&v.replica)),
-        ("roots", compact(&v.roots)),
         ("steps", step_rows(&v.steps, 1)),
         ("all_updates", compact(&v.all_updates)),
         ("version", compact(&v.version)),
@@ -1580,7 +1626,7 @@ fn branch_text(b: &Branch, depth: usize) -> String {
 }
 
 fn merge_text(v: &MergeVector) -> String {
-    let mut fields = vec![("name", compact(&v.name)), ("roots", compact(&v.roots))];
+    let mut fields = vec![("name", compact(&v.name))];
     if let Some(b) = &v.base {
         fields.push(("base", branch_text(b, 1)));
     }
@@ -1697,7 +1743,7 @@ fn vectors_cover_the_vocabulary() {
     ];
     let root_kinds: BTreeSet<Kind> = sessions
         .iter()
-        .flat_map(|v| &v.roots)
+        .flat_map(|v| v.roots())
         .map(|r| r.kind)
         .collect();
     let nested_kinds: BTreeSet<Kind> = all
