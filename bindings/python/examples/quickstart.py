@@ -14,9 +14,7 @@ todo["owner"] = "alice"
 items = todo.insert_container("items", "list")
 items.extend(["milk", "eggs"])
 
-# Bob learns everything Alice has, then both edit concurrently. Root names are not sent in
-# updates: naming a root (doc.map("todo")) is what makes to_py() show it by name.
-bob.map("todo")
+# Bob learns everything Alice has (root names included), then both edit concurrently.
 bob.apply_update(alice.encode_updates_since(bob.version()))
 bob_events: list[Event] = []
 unsubscribe = bob.subscribe(bob_events.append)

@@ -70,8 +70,8 @@ impl PyDoc {
         PyDoc::from_shared(Inner::new(doc))
     }
 
-    /// Restores a document from `save()` output (any bytes-like object). Raises a
-    /// `ConvergeError` subclass for bad bytes.
+    /// Restores a document from `save()` or `save_history()` output (any bytes-like object).
+    /// Raises a `ConvergeError` subclass for bad bytes.
     #[staticmethod]
     fn load(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
         let bytes = convert::buffer(data)?;
@@ -192,10 +192,16 @@ impl PyDoc {
         Ok(ApplyReport::from_kernel(&report))
     }
 
-    /// A full snapshot for `Doc.load` (the GIL is released while it is written).
+    /// A compact state snapshot for `Doc.load` (the GIL is released while it is written).
     fn save<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        // When the kernel gains `save_history`, it is one more method shaped like this one.
         let r = self.shared.with_detached(py, |s| s.doc.save());
+        Ok(PyBytes::new(py, &check(py, r)?))
+    }
+
+    /// The whole history in its smallest form (the best transfer to a peer that has nothing);
+    /// `Doc.load` accepts it too. The GIL is released while it is written.
+    fn save_history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let r = self.shared.with_detached(py, |s| s.doc.save_history());
         Ok(PyBytes::new(py, &check(py, r)?))
     }
 

@@ -199,7 +199,6 @@ def test_nested_containers_and_to_py() -> None:
     assert doc.to_py() == {"root": {"todo": ["note", {"done": False, "title": "write tests"}]}}
     assert m.to_py() == doc.to_py()["root"]
     other = Doc(2)
-    other.map("root")
     other.apply_update(doc.encode_updates_since())
     assert other.to_py() == doc.to_py()
     assert "nested" in repr(inner) and repr(m) == '<converge.Map "root">'
@@ -352,10 +351,20 @@ def test_save_load_roundtrip() -> None:
     data = doc.save()
     loaded = Doc.load(data)
     assert loaded.replica == 42
-    loaded.text("t")
-    loaded.list("l")
     assert loaded.to_py() == doc.to_py()
     assert Doc.load(bytearray(data)).save() == data
+    history = doc.save_history()
+    from_history = Doc.load(history)
+    assert from_history.to_py() == doc.to_py() and from_history.version() == doc.version()
+
+
+def test_root_names_travel() -> None:
+    a = Doc(1)
+    a.map("todo")["x"] = 1
+    b = Doc(2)
+    b.apply_update(a.encode_updates_since())
+    assert b.to_py() == {"todo": {"x": 1}}
+    assert Doc.load(a.save()).to_py() == {"todo": {"x": 1}}
 
 
 @pytest.mark.parametrize(
@@ -432,9 +441,10 @@ def test_error_hierarchy() -> None:
 
 def test_memory_limit() -> None:
     doc = Doc(1, memory_limit=64)
+    t = doc.text("t")
     before = doc.save()
     with pytest.raises(converge.BudgetExceededError) as e:
-        doc.text("t").insert(0, "x" * 1000)
+        t.insert(0, "x" * 1000)
     assert e.value.code == "BUDGET_EXCEEDED" and doc.save() == before
     assert doc.memory_used <= 64
 

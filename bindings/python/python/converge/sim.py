@@ -85,8 +85,8 @@ ROOTS = ("text", "map", "list", "counter", "register", "set")
 
 
 def new_replica(replica: int) -> Doc:
-    """A document with the roots the edits use already named, so ``to_py()`` shows them by
-    name even before this replica has edited them (root names are not sent in updates)."""
+    """A document with handles to the roots the edits use (``to_py()`` shows a root only once
+    it holds something, on every replica alike)."""
     doc = Doc(replica)
     doc.text("text")
     doc.map("map")
