@@ -294,7 +294,9 @@ impl Text {
     }
 
     /// Applies many `(pos, delete, insert)` patches in one call (one crossing into Rust), in
-    /// order, as one transaction: all of them or, on error, none.
+    /// order: the same kernel calls as one `delete` and one `insert` call per patch, so each
+    /// patch commits by itself (inside `with doc.transaction():` they all join it, which makes
+    /// the batch all-or-nothing). On an error the patches before the failing one stay applied.
     fn apply_patches(&self, py: Python<'_>, patches: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut list: Vec<(usize, usize, String)> = Vec::new();
         if let Ok(l) = patches.cast::<PyList>() {
@@ -308,17 +310,15 @@ impl Text {
             list.push(t.extract()?);
         }
         self.0.edit(py, move |d, id| {
-            atomically(d, |d| {
-                for (pos, del, ins) in &list {
-                    if *del > 0 {
-                        d.text_delete(id, *pos..pos.saturating_add(*del))?;
-                    }
-                    if !ins.is_empty() {
-                        d.text_insert(id, *pos, ins)?;
-                    }
+            for (pos, del, ins) in &list {
+                if *del > 0 {
+                    d.text_delete(id, *pos..pos.saturating_add(*del))?;
                 }
-                Ok(())
-            })
+                if !ins.is_empty() {
+                    d.text_insert(id, *pos, ins)?;
+                }
+            }
+            Ok(())
         })
     }
 

@@ -70,18 +70,28 @@ def test_text_unicode_and_utf16() -> None:
     assert e.value.code == "INVALID_POSITION" and u.doc.save() == before
 
 
-def test_apply_patches_is_one_atomic_batch() -> None:
+def test_apply_patches() -> None:
     doc = Doc(1)
     t = doc.text("t")
     events: list[converge.Event] = []
     doc.subscribe(events.append)
     t.apply_patches([(0, 0, "hello"), (5, 0, " world"), (0, 1, "H"), (5, 6, "")])
     assert str(t) == "Hello"
-    assert len(events) == 1
-    before = doc.save()
+    # The same kernel calls as one call per patch: one event per committed edit.
+    assert len(events) == 5
+    # Outside a transaction the patches before a failing one stay applied.
     with pytest.raises(OutOfBoundsError):
         t.apply_patches([(0, 0, "abc"), (100, 0, "x")])
-    assert str(t) == "Hello" and doc.save() == before
+    assert str(t) == "abcHello"
+    # Inside one, the block's rollback undoes them all.
+    before = doc.save()
+    with pytest.raises(OutOfBoundsError):
+        with doc.transaction():
+            t.apply_patches([(0, 0, "xyz"), (100, 0, "x")])
+    assert str(t) == "abcHello" and doc.save() == before
+    with doc.transaction():
+        t.apply_patches([(0, 3, ""), (5, 0, "!")])
+    assert str(t) == "Hello!" and len(events) == 7
     with pytest.raises(TypeError):
         t.apply_patches([[0, 0, "x"]])  # type: ignore[list-item]
 
