@@ -76,7 +76,8 @@ class Converge(Lib):
             if s:
                 self.t.insert(pos, s)
         else:
-            self.t.apply_patches(edits)
+            with self.doc.transaction():  # the workload's one transaction per change
+                self.t.apply_patches(edits)
 
     def text(self) -> str:
         return str(self.t)
