@@ -39,8 +39,8 @@ echo "== python binding: pytest"
     -o "testpaths=." --rootdir "$here/tests" .)
 
 echo "== python binding: mypy --strict"
-(cd "$work" && "$work/venv/bin/python" -m mypy --strict --no-incremental --cache-dir=/dev/null \
-    "$here/tests" "$here/examples")
+mypy=("$work/venv/bin/python" -m mypy --strict --no-incremental --cache-dir=/dev/null)
+(cd "$work" && "${mypy[@]}" -p converge && "${mypy[@]}" "$here/tests" "$here/examples")
 
 echo "== python binding: examples"
 for ex in "$here"/examples/*.py; do

@@ -36,6 +36,7 @@ __all__ = [
     "simulate",
     "sync_all",
     "new_replica",
+    "canonical",
 ]
 
 Op = Literal[
@@ -159,6 +160,18 @@ def random_edit(rng: random.Random) -> Edit:
         value=value,
         text=rng.choice(_WORDS[:-1]),
     )
+
+
+def canonical(data: object) -> object:
+    """``to_py()`` output in a form whose ``==`` is the kernel's value equality: floats compare
+    by bits (``nan == nan``, ``-0.0 != 0.0``) and ``True``, ``1`` and ``1.0`` stay apart."""
+    if isinstance(data, dict):
+        return {k: canonical(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [canonical(v) for v in data]
+    if isinstance(data, float):
+        return ("float", data.hex())
+    return (type(data).__name__, data)
 
 
 class DivergenceError(AssertionError):
@@ -287,8 +300,10 @@ class Network:
     def converged(self) -> bool:
         """Whether every replica holds the same version and the same content."""
         first = self.docs[0]
+        want = canonical(first.to_py())
         return all(
-            d.version() == first.version() and d.to_py() == first.to_py() for d in self.docs[1:]
+            d.version() == first.version() and canonical(d.to_py()) == want
+            for d in self.docs[1:]
         )
 
 

@@ -3,11 +3,12 @@
 arrives when, with duplicates). Needs ``hypothesis`` (``pip install converge[testing]``).
 
 >>> from hypothesis import given
->>> from converge import testing
+>>> from converge import sim, testing
 >>> @given(testing.sessions(replicas=3))
 ... def test_converges(session: testing.Session) -> None:
 ...     docs = testing.run_session(session)
-...     assert all(d.to_py() == docs[0].to_py() for d in docs)
+...     want = sim.canonical(docs[0].to_py())   # NaN-safe, type-strict equality
+...     assert all(sim.canonical(d.to_py()) == want for d in docs)
 """
 
 from __future__ import annotations
