@@ -6,7 +6,7 @@ use std::hash::BuildHasher;
 use std::thread;
 
 use converge::doc::{ContainerKind, Doc, DocError};
-use converge::sync::ApplyReport as KernelReport;
+use converge::doc::ApplyReport as KernelReport;
 use converge::{ReplicaId, VersionVector};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};

@@ -103,6 +103,18 @@ class NoTransactionError(ConvergeError, RuntimeError):
     code = "NO_TRANSACTION"
 
 
+class BadSnapshotError(ConvergeError, ValueError):
+    """Saved bytes are well formed but inconsistent, so they were not loaded."""
+
+    code = "BAD_SNAPSHOT"
+
+
+class CapacityExceededError(ConvergeError):
+    """A list or text would pass the engine's capacity."""
+
+    code = "CAPACITY_EXCEEDED"
+
+
 _BY_CODE: dict[str, type[ConvergeError]] = {
     cls.code: cls
     for cls in (
@@ -117,6 +129,8 @@ _BY_CODE: dict[str, type[ConvergeError]] = {
         TooDeepError,
         TransactionOpenError,
         NoTransactionError,
+        BadSnapshotError,
+        CapacityExceededError,
     )
 }
 
