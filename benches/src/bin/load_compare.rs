@@ -1,5 +1,7 @@
 //! Snapshot load + text, converge against Loro 1.17, and (concurrent histories) history load +
-//! text, converge against yrs 0.28, each loader timed in a process of its own.
+//! text, converge against yrs 0.28, each loader timed in a process of its own; in both tables
+//! also the converge `Doc` users open: `Doc::load` of its `save()` + `text` (the document
+//! replayed one edit per call, or one `Doc` per author for the concurrent traces).
 //!
 //! In one process, a loader's time depends on what ran before it: `text_report`'s round robin
 //! measured Loro's load 10–15% apart after a change to one of *our* loads earlier in the round
@@ -15,7 +17,8 @@
 //!
 //! Each child runs twice over, with glibc's default heap and with one that keeps its pages
 //! (see [`HEAPS`]). Every child checks its loaded text against the trace's final content
-//! before timing.
+//! before timing. A child whose first load takes long (the `Doc` today) times fewer loads:
+//! as many as fit in [`CHILD_BUDGET`], at least 3, at most `runs`.
 //!
 //! The snapshot table covers the sequential traces, friendsforever and the two- and
 //! eight-agent synthetic traces of `concurrent_report` (their final state, one replica per
@@ -32,18 +35,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use converge::doc::Doc;
 use converge::list::{Text, TextSnapshot};
 use converge_benches::synth::{concurrent_trace, measured_shapes};
 use converge_benches::{
-    SEQUENTIAL, Trace, load_trace, replay_concurrent, replay_concurrent_loro,
-    replay_concurrent_yrs, replay_converge, replay_loro, scramble, yrs_load, yrs_text,
+    SEQUENTIAL, Trace, doc_text, load_trace, replay_concurrent, replay_concurrent_doc,
+    replay_concurrent_loro, replay_concurrent_yrs, replay_converge, replay_doc_edits, replay_loro,
+    scramble, yrs_load, yrs_text,
 };
 
 /// The snapshot loaders compared: the name a child is given and the column it fills.
-const LOADERS: [&str; 4] = ["view", "view_edit", "editable", "loro"];
+const LOADERS: [&str; 5] = ["view", "view_edit", "editable", "doc", "loro"];
 
 /// The history loaders compared.
-const HISTORY_LOADERS: [&str; 2] = ["history", "yrs"];
+const HISTORY_LOADERS: [&str; 3] = ["history", "doc", "yrs"];
+
+/// How long a child spends on each of its warm and cold series at most (see the module docs).
+const CHILD_BUDGET: f64 = 2.0;
 
 /// The two heaps the children run with: glibc's defaults, where freeing a large block can hand
 /// its pages back to the OS so the next load faults them in again, and a heap that keeps its
@@ -103,18 +111,20 @@ fn main() {
          (loaders alternated) × {runs} loads; warm = loads back to back, cold = each load after \
          a loop of random branches over 1.6 MB; view = `TextSnapshot::decode` (the text, no \
          replica), view + to_text = that, then `to_text` (the editable replica, checked against \
-         the text shown), editable = `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
+         the text shown), editable = `Text::decode_snapshot` + `to_string`, Doc = `Doc::load` of \
+         the document's `save()` + `text` (fewer loads when one takes long: as many as fit in \
+         {CHILD_BUDGET} s, at least 3), Loro = `LoroDoc::from_snapshot` + \
          `get_text(\"text\").to_string()`"
     );
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        let labels = ["view", "view + to_text", "editable", "Loro"];
+        let labels = ["view", "view + to_text", "editable", "Doc", "Loro"];
         table(
             &dir,
             &snapshots,
             &LOADERS,
             &labels,
-            &[(0, 3), (2, 3)],
+            &[(0, 4), (2, 4), (3, 4)],
             (rounds, runs),
             tunables,
         );
@@ -122,18 +132,19 @@ fn main() {
 
     println!(
         "\nhistory load + text of concurrent traces, each loader in its own process, as above; \
-         converge = `Text::decode` + `to_string`, yrs = `apply_update` of its v1 state update \
-         to an empty `Doc` + `get_string`"
+         converge = `Text::decode` + `to_string`, Doc = `Doc::load` of the document's `save()` \
+         (today its update history) + `text`, yrs = `apply_update` of its v1 state update to an \
+         empty `Doc` + `get_string`"
     );
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        let labels = ["converge", "yrs"];
+        let labels = ["converge", "Doc", "yrs"];
         table(
             &dir,
             &histories,
             &HISTORY_LOADERS,
             &labels,
-            &[(0, 1)],
+            &[(0, 2), (1, 2)],
             (rounds, runs),
             tunables,
         );
@@ -159,15 +170,18 @@ fn write_histories(dir: &Path, name: &str, trace: &Trace) {
     write("txt", trace.end_content.as_bytes());
 }
 
-/// Writes `<name>.converge`, `<name>.loro` (the two snapshots) and `<name>.txt` (the final
-/// text) for `trace` (replayed one replica per agent if `concurrent`) into `dir`.
+/// Writes `<name>.converge`, `<name>.loro` (the two snapshots), `<name>.doc` (the `Doc`'s
+/// `save()`) and `<name>.txt` (the final text) for `trace` (replayed one replica per agent if
+/// `concurrent`) into `dir`.
 fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool) {
-    let (doc, loro) = if concurrent {
+    let (doc, loro, saved) = if concurrent {
         let doc = replay_concurrent(trace).swap_remove(0);
-        (doc, replay_concurrent_loro(trace))
+        let saved = replay_concurrent_doc(trace).swap_remove(0).save();
+        (doc, replay_concurrent_loro(trace), saved)
     } else {
         let patches = trace.patches();
-        (replay_converge(&patches), replay_loro(&patches))
+        let saved = replay_doc_edits(&patches).save();
+        (replay_converge(&patches), replay_loro(&patches), saved)
     };
     let loro_snapshot = loro
         .export(loro::ExportMode::Snapshot)
@@ -177,6 +191,7 @@ fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool) {
     };
     write("converge", &doc.snapshot());
     write("loro", &loro_snapshot);
+    write("doc", &saved.expect("no transaction open"));
     write("txt", trace.end_content.as_bytes());
 }
 
@@ -279,17 +294,25 @@ fn child(args: &[String]) {
             doc.get_text("text").to_string()
         }),
         "history" => ("history", |b| Text::decode(b).expect("history").to_string()),
+        "doc" => ("doc", |b| {
+            let mut doc = Doc::load(b).expect("own save loads");
+            let text = doc_text(&mut doc);
+            doc.text(text).expect("a text container")
+        }),
         "yrs" => ("yrs", |b| yrs_text(&yrs_load(b))),
         other => panic!("unknown loader {other}"),
     };
     let bytes = read(ext);
     let load = move || load(&bytes);
-    assert_eq!(load(), expected, "{loader} loads the trace's text");
     let time = |f: &dyn Fn() -> String| {
         let t = Instant::now();
         black_box(f());
         t.elapsed().as_secs_f64() * 1e6
     };
+    let t = Instant::now();
+    assert_eq!(load(), expected, "{loader} loads the trace's text");
+    let first = t.elapsed().as_secs_f64();
+    let runs = runs.min(((CHILD_BUDGET / first) as usize).max(3));
     let warm = (0..runs).map(|_| time(&load)).fold(f64::MAX, f64::min);
     let mut junk = vec![0u64; 200_000];
     let cold = (0..runs)
