@@ -74,6 +74,10 @@ pub struct Cap {
 
 impl Cap {
     /// A time cap of `limit` from now, no heap cap.
+    #[allow(
+        dead_code,
+        reason = "used by the criterion suite and the tests, not by compare"
+    )]
     pub fn new(limit: Duration) -> Self {
         Self::with_heap(limit, usize::MAX)
     }

@@ -352,7 +352,17 @@ fn heap_metric(r: &Row) -> Option<f64> {
 /// peer's, per workload, and the geometric mean of each column over the workloads where both
 /// have a figure (capped peers left out of the mean).
 fn summary(out: &mut String, rows: &[Row], libs: &[&'static str]) {
-    let others: Vec<&str> = libs.iter().copied().filter(|l| *l != DOC).collect();
+    // The libraries the Doc shares a workload with.
+    let others: Vec<&str> = libs
+        .iter()
+        .copied()
+        .filter(|l| {
+            *l != DOC
+                && ids(rows)
+                    .iter()
+                    .any(|(id, _)| find(rows, id, DOC).is_some() && find(rows, id, l).is_some())
+        })
+        .collect();
     if !rows.iter().any(|r| r.lib == DOC) || others.is_empty() {
         return;
     }
@@ -422,7 +432,13 @@ fn summary(out: &mut String, rows: &[Row], libs: &[&'static str]) {
             continue;
         }
         let _ = writeln!(out, "\n### {}\n", c.title);
-        let head: Vec<String> = others.iter().map(|l| format!("÷ {l}")).collect();
+        let head: Vec<String> = others
+            .iter()
+            .map(|l| match *l {
+                ENGINE => "÷ engine".to_string(),
+                l => format!("÷ {l}"),
+            })
+            .collect();
         let _ = writeln!(out, "| workload | {} |", head.join(" | "));
         let _ = writeln!(out, "| --- |{}", " ---: |".repeat(others.len()));
         for line in lines {

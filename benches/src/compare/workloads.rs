@@ -34,7 +34,7 @@ use super::libs::{
     Loro, MapDoc, TextDoc, Val, Yrs,
 };
 use super::rng::{DIGITS, LOWER, Rng, UPPER};
-use super::{Cap, Extra, Failure, Measured, RunFn, RunResult, Workload, held, verify};
+use super::{Cap, Extra, Measured, RunFn, RunResult, Workload, held, verify};
 
 /// Sizes of the generated inputs.
 #[derive(Clone, Copy, Debug)]
@@ -721,8 +721,14 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
     ));
     // The other sequential traces, replayed as B4 replays automerge-paper. yrs counts UTF-8
     // bytes, so it runs only on ASCII traces.
+    // Smoke runs replay a tenth of B4's prefix of them (automerge takes seconds on a few
+    // thousand of json-crdt-patch's edits in a debug build).
+    let t_sizes = Sizes {
+        b4_prefix: sizes.b4_prefix.map(|k| k / 10),
+        ..*sizes
+    };
     for name in &converge_benches::SEQUENTIAL[1..] {
-        let input = trace_input(name, sizes, 1);
+        let input = trace_input(name, &t_sizes, 1);
         let ascii = input.patches.iter().flatten().all(|e| match e {
             Edit::Ins(_, s) => s.is_ascii(),
             Edit::Del(..) => true,
