@@ -120,6 +120,133 @@ pub fn replay_doc(trace: &Trace, explicit: bool) -> converge::doc::Doc {
     doc
 }
 
+/// The root text container the `Doc` replays edit: `doc.root("text", ContainerKind::Text)`.
+pub fn doc_text(doc: &mut converge::doc::Doc) -> converge::doc::ContainerId {
+    doc.root("text", converge::doc::ContainerKind::Text)
+}
+
+/// The document's history-only export, where `Doc` has one: `None` until `Doc::save_history`
+/// exists, then `Some(doc.save_history().expect("no transaction open"))`. Every benchmark
+/// that reports a `Doc`'s history size reads it here.
+pub fn doc_history(doc: &converge::doc::Doc) -> Option<Vec<u8>> {
+    let _ = doc;
+    None
+}
+
+/// Replays patches into the root text `"text"` of a [`converge::doc::Doc`] as an application
+/// that does not group edits would: one `text_delete` and/or one `text_insert` per patch, each
+/// its own implicit transaction (the engine replay, [`replay_converge`], through the document).
+pub fn replay_doc_edits(patches: &[Patch]) -> converge::doc::Doc {
+    let mut doc = converge::doc::Doc::new(ReplicaId(1));
+    let text = doc_text(&mut doc);
+    for Patch(pos, del, ins) in patches {
+        if *del > 0 {
+            doc.text_delete(text, *pos..*pos + *del)
+                .expect("delete in range");
+        }
+        if !ins.is_empty() {
+            doc.text_insert(text, *pos, ins).expect("insert in range");
+        }
+    }
+    doc
+}
+
+/// Applies update `messages` to `doc` as one message (`Doc::merge_updates` when there are
+/// several); every update must apply.
+pub fn doc_apply_all(doc: &mut converge::doc::Doc, messages: &[&[u8]]) {
+    let report = match messages {
+        [] => return,
+        [one] => doc.apply_update(one),
+        _ => {
+            let merged = converge::doc::Doc::merge_updates(messages).expect("updates merge");
+            doc.apply_update(&merged)
+        }
+    }
+    .expect("update applies");
+    assert!(report.is_complete(), "{report:?}");
+}
+
+/// Replays a concurrent trace with one [`converge::doc::Doc`] per agent (replica = agent + 1,
+/// root text `"text"`), exchanging updates only as bytes, the way [`replay_concurrent_yrs`]
+/// does for yrs: each trace transaction's edits are implicit transactions (one call per
+/// insert or delete), and the bytes `encode_updates_since` gives for them (from the version
+/// before the transaction) are its update; before a transaction, its agent's document applies
+/// exactly the transactions its parents' merged version adds, in trace order, as one message;
+/// finally every document applies everything it lacks. Returns the documents.
+pub fn replay_concurrent_doc(trace: &Trace) -> Vec<converge::doc::Doc> {
+    let agents = trace.agents();
+    let mut docs: Vec<converge::doc::Doc> = (0..agents)
+        .map(|a| converge::doc::Doc::new(ReplicaId(a as u64 + 1)))
+        .collect();
+    let text = doc_text(&mut docs[0]);
+    for doc in &mut docs[1..] {
+        doc_text(doc);
+    }
+    if !trace.start_content.is_empty() {
+        docs[0]
+            .text_insert(text, 0, &trace.start_content)
+            .expect("start content");
+        let update = docs[0].encode_updates_since(&VersionVector::new());
+        for doc in &mut docs[1..] {
+            doc_apply_all(doc, &[&update]);
+        }
+    }
+    // As in `replay_concurrent_yrs`: each transaction's update; per agent, its transactions;
+    // per transaction, how many of each agent's transactions its document had seen; per
+    // document, the same now.
+    let mut updates: Vec<Vec<u8>> = Vec::with_capacity(trace.txns.len());
+    let mut by_agent: Vec<Vec<usize>> = vec![Vec::new(); agents];
+    let mut seen: Vec<Vec<u32>> = Vec::with_capacity(trace.txns.len());
+    let mut have = vec![vec![0u32; agents]; agents];
+    let pull = |doc: &mut converge::doc::Doc,
+                have: &mut Vec<u32>,
+                want: &[u32],
+                by_agent: &[Vec<usize>],
+                updates: &[Vec<u8>]| {
+        let mut missing: Vec<usize> = (0..agents)
+            .flat_map(|q| {
+                by_agent[q][have[q] as usize..want[q].max(have[q]) as usize]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            let messages: Vec<&[u8]> = missing.iter().map(|&t| updates[t].as_slice()).collect();
+            doc_apply_all(doc, &messages);
+            raise_to(have, want);
+        }
+    };
+    for txn in &trace.txns {
+        let r = txn.agent;
+        let mut want = vec![0u32; agents];
+        for &p in &txn.parents {
+            raise_to(&mut want, &seen[p]);
+        }
+        pull(&mut docs[r], &mut have[r], &want, &by_agent, &updates);
+        let doc = &mut docs[r];
+        let before = doc.version();
+        for Patch(pos, del, ins) in &txn.patches {
+            if *del > 0 {
+                doc.text_delete(text, *pos..*pos + *del)
+                    .expect("delete in range");
+            }
+            if !ins.is_empty() {
+                doc.text_insert(text, *pos, ins).expect("insert in range");
+            }
+        }
+        by_agent[r].push(updates.len());
+        updates.push(doc.encode_updates_since(&before));
+        have[r][r] += 1;
+        seen.push(have[r].clone());
+    }
+    let all: Vec<u32> = by_agent.iter().map(|t| t.len() as u32).collect();
+    for (doc, have) in docs.iter_mut().zip(&mut have) {
+        pull(doc, have, &all, &by_agent, &updates);
+    }
+    docs
+}
+
 /// Replays patches into a converge `Text`, one call per patch.
 pub fn replay_converge(patches: &[Patch]) -> Text {
     let mut t = Text::new(ReplicaId(1));

@@ -1,5 +1,6 @@
 //! Every workload, every library, one process: the community crdt-benchmarks suite (B1–B4)
-//! on converge, diamond-types, yrs, loro and automerge, and state-CRDT merges on converge and
+//! on converge (the bare engine, and the `Doc` users edit through), diamond-types, yrs, loro
+//! and automerge, and state-CRDT merges on converge and
 //! `crdts`. Runs are interleaved and repeated (median and min), capped per run, and every
 //! result is verified. See perf/README.md for how to read the output.
 //!
@@ -8,7 +9,9 @@
 //! cargo run --release -p converge-benches --bin compare -- --smoke   # tiny inputs, once, writes nothing
 //! ```
 //!
-//! Options: `--smoke`, `--n N`, `--reps R`, `--cap SECONDS`, `--only ID[,ID…]` (workload
+//! Options: `--smoke`, `--n N`, `--reps R`, `--cap SECONDS`, `--max-heap MIB` (heap a run may
+//! hold before it is stopped, default 1024: the heaviest workloads on a document that keeps
+//! every update would otherwise need several GiB), `--only ID[,ID…]` (workload
 //! ids; a trailing `*` matches a prefix, e.g. `B1.*,S*`), `--no-b4x100`, `--out DIR` (write
 //! results there, also in smoke runs), `--no-write`.
 
@@ -32,6 +35,7 @@ struct Args {
     n: Option<usize>,
     reps: Option<usize>,
     cap: Option<f64>,
+    max_heap: usize,
     only: Vec<String>,
     b4x100: bool,
     out: Option<PathBuf>,
@@ -40,8 +44,8 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: compare [--smoke] [--n N] [--reps R] [--cap SECONDS] [--only ID,ID] \
-         [--no-b4x100] [--out DIR] [--no-write]"
+        "usage: compare [--smoke] [--n N] [--reps R] [--cap SECONDS] [--max-heap MIB] \
+         [--only ID,ID] [--no-b4x100] [--out DIR] [--no-write]"
     );
     std::process::exit(2)
 }
@@ -52,6 +56,7 @@ fn parse_args() -> Args {
         n: None,
         reps: None,
         cap: None,
+        max_heap: 1024,
         only: Vec::new(),
         b4x100: true,
         out: None,
@@ -65,6 +70,7 @@ fn parse_args() -> Args {
             "--n" => a.n = Some(value().parse().unwrap_or_else(|_| usage())),
             "--reps" => a.reps = Some(value().parse().unwrap_or_else(|_| usage())),
             "--cap" => a.cap = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--max-heap" => a.max_heap = value().parse().unwrap_or_else(|_| usage()),
             "--only" => a.only = value().split(',').map(str::to_string).collect(),
             "--no-b4x100" => a.b4x100 = false,
             "--out" => a.out = Some(PathBuf::from(value())),
@@ -185,6 +191,7 @@ fn main() -> ExitCode {
     let settings = Settings {
         reps: args.reps.unwrap_or(if args.smoke { 1 } else { 5 }),
         cap: Duration::from_secs_f64(args.cap.unwrap_or(if args.smoke { 60.0 } else { 10.0 })),
+        heap_cap: args.max_heap.saturating_mul(1 << 20),
     };
     eprintln!("building inputs (N = {n})…");
     let mut workloads = compare::workloads::suite(&sizes);
@@ -230,14 +237,14 @@ fn main() -> ExitCode {
             eprintln!("cannot create {}: {e}", dir.display());
             return ExitCode::FAILURE;
         }
-        let base = dir.join(&meta.date);
         let files = [
             ("json", report::json(&rows, &meta)),
             ("md", md),
-            ("svg", report::svg(&rows, &meta)),
+            ("svg", report::svg(&rows, &meta, report::ENGINE)),
+            ("doc.svg", report::svg(&rows, &meta, report::DOC)),
         ];
         for (ext, text) in files {
-            let path = base.with_extension(ext);
+            let path = dir.join(format!("{}.{ext}", meta.date));
             if let Err(e) = std::fs::write(&path, text) {
                 eprintln!("cannot write {}: {e}", path.display());
                 return ExitCode::FAILURE;

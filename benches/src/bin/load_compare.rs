@@ -1,5 +1,7 @@
 //! Snapshot load + text, converge against Loro 1.17, and (concurrent histories) history load +
-//! text, converge against yrs 0.28, each loader timed in a process of its own.
+//! text, converge against yrs 0.28, each loader timed in a process of its own; in both tables
+//! also the converge `Doc` users open: `Doc::load` of its `save()` + `text` (the document
+//! replayed one edit per call, or one `Doc` per author for the concurrent traces).
 //!
 //! In one process, a loader's time depends on what ran before it: `text_report`'s round robin
 //! measured Loro's load 10–15% apart after a change to one of *our* loads earlier in the round
@@ -15,7 +17,8 @@
 //!
 //! Each child runs twice over, with glibc's default heap and with one that keeps its pages
 //! (see [`HEAPS`]). Every child checks its loaded text against the trace's final content
-//! before timing.
+//! before timing. A child whose first load takes long (the `Doc` today) times fewer loads:
+//! as many as fit in [`CHILD_BUDGET`], at least 3, at most `runs`.
 //!
 //! The snapshot table covers the sequential traces, friendsforever and the two- and
 //! eight-agent synthetic traces of `concurrent_report` (their final state, one replica per
@@ -32,18 +35,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use converge::doc::Doc;
 use converge::list::{Text, TextSnapshot};
 use converge_benches::synth::{concurrent_trace, measured_shapes};
 use converge_benches::{
-    SEQUENTIAL, Trace, load_trace, replay_concurrent, replay_concurrent_loro,
-    replay_concurrent_yrs, replay_converge, replay_loro, scramble, yrs_load, yrs_text,
+    SEQUENTIAL, Trace, doc_text, load_trace, replay_concurrent, replay_concurrent_doc,
+    replay_concurrent_loro, replay_concurrent_yrs, replay_converge, replay_doc_edits, replay_loro,
+    scramble, yrs_load, yrs_text,
 };
 
 /// The snapshot loaders compared: the name a child is given and the column it fills.
-const LOADERS: [&str; 4] = ["view", "view_edit", "editable", "loro"];
+const LOADERS: [&str; 5] = ["view", "view_edit", "editable", "doc", "loro"];
 
 /// The history loaders compared.
-const HISTORY_LOADERS: [&str; 2] = ["history", "yrs"];
+const HISTORY_LOADERS: [&str; 3] = ["history", "doc", "yrs"];
+
+/// How long a child spends on each of its warm and cold series at most (see the module docs).
+const CHILD_BUDGET: f64 = 2.0;
 
 /// The two heaps the children run with: glibc's defaults, where freeing a large block can hand
 /// its pages back to the OS so the next load faults them in again, and a heap that keeps its
@@ -77,12 +85,15 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("converge-load-compare-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temporary directory");
     let mut snapshots: Vec<String> = Vec::new();
+    // Smoke runs (debug builds) load the `Doc` of the two small traces only: its load replays
+    // the whole update history today, seconds per trace unoptimized.
     for name in SEQUENTIAL {
-        write_snapshots(&dir, name, &load_trace(name), false);
+        let with_doc = !smoke || name == "json-crdt-patch";
+        write_snapshots(&dir, name, &load_trace(name), false, with_doc);
         snapshots.push(name.to_string());
     }
     let friends = load_trace("friendsforever");
-    write_snapshots(&dir, "friendsforever", &friends, true);
+    write_snapshots(&dir, "friendsforever", &friends, true, true);
     write_histories(&dir, "friendsforever", &friends);
     snapshots.push("friendsforever".to_string());
     let mut histories = vec!["friendsforever".to_string()];
@@ -92,7 +103,7 @@ fn main() {
     {
         let name = format!("synthetic-{}", shape.agents);
         let trace = concurrent_trace(shape, seed);
-        write_snapshots(&dir, &name, &trace, true);
+        write_snapshots(&dir, &name, &trace, true, true);
         write_histories(&dir, &name, &trace);
         snapshots.push(name.clone());
         histories.push(name);
@@ -103,18 +114,20 @@ fn main() {
          (loaders alternated) × {runs} loads; warm = loads back to back, cold = each load after \
          a loop of random branches over 1.6 MB; view = `TextSnapshot::decode` (the text, no \
          replica), view + to_text = that, then `to_text` (the editable replica, checked against \
-         the text shown), editable = `Text::decode_snapshot` + `to_string`, Loro = `LoroDoc::from_snapshot` + \
+         the text shown), editable = `Text::decode_snapshot` + `to_string`, Doc = `Doc::load` of \
+         the document's `save()` + `text` (fewer loads when one takes long: as many as fit in \
+         {CHILD_BUDGET} s, at least 3), Loro = `LoroDoc::from_snapshot` + \
          `get_text(\"text\").to_string()`"
     );
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        let labels = ["view", "view + to_text", "editable", "Loro"];
+        let labels = ["view", "view + to_text", "editable", "Doc", "Loro"];
         table(
             &dir,
             &snapshots,
             &LOADERS,
             &labels,
-            &[(0, 3), (2, 3)],
+            &[(0, 4), (2, 4), (3, 4)],
             (rounds, runs),
             tunables,
         );
@@ -122,18 +135,19 @@ fn main() {
 
     println!(
         "\nhistory load + text of concurrent traces, each loader in its own process, as above; \
-         converge = `Text::decode` + `to_string`, yrs = `apply_update` of its v1 state update \
-         to an empty `Doc` + `get_string`"
+         converge = `Text::decode` + `to_string`, Doc = `Doc::load` of the document's `save()` \
+         (today its update history) + `text`, yrs = `apply_update` of its v1 state update to an \
+         empty `Doc` + `get_string`"
     );
     for (heap, tunables) in HEAPS {
         println!("\n{heap}\n");
-        let labels = ["converge", "yrs"];
+        let labels = ["converge", "Doc", "yrs"];
         table(
             &dir,
             &histories,
             &HISTORY_LOADERS,
             &labels,
-            &[(0, 1)],
+            &[(0, 2), (1, 2)],
             (rounds, runs),
             tunables,
         );
@@ -159,9 +173,10 @@ fn write_histories(dir: &Path, name: &str, trace: &Trace) {
     write("txt", trace.end_content.as_bytes());
 }
 
-/// Writes `<name>.converge`, `<name>.loro` (the two snapshots) and `<name>.txt` (the final
-/// text) for `trace` (replayed one replica per agent if `concurrent`) into `dir`.
-fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool) {
+/// Writes `<name>.converge`, `<name>.loro` (the two snapshots), with `with_doc` `<name>.doc`
+/// (the `Doc`'s `save()`), and `<name>.txt` (the final text) for `trace` (replayed one replica
+/// per agent if `concurrent`) into `dir`.
+fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool, with_doc: bool) {
     let (doc, loro) = if concurrent {
         let doc = replay_concurrent(trace).swap_remove(0);
         (doc, replay_concurrent_loro(trace))
@@ -169,6 +184,16 @@ fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool) {
         let patches = trace.patches();
         (replay_converge(&patches), replay_loro(&patches))
     };
+    let saved = with_doc.then(|| {
+        let mut doc = if concurrent {
+            replay_concurrent_doc(trace).swap_remove(0)
+        } else {
+            replay_doc_edits(&trace.patches())
+        };
+        let text = doc_text(&mut doc);
+        assert_eq!(doc.text(text).expect("a text container"), trace.end_content);
+        doc.save().expect("no transaction open")
+    });
     let loro_snapshot = loro
         .export(loro::ExportMode::Snapshot)
         .expect("loro snapshot");
@@ -177,13 +202,17 @@ fn write_snapshots(dir: &Path, name: &str, trace: &Trace, concurrent: bool) {
     };
     write("converge", &doc.snapshot());
     write("loro", &loro_snapshot);
+    if let Some(saved) = saved {
+        write("doc", &saved);
+    }
     write("txt", trace.end_content.as_bytes());
 }
 
 /// Prints one table: per trace in `names` (files under `dir`), each loader's best warm and
 /// cold time (columns headed by `labels`) over `rounds` rounds of `runs` loads, each round
 /// running one child per loader in turn; then, for each pair in `ratios`, the first loader's
-/// times over the second's.
+/// times over the second's. A loader whose input file is missing (the `Doc`'s in smoke runs)
+/// gets `–`.
 fn table(
     dir: &Path,
     names: &[String],
@@ -210,18 +239,30 @@ fn table(
         let mut best = vec![[f64::MAX; 2]; loaders.len()];
         for _ in 0..rounds {
             for (loader, best) in loaders.iter().zip(&mut best) {
+                if *loader == "doc" && !dir.join(format!("{name}.doc")).exists() {
+                    continue;
+                }
                 let [warm, cold] = run_child(&dir.join(name), loader, runs, tunables);
                 best[0] = best[0].min(warm);
                 best[1] = best[1].min(cold);
             }
         }
         let mut row = format!("| {name} |");
-        for [warm, cold] in &best {
-            row += &format!(" {warm:.1} µs | {cold:.1} µs |");
+        let ran = |t: &[f64; 2]| t[0] < f64::MAX;
+        for t @ [warm, cold] in &best {
+            if ran(t) {
+                row += &format!(" {warm:.1} µs | {cold:.1} µs |");
+            } else {
+                row += " – | – |";
+            }
         }
         for &(a, b) in ratios {
             let (x, y) = (best[a], best[b]);
-            row += &format!(" {:.2}× | {:.2}× |", x[0] / y[0], x[1] / y[1]);
+            if ran(&x) && ran(&y) {
+                row += &format!(" {:.2}× | {:.2}× |", x[0] / y[0], x[1] / y[1]);
+            } else {
+                row += " – | – |";
+            }
         }
         println!("{row}");
     }
@@ -279,17 +320,25 @@ fn child(args: &[String]) {
             doc.get_text("text").to_string()
         }),
         "history" => ("history", |b| Text::decode(b).expect("history").to_string()),
+        "doc" => ("doc", |b| {
+            let mut doc = Doc::load(b).expect("own save loads");
+            let text = doc_text(&mut doc);
+            doc.text(text).expect("a text container")
+        }),
         "yrs" => ("yrs", |b| yrs_text(&yrs_load(b))),
         other => panic!("unknown loader {other}"),
     };
     let bytes = read(ext);
     let load = move || load(&bytes);
-    assert_eq!(load(), expected, "{loader} loads the trace's text");
     let time = |f: &dyn Fn() -> String| {
         let t = Instant::now();
         black_box(f());
         t.elapsed().as_secs_f64() * 1e6
     };
+    let t = Instant::now();
+    assert_eq!(load(), expected, "{loader} loads the trace's text");
+    let first = t.elapsed().as_secs_f64();
+    let runs = runs.min(((CHILD_BUDGET / first) as usize).max(3));
     let warm = (0..runs).map(|_| time(&load)).fold(f64::MAX, f64::min);
     let mut junk = vec![0u64; 200_000];
     let cold = (0..runs)

@@ -49,7 +49,13 @@ pub trait Doc: Sized {
     fn apply_updates(&mut self, updates: &[Vec<u8>]);
     /// The whole document in the library's own persistent encoding.
     fn encode(&mut self) -> Vec<u8>;
-    /// Rebuilds a document from [`encode`](Doc::encode) output.
+    /// The smallest export of the whole history, where the library has one besides
+    /// [`encode`](Doc::encode); [`load`](Doc::load) must accept it too.
+    fn encode_history(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Rebuilds a document from [`encode`](Doc::encode) (or
+    /// [`encode_history`](Doc::encode_history)) output.
     fn load(bytes: &[u8]) -> Self;
 }
 
@@ -230,6 +236,131 @@ impl MapDoc for ConvergeMap {
     }
     fn get(&mut self, key: &str) -> Option<Val> {
         self.doc.get(&key.to_string()).cloned()
+    }
+}
+
+// -------------------------------------------------------------------------- converge Doc
+
+/// converge's [`Doc`](converge::doc::Doc), the layer users edit through, with one root
+/// container per kind obtained by `doc.root(name, kind)`: `"text"`, `"list"`, `"map"`.
+///
+/// Every edit is one call (`text_insert`, `text_delete`, `list_insert` or `list_insert_batch`,
+/// `map_set`) in an implicit transaction, as an application that does not group edits makes
+/// them. Updates are `encode_updates_since` the version last sent, received with
+/// `apply_update` (several updates are combined by `Doc::merge_updates` first, the document's
+/// batch entry point). The full encoding is `save()`; loading is `Doc::load`.
+pub struct ConvergeDoc {
+    doc: converge::doc::Doc,
+    text: converge::doc::ContainerId,
+    list: converge::doc::ContainerId,
+    map: converge::doc::ContainerId,
+    sent: converge::VersionVector,
+}
+
+impl ConvergeDoc {
+    fn wrap(mut doc: converge::doc::Doc) -> Self {
+        use converge::doc::ContainerKind;
+        let text = doc.root("text", ContainerKind::Text);
+        let list = doc.root("list", ContainerKind::List);
+        let map = doc.root("map", ContainerKind::Map);
+        let sent = doc.version();
+        ConvergeDoc {
+            doc,
+            text,
+            list,
+            map,
+            sent,
+        }
+    }
+}
+
+fn val_to_value(v: &Val) -> converge::doc::Value {
+    match v {
+        Val::Num(n) => converge::doc::Value::Int(i64::from(*n)),
+        Val::Str(s) => converge::doc::Value::Str(s.clone()),
+    }
+}
+
+fn item_to_val(item: converge::doc::Item) -> Val {
+    match item.as_value() {
+        Some(converge::doc::Value::Int(n)) => Val::Num(*n as u32),
+        Some(converge::doc::Value::Str(s)) => Val::Str(s.clone()),
+        other => panic!("converge Doc: unexpected item {other:?}"),
+    }
+}
+
+impl Doc for ConvergeDoc {
+    const NAME: &'static str = "converge Doc";
+    fn create(id: u64) -> Self {
+        Self::wrap(converge::doc::Doc::new(ReplicaId(id)))
+    }
+    fn take_update(&mut self) -> Vec<u8> {
+        let update = self.doc.encode_updates_since(&self.sent);
+        self.sent = self.doc.version();
+        update
+    }
+    fn apply_updates(&mut self, updates: &[Vec<u8>]) {
+        let report = if let [one] = updates {
+            self.doc.apply_update(one)
+        } else {
+            let all: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+            let merged = converge::doc::Doc::merge_updates(&all).expect("converge Doc merge");
+            self.doc.apply_update(&merged)
+        }
+        .expect("converge Doc apply");
+        assert!(report.is_complete(), "converge Doc: missing dependencies");
+    }
+    fn encode(&mut self) -> Vec<u8> {
+        self.doc.save().expect("no transaction open")
+    }
+    fn encode_history(&mut self) -> Option<Vec<u8>> {
+        converge_benches::doc_history(&self.doc)
+    }
+    fn load(bytes: &[u8]) -> Self {
+        Self::wrap(converge::doc::Doc::load(bytes).expect("converge Doc loads"))
+    }
+}
+
+impl TextDoc for ConvergeDoc {
+    fn edit(&mut self, edits: &[Edit]) {
+        for e in edits {
+            match e {
+                Edit::Ins(pos, s) => self.doc.text_insert(self.text, *pos, s),
+                Edit::Del(pos, len) => self.doc.text_delete(self.text, *pos..*pos + *len),
+            }
+            .expect("edit in range");
+        }
+    }
+    fn text(&mut self) -> String {
+        self.doc.text(self.text).expect("a text container")
+    }
+}
+
+impl ListDoc for ConvergeDoc {
+    fn insert_vals(&mut self, pos: usize, vals: &[Val]) {
+        if let [one] = vals {
+            self.doc.list_insert(self.list, pos, val_to_value(one))
+        } else {
+            let values: Vec<converge::doc::Value> = vals.iter().map(val_to_value).collect();
+            self.doc.list_insert_batch(self.list, pos, &values)
+        }
+        .expect("insert in range");
+    }
+    fn vals(&mut self) -> Vec<Val> {
+        let items = self.doc.list_items(self.list).expect("a list container");
+        items.into_iter().map(item_to_val).collect()
+    }
+}
+
+impl MapDoc for ConvergeDoc {
+    fn set(&mut self, key: &str, val: Val) {
+        self.doc
+            .map_set(self.map, key, val_to_value(&val))
+            .expect("map set");
+    }
+    fn get(&mut self, key: &str) -> Option<Val> {
+        let item = self.doc.map_get(self.map, key).expect("a map container")?;
+        Some(item_to_val(item))
     }
 }
 

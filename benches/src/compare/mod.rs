@@ -25,8 +25,14 @@ pub struct Extra {
     pub update_bytes: Option<usize>,
     /// Size of the whole document in the library's persistent encoding (bytes).
     pub doc_bytes: Option<usize>,
+    /// Size of the library's history-only export, where it has one besides the persistent
+    /// encoding (bytes).
+    pub history_bytes: Option<usize>,
     /// Time to load the encoded document.
     pub parse: Option<Duration>,
+    /// Time to load the encoded document and read its value once (the text, the list, the
+    /// map entry), so that a library that defers work to the first read pays for it.
+    pub load_read: Option<Duration>,
     /// Heap held by the loaded document (counting allocator).
     pub mem: Option<usize>,
 }
@@ -45,6 +51,8 @@ pub struct Measured {
 pub enum Failure {
     /// It went past the per-run time cap.
     Capped,
+    /// It held more heap than the per-run heap cap (bytes held when stopped).
+    HeapCapped(usize),
     /// It finished but its result differs from the expected one.
     Wrong(String),
 }
@@ -52,25 +60,58 @@ pub enum Failure {
 /// What a run returns.
 pub type RunResult = Result<Measured, Failure>;
 
-/// The per-run time cap. Long loops poll [`Cap::hit`] every few hundred operations.
+/// The per-run time cap, and a cap on the heap a run may hold (so that one library's
+/// memory growth on the heaviest workloads cannot exhaust a shared machine). Long loops poll
+/// [`Cap::stop`] every few hundred operations.
 #[derive(Clone, Copy, Debug)]
 pub struct Cap {
     deadline: Instant,
     limit: Duration,
+    /// Heap allocated when the run started.
+    heap_base: usize,
+    heap_limit: usize,
 }
 
 impl Cap {
-    /// A cap of `limit` from now.
+    /// A time cap of `limit` from now, no heap cap.
+    #[allow(
+        dead_code,
+        reason = "used by the criterion suite and the tests, not by compare"
+    )]
     pub fn new(limit: Duration) -> Self {
+        Self::with_heap(limit, usize::MAX)
+    }
+
+    /// A time cap of `limit` from now and a cap of `heap` bytes held beyond what is
+    /// allocated now.
+    pub fn with_heap(limit: Duration, heap: usize) -> Self {
         Cap {
             deadline: Instant::now() + limit,
             limit,
+            heap_base: converge_benches::allocated_bytes(),
+            heap_limit: heap,
         }
     }
 
-    /// Whether the deadline has passed.
-    pub fn hit(&self) -> bool {
-        Instant::now() > self.deadline
+    fn heap_held(&self) -> usize {
+        converge_benches::allocated_bytes().saturating_sub(self.heap_base)
+    }
+
+    /// Why the run must stop now, if it must: past the deadline or over the heap cap.
+    pub fn hit(&self) -> Option<Failure> {
+        let held = self.heap_held();
+        if held > self.heap_limit {
+            Some(Failure::HeapCapped(held))
+        } else if Instant::now() > self.deadline {
+            Some(Failure::Capped)
+        } else {
+            None
+        }
+    }
+
+    /// `Err` with [`hit`](Cap::hit)'s reason if the run must stop now.
+    pub fn stop(&self) -> Result<(), Failure> {
+        self.hit().map_or(Ok(()), Err)
     }
 
     /// Turns a finished timed section into a result: over the limit is `Capped`.
@@ -138,6 +179,8 @@ pub enum Status {
     Ok,
     /// A repetition hit the cap (later repetitions skipped).
     Capped,
+    /// A repetition held more heap than the heap cap (bytes held when stopped).
+    HeapCapped(usize),
     /// A repetition produced a wrong result (message).
     Wrong(String),
 }
@@ -163,6 +206,8 @@ pub struct Settings {
     pub reps: usize,
     /// Per-run time cap.
     pub cap: Duration,
+    /// Per-run heap cap (bytes held beyond what was allocated when the run started).
+    pub heap_cap: usize,
 }
 
 /// A progress line on stderr: rewritten in place on a terminal, one line per workload
@@ -239,7 +284,7 @@ pub fn run_all(workloads: &[Workload], settings: &Settings) -> Vec<Row> {
                         &format!("{} {} (rep {}/{reps})", w.id, w.runs[li].0, rep + 1),
                     );
                 }
-                let cap = Cap::new(limit);
+                let cap = Cap::with_heap(limit, settings.heap_cap);
                 match (w.runs[li].1)(&cap) {
                     Ok(m) => {
                         if these[li].times.is_empty() {
@@ -248,6 +293,9 @@ pub fn run_all(workloads: &[Workload], settings: &Settings) -> Vec<Row> {
                         these[li].times.push(m.time);
                     }
                     Err(Failure::Capped) => these[li].status = Status::Capped,
+                    Err(Failure::HeapCapped(held)) => {
+                        these[li].status = Status::HeapCapped(held);
+                    }
                     Err(Failure::Wrong(msg)) => these[li].status = Status::Wrong(msg),
                 }
             }

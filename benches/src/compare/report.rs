@@ -1,15 +1,23 @@
 //! Writers for the compare results: JSON (every figure, machine-readable), a markdown report
-//! (time table with converge/peer ratios, then sizes, load time and memory), and an SVG
-//! chart of how many times faster converge is than each peer on each workload.
+//! (time table with converge/peer ratios, then sizes, load time and memory, then the summary:
+//! converge `Doc` over the engine and each peer, time, size and load), and SVG charts of how
+//! many times faster converge (the engine, or the `Doc`) is than each peer on each workload.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::{Row, Settings, Status};
 
+/// The bare engine's rows (`list::Text`, `list::List`, `LwwMap`, the state CRDTs).
+pub const ENGINE: &str = "converge";
+
+/// The document's rows (`converge::doc::Doc`).
+pub const DOC: &str = "converge Doc";
+
 /// Libraries in table order.
-pub const LIBS: [&str; 6] = [
-    "converge",
+pub const LIBS: [&str; 7] = [
+    ENGINE,
+    DOC,
     "diamond-types",
     "yrs",
     "loro",
@@ -87,6 +95,7 @@ pub fn json(rows: &[Row], meta: &Meta) -> String {
             let (status, message) = match &r.status {
                 Status::Ok => ("ok", None),
                 Status::Capped => ("capped", None),
+                Status::HeapCapped(held) => ("heap_capped", Some(format!("held {held} bytes"))),
                 Status::Wrong(m) => ("wrong", Some(m.clone())),
             };
             serde_json::json!({
@@ -102,7 +111,9 @@ pub fn json(rows: &[Row], meta: &Meta) -> String {
                 "times_ns": r.times.iter().map(|t| t.as_nanos() as u64).collect::<Vec<_>>(),
                 "avg_update_bytes": r.extra.update_bytes,
                 "doc_bytes": r.extra.doc_bytes,
+                "history_bytes": r.extra.history_bytes,
                 "parse_ns": opt_ns(r.extra.parse),
+                "load_read_ns": opt_ns(r.extra.load_read),
                 "mem_bytes": r.extra.mem,
             })
         })
@@ -119,6 +130,7 @@ pub fn json(rows: &[Row], meta: &Meta) -> String {
         "smoke": meta.smoke,
         "reps": meta.settings.reps,
         "cap_ms": meta.settings.cap.as_millis() as u64,
+        "heap_cap_bytes": meta.settings.heap_cap,
         "machine": machine,
         "rows": rows,
     });
@@ -131,19 +143,37 @@ fn time_cell(rows: &[Row], id: &str, lib: &str) -> String {
     };
     match &r.status {
         Status::Capped => format!("> {}", fmt_time(r.cap)),
+        Status::HeapCapped(held) => format!("stopped: heap > {}", fmt_bytes(*held)),
         Status::Wrong(_) => "**WRONG**".into(),
         Status::Ok => {
             let (Some(med), Some(min)) = (r.median(), r.min()) else {
                 return "–".into();
             };
             let mut s = format!("{} ({})", fmt_time(med), fmt_time(min));
-            let ours = find(rows, id, "converge").and_then(Row::median);
-            if let (true, Some(ours)) = (lib != "converge", ours) {
-                let ratio = ours.as_secs_f64() / med.as_secs_f64().max(1e-12);
-                let _ = write!(s, " · **{}×**", fmt_ratio(ratio));
+            let engine = find(rows, id, ENGINE).and_then(ok_median);
+            match (lib, engine) {
+                (ENGINE, _) | (_, None) => {}
+                // The document's cell: how many times the engine's time it takes.
+                (DOC, Some(engine)) => {
+                    let ratio = med.as_secs_f64() / engine.as_secs_f64().max(1e-12);
+                    let _ = write!(s, " · {}× engine", fmt_ratio(ratio));
+                }
+                (_, Some(ours)) => {
+                    let ratio = ours.as_secs_f64() / med.as_secs_f64().max(1e-12);
+                    let _ = write!(s, " · **{}×**", fmt_ratio(ratio));
+                }
             }
             s
         }
+    }
+}
+
+/// The median of a row that finished and verified.
+fn ok_median(r: &Row) -> Option<Duration> {
+    if r.status == Status::Ok {
+        r.median()
+    } else {
+        None
     }
 }
 
@@ -164,6 +194,12 @@ fn metric_table(
     libs: &[&str],
     cell: impl Fn(&Row) -> Option<String>,
 ) {
+    if !rows
+        .iter()
+        .any(|r| r.status == Status::Ok && cell(r).is_some())
+    {
+        return;
+    }
     let _ = writeln!(out, "\n### {title}\n");
     let _ = writeln!(out, "| workload | {} |", libs.join(" | "));
     let _ = writeln!(out, "| --- |{}", " ---: |".repeat(libs.len()));
@@ -198,20 +234,24 @@ pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
     let _ = writeln!(
         out,
         "N = {}, {} repetitions per library (interleaved), cap {} per run ({}× and one \
-         repetition for B4x100).  ",
+         repetition for B4x100), heap cap {} held per run.  ",
         meta.n,
         meta.settings.reps,
         fmt_time(meta.settings.cap),
-        super::HEAVY_CAP_FACTOR
+        super::HEAVY_CAP_FACTOR,
+        fmt_bytes(meta.settings.heap_cap)
     );
     for (k, v) in &meta.machine {
         let _ = writeln!(out, "{k}: {v}  ");
     }
     let _ = writeln!(
         out,
-        "\n### Time\n\nMedian (min) of the timed section; **r×** = converge time / peer time, so \
-         below 1 means converge is faster. `> cap`: stopped at the time cap. `–`: the library \
-         has no such data type. Every cell's result was verified (see perf/README.md).\n"
+        "\n### Time\n\nMedian (min) of the timed section; **r×** = converge (engine) time / peer \
+         time, so below 1 means converge is faster; `r× engine` in the converge Doc column = \
+         Doc time / engine time (the summary below gives the Doc's ratios to every peer). \
+         `> cap`: stopped at the time cap; `stopped: heap > X`: stopped when it held more heap \
+         than the heap cap. `–`: the library has no such data type. Every cell's result was \
+         verified (see perf/README.md).\n"
     );
     let _ = writeln!(out, "| workload | {} |", libs.join(" | "));
     let _ = writeln!(out, "| --- |{}", " ---: |".repeat(libs.len()));
@@ -222,6 +262,13 @@ pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
     metric_table(&mut out, "Encoded document size", rows, &libs, |r| {
         r.extra.doc_bytes.map(fmt_bytes)
     });
+    metric_table(
+        &mut out,
+        "History-only export size (where the library has one besides the above)",
+        rows,
+        &libs,
+        |r| r.extra.history_bytes.map(fmt_bytes),
+    );
     metric_table(&mut out, "Average update message size", rows, &libs, |r| {
         r.extra.update_bytes.map(fmt_bytes)
     });
@@ -234,11 +281,19 @@ pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
     );
     metric_table(
         &mut out,
+        "Load + first read of the encoded document (the text, list or map value)",
+        rows,
+        &libs,
+        |r| r.extra.load_read.map(fmt_time),
+    );
+    metric_table(
+        &mut out,
         "Heap held by the loaded document",
         rows,
         &libs,
         |r| r.extra.mem.map(fmt_bytes),
     );
+    summary(&mut out, rows, &libs);
     let wrong: Vec<&Row> = rows
         .iter()
         .filter(|r| matches!(r.status, Status::Wrong(_)))
@@ -254,6 +309,160 @@ pub fn markdown(rows: &[Row], meta: &Meta, command: &str) -> String {
     out
 }
 
+/// A figure compared in the summary: the `Doc`'s and the other library's (usually the same),
+/// and whether a capped row's cap counts as a lower bound of the other's figure (times only).
+struct Compared {
+    title: &'static str,
+    ours: fn(&Row) -> Option<f64>,
+    theirs: fn(&Row) -> Option<f64>,
+    capped_bound: bool,
+}
+
+/// The other side's figure: the value, and whether it is only a lower bound (the row was
+/// stopped at the time cap, so its time is more than the cap).
+fn their_figure(r: &Row, c: &Compared) -> Option<(f64, bool)> {
+    match r.status {
+        Status::Ok => (c.theirs)(r).map(|v| (v, false)),
+        Status::Capped if c.capped_bound => Some((r.cap.as_secs_f64(), true)),
+        _ => None,
+    }
+}
+
+fn time_metric(r: &Row) -> Option<f64> {
+    r.median().map(|d| d.as_secs_f64())
+}
+
+fn doc_bytes_metric(r: &Row) -> Option<f64> {
+    r.extra.doc_bytes.map(|b| b as f64)
+}
+
+fn history_bytes_metric(r: &Row) -> Option<f64> {
+    r.extra.history_bytes.map(|b| b as f64)
+}
+
+fn load_read_metric(r: &Row) -> Option<f64> {
+    r.extra.load_read.map(|d| d.as_secs_f64())
+}
+
+fn heap_metric(r: &Row) -> Option<f64> {
+    r.extra.mem.map(|b| b as f64)
+}
+
+/// The summary: for each figure, the converge `Doc`'s value over the engine's and each
+/// peer's, per workload, and the geometric mean of each column over the workloads where both
+/// have a figure (capped peers left out of the mean).
+fn summary(out: &mut String, rows: &[Row], libs: &[&'static str]) {
+    // The libraries the Doc shares a workload with.
+    let others: Vec<&str> = libs
+        .iter()
+        .copied()
+        .filter(|l| {
+            *l != DOC
+                && ids(rows)
+                    .iter()
+                    .any(|(id, _)| find(rows, id, DOC).is_some() && find(rows, id, l).is_some())
+        })
+        .collect();
+    if !rows.iter().any(|r| r.lib == DOC) || others.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Summary: converge Doc ÷ engine and ÷ each peer\n\n\
+         Each cell is the `Doc` row's figure divided by the other library's on the same \
+         workload: below 1 means the `Doc` is faster or smaller. `< r`: the other library was \
+         stopped at the time cap, so the ratio is at most this. `–`: no figure on one side. \
+         The last row is the geometric mean of the column (bounds left out)."
+    );
+    let same = |title, metric: fn(&Row) -> Option<f64>, capped_bound| Compared {
+        title,
+        ours: metric,
+        theirs: metric,
+        capped_bound,
+    };
+    let compared = [
+        same("Time (median)", time_metric, true),
+        same(
+            "Encoded document size (`save()` bytes for the Doc)",
+            doc_bytes_metric,
+            false,
+        ),
+        Compared {
+            title: "Doc `save()` bytes ÷ the other's history-only export (where it has one)",
+            ours: doc_bytes_metric,
+            theirs: history_bytes_metric,
+            capped_bound: false,
+        },
+        same("Load + first read", load_read_metric, false),
+        same("Heap held by the loaded document", heap_metric, false),
+    ];
+    for c in &compared {
+        let mut lines = Vec::new();
+        let mut logs: Vec<Vec<f64>> = vec![Vec::new(); others.len()];
+        for (id, _) in ids(rows) {
+            let Some(ours) = find(rows, &id, DOC).filter(|r| r.status == Status::Ok) else {
+                continue;
+            };
+            let Some(ours) = (c.ours)(ours) else {
+                continue;
+            };
+            let cells: Vec<String> = others
+                .iter()
+                .zip(&mut logs)
+                .map(
+                    |(l, log)| match find(rows, &id, l).and_then(|r| their_figure(r, c)) {
+                        Some((theirs, bound)) if theirs > 0.0 => {
+                            let ratio = ours / theirs;
+                            if bound {
+                                format!("< {}", fmt_ratio(ratio))
+                            } else {
+                                log.push(ratio.ln());
+                                format!("{}×", fmt_ratio(ratio))
+                            }
+                        }
+                        _ => "–".into(),
+                    },
+                )
+                .collect();
+            if cells.iter().any(|c| c != "–") {
+                lines.push(format!("| {id} | {} |", cells.join(" | ")));
+            }
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n### {}\n", c.title);
+        let head: Vec<String> = others
+            .iter()
+            .map(|l| match *l {
+                ENGINE => "÷ engine".to_string(),
+                l => format!("÷ {l}"),
+            })
+            .collect();
+        let _ = writeln!(out, "| workload | {} |", head.join(" | "));
+        let _ = writeln!(out, "| --- |{}", " ---: |".repeat(others.len()));
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let means: Vec<String> = logs
+            .iter()
+            .map(|log| {
+                if log.is_empty() {
+                    "–".into()
+                } else {
+                    let mean = (log.iter().sum::<f64>() / log.len() as f64).exp();
+                    format!("**{}×** ({})", fmt_ratio(mean), log.len())
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| geometric mean (workloads) | {} |",
+            means.join(" | ")
+        );
+    }
+}
+
 fn color(lib: &str) -> &'static str {
     match lib {
         "diamond-types" => "#4e79a7",
@@ -261,6 +470,8 @@ fn color(lib: &str) -> &'static str {
         "loro" => "#59a14f",
         "automerge" => "#e15759",
         "crdts" => "#b07aa1",
+        ENGINE => "#333333",
+        DOC => "#9c755f",
         _ => "#888888",
     }
 }
@@ -271,12 +482,14 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A horizontal bar chart, log scale: for each workload and peer, peer time / converge time
-/// (how many times faster converge is). Capped peers get an open bar to the cap's ratio.
-pub fn svg(rows: &[Row], meta: &Meta) -> String {
+/// A horizontal bar chart, log scale: for each workload and peer, peer time / `subject` time
+/// (how many times faster `subject`, [`ENGINE`] or [`DOC`], is). Capped peers get an open bar
+/// to the cap's ratio. The engine's chart leaves the `Doc` out; the `Doc`'s shows the engine
+/// as one more bar.
+pub fn svg(rows: &[Row], meta: &Meta, subject: &str) -> String {
     let peers: Vec<&str> = libs_present(rows)
         .into_iter()
-        .filter(|l| *l != "converge")
+        .filter(|l| *l != subject && *l != DOC)
         .collect();
     let (left, width, bar, gap, top) = (250.0, 620.0, 9.0, 10.0, 85.0);
     let (lo, hi) = (0.1f64, 10_000.0f64);
@@ -284,13 +497,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
     let mut body = String::new();
     let mut y = top;
     for (id, name) in ids(rows) {
-        let Some(ours) = find(rows, &id, "converge").and_then(|r| {
-            if r.status == Status::Ok {
-                r.median()
-            } else {
-                None
-            }
-        }) else {
+        let Some(ours) = find(rows, &id, subject).and_then(ok_median) else {
             continue;
         };
         let bars: Vec<(&str, f64, bool)> = peers
@@ -300,7 +507,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
                 match r.status {
                     Status::Ok => Some((*p, r.median()?.as_secs_f64() / ours.as_secs_f64(), false)),
                     Status::Capped => Some((*p, r.cap.as_secs_f64() / ours.as_secs_f64(), true)),
-                    Status::Wrong(_) => None,
+                    Status::HeapCapped(_) | Status::Wrong(_) => None,
                 }
             })
             .collect();
@@ -348,7 +555,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
     );
     let _ = writeln!(
         out,
-        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13" font-weight="bold">How many times faster converge is than each peer (peer time / converge time, log scale) — {} {}</text>"#,
+        r#"<rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13" font-weight="bold">How many times faster {subject} is than each peer (peer time / {subject} time, log scale) — {} {}</text>"#,
         meta.date,
         if meta.smoke { "(smoke)" } else { "" }
     );
@@ -363,7 +570,7 @@ pub fn svg(rows: &[Row], meta: &Meta) -> String {
     }
     let _ = writeln!(
         out,
-        r#"<text x="10" y="58" font-size="11">Right of 1×: converge is faster. Dashed: the peer was stopped at the time cap (it is at least this much slower).</text>"#
+        r#"<text x="10" y="58" font-size="11">Right of 1×: {subject} is faster. Dashed: the peer was stopped at the time cap (it is at least this much slower).</text>"#
     );
     let mut tick = lo;
     while tick <= hi * 1.001 {

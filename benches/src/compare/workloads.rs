@@ -18,16 +18,23 @@
 //! * B4: replay of the automerge-paper trace (Martin Kleppmann's editing trace of the
 //!   Automerge paper, from josephg/editing-traces); B4x100 replays it 100 times into one
 //!   document. The final text must equal the recorded one.
+//! * T.seph-blog1, T.json-crdt-patch: the other sequential traces of josephg/editing-traces,
+//!   replayed as B4 (ours, not the suite's).
+//!
+//! converge runs every B and T workload twice: on the bare engine (`converge`: `list::Text`,
+//! `list::List`, the state `LwwMap`) and on the document users edit through (`converge Doc`:
+//! one root container, one call per edit in an implicit transaction, updates as bytes,
+//! `save()` / `Doc::load`); see [`ConvergeDoc`].
 
 use std::rc::Rc;
 use std::time::Instant;
 
 use super::libs::{
-    Automerge, ConvergeList, ConvergeMap, ConvergeText, Diamond, Doc, Edit, ListDoc, Loro, MapDoc,
-    TextDoc, Val, Yrs,
+    Automerge, ConvergeDoc, ConvergeList, ConvergeMap, ConvergeText, Diamond, Doc, Edit, ListDoc,
+    Loro, MapDoc, TextDoc, Val, Yrs,
 };
 use super::rng::{DIGITS, LOWER, Rng, UPPER};
-use super::{Cap, Extra, Failure, Measured, RunFn, RunResult, Workload, held, verify};
+use super::{Cap, Extra, Measured, RunFn, RunResult, Workload, held, verify};
 
 /// Sizes of the generated inputs.
 #[derive(Clone, Copy, Debug)]
@@ -42,25 +49,35 @@ pub struct Sizes {
 
 // ------------------------------------------------------------------------------ helpers
 
-/// Encodes `doc`, loads it back (timing the load and counting the heap it holds) and checks
-/// the loaded copy with `check`.
+/// Encodes `doc`, loads it back (timing the load and counting the heap it holds), reads the
+/// loaded copy through `check` (timed with the load: load + first read) and checks it. A
+/// history-only export, where the library has one, is loaded and checked too.
 fn finish<D: Doc>(
     doc: &mut D,
     time: std::time::Duration,
     update_bytes: Option<usize>,
-    check: impl FnOnce(&mut D) -> bool,
+    check: impl Fn(&mut D) -> bool,
 ) -> RunResult {
     let bytes = doc.encode();
     let (mut loaded, parse, mem) = held(|| D::load(&bytes));
-    verify(check(&mut loaded), || {
-        format!("{}: loaded document differs", D::NAME)
-    })?;
+    let t = Instant::now();
+    let ok = check(&mut loaded);
+    let load_read = parse + t.elapsed();
+    verify(ok, || format!("{}: loaded document differs", D::NAME))?;
+    let history = doc.encode_history();
+    if let Some(history) = &history {
+        verify(check(&mut D::load(history)), || {
+            format!("{}: document loaded from its history differs", D::NAME)
+        })?;
+    }
     Ok(Measured {
         time,
         extra: Extra {
             update_bytes,
             doc_bytes: Some(bytes.len()),
+            history_bytes: history.as_ref().map(Vec::len),
             parse: Some(parse),
+            load_read: Some(load_read),
             mem: Some(mem),
         },
     })
@@ -122,8 +139,8 @@ fn b1_text<D: TextDoc>(w: &TextChanges, cap: &Cap) -> RunResult {
     let mut updates = Vec::with_capacity(w.changes.len());
     let t = Instant::now();
     for (i, c) in w.changes.iter().enumerate() {
-        if i % 256 == 255 && cap.hit() {
-            return Err(Failure::Capped);
+        if i % 256 == 255 {
+            cap.stop()?;
         }
         d1.edit(c);
         updates.push(d1.take_update());
@@ -257,8 +274,8 @@ fn b1_list<D: ListDoc>(w: &ListChanges, cap: &Cap) -> RunResult {
     let mut updates = Vec::with_capacity(w.changes.len());
     let t = Instant::now();
     for (i, (pos, vals)) in w.changes.iter().enumerate() {
-        if i % 256 == 255 && cap.hit() {
-            return Err(Failure::Capped);
+        if i % 256 == 255 {
+            cap.stop()?;
         }
         d1.insert_vals(*pos, vals);
         updates.push(d1.take_update());
@@ -550,8 +567,8 @@ fn b4<D: TextDoc>(w: &Replay, cap: &Cap) -> RunResult {
     let t = Instant::now();
     for _ in 0..w.times {
         for (i, p) in w.patches.iter().enumerate() {
-            if i % 1024 == 1023 && cap.hit() {
-                return Err(Failure::Capped);
+            if i % 1024 == 1023 {
+                cap.stop()?;
             }
             d.edit(p);
         }
@@ -570,7 +587,13 @@ fn b4<D: TextDoc>(w: &Replay, cap: &Cap) -> RunResult {
 }
 
 fn b4_input(sizes: &Sizes, times: usize) -> Replay {
-    let trace = converge_benches::load_trace("automerge-paper");
+    trace_input("automerge-paper", sizes, times)
+}
+
+/// The replay of trace `name` (from `shared/traces`), `times` times, cut to the B4 prefix in
+/// smoke runs.
+fn trace_input(name: &str, sizes: &Sizes, times: usize) -> Replay {
+    let trace = converge_benches::load_trace(name);
     let mut patches: Vec<Vec<Edit>> = trace
         .patches()
         .into_iter()
@@ -637,15 +660,15 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
     let n = sizes.n;
     let mut out = Vec::new();
     for (id, name, input) in b1_text_inputs(n, &mut rng) {
-        let runs = runs!(input, b1_text; ConvergeText, Diamond, Yrs, Loro, Automerge);
+        let runs = runs!(input, b1_text; ConvergeText, ConvergeDoc, Diamond, Yrs, Loro, Automerge);
         out.push(workload(id, name, false, runs));
     }
     for (id, name, input) in b1_list_inputs(n, &mut rng) {
-        let runs = runs!(input, b1_list; ConvergeList, Yrs, Loro, Automerge);
+        let runs = runs!(input, b1_list; ConvergeList, ConvergeDoc, Yrs, Loro, Automerge);
         out.push(workload(id, name, false, runs));
     }
     for (id, name, input) in b2_inputs(n, &mut rng) {
-        let runs = runs!(input, b2; ConvergeText, Diamond, Yrs, Loro, Automerge);
+        let runs = runs!(input, b2; ConvergeText, ConvergeDoc, Diamond, Yrs, Loro, Automerge);
         out.push(workload(id, name, false, runs));
     }
     let m = 20 * (n as f64).sqrt().floor() as usize;
@@ -654,7 +677,7 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
         m,
         expected: Val::Num(m as u32 - 1),
     };
-    let runs = runs!(num, b3_map; ConvergeMap, Yrs, Loro, Automerge);
+    let runs = runs!(num, b3_map; ConvergeMap, ConvergeDoc, Yrs, Loro, Automerge);
     out.push(workload(
         "B3.1",
         "20√N clients concurrently set number in map",
@@ -666,7 +689,7 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
         m,
         expected: Val::Str((m - 1).to_string().repeat(m)),
     };
-    let runs = runs!(string, b3_map; ConvergeMap, Yrs, Loro, Automerge);
+    let runs = runs!(string, b3_map; ConvergeMap, ConvergeDoc, Yrs, Loro, Automerge);
     out.push(workload(
         "B3.3",
         "20√N clients concurrently set string in map",
@@ -680,7 +703,7 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
         m,
         expected: all,
     };
-    let runs = runs!(list, b3_list; ConvergeList, Yrs, Loro, Automerge);
+    let runs = runs!(list, b3_list; ConvergeList, ConvergeDoc, Yrs, Loro, Automerge);
     out.push(workload(
         "B3.4",
         "20√N clients concurrently insert text in array",
@@ -689,16 +712,42 @@ pub fn suite(sizes: &Sizes) -> Vec<Workload> {
     ));
     let b4in = b4_input(sizes, 1);
     assert!(b4in.expected.is_ascii(), "yrs runs need an ASCII trace");
-    let runs = runs!(b4in, b4; ConvergeText, Diamond, Yrs, Loro, Automerge);
+    let runs = runs!(b4in, b4; ConvergeText, ConvergeDoc, Diamond, Yrs, Loro, Automerge);
     out.push(workload(
         "B4",
         "replay the automerge-paper trace",
         false,
         runs,
     ));
+    // The other sequential traces, replayed as B4 replays automerge-paper. yrs counts UTF-8
+    // bytes, so it runs only on ASCII traces.
+    // Smoke runs replay a tenth of B4's prefix of them (automerge takes seconds on a few
+    // thousand of json-crdt-patch's edits in a debug build).
+    let t_sizes = Sizes {
+        b4_prefix: sizes.b4_prefix.map(|k| k / 10),
+        ..*sizes
+    };
+    for name in &converge_benches::SEQUENTIAL[1..] {
+        let input = trace_input(name, &t_sizes, 1);
+        let ascii = input.patches.iter().flatten().all(|e| match e {
+            Edit::Ins(_, s) => s.is_ascii(),
+            Edit::Del(..) => true,
+        });
+        let runs = if ascii {
+            runs!(input, b4; ConvergeText, ConvergeDoc, Diamond, Yrs, Loro, Automerge)
+        } else {
+            runs!(input, b4; ConvergeText, ConvergeDoc, Diamond, Loro, Automerge)
+        };
+        out.push(workload(
+            &format!("T.{name}"),
+            &format!("replay the {name} trace"),
+            false,
+            runs,
+        ));
+    }
     if sizes.b4_times > 0 {
         let input = b4_input(sizes, sizes.b4_times);
-        let runs = runs!(input, b4; ConvergeText, Diamond, Yrs, Loro, Automerge);
+        let runs = runs!(input, b4; ConvergeText, ConvergeDoc, Diamond, Yrs, Loro, Automerge);
         out.push(workload(
             "B4x100",
             &format!("replay the automerge-paper trace {} times", sizes.b4_times),
