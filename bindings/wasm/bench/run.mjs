@@ -11,7 +11,6 @@ import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -599,10 +598,10 @@ const sizes = (buf) => ({
   gzip: gzipSync(buf, { level: 9 }).length,
   brotli: brotliCompressSync(buf, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
 });
-const require = createRequire(join(here, 'package.json'));
+const peerDir = (name) => join(here, 'node_modules', name);
 const peerWasm = (name, file) => {
   try {
-    const dir = dirname(require.resolve(`${name}/package.json`));
+    const dir = peerDir(name);
     return existsSync(join(dir, file)) ? sizes(readFileSync(join(dir, file))) : undefined;
   } catch {
     return undefined;
@@ -619,7 +618,7 @@ const sizeRows = [
 // ------------------------------------------------------------------------------ report
 
 const versions = Object.fromEntries(
-  ['loro-crdt', 'yjs', '@automerge/automerge'].map((n) => [n, require(`${n}/package.json`).version]),
+  ['loro-crdt', 'yjs', '@automerge/automerge'].map((n) => [n, JSON.parse(readFileSync(join(peerDir(n), 'package.json'), 'utf8')).version]),
 );
 let commit = 'unknown';
 try {
