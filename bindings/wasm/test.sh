@@ -44,8 +44,8 @@ wasm-bindgen --version
 
 step "rust: fmt, clippy, unit tests"
 (cd "$root" && cargo fmt -p converge-wasm -- --check)
-(cd "$root" && cargo clippy -p converge-wasm --all-targets -- -D warnings)
-(cd "$root" && cargo clippy -p converge-wasm --lib --target wasm32-unknown-unknown -- -D warnings)
+(cd "$root" && cargo clippy -p converge-wasm --all-targets --no-deps -- -D warnings)
+(cd "$root" && cargo clippy -p converge-wasm --lib --no-deps --target wasm32-unknown-unknown -- -D warnings)
 (cd "$root" && cargo test -p converge-wasm --lib -q)
 
 step "build the package"

@@ -489,7 +489,9 @@ impl RawDoc {
             rest = tail;
         }
         if !rest.is_empty() {
-            return Err(type_err("inserted text is longer than the patches' insert lengths"));
+            return Err(type_err(
+                "inserted text is longer than the patches' insert lengths",
+            ));
         }
         let r = self.atomically(|d| {
             for (i, (p, ins)) in ops.chunks_exact(3).zip(parts).enumerate() {
@@ -583,7 +585,10 @@ impl RawDoc {
     /// Inserts values at `index`.
     pub fn list_insert(&mut self, h: u32, index: usize, vals: Vec<JsValue>) -> Res<()> {
         let (id, vals) = (self.id(h)?, to_values(&vals)?);
-        let r = self.doc.list_insert_batch(id, index, &vals).map_err(doc_err);
+        let r = self
+            .doc
+            .list_insert_batch(id, index, &vals)
+            .map_err(doc_err);
         keep_headroom();
         r
     }
@@ -643,9 +648,7 @@ impl RawDoc {
 
     /// The counter's value (a number, or a bigint beyond 2^53).
     pub fn counter(&self, h: u32) -> Res<JsValue> {
-        Ok(int_to_js(
-            self.doc.counter(self.id(h)?).map_err(doc_err)?,
-        ))
+        Ok(int_to_js(self.doc.counter(self.id(h)?).map_err(doc_err)?))
     }
 
     /// Sets a register.
