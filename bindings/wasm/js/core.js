@@ -96,6 +96,15 @@ function kindNumber(kind) {
   return k;
 }
 
+function memoryLimit(options) {
+  const limit = options?.memoryLimit;
+  if (limit === undefined) return undefined;
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 0xffffffff) {
+    throw new RangeError('memoryLimit must be a non-negative integer below 2^32');
+  }
+  return limit;
+}
+
 const reportError =
   globalThis.reportError ??
   ((e) =>
@@ -110,8 +119,10 @@ export class Doc {
   /**
    * @param {number | bigint} [replicaId] this replica's id; random when omitted. Every
    * replica editing a document must use its own.
+   * @param {{ memoryLimit?: number }} [options] `memoryLimit`: bytes of history the document
+   * may keep; an edit or update beyond it fails with BudgetExceededError.
    */
-  constructor(replicaId) {
+  constructor(replicaId, options) {
     let id;
     if (replicaId === undefined) {
       id = globalThis.crypto.getRandomValues(new BigUint64Array(1))[0];
@@ -125,7 +136,8 @@ export class Doc {
     } else {
       throw new RangeError('replicaId must be a non-negative safe integer or a bigint');
     }
-    this._init(new RawDoc(id));
+    const limit = memoryLimit(options);
+    this._init(limit === undefined ? new RawDoc(id) : RawDoc.with_memory_limit(id, limit));
   }
 
   _init(raw) {
@@ -135,11 +147,12 @@ export class Doc {
     this._delivering = false;
   }
 
-  /** Restores a document from `save()` bytes (with the saved replica id). */
-  static load(bytes) {
+  /** Restores a document from `save()` or `saveHistory()` bytes (with the saved replica id). */
+  static load(bytes, options) {
+    const limit = memoryLimit(options);
     let raw;
     try {
-      raw = RawDoc.load(bytes);
+      raw = RawDoc.load(bytes, limit);
     } catch (e) {
       throw convert(e);
     }
@@ -328,10 +341,19 @@ export class Doc {
     return report;
   }
 
-  /** The whole document as bytes for `Doc.load`. */
+  /** A snapshot of the document's state as bytes for `Doc.load`. */
   save() {
     try {
       return this._raw.save();
+    } catch (e) {
+      throw convert(e);
+    }
+  }
+
+  /** The whole edit history in its most compact form (the smallest transfer); `Doc.load` reads it. */
+  saveHistory() {
+    try {
+      return this._raw.save_history();
     } catch (e) {
       throw convert(e);
     }

@@ -328,9 +328,18 @@ impl RawDoc {
         RawDoc::wrap(Doc::new(ReplicaId(replica)))
     }
 
-    /// Restores a document from `save()` bytes.
-    pub fn load(bytes: &[u8]) -> Res<RawDoc> {
-        let r = Doc::load(bytes).map(RawDoc::wrap).map_err(doc_err);
+    /// An empty document that keeps at most `bytes` of history (see `Doc::with_memory_limit`).
+    pub fn with_memory_limit(replica: u64, bytes: usize) -> RawDoc {
+        RawDoc::wrap(Doc::with_memory_limit(ReplicaId(replica), bytes))
+    }
+
+    /// Restores a document from `save()` or `save_history()` bytes, with an optional limit.
+    pub fn load(bytes: &[u8], limit: Option<usize>) -> Res<RawDoc> {
+        let doc = match limit {
+            Some(l) => Doc::load_with_memory_limit(bytes, l),
+            None => Doc::load(bytes),
+        };
+        let r = doc.map(RawDoc::wrap).map_err(doc_err);
         keep_headroom();
         r
     }
@@ -406,9 +415,14 @@ impl RawDoc {
         Ok(obj)
     }
 
-    /// The document's bytes for `load`.
+    /// A state snapshot for `load`.
     pub fn save(&self) -> Res<Vec<u8>> {
         self.doc.save().map_err(doc_err)
+    }
+
+    /// The whole history in its most compact form, for `load` (the smallest transfer).
+    pub fn save_history(&self) -> Res<Vec<u8>> {
+        self.doc.save_history().map_err(doc_err)
     }
 
     /// Buffered updates waiting for their dependencies.

@@ -9,6 +9,7 @@ import {
   OutOfBoundsError,
   InvalidPositionError,
   TransactionError,
+  BudgetExceededError,
   TextRef,
   MapRef,
   ListRef,
@@ -233,11 +234,7 @@ test('sync: two documents exchange updates by version vector', () => {
   assert.equal(r.pending, 0);
   assert.ok(r.missing instanceof Uint8Array);
   a.applyUpdate(toA);
-  // Root names are not in updates: a root shows under its name once this document asked
-  // for it by name (before that, under '#' and its hash).
-  assert.deepEqual(Object.keys(a.toJSON()).sort().map((k) => k[0]), ['#', 't']);
-  a.getList('l');
-  b.getText('t');
+  // Root names travel with the updates.
   assert.deepEqual(a.toJSON(), b.toJSON());
   assert.deepEqual(a.toJSON(), { l: ['from b'], t: 'hello' });
   // Concurrent edits of the same text converge.
@@ -254,8 +251,6 @@ test('sync: two documents exchange updates by version vector', () => {
   const merged = Doc.mergeUpdates([a.encodeUpdatesSince(), b.encodeUpdatesSince()]);
   const c = new Doc(3);
   c.applyUpdate(merged);
-  c.getList('l');
-  c.getText('t');
   assert.deepEqual(c.toJSON(), a.toJSON());
   bytesEqual(c.version(), a.version());
 });
@@ -282,7 +277,7 @@ test('save/load round trip keeps replica and content', () => {
   const a = new Doc(9);
   a.getMap('m').set('k', 'v');
   a.getText('t').insert(0, 'x😀y');
-  assert.ok(a.memoryUsed > 0);
+  assert.equal(a.memoryUsed, 0, 'no limit, nothing counted');
   const bytes = a.save();
   const b = Doc.load(bytes);
   assert.equal(b.replicaId, 9n);
@@ -290,6 +285,26 @@ test('save/load round trip keeps replica and content', () => {
   b.getMap('m');
   assert.deepEqual(b.toJSON(), a.toJSON());
   bytesEqual(b.save(), bytes);
+  const h = Doc.load(a.saveHistory());
+  assert.equal(h.getText('t').toString(), 'x😀y');
+  assert.deepEqual(h.toJSON(), a.toJSON());
+});
+
+test('memory limit: counted, and exceeding it fails with BUDGET_EXCEEDED leaving the doc unchanged', () => {
+  const doc = new Doc(1, { memoryLimit: 2000 });
+  const t = doc.getText('t');
+  t.insert(0, 'small');
+  assert.ok(doc.memoryUsed > 0);
+  const before = doc.save();
+  assert.throws(() => t.insert(0, 'x'.repeat(5000)), (e) => e instanceof BudgetExceededError && e.code === 'BUDGET_EXCEEDED');
+  assert.equal(t.toString(), 'small');
+  bytesEqual(doc.save(), before);
+  const big = new Doc(2);
+  big.getText('t').insert(0, 'y'.repeat(5000));
+  assert.throws(() => doc.applyUpdate(big.encodeUpdatesSince()), BudgetExceededError);
+  assert.throws(() => Doc.load(big.save(), { memoryLimit: 100 }), BudgetExceededError);
+  assert.throws(() => new Doc(1, { memoryLimit: -1 }), RangeError);
+  bytesEqual(doc.save(), before);
 });
 
 test('bad bytes give typed errors and leave the document unchanged', () => {

@@ -5,13 +5,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-import { Doc } from '../dist/node.mjs';
+import { Doc, ConvergeError } from '../dist/node.mjs';
 
 const dir = new URL('../../../vectors/', import.meta.url);
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
 
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const unhex = (s) => new Uint8Array(Buffer.from(s, 'hex'));
+
+/**
+ * JSON.parse that keeps 64-bit integers exact: integer literals of 16 or more digits become
+ * bigints (numbers again when they are safe integers, as converge returns them).
+ */
+function parseExact(text) {
+  const marked = text.replace(/([:\[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"__int:$2"');
+  return JSON.parse(marked, (_k, v) => {
+    if (typeof v !== 'string' || !v.startsWith('__int:')) return v;
+    const big = BigInt(v.slice(6));
+    const n = Number(big);
+    return Number.isSafeInteger(n) ? n : big;
+  });
+}
 
 /** A vector's JSON value as a converge value. */
 function value(v) {
@@ -22,7 +36,6 @@ function value(v) {
 /** converge's toJSON() in the vectors' JSON form (bytes as {"$bytes": hex}). */
 function normalize(x) {
   if (x instanceof Uint8Array) return { $bytes: hex(x) };
-  if (typeof x === 'bigint') return Number(x);
   if (Array.isArray(x)) return x.map(normalize);
   if (x !== null && typeof x === 'object') {
     return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, normalize(v)]));
@@ -92,7 +105,26 @@ test('golden vectors exist', (t) => {
 });
 
 for (const f of files) {
-  const vec = JSON.parse(readFileSync(new URL(f, dir), 'utf8'));
+  const vec = parseExact(readFileSync(new URL(f, dir), 'utf8'));
+  if (f === 'errors.json') {
+    for (const c of vec.cases) {
+      test(`vector errors.json ${c.name}: ${c.call} fails with ${c.code}, document unchanged`, () => {
+        const bytes = unhex(c.bytes);
+        const isCode = (e) => e instanceof ConvergeError && e.code === c.code;
+        if (c.call === 'load') {
+          assert.throws(() => Doc.load(bytes), isCode);
+          return;
+        }
+        assert.equal(c.call, 'apply_update');
+        const doc = new Doc(99);
+        for (const u of c.setup) doc.applyUpdate(unhex(u));
+        const before = hex(doc.save());
+        assert.throws(() => doc.applyUpdate(bytes), isCode);
+        assert.equal(hex(doc.save()), before);
+      });
+    }
+    continue;
+  }
   if (f.startsWith('merge-')) {
     test(`vector ${f}: inputs in any order give the recorded state`, () => {
       const inputs = vec.inputs.map(unhex);

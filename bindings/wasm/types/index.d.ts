@@ -94,12 +94,18 @@ export interface ChangeEvent {
 /** A subscriber. */
 export type Listener = (event: ChangeEvent) => void;
 
+/** Options of `new Doc` and `Doc.load`. */
+export interface DocOptions {
+  /** Bytes of history the document may keep; beyond it edits and updates fail with BudgetExceededError. */
+  memoryLimit?: number;
+}
+
 /** A collaborative document: named root containers, transactions, events and sync. */
 export class Doc {
   /** An empty document; `replicaId` is random when omitted (each replica needs its own). */
-  constructor(replicaId?: number | bigint);
-  /** Restores a document from `save()` bytes. Throws DecodeError on bad bytes. */
-  static load(bytes: Uint8Array): Doc;
+  constructor(replicaId?: number | bigint, options?: DocOptions);
+  /** Restores a document from `save()` or `saveHistory()` bytes. Throws DecodeError on bad bytes. */
+  static load(bytes: Uint8Array, options?: DocOptions): Doc;
   /** Combines update messages into one. */
   static mergeUpdates(updates: Iterable<Uint8Array>): Uint8Array;
 
@@ -133,11 +139,13 @@ export class Doc {
   encodeUpdatesSince(version?: Uint8Array): Uint8Array;
   /** Applies an update message; idempotent and order-independent. */
   applyUpdate(bytes: Uint8Array): ApplyReport;
-  /** The document as bytes for `Doc.load`. */
+  /** A snapshot of the document's state, for `Doc.load`. */
   save(): Uint8Array;
+  /** The whole edit history in its most compact form (the smallest transfer), for `Doc.load`. */
+  saveHistory(): Uint8Array;
   /** Buffered updates waiting for their dependencies. */
   readonly pendingCount: number;
-  /** Bytes of history kept. */
+  /** Bytes charged to the memory limit (0 without one). */
   readonly memoryUsed: number;
   /** Every non-empty root by name, as plain data. */
   toJSON(): { [root: string]: JsonValue };

@@ -16,6 +16,7 @@ import {
   TooDeepError,
   TransactionError,
   type ApplyReport,
+  type DocOptions,
   type ChangeEvent,
   type Change,
   type Container,
@@ -40,6 +41,10 @@ async function main(): Promise<void> {
   const doc = new Doc(1);
   const other: Doc = new Doc(2n);
   const random = new Doc();
+  const limited = new Doc(3, { memoryLimit: 1 << 20 });
+  const opts: DocOptions = { memoryLimit: 1000 };
+  Doc.load(limited.save(), opts).free();
+  limited.free();
   const id: bigint = doc.replicaId;
 
   const text: TextRef = doc.getText('title');
@@ -145,6 +150,8 @@ async function main(): Promise<void> {
   const missing: Uint8Array = report.missing;
   const merged: Uint8Array = Doc.mergeUpdates([upd, all]);
   const saved: Uint8Array = doc.save();
+  const history: Uint8Array = doc.saveHistory();
+  Doc.load(history).free();
   const loaded: Doc = Doc.load(saved);
   const pending: number = loaded.pendingCount;
   const used: number = loaded.memoryUsed;
