@@ -66,10 +66,11 @@ struct WireUpdate<O> {
     start: u64,
     lamport: u64,
     deps: VersionVector,
+    names: Vec<String>,
     ops: Vec<O>,
 }
 
-const HEADER: [u8; 5] = [b'C', b'V', b'D', 1, 1];
+const HEADER: [u8; 5] = [b'C', b'V', b'D', 2, 1];
 
 fn unpack(bytes: &[u8]) -> Vec<WireUpdate<WireOp>> {
     assert_eq!(bytes[..5], HEADER);
@@ -249,6 +250,7 @@ fn doc_atomic_unknown_container_kind_is_a_decode_error() {
         start: 1,
         lamport: 1,
         deps: VersionVector::new(),
+        names: Vec::new(),
         ops: vec![RawOp::Create { kind: 6 }],
     };
     assert!(matches!(
@@ -675,6 +677,7 @@ fn doc_atomic_nesting_is_limited() {
         start: 1,
         lamport: 1,
         deps: VersionVector::new(),
+        names: Vec::new(),
         ops,
     };
     assert_eq!(

@@ -9,4 +9,5 @@ mod list_snapshot;
 mod list_traces;
 mod state_laws;
 mod state_unit;
+mod vectors;
 mod wire;

@@ -8,10 +8,10 @@
 //! checkpoints). A buffered update from an earlier call that turns out invalid once its
 //! dependencies arrive is dropped and the pass is redone without it.
 
-use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use super::history::{OpRec, TxnRec};
 use super::state::Stage;
 use super::{ChangeEvent, ChangeOrigin, ContainerId, Doc, DocError, Origin, Result};
 use crate::clock::ReplicaId;
@@ -109,24 +109,25 @@ impl Doc {
         let mut duplicates = 0;
         let mut ids: BTreeMap<UpdateId, usize> = BTreeMap::new();
         let mut cands: Vec<Src> = Vec::new();
+        // Updates already applied: compared with the logged ones, rebuilt all at once below.
+        let mut applied_dups: Vec<usize> = Vec::new();
+        let conflict = |u: &Update| DocError::Conflict {
+            author: u.author,
+            start: u.start,
+        };
         for (i, u) in incoming.iter().enumerate() {
             let src = Src::New(i);
             let key = (u.author, u.start);
-            let known: Option<Cow<'_, [u8]>> = match self.log_index.get(&key) {
-                Some(&i) => Some(Cow::Borrowed(self.log.get(i))),
-                None => (self.pending.get(&key).filter(|_| !excluded.contains(&key)))
-                    .or_else(|| ids.get(&key).map(|&i| &incoming[i]))
-                    .map(|k| Cow::Owned(k.to_bytes())),
-            };
+            if self.version.get(u.author) >= u.start && self.history.starts_txn(u.author, u.start) {
+                applied_dups.push(i);
+                duplicates += 1;
+                continue;
+            }
+            let known = (self.pending.get(&key).filter(|_| !excluded.contains(&key)))
+                .or_else(|| ids.get(&key).map(|&i| &incoming[i]));
             if let Some(k) = known {
-                if *k != *u.to_bytes() {
-                    return Err(fail(
-                        src,
-                        DocError::Conflict {
-                            author: u.author,
-                            start: u.start,
-                        },
-                    ));
+                if !k.same_as(u) {
+                    return Err(fail(src, conflict(u)));
                 }
                 duplicates += 1;
                 continue;
@@ -139,6 +140,24 @@ impl Doc {
             }
             ids.insert(key, i);
             cands.push(src);
+        }
+        if !applied_dups.is_empty() {
+            let keys: Vec<UpdateId> = applied_dups
+                .iter()
+                .map(|&i| (incoming[i].author, incoming[i].start))
+                .collect();
+            let logged = self
+                .history
+                .updates_at(&keys, &self.containers, Some(stage));
+            for &i in &applied_dups {
+                let u = &incoming[i];
+                if !logged
+                    .get(&(u.author, u.start))
+                    .is_some_and(|k| k.same_as(u))
+                {
+                    return Err(Fail::New(conflict(u)));
+                }
+            }
         }
         // Lamport order is a causal order (an update's dependencies have smaller Lamport
         // times), so one pass applies everything that can be applied.
@@ -266,13 +285,25 @@ impl Doc {
         }
         let mut incoming: Vec<Option<Update>> = incoming.into_iter().map(Some).collect();
         let applied = plan.applied.len();
+        let mut before = self.version.clone();
         for s in plan.applied {
             let u = match s {
                 Src::Pending(k) => self.pending.remove(&k),
                 Src::New(i) => incoming[i].take(),
             };
             if let Some(u) = u {
-                self.push_log(&u);
+                self.publish(&u.names);
+                let (author, end) = (u.author, u.end());
+                let rec = TxnRec {
+                    author: u.author,
+                    start: u.start,
+                    lamport: u.lamport,
+                    deps: Some(u.deps),
+                    names: u.names,
+                    ops: u.ops.into_iter().map(OpRec::of).collect(),
+                };
+                self.history.push(rec, &before);
+                before.advance(author, end - 1);
             }
         }
         for s in plan.remaining {

@@ -48,11 +48,12 @@
 mod apply;
 mod error;
 mod event;
-mod log;
+mod history;
+mod snapshot;
 mod state;
 mod value;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -64,10 +65,10 @@ pub use self::event::{Change, ChangeEvent, ChangeOrigin, Changed};
 pub use self::state::MAX_DEPTH;
 pub use self::value::{ContainerId, ContainerKind, Item, Node, Origin, Value};
 
-use self::log::UpdateLog;
+use self::history::{History, OpRec, TxnRec};
 use self::state::{Containers, Stage, State};
 use crate::clock::{Dot, ReplicaId, Timestamp};
-use crate::sync::{self, ApplyReport, Op, Snapshot, Update};
+use crate::sync::{self, ApplyReport, Op, Update};
 use crate::version::VersionVector;
 
 /// `Result` with [`DocError`].
@@ -102,10 +103,8 @@ pub struct Doc {
     version: VersionVector,
     /// The greatest Lamport time seen.
     lamport: u64,
-    /// Applied updates, in the order they were applied (a causal order).
-    log: UpdateLog,
-    /// `(author, start)` of each logged update to its index in `log`.
-    log_index: BTreeMap<(ReplicaId, u64), usize>,
+    /// Every applied transaction, without its bytes (see the `history` module).
+    history: History,
     /// Updates waiting for their dependencies.
     pending: BTreeMap<UpdateId, Update>,
     /// Pointwise maximum of the buffered updates' dependencies.
@@ -114,12 +113,15 @@ pub struct Doc {
     /// Queued change events, when `queue_events` is on.
     events: Vec<ChangeEvent>,
     queue_events: bool,
-    /// Charged with the encoded size of every kept update (applied or pending).
+    /// Charged with the encoded size of every update applied or buffered while a limit is
+    /// set, and with the size of the snapshot a document was loaded from.
     budget: Budget,
     /// Whether the budget has a real limit (so a commit can fail).
     limited: bool,
     /// Names of the root containers, by the hash their ids carry.
     names: BTreeMap<u64, String>,
+    /// The hashes of the names some applied update carries (so no later one needs to).
+    published: BTreeSet<u64>,
 }
 
 impl Doc {
@@ -138,8 +140,7 @@ impl Doc {
             containers: Containers::new(),
             version: VersionVector::new(),
             lamport: 0,
-            log: UpdateLog::default(),
-            log_index: BTreeMap::new(),
+            history: History::default(),
             pending: BTreeMap::new(),
             pending_needs: VersionVector::new(),
             txn: None,
@@ -148,6 +149,7 @@ impl Doc {
             budget: Budget::new(bytes),
             limited: bytes != usize::MAX,
             names: BTreeMap::new(),
+            published: BTreeSet::new(),
         }
     }
 
@@ -211,7 +213,9 @@ impl Doc {
         self.pending.len()
     }
 
-    /// Bytes of history charged to the memory budget.
+    /// Bytes charged to the memory budget: the encoded size of the updates applied or
+    /// buffered while a limit is set (a document with no limit skips counting them), plus
+    /// the size of the snapshot it was loaded from.
     pub fn memory_used(&self) -> usize {
         self.budget.used()
     }
@@ -283,29 +287,39 @@ impl Doc {
                 changes: Vec::new(),
             });
         }
-        let update = Update {
+        let names = self.names_to_publish(&ops);
+        if self.limited {
+            let size = Update {
+                author: self.replica,
+                start,
+                lamport,
+                deps: self.version.clone(),
+                names: names.clone(),
+                ops: ops.clone(),
+            }
+            .encoded_len();
+            if self.budget.try_reserve(size).is_err() {
+                stage.discard(&mut self.containers);
+                return Err(DocError::BudgetExceeded {
+                    requested: size,
+                    available: self.budget.available(),
+                });
+            }
+        }
+        let changes = stage.finish(&mut self.containers);
+        let n = ops.len() as u64;
+        self.publish(&names);
+        let rec = TxnRec {
             author: self.replica,
             start,
             lamport,
-            deps: self.version.clone(),
-            ops,
+            deps: None,
+            names,
+            ops: ops.into_iter().map(OpRec::of).collect(),
         };
-        // Logged first, so its bytes are written once and their length is what is charged.
-        let size = self.push_log(&update);
-        if self.budget.try_reserve(size).is_err() {
-            self.log.pop();
-            self.log_index.remove(&(update.author, update.start));
-            stage.discard(&mut self.containers);
-            return Err(DocError::BudgetExceeded {
-                requested: size,
-                available: self.budget.available(),
-            });
-        }
-        let changes = stage.finish(&mut self.containers);
-        self.version.advance(self.replica, update.end() - 1);
-        self.lamport = self
-            .lamport
-            .max(update.lamport + update.ops.len() as u64 - 1);
+        self.history.push(rec, &self.version);
+        self.version.advance(self.replica, start + n - 1);
+        self.lamport = self.lamport.max(lamport + n - 1);
         let event = ChangeEvent {
             origin: ChangeOrigin::Local,
             changes,
@@ -316,10 +330,31 @@ impl Doc {
         Ok(event)
     }
 
-    /// Logs an applied update; returns its encoded size.
-    fn push_log(&mut self, u: &Update) -> usize {
-        self.log_index.insert((u.author, u.start), self.log.len());
-        self.log.push(u)
+    /// The names of the roots `ops` touch that no applied update carries yet, once each.
+    fn names_to_publish(&self, ops: &[Op]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in ops.iter().filter_map(Op::container) {
+            if let Origin::Root(h) = id.origin {
+                if !self.published.contains(&h) {
+                    if let Some(name) = self.names.get(&h) {
+                        if !out.contains(name) {
+                            out.push(name.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Learns the root names an applied update carries.
+    fn publish(&mut self, names: &[String]) {
+        for name in names {
+            if let Origin::Root(h) = ContainerId::root(name, ContainerKind::Map).origin {
+                self.names.entry(h).or_insert_with(|| name.clone());
+                self.published.insert(h);
+            }
+        }
     }
 
     /// Runs `f` inside the open transaction, or inside a fresh one committed right after.
@@ -551,6 +586,7 @@ impl Doc {
         }
         self.edit(None, |txn, base, r| {
             let id = Self::create(txn, base, r, kind)?;
+            txn.stage.attach(base, list, Some(id))?;
             Self::list_edit(txn, base, r, list, (index, 0, 1), |l| {
                 l.insert(index, Item::Container(id))
             })?;
@@ -864,28 +900,16 @@ impl Doc {
     /// The updates this document has applied that a peer at `since` lacks, as one message
     /// for [`apply_update`](Doc::apply_update).
     ///
-    /// Costs time proportional to the number of replicas and updates sent (plus a logarithm
-    /// of the history), not to the whole history: the updates are found per author in the
-    /// index of update ids, then sent in the order they were applied here (a causal order).
+    /// The updates are rebuilt from the containers' op logs and the index of transactions
+    /// (no update bytes are kept), in the order they were applied here (a causal order).
+    /// Costs time proportional to the updates sent, plus a logarithm of the history per
+    /// replica. A resent update is the update its author sent, operation for operation; a
+    /// list or text operation may be split differently where the receiving replica's runs
+    /// differ from the author's, with the same events.
     pub fn encode_updates_since(&self, since: &VersionVector) -> Vec<u8> {
-        let mut picked: Vec<usize> = Vec::new();
-        for (author, _) in self.version.iter() {
-            let seen = since.get(author);
-            // The update containing counter `seen + 1` starts at or before it.
-            let from = self
-                .log_index
-                .range((author, 0)..=(author, seen.saturating_add(1)))
-                .next_back()
-                .map_or(seen.saturating_add(1), |(&(_, start), _)| start);
-            picked.extend(
-                self.log_index
-                    .range((author, from)..=(author, u64::MAX))
-                    .map(|(_, &i)| i)
-                    .filter(|&i| self.log.end(i) - 1 > seen),
-            );
-        }
-        picked.sort_unstable();
-        sync::encode_update_parts(picked.len(), picked.iter().map(|&i| self.log.get(i)))
+        let stage = self.txn.as_ref().map(|t| &t.stage);
+        let updates = (self.history).updates_since(since, &self.version, &self.containers, stage);
+        sync::encode_updates(&updates.iter().collect::<Vec<_>>())
     }
 
     /// Combines update messages into one; see [`sync::merge_updates`].
@@ -913,51 +937,6 @@ impl Doc {
         }
         let incoming = sync::decode_updates(bytes)?;
         self.ingest(incoming, true)
-    }
-
-    /// A full snapshot: the update history and the buffered updates. [`Doc::load`] restores
-    /// a document equal to this one. Fails during a transaction.
-    pub fn save(&self) -> Result<Vec<u8>> {
-        if self.txn.is_some() {
-            return Err(DocError::TransactionOpen);
-        }
-        let pending: Vec<&Update> = self.pending.values().collect();
-        Ok(sync::encode_snapshot_parts(
-            self.replica,
-            self.log.len(),
-            self.log.all(),
-            &pending,
-        ))
-    }
-
-    /// Restores a document from [`save`](Doc::save) output, validating everything, with the
-    /// saved replica id.
-    pub fn load(bytes: &[u8]) -> Result<Doc> {
-        Self::load_with_memory_limit(bytes, usize::MAX)
-    }
-
-    /// [`load`](Doc::load) with a memory limit (see [`Doc::with_memory_limit`]).
-    pub fn load_with_memory_limit(bytes: &[u8], limit: usize) -> Result<Doc> {
-        if bytes.len() > limit {
-            return Err(DocError::BudgetExceeded {
-                requested: bytes.len(),
-                available: limit,
-            });
-        }
-        let Snapshot {
-            replica,
-            mut log,
-            pending,
-        } = sync::decode_snapshot(bytes)?;
-        let mut doc = Doc::with_memory_limit(replica, limit);
-        let n = log.len();
-        log.extend(pending);
-        let report = doc.ingest(log, false)?;
-        if report.applied != n || report.duplicates != 0 {
-            return Err(DocError::InvalidUpdate("snapshot history is not causal"));
-        }
-        doc.events.clear();
-        Ok(doc)
     }
 }
 

@@ -125,6 +125,26 @@ impl Containers {
     fn depth(&self, id: ContainerId) -> u16 {
         self.depths.get(&id).copied().unwrap_or(0)
     }
+
+    /// Nesting depth of `id`: 0 for roots (and for containers it does not hold).
+    pub(crate) fn depth_of(&self, id: ContainerId) -> u16 {
+        self.depth(id)
+    }
+
+    /// Inserts `st` as container `id` at nesting depth `depth`.
+    pub(crate) fn insert_at_depth(&mut self, id: ContainerId, st: State, depth: u16) {
+        if depth > 0 {
+            self.depths.insert(id, depth);
+        }
+        self.states.insert(id, st);
+    }
+
+    /// Every container with its state and depth, by id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (ContainerId, &State, u16)> + '_ {
+        self.states
+            .iter()
+            .map(|(id, st)| (*id, st, self.depth(*id)))
+    }
 }
 
 /// The touched containers (copies, or moved-in sequences) plus what is needed to describe
@@ -288,7 +308,7 @@ impl Stage {
 
     /// Records the depth of `child`, attached under `parent`, refusing trees deeper than
     /// [`MAX_DEPTH`].
-    fn attach(
+    pub(crate) fn attach(
         &mut self,
         base: &Containers,
         parent: ContainerId,

@@ -77,6 +77,16 @@ fn check_range(r: &Range<usize>, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// The versions between which `ops_between` finds exactly `author`'s events
+/// `first .. first + len`.
+fn author_range(author: ReplicaId, first: u64, len: u64) -> (VersionVector, VersionVector) {
+    let mut since = VersionVector::new();
+    since.advance(author, first.saturating_sub(1));
+    let mut until = VersionVector::new();
+    until.advance(author, (first + len).saturating_sub(1));
+    (since, until)
+}
+
 impl<S: Store> Seq<S> {
     /// Calls `f(item number, count)` for the visible runs covering visible items `range`.
     fn visit(&self, range: Range<usize>, mut f: impl FnMut(u32, u32)) {
@@ -326,6 +336,12 @@ impl Text {
         self.seq.change_since(cp)
     }
 
+    /// The operations of `author`'s events `first .. first + len` (all known to this replica).
+    pub(crate) fn ops_of(&self, author: ReplicaId, first: u64, len: u64) -> SequenceOps<String> {
+        let (since, until) = author_range(author, first, len);
+        self.ops_between(&since, &until)
+    }
+
     /// The operations applied since `cp` was taken from this replica.
     pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<String> {
         self.seq.ops_after(cp)
@@ -488,6 +504,12 @@ impl<T: Clone> List<T> {
         self.seq.change_since(cp)
     }
 
+    /// The operations of `author`'s events `first .. first + len` (all known to this replica).
+    pub(crate) fn ops_of(&self, author: ReplicaId, first: u64, len: u64) -> SequenceOps<Vec<T>> {
+        let (since, until) = author_range(author, first, len);
+        self.ops_between(&since, &until)
+    }
+
     /// The operations applied since `cp` was taken from this replica.
     pub(crate) fn ops_after(&self, cp: Checkpoint) -> SequenceOps<Vec<T>> {
         self.seq.ops_after(cp)
@@ -512,6 +534,14 @@ impl<T: Clone + Serialize + DeserializeOwned> List<T> {
         let h: SequenceHistory = crate::encoding::decode(bytes)?;
         Ok(List {
             seq: Seq::from_history(&h, None)?,
+        })
+    }
+
+    /// Like [`decode`](Self::decode) but future local edits are attributed to `replica`.
+    pub fn decode_as(bytes: &[u8], replica: ReplicaId) -> core::result::Result<Self, DecodeError> {
+        let h: SequenceHistory = crate::encoding::decode(bytes)?;
+        Ok(List {
+            seq: Seq::from_history(&h, Some(replica))?,
         })
     }
 }

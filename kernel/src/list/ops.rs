@@ -182,6 +182,79 @@ impl<T: Serialize + DeserializeOwned> WireContent for Vec<T> {
     }
 }
 
+impl<C: WireContent> SequenceOps<C> {
+    /// Whether `self` and `other` hold the same events (ids, origins, delete targets and
+    /// content), however each splits them into operations. Two replicas resending one update
+    /// may split it differently (a delete is cut where the target's insert runs end, and
+    /// those differ between replicas); this compares what the update does.
+    pub(crate) fn same_events(&self, other: &Self) -> bool {
+        // Cheap first, and it bounds the expansion below by the size of `self`.
+        if self.event_count() != other.event_count() {
+            return false;
+        }
+        self.events() == other.events()
+    }
+
+    /// The events one by one, ordered by id: `(id, origin_left or delete target,
+    /// origin_right, is_delete)`, and the content of all inserts in id order, serialized.
+    #[allow(clippy::type_complexity)]
+    fn events(&self) -> (Vec<(Dot, Option<Dot>, Option<Dot>, bool)>, Vec<u8>) {
+        let mut ops: Vec<&SequenceOp<C>> = self.ops.iter().collect();
+        ops.sort_by_key(|o| o.id());
+        let at = |d: Dot, k: u64| Dot::new(d.replica, d.counter.wrapping_add(k));
+        let mut ev = Vec::new();
+        for o in &ops {
+            match o {
+                SequenceOp::Insert {
+                    id,
+                    origin_left,
+                    origin_right,
+                    content,
+                } => {
+                    for i in 0..content.content_len() as u64 {
+                        let left = if i == 0 {
+                            *origin_left
+                        } else {
+                            Some(at(*id, i - 1))
+                        };
+                        ev.push((at(*id, i), left, *origin_right, false));
+                    }
+                }
+                SequenceOp::Delete {
+                    id,
+                    len,
+                    target,
+                    reversed,
+                } => {
+                    for k in 0..*len {
+                        let t = if *reversed {
+                            Dot::new(target.replica, target.counter.wrapping_sub(k))
+                        } else {
+                            at(*target, k)
+                        };
+                        ev.push((at(*id, k), Some(t), None, true));
+                    }
+                }
+            }
+        }
+        struct Concat<'a, C>(Vec<&'a C>);
+        impl<C: WireContent> Serialize for Concat<'_, C> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                C::serialize_concat(self.0.iter().copied(), s)
+            }
+        }
+        let parts = Concat(
+            ops.iter()
+                .filter_map(|o| match o {
+                    SequenceOp::Insert { content, .. } => Some(content),
+                    SequenceOp::Delete { .. } => None,
+                })
+                .collect(),
+        );
+        (ev, postcard::to_allocvec(&parts).unwrap_or_default())
+    }
+}
+
 // ------------------------------------------------------------------ the SequenceOps wire form
 //
 // `(replicas, meta, content)`: the replica table in order of first use, one stream of

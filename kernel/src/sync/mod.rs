@@ -33,11 +33,13 @@ use crate::version::VersionVector;
 /// Magic bytes of document updates and snapshots.
 pub const DOC_MAGIC: [u8; 3] = *b"CVD";
 /// The document format version this build writes and reads.
-pub const DOC_FORMAT: u8 = 1;
+pub const DOC_FORMAT: u8 = 2;
 /// Kind byte of a set of updates ([`Doc::encode_updates_since`](crate::doc::Doc::encode_updates_since)).
 pub const KIND_UPDATES: u8 = 1;
-/// Kind byte of a full snapshot ([`Doc::save`](crate::doc::Doc::save)).
+/// Kind byte of a state snapshot ([`Doc::save`](crate::doc::Doc::save)).
 pub const KIND_SNAPSHOT: u8 = 2;
+/// Kind byte of a history export ([`Doc::save_history`](crate::doc::Doc::save_history)).
+pub const KIND_HISTORY: u8 = 3;
 
 /// The largest counter or Lamport time an update may use (2^62).
 pub const MAX_COUNTER: u64 = 1 << 62;
@@ -79,6 +81,21 @@ pub(crate) enum Op {
     },
 }
 
+impl Op {
+    /// The container the operation edits (`None` for [`Op::Create`]).
+    pub(crate) fn container(&self) -> Option<ContainerId> {
+        match self {
+            Op::Create { .. } => None,
+            Op::MapSet { map, .. } | Op::MapDelete { map, .. } => Some(*map),
+            Op::List { list, .. } => Some(*list),
+            Op::Text { text, .. } => Some(*text),
+            Op::Counter { counter, .. } => Some(*counter),
+            Op::Register { register, .. } => Some(*register),
+            Op::Set { set, .. } => Some(*set),
+        }
+    }
+}
+
 /// One committed transaction; see the module docs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Update {
@@ -86,6 +103,9 @@ pub(crate) struct Update {
     pub(crate) start: u64,
     pub(crate) lamport: u64,
     pub(crate) deps: VersionVector,
+    /// Names of root containers this update is the first (as far as its author knew) to
+    /// touch, so every replica can show roots by name.
+    pub(crate) names: Vec<alloc::string::String>,
     pub(crate) ops: Vec<Op>,
 }
 
@@ -138,22 +158,29 @@ impl Update {
         postcard::serialize_with_flavor::<Update, Size, usize>(self, Size::default()).unwrap_or(0)
     }
 
-    /// Canonical bytes, for comparing two updates with the same id.
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).unwrap_or_default()
+    /// Whether `other`, an update with the same id, does the same: equal in every field, with
+    /// list and text operations compared by their events (two honest replicas resending one
+    /// update may split its sequence operations differently; see `SequenceOps::same_events`).
+    pub(crate) fn same_as(&self, other: &Update) -> bool {
+        self.author == other.author
+            && self.start == other.start
+            && self.lamport == other.lamport
+            && self.deps == other.deps
+            && self.names == other.names
+            && self.ops.len() == other.ops.len()
+            && self.ops.iter().zip(&other.ops).all(|(a, b)| match (a, b) {
+                (Op::Text { text: x, ops: p }, Op::Text { text: y, ops: q }) => {
+                    x == y && p.same_events(q)
+                }
+                (Op::List { list: x, ops: p }, Op::List { list: y, ops: q }) => {
+                    x == y && p.same_events(q)
+                }
+                _ => a == b,
+            })
     }
 }
 
-/// A full snapshot: the owner, the applied updates in the order they were applied (a causal
-/// order), and the buffered ones.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Snapshot {
-    pub(crate) replica: ReplicaId,
-    pub(crate) log: Vec<Update>,
-    pub(crate) pending: Vec<Update>,
-}
-
-fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
+pub(crate) fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&DOC_MAGIC);
     out.push(DOC_FORMAT);
@@ -162,7 +189,10 @@ fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
     postcard::to_extend(value, out).unwrap_or_default()
 }
 
-fn unframe<T: serde::de::DeserializeOwned>(bytes: &[u8], kind: u8) -> Result<T, DecodeError> {
+pub(crate) fn unframe<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    kind: u8,
+) -> Result<T, DecodeError> {
     if bytes.len() < DOC_MAGIC.len() {
         return if DOC_MAGIC.starts_with(bytes) {
             Err(DecodeError::UnexpectedEnd)
@@ -195,38 +225,6 @@ pub(crate) fn decode_updates(bytes: &[u8]) -> Result<Vec<Update>, DecodeError> {
     unframe(bytes, KIND_UPDATES)
 }
 
-/// An updates message of `count` updates already encoded (each the postcard bytes of an
-/// [`Update`], back to back in `parts`): the same bytes as [`encode_updates`] of the updates,
-/// since postcard writes a sequence as its length followed by its elements.
-pub(crate) fn encode_update_parts<'a>(
-    count: usize,
-    parts: impl IntoIterator<Item = &'a [u8]>,
-) -> Vec<u8> {
-    let mut out = frame(KIND_UPDATES, &count);
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    out
-}
-
-/// A snapshot of `replica` whose log is `count` updates already encoded back to back in
-/// `log` (as in [`encode_update_parts`]), followed by the buffered updates.
-pub(crate) fn encode_snapshot_parts(
-    replica: ReplicaId,
-    count: usize,
-    log: &[u8],
-    pending: &[&Update],
-) -> Vec<u8> {
-    // Serializes exactly like `Snapshot` (a struct is its fields in order).
-    let mut out = frame(KIND_SNAPSHOT, &(replica, count));
-    out.extend_from_slice(log);
-    postcard::to_extend(&pending, out).unwrap_or_default()
-}
-
-pub(crate) fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, DecodeError> {
-    unframe(bytes, KIND_SNAPSHOT)
-}
-
 /// Combines several update messages into one holding each distinct update once, ordered by
 /// Lamport time (a causal order), so applying the result equals applying all the inputs.
 ///
@@ -248,7 +246,7 @@ pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, DocError> {
             .take_while(|k| k.lamport == u.lamport)
             .find(|k| k.author == u.author && k.start == u.start)
         {
-            if k.to_bytes() != u.to_bytes() {
+            if !k.same_as(&u) {
                 return Err(DocError::Conflict {
                     author: u.author,
                     start: u.start,
