@@ -147,7 +147,8 @@ impl Doc {
         Doc::wrap(k::Doc::with_memory_limit(ReplicaId(replica), bytes))
     }
 
-    /// Restores a document from [`save`](Doc::save) output, with the saved replica id.
+    /// Restores a document from [`save`](Doc::save) or [`save_history`](Doc::save_history)
+    /// output, with the saved replica id.
     #[uniffi::constructor]
     pub fn load(bytes: Vec<u8>) -> Result<Arc<Self>> {
         Ok(Doc::wrap(k::Doc::load(&bytes)?))
@@ -268,12 +269,19 @@ impl Doc {
         })
     }
 
-    /// The whole document as bytes for `Doc.load`. Fails during a transaction.
+    /// The document's state as bytes for `Doc.load`. Fails during a transaction.
     pub fn save(&self) -> Result<Vec<u8>> {
         Ok(self.shared.lock().save()?)
     }
 
-    /// Bytes of update history kept (what the memory limit counts).
+    /// The whole edit history as compact bytes (the smallest transfer); `Doc.load` accepts
+    /// them too. Fails during a transaction.
+    pub fn save_history(&self) -> Result<Vec<u8>> {
+        Ok(self.shared.lock().save_history()?)
+    }
+
+    /// Bytes charged to the memory limit (counted only when a limit is set, plus the size
+    /// of the snapshot the document was loaded from).
     pub fn memory_used(&self) -> u64 {
         self.shared.lock().memory_used() as u64
     }

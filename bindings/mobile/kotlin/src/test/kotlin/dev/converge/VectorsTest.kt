@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.TestFactory
+import org.junit.jupiter.api.assertThrows
 
 /**
  * The golden vectors every binding reads (`vectors/`, written by Rust): replaying a scripted
@@ -31,7 +32,11 @@ class VectorsTest {
     fun vectors(): List<DynamicTest> = files().map { f ->
         DynamicTest.dynamicTest(f.name) {
             val v = JSONObject(f.readText())
-            if (f.name.startsWith("merge-")) checkMerge(v) else checkSession(v)
+            when {
+                f.name == "errors.json" -> checkErrors(v)
+                f.name.startsWith("merge-") -> checkMerge(v)
+                else -> checkSession(v)
+            }
         }
     }
 
@@ -43,13 +48,41 @@ class VectorsTest {
             assertArrayEquals(hex(v.getString("all_updates")), doc.encodeUpdatesSince(null), "all_updates")
             assertArrayEquals(hex(v.getString("version")), doc.version(), "version")
             assertArrayEquals(hex(v.getString("snapshot")), doc.save(), "snapshot")
+            assertArrayEquals(hex(v.getString("history")), doc.saveHistory(), "history")
             assertEquals(expected, json(doc), "replayed json")
         }
-        Doc.load(hex(v.getString("snapshot"))).use { assertEquals(expected, json(it, expected)) }
-        if (v.has("history")) Doc.load(hex(v.getString("history"))).use { assertEquals(expected, json(it, expected)) }
-        Doc(v.getLong("replica").toULong() + 1u).use {
+        Doc.load(hex(v.getString("snapshot"))).use {
+            assertEquals(expected, json(it), "json of load(snapshot)")
+            assertArrayEquals(hex(v.getString("version")), it.version(), "version of load(snapshot)")
+            assertArrayEquals(hex(v.getString("snapshot")), it.save(), "save of load(snapshot)")
+        }
+        Doc.load(hex(v.getString("history"))).use { assertEquals(expected, json(it), "json of load(history)") }
+        Doc(99u).use {
             it.applyUpdate(hex(v.getString("all_updates")))
-            assertEquals(expected, json(it, expected))
+            assertEquals(expected, json(it), "json of apply(all_updates)")
+            assertArrayEquals(hex(v.getString("version")), it.version(), "version of apply(all_updates)")
+        }
+    }
+
+    /** Inputs every binding must reject with the same code, leaving the document unchanged. */
+    private fun checkErrors(v: JSONObject) {
+        val cases = v.getJSONArray("cases")
+        assertTrue(cases.length() > 0)
+        for (c in cases) {
+            c as JSONObject
+            val bytes = hex(c.getString("bytes"))
+            val e = when (val call = c.getString("call")) {
+                "apply_update" -> Doc(99u).use { doc ->
+                    c.optJSONArray("setup")?.forEach { doc.applyUpdate(hex(it as String)) }
+                    val before = doc.save()
+                    val e = assertThrows<ConvergeException>(c.getString("name")) { doc.applyUpdate(bytes) }
+                    assertArrayEquals(before, doc.save(), "${c.getString("name")}: document changed")
+                    e
+                }
+                "load" -> assertThrows<ConvergeException>(c.getString("name")) { Doc.load(bytes) }
+                else -> throw AssertionError("unknown call $call")
+            }
+            assertEquals(c.getString("code"), e.code, c.getString("name"))
         }
     }
 
@@ -60,12 +93,13 @@ class VectorsTest {
             Doc(1000u + n.toULong()).use { doc ->
                 order.forEach { doc.applyUpdate(it) }
                 assertArrayEquals(hex(v.getString("version")), doc.version(), "version")
-                assertEquals(expected, json(doc, expected))
+                assertEquals(expected, json(doc))
+                assertEquals(0, doc.pendingCount())
             }
         }
         Doc(1002u).use { doc ->
             doc.applyUpdate(mergeUpdates(inputs))
-            assertEquals(expected, json(doc, expected))
+            assertEquals(expected, json(doc))
         }
     }
 
@@ -118,15 +152,7 @@ class VectorsTest {
     }
 
     /** The document's named roots in the vectors' JSON shape, normalized like [normalize]. */
-    private fun json(doc: Doc, expected: Any? = null): Any? {
-        // A fresh document knows no root names: name the expected ones under every kind.
-        (expected as? Map<*, *>)?.keys?.forEach { key ->
-            val name = (key as String).substringBefore(':')
-            doc.map(name); doc.list(name); doc.text(name)
-            doc.counter(name); doc.register(name); doc.set(name)
-        }
-        return doc.namedRoots().mapValues { fromNode(it.value) }
-    }
+    private fun json(doc: Doc): Any? = doc.namedRoots().mapValues { fromNode(it.value) }
 
     private fun fromValue(v: Value): Any? = when (v) {
         is Value.Bytes -> mapOf("\$bytes" to v.value.joinToString("") { "%02x".format(it) })
