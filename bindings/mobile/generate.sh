@@ -9,17 +9,18 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 profile="${1:-debug}"
 target="${CARGO_TARGET_DIR:-$HOME/.cache/converge-target}"
-flags=()
-[ "$profile" = release ] && flags+=(--release)
 
 cd "$root"
-cargo build -p converge-ffi --features cli "${flags[@]}"
+# The generator is always a debug build (it only reads the library's metadata); the library
+# is built in the profile asked for.
+cargo build -p converge-ffi --features cli
+[ "$profile" = release ] && cargo build --release -p converge-ffi --lib
 lib="$target/$profile/libconverge_ffi.so"
-bindgen="$target/$profile/uniffi-bindgen"
+bindgen="$target/debug/uniffi-bindgen"
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-"$bindgen" generate --library "$lib" --config "$here/uniffi.toml" \
+"$bindgen" generate "$lib" --config "$here/uniffi.toml" \
     --language kotlin --language swift --out-dir "$out" --no-format
 
 rm -rf "$here/kotlin/generated"

@@ -37,7 +37,8 @@ fn main() {
                 doc.begin().expect("no transaction open");
             }
             for (pos, del, ins) in &patches {
-                doc.text_splice(text, *pos, *del, ins).expect("patch in range");
+                doc.text_splice(text, *pos, *del, ins)
+                    .expect("patch in range");
             }
             if mode == 1 {
                 doc.commit().expect("no memory limit");

@@ -125,7 +125,8 @@ impl DocText {
     /// Deletes the chars in `start..end`.
     pub fn delete(&self, start: i32, end: i32) -> Result<()> {
         let (start, end) = (to_usize("start", start)?, to_usize("end", end)?);
-        self.shared.edit(|d| Ok(d.text_delete(self.id, start..end)?))
+        self.shared
+            .edit(|d| Ok(d.text_delete(self.id, start..end)?))
     }
 
     /// Replaces `delete` chars at `pos` with `insert`.
@@ -307,7 +308,8 @@ impl DocList {
     /// Deletes the elements in `start..end`.
     pub fn delete(&self, start: i32, end: i32) -> Result<()> {
         let (start, end) = (to_usize("start", start)?, to_usize("end", end)?);
-        self.shared.edit(|d| Ok(d.list_delete(self.id, start..end)?))
+        self.shared
+            .edit(|d| Ok(d.list_delete(self.id, start..end)?))
     }
 
     /// Inserts a new, empty container of `kind` at `index` and returns its handle.
@@ -399,8 +401,7 @@ impl DocSet {
     /// Adds `values` in one call.
     pub fn add_all(&self, values: Vec<Value>) -> Result<()> {
         let values = self::values(values);
-        self.shared
-            .edit(|d| Ok(d.set_add_batch(self.id, &values)?))
+        self.shared.edit(|d| Ok(d.set_add_batch(self.id, &values)?))
     }
 
     /// Removes `value`.
