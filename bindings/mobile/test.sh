@@ -32,7 +32,7 @@ if [ -n "$(git -C "$root" status --porcelain -- "$here/swift/Sources")" ]; then
 fi
 
 echo "== clippy"
-cargo clippy -p converge-ffi --all-targets -- -D warnings
+cargo clippy -p converge-ffi --all-targets --no-deps -- -D warnings
 cargo fmt -p converge-ffi --check
 
 echo "== Kotlin: mvn verify (JUnit on the JVM against the library just built)"
