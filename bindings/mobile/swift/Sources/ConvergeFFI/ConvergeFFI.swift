@@ -897,7 +897,8 @@ public protocol DocProtocol: AnyObject, Sendable {
     func map(name: String)  -> DocMap
     
     /**
-     * Bytes of update history kept (what the memory limit counts).
+     * Bytes charged to the memory limit (counted only when a limit is set, plus the size
+     * of the snapshot the document was loaded from).
      */
     func memoryUsed()  -> UInt64
     
@@ -1183,7 +1184,8 @@ open func map(name: String) -> DocMap  {
 }
     
     /**
-     * Bytes of update history kept (what the memory limit counts).
+     * Bytes charged to the memory limit (counted only when a limit is set, plus the size
+     * of the snapshot the document was loaded from).
      */
 open func memoryUsed() -> UInt64  {
     return try!  FfiConverterUInt64.lift(try! rustCall() {
@@ -5003,7 +5005,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_converge_ffi_checksum_method_doc_map() != 64306) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_converge_ffi_checksum_method_doc_memory_used() != 27335) {
+    if (uniffi_converge_ffi_checksum_method_doc_memory_used() != 52443) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_converge_ffi_checksum_method_doc_named_roots() != 31945) {
