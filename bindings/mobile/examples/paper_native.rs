@@ -1,0 +1,57 @@
+//! The native side of the mobile benchmark: automerge-paper typed into the kernel's `Doc`
+//! directly (no FFI), the way the Kotlin benchmark types it through the binding.
+//! `cargo run --release -p converge-ffi --example paper_native -- <trace.json.gz> [runs]`
+//! prints `percall_ms=<best> txn_ms=<best> patches=<n>` (one implicit transaction per patch;
+//! every patch in one transaction, which is what the batch call does).
+
+use std::io::Read;
+use std::time::Instant;
+
+use converge::ReplicaId;
+use converge::doc::{ContainerId, ContainerKind, Doc};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().expect("path of automerge-paper.json.gz");
+    let runs: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("trace file"))
+        .read_to_string(&mut json)
+        .expect("gzipped UTF-8");
+    let trace: serde_json::Value = serde_json::from_str(&json).expect("trace JSON");
+    let end = trace["endContent"].as_str().expect("endContent").to_owned();
+    let mut patches: Vec<(usize, usize, String)> = Vec::new();
+    for txn in trace["txns"].as_array().expect("txns") {
+        for p in txn["patches"].as_array().expect("patches") {
+            let n = |i: usize| p[i].as_u64().expect("number") as usize;
+            patches.push((n(0), n(1), p[2].as_str().expect("text").to_owned()));
+        }
+    }
+    let text = ContainerId::root("text", ContainerKind::Text);
+    let mut best = [f64::MAX; 2];
+    for _ in 0..runs {
+        for (mode, slot) in best.iter_mut().enumerate() {
+            let t0 = Instant::now();
+            let mut doc = Doc::new(ReplicaId(1));
+            if mode == 1 {
+                doc.begin().expect("no transaction open");
+            }
+            for (pos, del, ins) in &patches {
+                doc.text_splice(text, *pos, *del, ins)
+                    .expect("patch in range");
+            }
+            if mode == 1 {
+                doc.commit().expect("no memory limit");
+            }
+            let ms = t0.elapsed().as_secs_f64() * 1e3;
+            assert_eq!(doc.text(text).expect("a text"), end, "final text");
+            *slot = slot.min(ms);
+        }
+    }
+    println!(
+        "percall_ms={:.1} txn_ms={:.1} patches={}",
+        best[0],
+        best[1],
+        patches.len()
+    );
+}

@@ -1,0 +1,1 @@
+// Intentionally empty: the symbols are in libconverge_ffi.
