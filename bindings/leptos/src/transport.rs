@@ -233,7 +233,7 @@ pub fn connect(doc: &DocHandle, url: &str, room: &str) -> SyncHandle {
     let doc = doc.clone();
     let room = room.to_owned();
     let start = SendWrapper::new(relay);
-    leptos::task::spawn_local(async move {
+    wasm_bindgen_futures::spawn_local(async move {
         let relay = start.take();
         let db: Option<IdbDatabase> = storage::open().await.ok();
         if let Some(db) = &db {
