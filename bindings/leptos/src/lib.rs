@@ -39,7 +39,7 @@ mod storage;
 mod transport;
 
 #[cfg(target_arch = "wasm32")]
-pub use transport::{SyncHandle, connect};
+pub use transport::{SyncHandle, SyncStatus, connect};
 
 /// Where a change to the document came from; transports use it to avoid sending a change
 /// back where it came from.
@@ -155,7 +155,11 @@ impl DocHandle {
 
     /// Applies an update message from elsewhere (a peer, the relay, another tab, storage).
     /// Returns the kernel's report; on error nothing changed.
-    pub fn apply(&self, bytes: &[u8], source: Source) -> Result<converge::sync::ApplyReport, DocError> {
+    pub fn apply(
+        &self,
+        bytes: &[u8],
+        source: Source,
+    ) -> Result<converge::sync::ApplyReport, DocError> {
         let (report, fresh) = {
             let mut doc = self.inner.doc.borrow_mut();
             let before = doc.version();
@@ -310,9 +314,14 @@ mod tests {
         assert_eq!(shown.get_untracked(), "");
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
-        doc.edit(|d| d.list_insert(items, 0, Value::from("x"))).unwrap();
+        doc.edit(|d| d.list_insert(items, 0, Value::from("x")))
+            .unwrap();
         assert_eq!(shown.get_untracked(), "");
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "a list edit must not re-run the title");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "a list edit must not re-run the title"
+        );
 
         doc.edit(|d| d.text_insert(title, 0, "Todo")).unwrap();
         assert_eq!(shown.get_untracked(), "Todo");

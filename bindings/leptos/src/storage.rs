@@ -18,7 +18,10 @@ fn settle(req: &IdbRequest) -> Promise {
             let _ = resolve.call1(&JsValue::NULL, &r.result().unwrap_or(JsValue::UNDEFINED));
         });
         let fail = Closure::once_into_js(move || {
-            let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("IndexedDB request failed"));
+            let _ = reject.call1(
+                &JsValue::NULL,
+                &JsValue::from_str("IndexedDB request failed"),
+            );
         });
         req.set_onsuccess(Some(ok.unchecked_ref()));
         req.set_onerror(Some(fail.unchecked_ref()));
@@ -52,10 +55,7 @@ pub(crate) async fn get(db: &IdbDatabase, key: &str) -> Result<Option<Vec<u8>>, 
     let tx = db.transaction_with_str(STORE)?;
     let req = tx.object_store(STORE)?.get(&JsValue::from_str(key))?;
     let value = JsFuture::from(settle(&req)).await?;
-    Ok(value
-        .dyn_into::<Uint8Array>()
-        .ok()
-        .map(|a| a.to_vec()))
+    Ok(value.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec()))
 }
 
 /// Stores `bytes` under `key` (the write completes in the background).

@@ -220,8 +220,11 @@ pub fn connect(doc: &DocHandle, url: &str, room: &str) -> SyncHandle {
         callbacks: RefCell::new(Vec::new()),
     });
     let status = {
-        let (doc, confirmed, connected) =
-            (doc.clone(), relay.confirmed.clone(), relay.connected.clone());
+        let (doc, confirmed, connected) = (
+            doc.clone(),
+            relay.confirmed.clone(),
+            relay.connected.clone(),
+        );
         Signal::derive(move || {
             doc.track_any();
             SyncStatus {

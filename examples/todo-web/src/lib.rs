@@ -28,7 +28,13 @@ impl Todo {
     }
 
     /// Inserts an item at `index`.
-    pub fn insert(&self, d: &mut Doc, index: usize, text: &str, done: bool) -> Result<(), DocError> {
+    pub fn insert(
+        &self,
+        d: &mut Doc,
+        index: usize,
+        text: &str,
+        done: bool,
+    ) -> Result<(), DocError> {
         let item = d.list_insert_container(self.items, index, ContainerKind::Map)?;
         let t = d.map_insert_container(item, "text", ContainerKind::Text)?;
         d.text_insert(t, 0, text)?;
@@ -42,7 +48,10 @@ impl Todo {
         let Some(Item::Container(item)) = d.list_get(self.items, from)? else {
             return Ok(());
         };
-        let text = item_text(d, item).map(|t| d.text(t)).transpose()?.unwrap_or_default();
+        let text = item_text(d, item)
+            .map(|t| d.text(t))
+            .transpose()?
+            .unwrap_or_default();
         let done = is_done(d, item);
         d.list_delete(self.items, from..from + 1)?;
         self.insert(d, to, &text, done)
@@ -50,11 +59,17 @@ impl Todo {
 }
 
 fn item_text(d: &Doc, item: ContainerId) -> Option<ContainerId> {
-    d.map_get(item, "text").ok().flatten().and_then(|i| i.as_container())
+    d.map_get(item, "text")
+        .ok()
+        .flatten()
+        .and_then(|i| i.as_container())
 }
 
 fn is_done(d: &Doc, item: ContainerId) -> bool {
-    matches!(d.map_get(item, "done"), Ok(Some(Item::Value(Value::Bool(true)))))
+    matches!(
+        d.map_get(item, "done"),
+        Ok(Some(Item::Value(Value::Bool(true))))
+    )
 }
 
 fn report(result: Result<(), DocError>) {
@@ -70,7 +85,13 @@ fn Row(doc: DocHandle, todo: Todo, item: ContainerId, index: usize, count: usize
     let done = doc.map_value(item, "done");
     let done = Signal::derive(move || matches!(done.get(), Some(Value::Bool(true))));
     let text = text_id.map(|t| doc.text(t));
-    let (d1, d2, d3, d4, d5) = (doc.clone(), doc.clone(), doc.clone(), doc.clone(), doc.clone());
+    let (d1, d2, d3, d4, d5) = (
+        doc.clone(),
+        doc.clone(),
+        doc.clone(),
+        doc.clone(),
+        doc.clone(),
+    );
     view! {
         <li class="item" class:done=move || done.get()>
             <input type="checkbox" class="toggle" prop:checked=move || done.get()
@@ -163,7 +184,11 @@ pub fn start() {
     let query = web_sys::UrlSearchParams::new_with_str(&location.search().unwrap_or_default())
         .expect("a query string");
     let room = query.get("room").unwrap_or_else(|| "todo".into());
-    let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
     let host = location.host().unwrap_or_default();
     let mut url = format!("{scheme}://{host}/sync/{room}");
     if let Some(token) = query.get("token") {
