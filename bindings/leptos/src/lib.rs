@@ -222,7 +222,7 @@ impl DocHandle {
             .triggers
             .borrow_mut()
             .entry(id)
-            .or_insert_with(ArcTrigger::new)
+            .or_default()
             .clone()
     }
 
