@@ -49,6 +49,8 @@ impl SyncHandle {
     }
 }
 
+type Callback = Closure<dyn FnMut(JsValue)>;
+
 struct Relay {
     doc: DocHandle,
     url: String,
@@ -61,7 +63,7 @@ struct Relay {
     connected: ArcRwSignal<bool>,
     attempts: Cell<u32>,
     /// Closures of the current socket, kept alive while it is.
-    callbacks: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    callbacks: RefCell<Vec<Callback>>,
 }
 
 fn online() -> bool {
@@ -239,12 +241,11 @@ pub fn connect(doc: &DocHandle, url: &str, room: &str) -> SyncHandle {
     wasm_bindgen_futures::spawn_local(async move {
         let relay = start.take();
         let db: Option<IdbDatabase> = storage::open().await.ok();
-        if let Some(db) = &db {
-            if let Ok(Some(snapshot)) = storage::get(db, &room).await {
-                if let Err(e) = doc.merge_snapshot(&snapshot, Source::Storage) {
-                    web_sys::console::warn_1(&format!("converge: stored snapshot: {e}").into());
-                }
-            }
+        if let Some(db) = &db
+            && let Ok(Some(snapshot)) = storage::get(db, &room).await
+            && let Err(e) = doc.merge_snapshot(&snapshot, Source::Storage)
+        {
+            web_sys::console::warn_1(&format!("converge: stored snapshot: {e}").into());
         }
         let channel = BroadcastChannel::new(&format!("converge:{room}")).ok();
         if let Some(ch) = &channel {
@@ -261,24 +262,24 @@ pub fn connect(doc: &DocHandle, url: &str, room: &str) -> SyncHandle {
         let save_due = Rc::new(Cell::new(false));
         let (r, d) = (relay.clone(), doc.clone());
         doc.subscribe(move |update| {
-            if update.source == Source::Local {
-                if let Some(ch) = &channel {
-                    let _ = ch.post_message(&Uint8Array::from(&update.bytes[..]));
-                }
+            if update.source == Source::Local
+                && let Some(ch) = &channel
+            {
+                let _ = ch.post_message(&Uint8Array::from(&update.bytes[..]));
             }
             if update.source != Source::Relay {
                 r.flush();
             }
-            if let Some(db) = db.clone() {
-                if !save_due.replace(true) {
-                    let (d, due, room) = (d.clone(), save_due.clone(), room.clone());
-                    after(30, move || {
-                        due.set(false);
-                        if let Ok(snapshot) = d.save() {
-                            let _ = storage::put(&db, &room, &snapshot);
-                        }
-                    });
-                }
+            if let Some(db) = db.clone()
+                && !save_due.replace(true)
+            {
+                let (d, due, room) = (d.clone(), save_due.clone(), room.clone());
+                after(30, move || {
+                    due.set(false);
+                    if let Ok(snapshot) = d.save() {
+                        let _ = storage::put(&db, &room, &snapshot);
+                    }
+                });
             }
         });
         if let Some(w) = web_sys::window() {
