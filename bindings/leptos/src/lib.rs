@@ -159,7 +159,7 @@ impl DocHandle {
         &self,
         bytes: &[u8],
         source: Source,
-    ) -> Result<converge::sync::ApplyReport, DocError> {
+    ) -> Result<converge::doc::ApplyReport, DocError> {
         let (report, fresh) = {
             let mut doc = self.inner.doc.borrow_mut();
             let before = doc.version();

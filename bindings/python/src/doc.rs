@@ -5,8 +5,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::thread;
 
-use converge::doc::{ContainerKind, Doc, DocError};
 use converge::doc::ApplyReport as KernelReport;
+use converge::doc::{ContainerKind, Doc, DocError};
 use converge::{ReplicaId, VersionVector};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
