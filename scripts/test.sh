@@ -31,8 +31,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p converge --no-default-features --lib -- -D warnings
 cargo clippy -p converge --no-default-features --features alloc --lib -- -D warnings
 
-step "cargo test (workspace)"
-cargo test --workspace
+# The bindings' crates are linted above and tested by their own scripts below.
+bindings=(--exclude converge-py --exclude converge-wasm --exclude converge-ffi
+  --exclude converge-leptos --exclude todo-web --exclude converge-relay)
+
+step "cargo test (workspace; the bindings' own tests run below)"
+cargo test --workspace "${bindings[@]}"
 
 step "benches: build every bench target, smoke-run every compare workload (tiny inputs), concurrent_report (small traces) and load_compare (one process per loader), every result verified"
 cargo test -p converge-benches --benches --no-run
@@ -45,7 +49,7 @@ cargo run -p converge --example quickstart >/dev/null
 cargo run -p converge --example todo >/dev/null
 
 step "cargo doc -D warnings"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps "${bindings[@]}"
 
 step "no_std target builds"
 for target in thumbv7em-none-eabihf wasm32-unknown-unknown; do
@@ -73,5 +77,17 @@ elif [ -n "${CI:-}" ]; then
 else
   step "SKIPPED Miri and cargo-fuzz: $miri"
 fi
+
+step "bindings: Python (maturin wheel in a fresh virtualenv, pytest, mypy --strict)"
+bash bindings/python/test.sh
+
+step "bindings: npm package (wasm-bindgen, node --test, tsc, npm pack + ESM/CJS/Vite, Chromium)"
+bash bindings/wasm/test.sh
+
+step "bindings: Kotlin/Swift (uniffi, Swift drift check, Maven + JUnit)"
+bash bindings/mobile/test.sh
+
+step "bindings: Leptos, the relay and the todo app (relay tests, wasm build, Chromium end to end)"
+bash bindings/leptos/test.sh
 
 step "all checks passed"
