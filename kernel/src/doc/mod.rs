@@ -343,13 +343,10 @@ impl Doc {
     fn names_to_publish(&self, ops: &[OpRec]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for id in ops.iter().filter_map(OpRec::container) {
-            if let Origin::Root(h) = id.origin {
-                if !self.published.contains(&h) {
-                    if let Some(name) = self.names.get(&h) {
-                        if !out.contains(name) {
-                            out.push(name.clone());
-                        }
-                    }
+            if let (true, Origin::Root(h)) = (self.needs_publish(id), id.origin) {
+                let name = &self.names[&h];
+                if !out.contains(name) {
+                    out.push(name.clone());
                 }
             }
         }

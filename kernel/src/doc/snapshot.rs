@@ -152,11 +152,7 @@ impl Doc {
                 available: limit,
             });
         }
-        let kind = match bytes.get(4) {
-            Some(&k) if k == KIND_HISTORY => KIND_HISTORY,
-            _ => KIND_SNAPSHOT,
-        };
-        let wire: DocWire = sync::unframe(bytes, kind)?;
+        let wire = read_wire(bytes)?;
         let (history, version, lamport) =
             History::from_entries(wire.history).ok_or(corrupt(BadSnapshot::TransactionIndex))?;
         let containers = load_containers(wire.containers, wire.replica, &version)?;
@@ -220,11 +216,7 @@ impl core::fmt::Debug for DocView {
 impl DocView {
     /// Reads the framing and the sections of a saved document.
     pub fn parse(bytes: &[u8]) -> Result<DocView> {
-        let kind = match bytes.get(4) {
-            Some(&k) if k == KIND_HISTORY => KIND_HISTORY,
-            _ => KIND_SNAPSHOT,
-        };
-        let wire: DocWire = sync::unframe(bytes, kind)?;
+        let wire = read_wire(bytes)?;
         let mut names = BTreeMap::new();
         for (name, _) in wire.names {
             if let Origin::Root(h) = ContainerId::root(&name, ContainerKind::Map).origin {
@@ -314,6 +306,15 @@ impl DocView {
     }
 }
 
+/// The sections of a state snapshot or a history export (the kind byte says which).
+fn read_wire(bytes: &[u8]) -> Result<DocWire> {
+    let kind = match bytes.get(4) {
+        Some(&KIND_HISTORY) => KIND_HISTORY,
+        _ => KIND_SNAPSHOT,
+    };
+    Ok(sync::unframe(bytes, kind)?)
+}
+
 /// Decodes and checks every container: kinds, ids, depths, and that every nested container
 /// an item refers to exists, one level below its parent, referred to at most once.
 fn load_containers(
@@ -362,7 +363,7 @@ fn load_containers(
         for child in items.into_iter().filter_map(Item::as_container) {
             let fits = !child.is_root()
                 && out.get(&child).is_some()
-                && out.depth_of(child) == depth + 1
+                && out.depth(child) == depth + 1
                 && parents.insert(child);
             if !fits {
                 return Err(corrupt(BadSnapshot::NestedContainer));

@@ -146,14 +146,9 @@ impl Containers {
         self.states.keys()
     }
 
-    /// Nesting depth of `id`: 0 for roots.
-    fn depth(&self, id: ContainerId) -> u16 {
-        self.depths.get(&id).copied().unwrap_or(0)
-    }
-
     /// Nesting depth of `id`: 0 for roots (and for containers it does not hold).
-    pub(crate) fn depth_of(&self, id: ContainerId) -> u16 {
-        self.depth(id)
+    pub(crate) fn depth(&self, id: ContainerId) -> u16 {
+        self.depths.get(&id).copied().unwrap_or(0)
     }
 
     /// Inserts `st` as container `id` at nesting depth `depth`.
