@@ -12,7 +12,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::history::{OpRec, TxnRec};
-use super::state::Stage;
+use super::stage::Stage;
 use super::{ChangeEvent, ChangeOrigin, ContainerId, Doc, DocError, Origin, Result};
 use crate::clock::ReplicaId;
 use crate::sync::{InvalidUpdate, Op, Update};

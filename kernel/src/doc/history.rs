@@ -94,7 +94,7 @@ impl OpRec {
         &self,
         author: ReplicaId,
         base: &Containers,
-        stage: Option<&super::state::Stage>,
+        stage: Option<&super::stage::Stage>,
     ) -> Op {
         match self {
             OpRec::Seq { id, first, len } => seq_op(*id, author, *first, *len, base, stage),
@@ -110,7 +110,7 @@ fn seq_op(
     first: u64,
     len: u64,
     base: &Containers,
-    stage: Option<&super::state::Stage>,
+    stage: Option<&super::stage::Stage>,
 ) -> Op {
     let st = match stage {
         Some(s) => s.get(base, id),
@@ -412,7 +412,7 @@ impl History {
         since: &VersionVector,
         current: &VersionVector,
         base: &Containers,
-        stage: Option<&super::state::Stage>,
+        stage: Option<&super::stage::Stage>,
     ) -> Vec<Update> {
         // The first entry holding a counter `since` lacks, over every author.
         let first = current
@@ -440,7 +440,7 @@ impl History {
         &self,
         ids: &[(ReplicaId, u64)],
         base: &Containers,
-        stage: Option<&super::state::Stage>,
+        stage: Option<&super::stage::Stage>,
     ) -> BTreeMap<(ReplicaId, u64), Update> {
         let mut out = BTreeMap::new();
         let Some(first) = ids.iter().filter_map(|&(a, c)| self.entry_with(a, c)).min() else {
@@ -482,7 +482,7 @@ fn rebuild(
     before: &VersionVector,
     from: u64,
     base: &Containers,
-    stage: Option<&super::state::Stage>,
+    stage: Option<&super::stage::Stage>,
     out: &mut Vec<Update>,
 ) {
     let seq = |id, author, first, len| seq_op(id, author, first, len, base, stage);

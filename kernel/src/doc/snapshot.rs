@@ -18,7 +18,6 @@
 //! list's or text's op log, the names, and the buffered updates. A snapshot that fails any
 //! check is a [`DocError`]; no half-loaded document is ever returned.
 
-use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,32 +26,11 @@ use serde::{Deserialize, Serialize};
 
 use super::error::BadSnapshot;
 use super::history::{Entry, History, OpRec};
-use super::state::{Containers, MAX_DEPTH, State};
+use super::state::{Containers, MAX_DEPTH, State, StateWire, op_kind};
 use super::{ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result};
 use crate::clock::ReplicaId;
-use crate::encoding::{decode, encode};
-use crate::list::{List, Text};
 use crate::sync::{self, KIND_HISTORY, KIND_SNAPSHOT, Op, Update};
 use crate::version::VersionVector;
-
-/// How one container is kept. Each payload is the container's own enveloped encoding.
-#[derive(Serialize, Deserialize)]
-enum StateWire {
-    /// `LwwMap<String, Item>`.
-    Map(Vec<u8>),
-    /// `List<Item>`'s compact history.
-    ListHistory(Vec<u8>),
-    /// `Text`'s state snapshot.
-    TextSnapshot(Vec<u8>),
-    /// `Text`'s compact history.
-    TextHistory(Vec<u8>),
-    /// `PNCounter`.
-    Counter(Vec<u8>),
-    /// `LwwRegister<Value>`.
-    Register(Vec<u8>),
-    /// `AwSet<Value>`.
-    Set(Vec<u8>),
-}
 
 #[derive(Serialize, Deserialize)]
 struct ContainerWire {
@@ -112,17 +90,7 @@ impl Doc {
             .map(|(id, st, depth)| ContainerWire {
                 id,
                 depth,
-                state: match st {
-                    State::Map(m) => StateWire::Map(encode(m)),
-                    State::List(l) => StateWire::ListHistory(l.encode()),
-                    State::Text(t) if kind == KIND_SNAPSHOT => {
-                        StateWire::TextSnapshot(t.snapshot())
-                    }
-                    State::Text(t) => StateWire::TextHistory(t.encode()),
-                    State::Counter(c) => StateWire::Counter(encode(c)),
-                    State::Register(r) => StateWire::Register(encode(r)),
-                    State::Set(s) => StateWire::Set(encode(s)),
-                },
+                state: st.to_wire(kind == KIND_SNAPSHOT),
             })
             .collect();
         let wire = DocWireRef {
@@ -233,13 +201,10 @@ impl DocView {
 
     /// The content of text `id` (empty if the document never wrote it).
     pub fn text(&self, id: ContainerId) -> Result<String> {
-        match self.containers.get(&id) {
+        match self.containers.get(&id).map(StateWire::text) {
             None => Ok(String::new()),
-            Some(StateWire::TextSnapshot(b)) => {
-                Ok(crate::list::TextSnapshot::decode(b)?.into_string())
-            }
-            Some(StateWire::TextHistory(b)) => Ok(Text::decode(b)?.render_string()),
-            Some(_) => Err(DocError::WrongKind {
+            Some(Some(text)) => text,
+            Some(None) => Err(DocError::WrongKind {
                 container: id,
                 expected: ContainerKind::Text,
             }),
@@ -277,32 +242,7 @@ impl DocView {
         let Some(st) = self.containers.get(&id) else {
             return Ok(super::state::empty_node(id.kind));
         };
-        Ok(match st {
-            StateWire::TextSnapshot(_) | StateWire::TextHistory(_) => Node::Text(self.text(id)?),
-            StateWire::Map(b) => {
-                let m: crate::map::LwwMap<String, Item> = decode(b)?;
-                let mut out = BTreeMap::new();
-                for (k, v) in m.iter() {
-                    out.insert(k.clone(), item(v)?);
-                }
-                Node::Map(out)
-            }
-            StateWire::ListHistory(b) => {
-                let l: List<Item> = List::decode(b)?;
-                Node::List(l.iter().map(item).collect::<Result<_>>()?)
-            }
-            StateWire::Counter(b) => Node::Counter(decode::<crate::counter::PNCounter>(b)?.value()),
-            StateWire::Register(b) => {
-                let r: crate::register::LwwRegister<crate::value::Value> = decode(b)?;
-                Node::Register(r.get().cloned())
-            }
-            StateWire::Set(b) => {
-                let set: crate::set::AwSet<crate::value::Value> = decode(b)?;
-                let mut v: Vec<_> = set.iter().cloned().collect();
-                v.sort();
-                Node::Set(v)
-            }
-        })
+        st.view(item)
     }
 }
 
@@ -335,31 +275,12 @@ fn load_containers(
         if !ok_depth || out.get(&c.id).is_some() {
             return Err(corrupt(BadSnapshot::ContainerId));
         }
-        let st = match (c.id.kind, c.state) {
-            (ContainerKind::Map, StateWire::Map(b)) => State::Map(decode(&b)?),
-            (ContainerKind::List, StateWire::ListHistory(b)) => {
-                State::List(Box::new(List::decode_as(&b, replica)?))
-            }
-            (ContainerKind::Text, StateWire::TextSnapshot(b)) => {
-                State::Text(Box::new(Text::decode_snapshot_as(&b, replica)?))
-            }
-            (ContainerKind::Text, StateWire::TextHistory(b)) => {
-                State::Text(Box::new(Text::decode_as(&b, replica)?))
-            }
-            (ContainerKind::Counter, StateWire::Counter(b)) => State::Counter(decode(&b)?),
-            (ContainerKind::Register, StateWire::Register(b)) => State::Register(decode(&b)?),
-            (ContainerKind::Set, StateWire::Set(b)) => State::Set(decode(&b)?),
-            _ => return Err(corrupt(BadSnapshot::ContainerKind)),
-        };
+        let st = State::from_wire(c.id.kind, &c.state, replica)?;
         out.insert_at_depth(c.id, st, c.depth);
     }
     let mut parents: BTreeSet<ContainerId> = BTreeSet::new();
     for (_, st, depth) in out.iter() {
-        let items: Vec<&Item> = match st {
-            State::Map(m) => m.iter().map(|(_, v)| v).collect(),
-            State::List(l) => l.iter().collect(),
-            _ => Vec::new(),
-        };
+        let items = st.items();
         for child in items.into_iter().filter_map(Item::as_container) {
             let fits = !child.is_root()
                 && out.get(&child).is_some()
@@ -408,7 +329,7 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
                 }
                 Op::List { .. } | Op::Text { .. } => false,
                 _ => op.container().is_some_and(|c| {
-                    c.kind == kind_of(op) && (c.is_root() || containers.get(&c).is_some())
+                    c.kind == op_kind(op) && (c.is_root() || containers.get(&c).is_some())
                 }),
             };
             bad |= !ok;
@@ -435,18 +356,6 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
         return Err(corrupt(BadSnapshot::IndexReference));
     }
     Ok(())
-}
-
-/// The kind of container an operation other than a creation edits.
-fn kind_of(op: &Op) -> ContainerKind {
-    match op {
-        Op::MapSet { .. } | Op::MapDelete { .. } | Op::Create { .. } => ContainerKind::Map,
-        Op::List { .. } => ContainerKind::List,
-        Op::Text { .. } => ContainerKind::Text,
-        Op::Counter { .. } => ContainerKind::Counter,
-        Op::Register { .. } => ContainerKind::Register,
-        Op::Set { .. } => ContainerKind::Set,
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,304 @@
+//! The staging area every change goes through.
+//!
+//! A [`Stage`] holds the containers a transaction or an incoming update touches, away from
+//! the document. Operations are applied there; only when all of them succeed does the
+//! document take them back ([`Stage::finish`]). So a failed local edit or a bad remote update
+//! leaves the document exactly as it was. Most staged containers are private copies, made
+//! once per container per stage. A list or text a local edit targets is moved in instead,
+//! with a [`Checkpoint`] that the document rolls it back to if the transaction does not
+//! commit ([`State::rollback`]), so a transaction costs time in its edits, not in the size of
+//! the document.
+//!
+//! What is specific to a kind of container (applying its operations, describing its change,
+//! tracking local edits) lives in that kind's module under `state`.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::error::DocError;
+use super::event::{Change, Changed};
+use super::node::Node;
+use super::state::{
+    Containers, CounterTrack, MAX_DEPTH, MapTrack, RegisterTrack, SequenceTrack, SetTrack, Stamp,
+    State, carried_items, empty_node, written_key,
+};
+use crate::clock::{Dot, ReplicaId, Timestamp};
+use crate::list::Checkpoint;
+use crate::sync::{InvalidUpdate, Op};
+use crate::value::{ContainerId, Item, Origin};
+
+/// The touched containers (copies, or moved-in sequences) plus what is needed to describe
+/// the change.
+#[derive(Default)]
+pub(crate) struct Stage {
+    pub(crate) staged: BTreeMap<ContainerId, State>,
+    /// Map keys written or removed by remote operations, per map.
+    keys: BTreeSet<(ContainerId, String)>,
+    /// Depths of the containers attached in this stage.
+    depths: BTreeMap<ContainerId, u16>,
+    /// For a local transaction: its changes, tracked edit by edit. `None` for remote updates,
+    /// whose changes are found by comparing them with the committed containers.
+    pub(crate) local: Option<LocalTrack>,
+    /// The lists and texts moved in from the document rather than copied, each with the
+    /// checkpoint it returns to if the stage is discarded.
+    moved: Vec<(ContainerId, Checkpoint)>,
+}
+
+/// The visible effect of local edits, recorded as they are made, so that committing costs
+/// time proportional to the edits rather than to the containers' size (and so the committed
+/// container may be moved into the stage instead of copied). One part per kind, each kept by
+/// its kind's module.
+#[derive(Default)]
+pub(crate) struct LocalTrack {
+    pub(crate) map: MapTrack,
+    pub(crate) seq: SequenceTrack,
+    pub(crate) counter: CounterTrack,
+    pub(crate) register: RegisterTrack,
+    pub(crate) set: SetTrack,
+}
+
+impl Stage {
+    /// A stage for a local transaction, which tracks its changes edit by edit.
+    pub(crate) fn local() -> Stage {
+        Stage {
+            local: Some(LocalTrack::default()),
+            ..Stage::default()
+        }
+    }
+
+    /// Moves `id` out of `base` into the stage with a checkpoint, if it is a list or text not
+    /// staged yet; returns whether it did. Edits then change it in place: [`finish`] hands
+    /// it back, [`discard`] rolls it back first, and [`diff`] reads its change from its own
+    /// history instead of comparing it with a copy.
+    ///
+    /// [`finish`]: Self::finish
+    /// [`discard`]: Self::discard
+    /// [`diff`]: Self::diff
+    pub(crate) fn take_sequence(&mut self, base: &mut Containers, id: ContainerId) -> bool {
+        if self.staged.contains_key(&id) {
+            return false;
+        }
+        let Some(cp) = base.get(&id).and_then(State::checkpoint) else {
+            return false;
+        };
+        let Some(st) = base.remove(&id) else {
+            return false;
+        };
+        self.staged.insert(id, st);
+        self.moved.push((id, cp));
+        true
+    }
+
+    /// Drops a stage that will not be committed: the lists and texts moved in go back to the
+    /// document, rolled back to their checkpoints; copies are dropped.
+    pub(crate) fn discard(mut self, base: &mut Containers) {
+        for (id, cp) in core::mem::take(&mut self.moved) {
+            if let Some(mut st) = self.staged.remove(&id) {
+                st.rollback(cp);
+                base.insert(id, st);
+            }
+        }
+    }
+
+    /// The staged copy of `id`, made on first touch. A root springs into existence empty; a
+    /// nested container must have been created before.
+    pub(crate) fn get_mut(
+        &mut self,
+        base: &Containers,
+        id: ContainerId,
+        replica: ReplicaId,
+    ) -> Result<&mut State, DocError> {
+        use alloc::collections::btree_map::Entry;
+        match self.staged.entry(id) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let st = match base.get(&id) {
+                    Some(s) => s.clone(),
+                    None if id.is_root() => State::empty(id.kind, replica),
+                    None => return Err(DocError::UnknownContainer(id)),
+                };
+                Ok(e.insert(st))
+            }
+        }
+    }
+
+    /// The current (staged or committed) state of `id`, if it exists.
+    pub(crate) fn get<'a>(&'a self, base: &'a Containers, id: ContainerId) -> Option<&'a State> {
+        self.staged.get(&id).or_else(|| base.get(&id))
+    }
+
+    /// Whether `id` exists (staged or committed), roots always do.
+    pub(crate) fn exists(&self, base: &Containers, id: ContainerId) -> bool {
+        id.is_root() || self.get(base, id).is_some()
+    }
+
+    /// Checks the nested containers among `items`: at most one, and it must be `fresh`, the
+    /// container created by the operation right before. So every nested container has exactly
+    /// one parent, created before it, and the containers form a tree (no cycles, no sharing).
+    fn check_items<'a>(
+        items: impl Iterator<Item = &'a Item>,
+        fresh: Option<ContainerId>,
+    ) -> Result<Option<ContainerId>, DocError> {
+        let mut seen = 0;
+        for item in items {
+            if let Item::Container(c) = item {
+                seen += 1;
+                if seen > 1 || Some(*c) != fresh {
+                    return Err(if c.is_root() {
+                        DocError::InvalidUpdate(InvalidUpdate::NestedRoot)
+                    } else {
+                        DocError::UnknownContainer(*c)
+                    });
+                }
+            }
+        }
+        Ok(if seen == 1 { fresh } else { None })
+    }
+
+    /// Records the depth of `child`, attached under `parent`, refusing trees deeper than
+    /// [`MAX_DEPTH`].
+    pub(crate) fn attach(
+        &mut self,
+        base: &Containers,
+        parent: ContainerId,
+        child: Option<ContainerId>,
+    ) -> Result<(), DocError> {
+        let Some(child) = child else { return Ok(()) };
+        let parent_depth = self
+            .depths
+            .get(&parent)
+            .copied()
+            .unwrap_or_else(|| base.depth(parent));
+        let depth = parent_depth + 1;
+        if depth > MAX_DEPTH {
+            return Err(DocError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depths.insert(child, depth);
+        Ok(())
+    }
+
+    /// Applies one remote operation with id `dot` and timestamp `ts`; `fresh` is the
+    /// container the operation right before created, if any.
+    pub(crate) fn apply_remote(
+        &mut self,
+        base: &Containers,
+        replica: ReplicaId,
+        dot: Dot,
+        ts: Timestamp,
+        op: &Op,
+        fresh: Option<ContainerId>,
+    ) -> Result<(), DocError> {
+        let Some(id) = op.container() else {
+            // A creation: the container springs into existence empty.
+            let Op::Create { kind } = op else {
+                return Ok(());
+            };
+            let id = ContainerId {
+                kind: *kind,
+                origin: Origin::Created(dot),
+            };
+            if self.get(base, id).is_some() {
+                return Err(DocError::InvalidUpdate(InvalidUpdate::CreatedTwice));
+            }
+            self.staged.insert(id, State::empty(*kind, replica));
+            return Ok(());
+        };
+        let child = Self::check_items(carried_items(op), fresh)?;
+        self.attach(base, id, child)?;
+        self.get_mut(base, id, replica)?
+            .apply(id, Stamp { dot, ts }, op)?;
+        if let Some(key) = written_key(op) {
+            self.keys.insert((id, key.into()));
+        }
+        Ok(())
+    }
+
+    /// Runs `note` with the local track and the current state of `id` (staged, or as
+    /// committed), for recording what a local edit of `id` changes. Remote updates are not
+    /// tracked (see [`diff`](Self::diff)).
+    pub(crate) fn note(
+        &mut self,
+        base: &Containers,
+        id: ContainerId,
+        note: impl FnOnce(&mut LocalTrack, Option<&State>),
+    ) {
+        if let Some(t) = &mut self.local {
+            note(t, self.staged.get(&id).or_else(|| base.get(&id)));
+        }
+    }
+
+    /// The changes of a local transaction, from what was tracked (see [`LocalTrack`]).
+    fn local_changes(&self, t: &LocalTrack) -> Vec<Change> {
+        let mut by_id: BTreeMap<ContainerId, Changed> = BTreeMap::new();
+        t.map.changes(&self.staged, &mut by_id);
+        t.seq.changes(&mut by_id);
+        t.counter.changes(&mut by_id);
+        t.register.changes(&self.staged, &mut by_id);
+        t.set.changes(&self.staged, &mut by_id);
+        by_id
+            .into_iter()
+            .map(|(container, what)| Change { container, what })
+            .collect()
+    }
+
+    /// Describes how the staged copies differ from `base`, then moves them into `base`.
+    pub(crate) fn finish(mut self, base: &mut Containers) -> Vec<Change> {
+        let changes = match self.local.take() {
+            Some(t) => self.local_changes(&t),
+            None => self.diff(base),
+        };
+        for (id, st) in self.staged {
+            base.insert(id, st);
+        }
+        base.extend_depths(self.depths);
+        changes
+    }
+
+    /// How the staged containers differ from `base` (the state before), one entry per
+    /// changed container, in container-id order. A list or text moved in reports the range
+    /// its events since the checkpoint touched ([`State::change_since`]).
+    pub(crate) fn diff(&mut self, base: &Containers) -> Vec<Change> {
+        let mut out = Vec::new();
+        for (id, new) in &mut self.staged {
+            let old = base.get(id);
+            if let Some(&(_, cp)) = self.moved.iter().find(|(m, _)| m == id) {
+                if let Some(what) = new.change_since(cp) {
+                    out.push(Change {
+                        container: *id,
+                        what,
+                    });
+                }
+                continue;
+            }
+            let keys = (self.keys.range((*id, String::new())..))
+                .take_while(|(c, _)| c == id)
+                .map(|(_, k)| k);
+            let what = new.diff(old, keys);
+            if let Some(what) = what {
+                out.push(Change {
+                    container: *id,
+                    what,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Materializes `id` and everything nested in it. Missing roots read as empty; a missing
+/// nested container (which a valid document never has) reads as an empty one of its kind.
+pub(crate) fn node(base: &Containers, stage: Option<&Stage>, id: ContainerId) -> Node {
+    let st = match stage {
+        Some(s) => s.get(base, id),
+        None => base.get(&id),
+    };
+    let item_node = |it: &Item| match it {
+        Item::Value(v) => Node::Value(v.clone()),
+        Item::Container(c) => node(base, stage, *c),
+    };
+    match st {
+        Some(st) => st.node(item_node),
+        None => empty_node(id.kind),
+    }
+}

@@ -1,0 +1,72 @@
+//! Counter containers: an integer that replicas add to and subtract from ([`PNCounter`]).
+
+use alloc::collections::BTreeMap;
+
+use super::{Stamp, State, StateWire};
+use crate::counter::PNCounter;
+use crate::doc::event::Changed;
+use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, check_kind};
+use crate::encoding::{decode, encode};
+use crate::sync::Op;
+
+pub(super) fn apply(c: &mut PNCounter, at: Stamp, amount: i64) {
+    c.add(at.dot.replica, amount);
+}
+
+pub(super) fn diff(old: Option<&PNCounter>, new: &PNCounter) -> Option<Changed> {
+    let before = old.map_or(0, PNCounter::value);
+    (before != new.value()).then_some(Changed::Value)
+}
+
+pub(super) fn node(c: &PNCounter) -> Node {
+    Node::Counter(c.value())
+}
+
+pub(super) fn to_wire(c: &PNCounter) -> StateWire {
+    StateWire::Counter(encode(c))
+}
+
+pub(super) fn from_wire(b: &[u8]) -> Result<State> {
+    Ok(State::Counter(decode(b)?))
+}
+
+pub(super) fn view(b: &[u8]) -> Result<Node> {
+    Ok(Node::Counter(decode::<PNCounter>(b)?.value()))
+}
+
+/// A local transaction's counter steps: the net amount added, per counter.
+#[derive(Default)]
+pub(crate) struct CounterTrack(BTreeMap<ContainerId, i128>);
+
+impl CounterTrack {
+    /// The counters whose net change is not zero.
+    pub(crate) fn changes(&self, out: &mut BTreeMap<ContainerId, Changed>) {
+        for (id, net) in &self.0 {
+            if *net != 0 {
+                out.insert(*id, Changed::Value);
+            }
+        }
+    }
+}
+
+impl Doc {
+    /// Adds `amount` (negative to subtract) to `counter`.
+    pub fn counter_add(&mut self, counter: ContainerId, amount: i64) -> Result<()> {
+        check_kind(counter, ContainerKind::Counter)?;
+        self.edit(Some(counter), |txn, base, r| {
+            Self::record(txn, base, r, Op::Counter { counter, amount }, None)?;
+            txn.stage.note(base, counter, |t, _| {
+                *t.counter.0.entry(counter).or_insert(0) += i128::from(amount);
+            });
+            Ok(())
+        })
+    }
+
+    /// The value of `counter`.
+    pub fn counter(&self, counter: ContainerId) -> Result<i64> {
+        Ok(match self.read(counter, ContainerKind::Counter)? {
+            Some(State::Counter(c)) => c.value(),
+            _ => 0,
+        })
+    }
+}

@@ -1,0 +1,89 @@
+//! Register containers: one value, last writer wins ([`LwwRegister`]).
+
+use alloc::collections::BTreeMap;
+
+use super::{Stamp, State, StateWire};
+use crate::doc::event::Changed;
+use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, Value, check_kind};
+use crate::encoding::{decode, encode};
+use crate::register::LwwRegister;
+use crate::sync::Op;
+
+pub(super) fn apply(r: &mut LwwRegister<Value>, at: Stamp, value: &Value) {
+    r.set_at(at.ts, value.clone());
+}
+
+pub(super) fn diff(old: Option<&LwwRegister<Value>>, new: &LwwRegister<Value>) -> Option<Changed> {
+    let before = old.and_then(LwwRegister::get);
+    (before != new.get()).then_some(Changed::Value)
+}
+
+pub(super) fn node(r: &LwwRegister<Value>) -> Node {
+    Node::Register(r.get().cloned())
+}
+
+pub(super) fn to_wire(r: &LwwRegister<Value>) -> StateWire {
+    StateWire::Register(encode(r))
+}
+
+pub(super) fn from_wire(b: &[u8]) -> Result<State> {
+    Ok(State::Register(decode(b)?))
+}
+
+pub(super) fn view(b: &[u8]) -> Result<Node> {
+    Ok(Node::Register(
+        decode::<LwwRegister<Value>>(b)?.get().cloned(),
+    ))
+}
+
+/// A local transaction's register writes: each written register's value before it.
+#[derive(Default)]
+pub(crate) struct RegisterTrack(BTreeMap<ContainerId, Option<Value>>);
+
+impl RegisterTrack {
+    /// Records the value of `id` before its first write (`current` is the register as it is).
+    fn note(&mut self, current: Option<&State>, id: ContainerId) {
+        let before = match current {
+            Some(State::Register(r)) => r.get().cloned(),
+            _ => None,
+        };
+        self.0.entry(id).or_insert(before);
+    }
+
+    /// The registers whose value ends up different.
+    pub(crate) fn changes(
+        &self,
+        staged: &BTreeMap<ContainerId, State>,
+        out: &mut BTreeMap<ContainerId, Changed>,
+    ) {
+        for (id, before) in &self.0 {
+            let now = match staged.get(id) {
+                Some(State::Register(r)) => r.get(),
+                _ => None,
+            };
+            if now != before.as_ref() {
+                out.insert(*id, Changed::Value);
+            }
+        }
+    }
+}
+
+impl Doc {
+    /// Writes `value` to `register`.
+    pub fn register_set(&mut self, register: ContainerId, value: Value) -> Result<()> {
+        check_kind(register, ContainerKind::Register)?;
+        self.edit(Some(register), |txn, base, r| {
+            txn.stage
+                .note(base, register, |t, cur| t.register.note(cur, register));
+            Self::record(txn, base, r, Op::Register { register, value }, None)
+        })
+    }
+
+    /// The value of `register` (`None` if never written).
+    pub fn register(&self, register: ContainerId) -> Result<Option<Value>> {
+        Ok(match self.read(register, ContainerKind::Register)? {
+            Some(State::Register(r)) => r.get().cloned(),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! What lists and texts share: both are the sequence engine (`list::List`, `list::Text`),
+//! edited in place with a checkpoint to roll back to, their transactions logged as references
+//! to their events, their changes described as one range.
+
+use alloc::collections::BTreeMap;
+
+use super::{Containers, State};
+use crate::clock::{Dot, ReplicaId};
+use crate::doc::event::{Change, ChangeEvent, ChangeOrigin, Changed};
+use crate::doc::{ContainerId, Doc, DocError, Result, Txn};
+use crate::list::ApplyReport;
+use crate::sync::InvalidUpdate;
+
+/// Checks that every event of a remote sequence operation is by its update's author.
+pub(super) fn check_authors(ids: impl Iterator<Item = Dot>, author: ReplicaId) -> Result<()> {
+    for id in ids {
+        if id.replica != author {
+            return Err(DocError::InvalidUpdate(InvalidUpdate::ForeignAuthor));
+        }
+    }
+    Ok(())
+}
+
+/// A remote update is applied after everything it depends on, so each of its sequence
+/// operations must apply in full and be new.
+pub(super) fn check_report(r: &ApplyReport) -> Result<()> {
+    if !r.missing.is_empty() {
+        return Err(DocError::InvalidUpdate(InvalidUpdate::UnknownItems));
+    }
+    if r.invalid > 0 || r.duplicates > 0 {
+        return Err(rejected());
+    }
+    Ok(())
+}
+
+pub(super) fn rejected() -> DocError {
+    DocError::InvalidUpdate(InvalidUpdate::SequenceRejected)
+}
+
+/// A local transaction's list and text edits: per container, the smallest range covering
+/// them all, as (start, removed, inserted).
+#[derive(Default)]
+pub(crate) struct SequenceTrack(BTreeMap<ContainerId, (usize, usize, usize)>);
+
+impl SequenceTrack {
+    /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`.
+    pub(super) fn note(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
+        let cover = self.0.get(&id).copied();
+        self.0.insert(id, compose_range(cover, pos, del, ins));
+    }
+
+    /// The range each edited container changed.
+    pub(crate) fn changes(&self, out: &mut BTreeMap<ContainerId, Changed>) {
+        for (id, &(start, removed, inserted)) in &self.0 {
+            if removed > 0 || inserted > 0 {
+                out.insert(
+                    *id,
+                    Changed::Range {
+                        start,
+                        removed,
+                        inserted,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Extends the covering range `cover` (in the coordinates before the transaction, and the
+/// current ones) with an edit that replaces `del` positions at `pos` with `ins` new ones.
+pub(crate) fn compose_range(
+    cover: Option<(usize, usize, usize)>,
+    pos: usize,
+    del: usize,
+    ins: usize,
+) -> (usize, usize, usize) {
+    match cover {
+        None => (pos, del, ins),
+        Some((start, removed, inserted)) => {
+            // The union of the covered range and the edited one, in current coordinates.
+            let lo = start.min(pos);
+            let hi = (start + inserted).max(pos + del);
+            // Outside the cover, old and current positions differ by `removed - inserted`.
+            (lo, hi - lo - inserted + removed, hi - lo - del + ins)
+        }
+    }
+}
+
+impl Doc {
+    /// Runs a local edit `f` of list or text `id` in the open transaction (or a fresh one),
+    /// and records the events it produced as one reference. `f` edits the staged state and
+    /// returns `(pos, del)`: `del` positions at `pos` replaced; every event it made beyond
+    /// the `del` deletions is an insertion.
+    pub(super) fn seq_edit(
+        &mut self,
+        id: ContainerId,
+        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+    ) -> Result<()> {
+        if self.can_edit_now(id) {
+            return self.seq_edit_now(id, f);
+        }
+        self.edit(Some(id), |txn, base, r| {
+            Self::seq_edit_staged(txn, base, r, id, f)
+        })
+    }
+
+    /// [`seq_edit`](Self::seq_edit) inside transaction `txn`, on the staged state of `id`.
+    pub(super) fn seq_edit_staged(
+        txn: &mut Txn,
+        base: &Containers,
+        replica: ReplicaId,
+        id: ContainerId,
+        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+    ) -> Result<()> {
+        let st = txn.stage.get_mut(base, id, replica)?;
+        let Some(before) = st.checkpoint() else {
+            return Err(DocError::WrongKind {
+                container: id,
+                expected: id.kind,
+            });
+        };
+        let (pos, del) = f(st)?;
+        if let Some((first, len)) = st.events_after(before) {
+            let ins = (len as usize).saturating_sub(del);
+            txn.push_seq(id, first.counter, len);
+            txn.stage
+                .note(base, id, |t, _| t.seq.note(id, pos, del, ins));
+        }
+        Ok(())
+    }
+
+    /// A single list or text edit outside a transaction in a document with no memory limit,
+    /// so its commit cannot fail: the container is edited in place (an edit checks its
+    /// arguments before it changes anything, and is rolled back to its checkpoint should it
+    /// fail later), and the transaction is logged as a reference to its events, with no
+    /// staging and no operations built. What [`edit`](Self::edit) and
+    /// [`commit`](Self::commit) would do, for the edit users make most.
+    fn seq_edit_now(
+        &mut self,
+        id: ContainerId,
+        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+    ) -> Result<()> {
+        let replica = self.replica;
+        let (t, created) = self
+            .containers
+            .get_or_insert_root(id, || State::empty(id.kind, replica))
+            .ok_or(DocError::UnknownContainer(id))?;
+        let Some(cp) = t.checkpoint() else {
+            return Err(DocError::UnknownContainer(id));
+        };
+        let edited = f(t);
+        let events = t.events_after(cp);
+        let ((pos, del), (first, len)) = match (edited, events) {
+            (Ok(span), Some(events)) => (span, events),
+            (result, _) => {
+                // An error, or nothing changed (an empty insert).
+                t.rollback(cp);
+                if created {
+                    self.containers.remove(&id);
+                }
+                return result.map(|_| ()).map_err(DocError::from);
+            }
+        };
+        // Every event of a local edit is a deletion of one of `del` positions or an insertion.
+        let ins = (len as usize).saturating_sub(del);
+        let (start, lamport) = (self.version.get(self.replica) + 1, self.lamport + 1);
+        self.history.push_seq(
+            self.replica,
+            start,
+            lamport,
+            id,
+            first.counter,
+            len,
+            &self.version,
+        );
+        self.version.advance(self.replica, start);
+        self.lamport = lamport;
+        if self.queue_events && (del > 0 || ins > 0) {
+            self.events.push(ChangeEvent {
+                origin: ChangeOrigin::Local,
+                changes: alloc::vec![Change {
+                    container: id,
+                    what: Changed::Range {
+                        start: pos,
+                        removed: del,
+                        inserted: ins,
+                    },
+                }],
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether an edit of list or text `id` may take [`seq_edit_now`](Self::seq_edit_now).
+    fn can_edit_now(&self, id: ContainerId) -> bool {
+        self.txn.is_none() && !self.limited && !self.needs_publish(id)
+    }
+}

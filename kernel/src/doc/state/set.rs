@@ -1,0 +1,156 @@
+//! Set containers: values added and removed, an add winning over a concurrent remove
+//! ([`AwSet`]).
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use super::{Stamp, State, StateWire};
+use crate::Crdt;
+use crate::doc::event::Changed;
+use crate::doc::history::OpRec;
+use crate::doc::{ContainerId, ContainerKind, Doc, DocError, Node, Result, Value, check_kind};
+use crate::encoding::{decode, encode};
+use crate::set::{AwSet, AwSetDelta};
+use crate::sync::{InvalidUpdate, Op};
+
+/// Merges a remote set operation: a delta whose additions are all by its author.
+pub(super) fn apply(s: &mut AwSet<Value>, at: Stamp, delta: &AwSetDelta<Value>) -> Result<()> {
+    if delta
+        .inserts()
+        .iter()
+        .any(|(_, d)| d.replica != at.dot.replica)
+    {
+        return Err(DocError::InvalidUpdate(InvalidUpdate::ForeignAuthor));
+    }
+    s.merge_delta(delta);
+    Ok(())
+}
+
+pub(super) fn diff(old: Option<&AwSet<Value>>, new: &AwSet<Value>) -> Option<Changed> {
+    let changed = match old {
+        Some(o) => o != new,
+        None => !new.is_empty(),
+    };
+    changed.then_some(Changed::Value)
+}
+
+/// The elements in ascending order.
+fn sorted(s: &AwSet<Value>) -> Vec<Value> {
+    let mut v: Vec<Value> = s.iter().cloned().collect();
+    v.sort();
+    v
+}
+
+pub(super) fn node(s: &AwSet<Value>) -> Node {
+    Node::Set(sorted(s))
+}
+
+pub(super) fn to_wire(s: &AwSet<Value>) -> StateWire {
+    StateWire::Set(encode(s))
+}
+
+pub(super) fn from_wire(b: &[u8]) -> Result<State> {
+    Ok(State::Set(decode(b)?))
+}
+
+pub(super) fn view(b: &[u8]) -> Result<Node> {
+    Ok(Node::Set(sorted(&decode(b)?)))
+}
+
+/// A local transaction's set edits: per touched element, whether it was in the set before.
+#[derive(Default)]
+pub(crate) struct SetTrack(BTreeMap<(ContainerId, Value), bool>);
+
+impl SetTrack {
+    /// Records whether each of `values` was in set `id` before its first edit (`current` is
+    /// the set as it is).
+    fn note(&mut self, current: Option<&State>, id: ContainerId, values: &[Value]) {
+        let set = match current {
+            Some(State::Set(s)) => Some(s),
+            _ => None,
+        };
+        for v in values {
+            self.0
+                .entry((id, v.clone()))
+                .or_insert_with(|| set.is_some_and(|s| s.contains(v)));
+        }
+    }
+
+    /// The sets where some touched element ends up in or out differently.
+    pub(crate) fn changes(
+        &self,
+        staged: &BTreeMap<ContainerId, State>,
+        out: &mut BTreeMap<ContainerId, Changed>,
+    ) {
+        for ((id, v), before) in &self.0 {
+            let now = matches!(staged.get(id), Some(State::Set(s)) if s.contains(v));
+            if now != *before {
+                out.insert(*id, Changed::Value);
+            }
+        }
+    }
+}
+
+impl Doc {
+    fn set_edit(
+        &mut self,
+        set: ContainerId,
+        touched: &[Value],
+        f: impl FnOnce(&mut AwSet<Value>, crate::clock::ReplicaId) -> AwSetDelta<Value>,
+    ) -> Result<()> {
+        check_kind(set, ContainerKind::Set)?;
+        self.edit(Some(set), |txn, base, r| {
+            txn.stage.get_mut(base, set, r)?;
+            txn.stage
+                .note(base, set, |t, cur| t.set.note(cur, set, touched));
+            let Ok(State::Set(s)) = txn.stage.get_mut(base, set, r) else {
+                return Err(DocError::UnknownContainer(set));
+            };
+            let delta = f(s, r);
+            if !delta.is_empty() {
+                txn.ops.push(OpRec::Other(Op::Set { set, delta }));
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds `value` to `set`.
+    pub fn set_add(&mut self, set: ContainerId, value: Value) -> Result<()> {
+        let touched = [value];
+        self.set_edit(set, &touched, |s, r| {
+            let [value] = &touched;
+            s.insert(r, value.clone())
+        })
+    }
+
+    /// Adds every element of `values` to `set`, as one operation.
+    pub fn set_add_batch(&mut self, set: ContainerId, values: &[Value]) -> Result<()> {
+        self.set_edit(set, values, |s, r| s.insert_batch(r, values))
+    }
+
+    /// Removes `value` from `set` (the additions of it this replica has seen).
+    pub fn set_remove(&mut self, set: ContainerId, value: &Value) -> Result<()> {
+        self.set_edit(set, core::slice::from_ref(value), |s, _| s.remove(value))
+    }
+
+    /// Removes every element of `values` from `set`, as one operation.
+    pub fn set_remove_batch(&mut self, set: ContainerId, values: &[Value]) -> Result<()> {
+        self.set_edit(set, values, |s, _| s.remove_batch(values))
+    }
+
+    /// The elements of `set`, ascending.
+    pub fn set_values(&self, set: ContainerId) -> Result<Vec<Value>> {
+        Ok(match self.read(set, ContainerKind::Set)? {
+            Some(State::Set(s)) => sorted(s),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Whether `set` contains `value`.
+    pub fn set_contains(&self, set: ContainerId, value: &Value) -> Result<bool> {
+        Ok(match self.read(set, ContainerKind::Set)? {
+            Some(State::Set(s)) => s.contains(value),
+            _ => false,
+        })
+    }
+}
