@@ -12,6 +12,7 @@
 //! `dt:<trace>` / `rope:<trace>` for the peers, so `perf stat` can compare cycles,
 //! `doc:<trace>` / `docauto:<trace>` for the trace typed into a `Doc`'s text container with
 //! one explicit transaction per trace transaction / one implicit transaction per edit,
+//! `docone:<trace>` for every edit in one transaction (a binding's batch call),
 //! `docload:<trace>` for that document's `save` size and `load` + text time, `docfollow:<trace>`
 //! for a second document applying each transaction's update as it is committed).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
@@ -79,6 +80,21 @@ fn main() {
         }
         let per = t.elapsed().as_secs_f64() * 1e3 / runs.max(1) as f64;
         eprintln!("save {} B, load + text {per:.1} ms", bytes.len());
+        return;
+    }
+    if let Some(trace) = name.strip_prefix("docone:") {
+        // Every patch in one transaction: what a binding's batch call does.
+        let trace = load_trace(trace);
+        let text = converge::doc::ContainerId::root("text", converge::doc::ContainerKind::Text);
+        for _ in 0..runs {
+            let mut doc = converge::doc::Doc::new(ReplicaId(1));
+            doc.begin().expect("no transaction open");
+            for converge_benches::Patch(pos, del, ins) in &trace.patches() {
+                doc.text_splice(text, *pos, *del, ins).expect("edit in range");
+            }
+            doc.commit().expect("no memory limit");
+            black_box(doc);
+        }
         return;
     }
     for (prefix, explicit) in [("doc:", true), ("docauto:", false)] {
