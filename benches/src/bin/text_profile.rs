@@ -90,7 +90,8 @@ fn main() {
             let mut doc = converge::doc::Doc::new(ReplicaId(1));
             doc.begin().expect("no transaction open");
             for converge_benches::Patch(pos, del, ins) in &trace.patches() {
-                doc.text_splice(text, *pos, *del, ins).expect("edit in range");
+                doc.text_splice(text, *pos, *del, ins)
+                    .expect("edit in range");
             }
             doc.commit().expect("no memory limit");
             black_box(doc);

@@ -323,9 +323,13 @@ pub(crate) fn empty_node(kind: ContainerKind) -> Node {
 pub const MAX_DEPTH: u16 = 128;
 
 /// All containers of a document, and the depth of each nested one.
+///
+/// A container lent to a stage ([`remove`](Self::remove)) leaves an empty slot behind, which
+/// [`insert`](Self::insert) fills again: a transaction that moves a text out and back does
+/// not reshape the map (no node freed and allocated again per edit).
 #[derive(Default)]
 pub(crate) struct Containers {
-    states: BTreeMap<ContainerId, State>,
+    states: BTreeMap<ContainerId, Option<State>>,
     depths: BTreeMap<ContainerId, u16>,
 }
 
@@ -335,7 +339,7 @@ impl Containers {
     }
 
     pub(crate) fn get(&self, id: &ContainerId) -> Option<&State> {
-        self.states.get(id)
+        self.states.get(id).and_then(Option::as_ref)
     }
 
     /// The state of `id`, made with `empty` if `id` is a root not held yet (`None` for a
@@ -345,24 +349,27 @@ impl Containers {
         id: ContainerId,
         empty: impl FnOnce() -> State,
     ) -> Option<(&mut State, bool)> {
-        use alloc::collections::btree_map::Entry;
-        match self.states.entry(id) {
-            Entry::Occupied(e) => Some((e.into_mut(), false)),
-            Entry::Vacant(e) if id.is_root() => Some((e.insert(empty()), true)),
-            Entry::Vacant(_) => None,
+        if !id.is_root() {
+            return self.states.get_mut(&id)?.as_mut().map(|st| (st, false));
         }
+        let slot = self.states.entry(id).or_insert(None);
+        let created = slot.is_none();
+        Some((slot.get_or_insert_with(empty), created))
     }
 
     pub(crate) fn insert(&mut self, id: ContainerId, st: State) {
-        self.states.insert(id, st);
+        self.states.insert(id, Some(st));
     }
 
+    /// Takes the state of `id` out, leaving its slot empty.
     pub(crate) fn remove(&mut self, id: &ContainerId) -> Option<State> {
-        self.states.remove(id)
+        self.states.get_mut(id)?.take()
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &ContainerId> + '_ {
-        self.states.keys()
+        self.states
+            .iter()
+            .filter_map(|(id, st)| st.as_ref().map(|_| id))
     }
 
     /// Nesting depth of `id`: 0 for roots (and for containers it does not hold).
@@ -375,7 +382,7 @@ impl Containers {
         if depth > 0 {
             self.depths.insert(id, depth);
         }
-        self.states.insert(id, st);
+        self.states.insert(id, Some(st));
     }
 
     /// Records the depths of containers attached elsewhere (a committed stage).
@@ -387,6 +394,6 @@ impl Containers {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (ContainerId, &State, u16)> + '_ {
         self.states
             .iter()
-            .map(|(id, st)| (*id, st, self.depth(*id)))
+            .filter_map(|(id, st)| Some((*id, st.as_ref()?, self.depth(*id))))
     }
 }
