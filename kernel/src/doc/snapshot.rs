@@ -419,35 +419,135 @@ mod tests {
         let Some(Entry::Run(run)) = wire.history.get(1).cloned() else {
             panic!("typing is a run: {:?}", wire.history)
         };
-        let runs: [(Run, BadSnapshot); 7] = [
+        let varints = |vs: &[u64]| {
+            let mut out = Vec::new();
+            for &v in vs {
+                out.extend(postcard::to_allocvec(&v).unwrap());
+            }
+            out
+        };
+        let other = ReplicaId(9);
+        let runs: Vec<(Run, BadSnapshot)> = vec![
             (
                 Run {
                     count: u64::MAX,
-                    ..run
+                    ..run.clone()
                 },
                 BadSnapshot::TransactionIndex,
             ),
-            (Run { count: 0, ..run }, BadSnapshot::TransactionIndex),
-            (Run { start: 0, ..run }, BadSnapshot::TransactionIndex),
+            (
+                Run {
+                    count: 0,
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (
+                Run {
+                    start: 0,
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
             (
                 Run {
                     lamport: u64::MAX - 1,
-                    ..run
+                    ..run.clone()
                 },
                 BadSnapshot::TransactionIndex,
             ),
-            (Run { len: 0, ..run }, BadSnapshot::TransactionIndex),
+            (
+                Run {
+                    len: 0,
+                    events: 0,
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
             (
                 Run {
                     len: 1 << 40,
+                    tail: 1 << 40,
                     count: 1 << 40,
-                    ..run
+                    events: u64::MAX,
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            // Sizes that do not add up to the counts, overflow, or are cut short.
+            (
+                Run {
+                    sizes: varints(&[1, 1]),
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (
+                Run {
+                    sizes: varints(&[1 << 62, 1 << 62]),
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (
+                Run {
+                    sizes: vec![0x80],
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (
+                Run {
+                    sizes: vec![0xff; 11],
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (
+                Run {
+                    sizes: varints(&[1; super::super::history::MAX_SIZES + 2]),
+                    tail: 1,
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            // Dependencies on the author itself, on what was not known before, or unsorted.
+            (
+                Run {
+                    deps: vec![(run.author, 0)],
+                    ..run.clone()
+                },
+                BadSnapshot::TransactionIndex,
+            ),
+            (
+                Run {
+                    deps: vec![(other, 0)],
+                    ..run.clone()
                 },
                 BadSnapshot::TransactionIndex,
             ),
             // More events than the text holds.
-            (Run { len: 2, ..run }, BadSnapshot::IndexReference),
+            (
+                Run {
+                    len: 2,
+                    events: 8,
+                    ..run.clone()
+                },
+                BadSnapshot::IndexReference,
+            ),
         ];
+        // The same sizes written as a pair and a shorter tail are the same run.
+        let (_, mut w) = saved();
+        w.history[1] = Entry::Run(Run {
+            sizes: varints(&[1, 1]),
+            tail: run.tail - 1,
+            ..run.clone()
+        });
+        let same = Doc::load(&sync::frame(KIND_SNAPSHOT, &w)).unwrap();
+        assert_eq!(
+            same.encode_updates_since(&VersionVector::new()),
+            doc.encode_updates_since(&VersionVector::new())
+        );
         for (bad, want) in runs {
             let (_, mut w) = saved();
             w.history[1] = Entry::Run(bad);
