@@ -30,6 +30,7 @@ use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::encoding::DecodeError;
 use crate::list::SequenceOps;
 use crate::set::AwSetDelta;
+use crate::sort::sort_by_key;
 use crate::value::{ContainerId, ContainerKind, Item, Value};
 use crate::version::VersionVector;
 
@@ -336,7 +337,7 @@ pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, SyncError> {
             all.push(u);
         }
     }
-    all.sort_by_key(|u| (u.lamport, u.author, u.start));
+    sort_by_key(&mut all, |u| (u.lamport, u.author, u.start));
     let mut kept: Vec<Update> = Vec::with_capacity(all.len());
     for u in all {
         if let Some(k) = kept
