@@ -498,7 +498,8 @@ impl ContentCodec for TextStore {
 impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
     /// The items as a postcard sequence.
     fn pack(&self) -> Vec<u8> {
-        postcard::to_allocvec(&self.items).expect("serializing to a Vec cannot fail")
+        crate::encoding::sink::append(&self.items, Vec::new())
+            .expect("serializing to a Vec cannot fail")
     }
 
     fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {

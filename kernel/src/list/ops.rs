@@ -252,7 +252,10 @@ impl<C: WireContent> SequenceOps<C> {
                 })
                 .collect(),
         );
-        (ev, postcard::to_allocvec(&parts).unwrap_or_default())
+        (
+            ev,
+            crate::encoding::sink::append(&parts, Vec::new()).unwrap_or_default(),
+        )
     }
 }
 

@@ -23,7 +23,6 @@
 
 use alloc::vec::Vec;
 
-use postcard::ser_flavors::Size;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Dot, ReplicaId, Timestamp};
@@ -255,7 +254,7 @@ impl Update {
 
     /// Encoded size in bytes (what the memory budget charges for keeping it).
     pub(crate) fn encoded_len(&self) -> usize {
-        postcard::serialize_with_flavor::<Update, Size, usize>(self, Size::default()).unwrap_or(0)
+        crate::encoding::sink::count(self).unwrap_or(0)
     }
 
     /// Whether `other`, an update with the same id, does the same: equal in every field, with
@@ -286,7 +285,7 @@ pub(crate) fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
     out.push(DOC_FORMAT);
     out.push(kind);
     // Serializing owned kernel values into a `Vec` cannot fail.
-    postcard::to_extend(value, out).unwrap_or_default()
+    crate::encoding::sink::append(value, out).unwrap_or_default()
 }
 
 pub(crate) fn unframe<T: serde::de::DeserializeOwned>(
