@@ -716,7 +716,7 @@ impl<T: Eq + Hash> Eq for AwSet<T> {}
 impl<T: fmt::Debug + Ord> fmt::Debug for AwSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         f.debug_struct("AwSet")
             .field("entries", &items)
             .field("ctx", &self.ctx)
@@ -728,7 +728,7 @@ impl<T: Serialize + Ord> Serialize for AwSet<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // Canonical: entries in element order, whatever the hash map's order.
         let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         let mut t = s.serialize_tuple(2)?;
         t.serialize_element(&items)?;
         t.serialize_element(&self.ctx)?;

@@ -608,7 +608,7 @@ impl<K: Eq + Hash, C: Eq> Eq for OrMap<K, C> {}
 impl<K: fmt::Debug + Ord, C: fmt::Debug> fmt::Debug for OrMap<K, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut items: Vec<(&K, &Vec<(Dot, C)>)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         f.debug_struct("OrMap")
             .field("entries", &items)
             .field("ctx", &self.ctx)
@@ -619,7 +619,7 @@ impl<K: fmt::Debug + Ord, C: fmt::Debug> fmt::Debug for OrMap<K, C> {
 impl<K: Serialize + Ord, C: Serialize> Serialize for OrMap<K, C> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut items: Vec<(&K, &Vec<(Dot, C)>)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         let mut t = s.serialize_tuple(2)?;
         t.serialize_element(&items)?;
         t.serialize_element(&self.ctx)?;
