@@ -4,18 +4,17 @@
 //! update: operations, sequence ops, values, version vectors), so sizing with
 //! `ser_flavors::Size`, writing with `Slice`, `ExtendFlavor` and `AllocVec` made four copies of
 //! it in a binary. [`Sink`] serves all of those uses: it appends to a `Vec<u8>` (a capacity
-//! check and a store per byte, like `AllocVec`) or, made by [`count`], only counts.
+//! check and a store per byte, like `AllocVec`); [`count`] writes into a scratch `Vec` and
+//! takes its length (a counting mode in the one flavor cost a branch per byte and more code).
 
 use alloc::vec::Vec;
 
 use postcard::ser_flavors::Flavor;
 use serde::Serialize;
 
-/// A postcard flavor that appends to a `Vec<u8>`, or only counts when `counting` is set.
+/// A postcard flavor that appends to a `Vec<u8>`.
 pub(crate) struct Sink {
     bytes: Vec<u8>,
-    counting: bool,
-    counted: usize,
 }
 
 impl Flavor for Sink {
@@ -23,21 +22,13 @@ impl Flavor for Sink {
 
     #[inline]
     fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        if self.counting {
-            self.counted += 1;
-        } else {
-            self.bytes.push(byte);
-        }
+        self.bytes.push(byte);
         Ok(())
     }
 
     #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
-        if self.counting {
-            self.counted += bytes.len();
-        } else {
-            self.bytes.extend_from_slice(bytes);
-        }
+        self.bytes.extend_from_slice(bytes);
         Ok(())
     }
 
@@ -48,22 +39,13 @@ impl Flavor for Sink {
 
 /// Appends `value`'s postcard encoding to `out` and returns it.
 pub(crate) fn append<T: Serialize + ?Sized>(value: &T, out: Vec<u8>) -> postcard::Result<Vec<u8>> {
-    let sink = Sink {
-        bytes: out,
-        counting: false,
-        counted: 0,
-    };
+    let sink = Sink { bytes: out };
     postcard::serialize_with_flavor(value, sink).map(|s| s.bytes)
 }
 
-/// The length of `value`'s postcard encoding, without writing it.
+/// The length of `value`'s postcard encoding (written into a scratch buffer, then dropped).
 pub(crate) fn count<T: Serialize + ?Sized>(value: &T) -> postcard::Result<usize> {
-    let sink = Sink {
-        bytes: Vec::new(),
-        counting: true,
-        counted: 0,
-    };
-    postcard::serialize_with_flavor(value, sink).map(|s| s.counted)
+    append(value, Vec::new()).map(|b| b.len())
 }
 
 #[cfg(test)]
