@@ -5,9 +5,10 @@
 // Usage: node build.mjs            (needs cargo, the wasm32 target and wasm-bindgen on PATH)
 // Env:   CARGO_TARGET_DIR          where cargo builds (default: the workspace's target/)
 //        CARGO_PROFILE_WASM_OPT_LEVEL=z   smallest build (cargo's own override of the profile):
-//                                  142 KB gzip instead of 169 KB, about 1.6x slower (perf/wasm.md)
+//                                  185 KB gzip against 225 KB for "s" when measured (before
+//                                  the size work in perf/wasm.md), about 2x slower
 // The name and producers sections are dropped by wasm-bindgen; wasm-opt (npm's binaryen) was
-// measured to make the gzipped file larger (-Oz: 186 KB against 169 KB), so it is not used.
+// measured to make the gzipped file larger (-Oz: 221 KB against 201 KB), so it is not used.
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';

@@ -33,6 +33,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
 use crate::crdt::SeqVec;
+use crate::sort::sort_by_key;
 use crate::version::{DotRange, VersionVector};
 
 /// The dots a replica has seen: a version vector plus a cloud of out-of-order ranges.
@@ -259,7 +260,7 @@ impl CausalContext {
         let mut all: Vec<DotRange> = Vec::with_capacity(self.cloud.len() + other.cloud.len());
         all.extend_from_slice(&self.cloud);
         all.extend_from_slice(&other.cloud);
-        all.sort_unstable_by_key(|r| (r.replica, r.start));
+        sort_by_key(&mut all, |r| (r.replica, r.start));
         self.cloud.clear();
         self.rebuild_cloud(&all);
     }

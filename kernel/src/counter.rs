@@ -28,6 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::clock::ReplicaId;
 use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
+use crate::sort::sort_by;
 
 /// A grow-only counter: per-replica totals, value = their sum.
 ///
@@ -291,7 +292,7 @@ impl GCounter {
         if fresh.is_empty() {
             return;
         }
-        fresh.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        sort_by(&mut fresh, |x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)).is_lt());
         fresh.dedup_by_key(|e| e.0);
         self.join_sorted(&fresh);
     }

@@ -27,6 +27,8 @@ pub mod register;
 #[cfg(feature = "alloc")]
 pub mod set;
 #[cfg(feature = "alloc")]
+mod sort;
+#[cfg(feature = "alloc")]
 pub mod sync;
 #[cfg(feature = "alloc")]
 pub mod value;

@@ -29,6 +29,7 @@ use crate::causal::CausalContext;
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::crdt::{Crdt, SeqVec, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
+use crate::sort::sort_by_key;
 
 /// A last-writer-wins register. Its delta type is itself (a register holding the new write).
 ///
@@ -327,7 +328,7 @@ impl<T: Clone> MvRegister<T> {
             }
         }
         if self.values.len() != before {
-            self.values.sort_unstable_by_key(|(d, _)| *d);
+            sort_by_key(&mut self.values, |(d, _)| *d);
         }
         self.ctx.merge(&other.ctx);
     }

@@ -47,6 +47,7 @@ use crate::causal::CausalContext;
 use crate::clock::{Dot, ReplicaId};
 use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
+use crate::sort::{sort, sort_by, sort_by_key};
 
 /// The insert dots of one element: sorted, unique, never empty. One dot (the common case) and
 /// two (the same element inserted concurrently by two replicas) are stored inline, so neither
@@ -179,7 +180,7 @@ impl Dots {
         if kept_all && out.len() == before {
             return Joined::Unchanged;
         }
-        out.sort_unstable();
+        sort(&mut out);
         match Dots::from_vec(out) {
             Some(d) => Joined::New(d),
             None => Joined::Empty,
@@ -319,7 +320,7 @@ impl<T: Ord + Clone> AwSetDelta<T> {
                 // Still named, so its observed dots keep removing it where merged.
                 removes.push(x);
             } else {
-                rows[before..].sort_unstable_by_key(|r| r.1);
+                sort_by_key(&mut rows[before..], |r| r.1);
             }
             i = a_end;
             j = b_end;
@@ -540,8 +541,8 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
                 removes.push(v.clone());
             }
         }
-        removes.sort_unstable();
-        dots.sort_unstable();
+        sort(&mut removes);
+        sort(&mut dots);
         AwSetDelta {
             inserts: Vec::new(),
             removes,
@@ -557,8 +558,8 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
             dots.extend(ds.iter());
             removes.push(v);
         }
-        removes.sort_unstable();
-        dots.sort_unstable();
+        sort(&mut removes);
+        sort(&mut dots);
         AwSetDelta {
             inserts: Vec::new(),
             removes,
@@ -611,7 +612,7 @@ impl<T: Ord + Hash + Clone> AwSet<T> {
 fn sort_keep_last<T: Ord>(rows: &mut Vec<(T, Dot)>) {
     // Inputs are often already in order (and unique): check before sorting.
     if !strictly_sorted_by(rows, |a, b| a.0 < b.0) {
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        sort_by(rows, |a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).is_lt());
         dedup_keep_last(rows, |r| &r.0);
     }
 }
@@ -715,7 +716,7 @@ impl<T: Eq + Hash> Eq for AwSet<T> {}
 impl<T: fmt::Debug + Ord> fmt::Debug for AwSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         f.debug_struct("AwSet")
             .field("entries", &items)
             .field("ctx", &self.ctx)
@@ -727,7 +728,7 @@ impl<T: Serialize + Ord> Serialize for AwSet<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // Canonical: entries in element order, whatever the hash map's order.
         let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         let mut t = s.serialize_tuple(2)?;
         t.serialize_element(&items)?;
         t.serialize_element(&self.ctx)?;

@@ -142,11 +142,20 @@ pub fn try_encode<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
     if T::ONE_PASS {
         return encode_one_pass(value);
     }
-    let len = payload_len(value)?;
-    // Zero-fill then write through a slice: postcard's slice writer is a bounds check and a
-    // store per byte, cheaper than growing a `Vec` byte by byte.
-    let mut out = alloc::vec![0u8; HEADER + varint_len(len) + len as usize];
-    write_message(value, len, &mut out)?;
+    // Sizing and writing go through the one flavor (`sink`), so a binary holds one copy of
+    // each type's `Serialize` code.
+    let len = super::sink::count(value).map_err(|_| EncodeError::Unserializable)?;
+    let len32 = u32::try_from(len).map_err(|_| EncodeError::PayloadTooLarge { len })?;
+    let mut head = [0u8; HEADER + MAX_VARINT];
+    let head_len = write_header(&mut head, T::TAG, len32);
+    let mut out = Vec::with_capacity(head_len + len);
+    out.extend_from_slice(&head[..head_len]);
+    let out = super::sink::append(value, out).map_err(|_| EncodeError::Unserializable)?;
+    // A `Serialize` impl that writes different bytes on the sizing and the writing pass
+    // would break the envelope; the kernel's impls are deterministic.
+    if out.len() != head_len + len {
+        return Err(EncodeError::Unserializable);
+    }
     Ok(out)
 }
 
@@ -158,7 +167,7 @@ fn encode_one_pass<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let start = HEADER + MAX_VARINT;
     let mut out = Vec::with_capacity(start + 64);
     out.resize(start, 0);
-    let mut out = postcard::to_extend(value, out).map_err(|_| EncodeError::Unserializable)?;
+    let mut out = super::sink::append(value, out).map_err(|_| EncodeError::Unserializable)?;
     let len = out.len() - start;
     let len32 = u32::try_from(len).map_err(|_| EncodeError::PayloadTooLarge { len })?;
     let head = write_header(&mut out, T::TAG, len32);

@@ -36,6 +36,8 @@ mod meter;
 #[cfg(feature = "alloc")]
 pub(crate) mod packed;
 #[cfg(feature = "alloc")]
+pub(crate) mod sink;
+#[cfg(feature = "alloc")]
 pub(crate) mod varint;
 
 #[cfg(feature = "alloc")]

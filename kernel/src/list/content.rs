@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 
 use super::lz;
 use super::tree::Measure;
-use crate::encoding::DecodeError;
+use crate::encoding::{DecodeError, decode_payload};
 
 /// Makes room for `additional` more elements, growing by an eighth instead of doubling: the
 /// logs and content of a long-lived document only grow, and doubling would leave up to half of
@@ -498,17 +498,17 @@ impl ContentCodec for TextStore {
 impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
     /// The items as a postcard sequence.
     fn pack(&self) -> Vec<u8> {
-        postcard::to_allocvec(&self.items).expect("serializing to a Vec cannot fail")
+        crate::encoding::sink::append(&self.items, Vec::new())
+            .expect("serializing to a Vec cannot fail")
     }
 
     fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let (items, rest) = postcard::take_from_bytes::<Vec<T>>(bytes).map_err(|e| match e {
-            postcard::Error::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
+        // Through the metering layer every other decode uses (no limit), so the items'
+        // `Deserialize` code is not compiled a second time for a plain postcard deserializer.
+        let (items, _) = decode_payload::<Vec<T>>(bytes, usize::MAX).map_err(|e| match e {
+            DecodeError::UnexpectedEnd | DecodeError::TrailingBytes { .. } => e,
             _ => DecodeError::Malformed,
         })?;
-        if !rest.is_empty() {
-            return Err(DecodeError::TrailingBytes { count: rest.len() });
-        }
         Ok(VecStore { items })
     }
 }

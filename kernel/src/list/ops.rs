@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
 use crate::encoding::{DecodeError, TypeTag, WireType};
+use crate::sort::sort_by_key;
 
 /// One run of operations by one replica.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,7 +201,7 @@ impl<C: WireContent> SequenceOps<C> {
     #[allow(clippy::type_complexity)]
     fn events(&self) -> (Vec<(Dot, Option<Dot>, Option<Dot>, bool)>, Vec<u8>) {
         let mut ops: Vec<&SequenceOp<C>> = self.ops.iter().collect();
-        ops.sort_by_key(|o| o.id());
+        sort_by_key(&mut ops, |o| o.id());
         let at = |d: Dot, k: u64| Dot::new(d.replica, d.counter.wrapping_add(k));
         let mut ev = Vec::new();
         for o in &ops {
@@ -251,7 +252,10 @@ impl<C: WireContent> SequenceOps<C> {
                 })
                 .collect(),
         );
-        (ev, postcard::to_allocvec(&parts).unwrap_or_default())
+        (
+            ev,
+            crate::encoding::sink::append(&parts, Vec::new()).unwrap_or_default(),
+        )
     }
 }
 

@@ -30,6 +30,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::clock::{ReplicaId, Timestamp};
 use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
+use crate::sort::sort_by;
 
 /// One key's newest write: a value, or `None` for a removal (tombstone).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -382,7 +383,7 @@ impl<K: Ord + Clone, V: Clone> LwwMap<K, V> {
     fn from_rows(mut rows: Vec<Row<K, V>>) -> LwwMap<K, V> {
         if !strictly_sorted_by(&rows, |a, b| a.0 < b.0) {
             // Stable sort keeps write order within a key; keep the last.
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            sort_by(&mut rows, |a, b| a.0 < b.0);
             dedup_keep_last(&mut rows, |r| &r.0);
         }
         LwwMap {
@@ -570,7 +571,9 @@ impl<K: Ord + Clone, V: Clone> Crdt for LwwMap<K, V> {
             rows.extend(d.rows().map(|(k, e)| (k, e)));
             max_lamport = max_lamport.max(d.max_lamport);
         }
-        rows.sort_unstable_by(|a, b| a.0.cmp(b.0).then(b.1.ts.cmp(&a.1.ts)));
+        sort_by(&mut rows, |a, b| {
+            a.0.cmp(b.0).then(b.1.ts.cmp(&a.1.ts)).is_lt()
+        });
         rows.dedup_by(|later, kept| later.0 == kept.0);
         let n = rows.len();
         self.merge_rows(rows.iter().copied(), n, max_lamport);

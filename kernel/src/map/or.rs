@@ -50,6 +50,7 @@ use crate::clock::{Dot, ReplicaId};
 use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
 use crate::encoding::{TypeTag, WireType};
 use crate::set::{check_delta_rows, min_head};
+use crate::sort::{sort, sort_by, sort_by_key};
 
 /// A map of nested CRDTs with add-wins keys and no tombstones. See the [module docs](self).
 ///
@@ -167,7 +168,7 @@ impl<K: Ord + Clone, C: Crdt> OrMapDelta<K, C> {
             if rows.len() == before {
                 removes.push(k);
             } else {
-                rows[before..].sort_unstable_by_key(|r| r.1);
+                sort_by_key(&mut rows[before..], |r| r.1);
             }
             i = a_end;
             j = b_end;
@@ -421,7 +422,9 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
             updates.push((k.clone(), dot, c));
         }
         if !strictly_sorted_by(&updates, |a, b| a.0 < b.0) {
-            updates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            sort_by(&mut updates, |a, b| {
+                a.0.cmp(&b.0).then(a.1.cmp(&b.1)).is_lt()
+            });
             dedup_keep_last(&mut updates, |r| &r.0);
         }
         // Every event of `replica` from `first` on happened in this batch: one range.
@@ -458,8 +461,8 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
                 removes.push(k.clone());
             }
         }
-        removes.sort_unstable();
-        dots.sort_unstable();
+        sort(&mut removes);
+        sort(&mut dots);
         OrMapDelta {
             updates: Vec::new(),
             removes,
@@ -493,7 +496,7 @@ impl<K: Ord + Hash + Clone, C: Crdt> OrMap<K, C> {
             }
         }
         if mine.len() != before {
-            mine.sort_unstable_by_key(|(d, _)| *d);
+            sort_by_key(mine, |(d, _)| *d);
         }
         !mine.is_empty()
     }
@@ -605,7 +608,7 @@ impl<K: Eq + Hash, C: Eq> Eq for OrMap<K, C> {}
 impl<K: fmt::Debug + Ord, C: fmt::Debug> fmt::Debug for OrMap<K, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut items: Vec<(&K, &Vec<(Dot, C)>)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         f.debug_struct("OrMap")
             .field("entries", &items)
             .field("ctx", &self.ctx)
@@ -616,7 +619,7 @@ impl<K: fmt::Debug + Ord, C: fmt::Debug> fmt::Debug for OrMap<K, C> {
 impl<K: Serialize + Ord, C: Serialize> Serialize for OrMap<K, C> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut items: Vec<(&K, &Vec<(Dot, C)>)> = self.entries.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sort_by(&mut items, |a, b| a.0 < b.0);
         let mut t = s.serialize_tuple(2)?;
         t.serialize_element(&items)?;
         t.serialize_element(&self.ctx)?;

@@ -28,6 +28,7 @@ use super::super::tree::{Span, TreeBuilder};
 use super::Seq;
 use super::log::DelRun;
 use super::state::Bits;
+use crate::sort::sort;
 
 /// A point in a replica's history to return to with [`Seq::rollback`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +190,7 @@ impl<S: Store> Seq<S> {
             let (lo, hi) = targets_of(&r);
             dead.set(lo, hi);
         }
-        targets.sort_unstable();
+        sort(&mut targets);
         let mut out: Vec<(u32, u32)> = Vec::new();
         for (lo, hi) in targets {
             for i in lo..hi {

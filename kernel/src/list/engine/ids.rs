@@ -23,6 +23,7 @@ use super::super::ops::{pack_ids, unpack_ids};
 use super::super::tree::NONE;
 use crate::clock::{Dot, ReplicaId};
 use crate::encoding::DecodeError;
+use crate::sort::sort;
 use crate::version::VersionVector;
 
 /// Consecutive counters of one agent with consecutive lvs.
@@ -223,7 +224,7 @@ impl Ids {
                 ranges.push((r.lv + skip, r.lv + r.len - cut));
             }
         }
-        ranges.sort_unstable();
+        sort(&mut ranges);
         ranges
     }
     /// The replica of each run of consecutive events, packed by [`pack_ids`] (the `ids`

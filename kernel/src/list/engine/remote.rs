@@ -20,6 +20,7 @@ use super::super::tree::NONE;
 use super::Seq;
 use crate::clock::{Dot, ReplicaId};
 use crate::error::Result;
+use crate::sort::{sort, sort_by_key};
 use crate::version::VersionVector;
 
 /// What became of one op (counts are events).
@@ -67,7 +68,9 @@ fn integration_order<C>(ops: &[SequenceOp<C>]) -> Vec<usize> {
             if j - i > 1 {
                 // Stable: ops of one replica (never equal origins when well formed) keep
                 // their order.
-                order[i..j].sort_by_key(|&k| core::cmp::Reverse(ops[k].id().replica));
+                sort_by_key(&mut order[i..j], |&k| {
+                    core::cmp::Reverse(ops[k].id().replica)
+                });
             }
         }
         i = j;
@@ -121,7 +124,7 @@ impl<S: Store> Seq<S> {
             }
         }
         let mut stuck: Vec<usize> = waiting.into_values().flatten().map(|(_, i)| i).collect();
-        stuck.sort_unstable();
+        sort(&mut stuck);
         report.missing = stuck.iter().map(|&i| ops.ops[i].id()).collect();
         Ok(report)
     }
