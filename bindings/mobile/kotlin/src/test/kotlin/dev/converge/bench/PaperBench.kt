@@ -6,6 +6,7 @@ package dev.converge.bench
 
 import dev.converge.Doc
 import dev.converge.TextPatch
+import dev.converge.applyPatches
 import dev.converge.text
 import java.io.File
 import java.util.zip.GZIPInputStream
