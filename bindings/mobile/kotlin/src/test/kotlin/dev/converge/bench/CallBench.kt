@@ -1,5 +1,6 @@
-// Where a call's time goes (not part of bench.sh; see ../../../../../../../README.md, Benchmark):
-//   mvn -B -q test-compile exec:java -Dexec.mainClass=dev.converge.bench.CallBenchKt \
+// Where a call's time goes (not part of bench.sh; bindings/mobile/README.md, Benchmark). After
+// `../generate.sh release`, in bindings/mobile/kotlin:
+//   mvn -B -q test-compile exec:java -Dbench.main=dev.converge.bench.CallBenchKt \
 //       -Dconverge.lib.dir=$CARGO_TARGET_DIR/release
 // Prints the cost of single FFI calls (no argument, an Int result, a String argument) and the
 // parts of one applyPatches batch on automerge-paper (encoding in Kotlin, the call, the read).
