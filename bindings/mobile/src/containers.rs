@@ -7,15 +7,16 @@ use std::sync::Arc;
 use converge::doc::{self as k};
 
 use crate::doc::{Shared, to_i32, to_usize};
+use crate::edits;
 use crate::error::Result;
 use crate::value::{ContainerId, ContainerKind, Item, Node, Value};
 
 /// Runs `f` as one transaction unless one is open already (then `f` joins it): a batch call
 /// commits as one update and one event, and on error leaves the document as it was (inside
 /// an open transaction, the edits made before the failing one stay in that transaction).
-fn batch(doc: &mut k::Doc, f: impl FnOnce(&mut k::Doc) -> k::Result<()>) -> Result<()> {
+fn batch(doc: &mut k::Doc, f: impl FnOnce(&mut k::Doc) -> Result<()>) -> Result<()> {
     if doc.in_transaction() {
-        return Ok(f(doc)?);
+        return f(doc);
     }
     doc.begin()?;
     match f(doc) {
@@ -25,7 +26,7 @@ fn batch(doc: &mut k::Doc, f: impl FnOnce(&mut k::Doc) -> k::Result<()>) -> Resu
         }
         Err(e) => {
             doc.rollback();
-            Err(e.into())
+            Err(e)
         }
     }
 }
@@ -76,18 +77,6 @@ handle!(
     /// A set container of values.
     DocSet
 );
-
-/// One text edit for [`DocText::apply_patches`]: delete `delete` chars at `pos`, then insert
-/// `insert` there.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct TextPatch {
-    /// Position in chars.
-    pub pos: i32,
-    /// Chars to delete.
-    pub delete: i32,
-    /// Text to insert.
-    pub insert: String,
-}
 
 #[uniffi::export]
 impl DocText {
@@ -150,20 +139,34 @@ impl DocText {
             .edit(|d| Ok(d.text_delete_utf16(self.id, start..end)?))
     }
 
-    /// Applies `patches` in order in one call: one transaction (or the open one), one event.
-    /// If a patch fails, none is applied (outside a transaction).
-    pub fn apply_patches(&self, patches: Vec<TextPatch>) -> Result<()> {
-        let mut edits = Vec::with_capacity(patches.len());
-        for p in patches {
-            let (pos, del) = (to_usize("position", p.pos)?, to_usize("delete", p.delete)?);
-            edits.push((pos, del, p.insert));
-        }
+    /// Applies the patches packed in `patches` (the format of the `edits` module, written by
+    /// the Kotlin and Swift `applyPatches`) in order in one call: one transaction (or the open
+    /// one), one event. If a patch fails, none is applied (outside a transaction).
+    pub fn apply_patches_encoded(&self, patches: Vec<u8>) -> Result<()> {
+        // One pass: a malformed buffer fails like a failing patch, and the batch rolls back.
         self.shared.edit(|d| {
             batch(d, |d| {
-                edits
-                    .iter()
-                    .try_for_each(|(pos, del, s)| d.text_splice(self.id, *pos, *del, s))
+                edits::decode(&patches).try_for_each(|e| {
+                    let (pos, del, s) = e?;
+                    Ok(d.text_splice(self.id, pos, del, s)?)
+                })
             })
+        })
+    }
+
+    /// Applies the edits packed in `edits` in order, each exactly as its own
+    /// [`splice`](DocText::splice) call would (outside a transaction each commits by itself,
+    /// with its own update and event), under one lock. Stops at the first failing edit: the
+    /// ones before it stay applied (a malformed buffer is `DECODE` before any edit is applied).
+    /// The Kotlin `TextEditor` flushes through this.
+    pub fn splice_encoded(&self, edits: Vec<u8>) -> Result<()> {
+        edits::validate(&edits)?;
+        self.shared.edit(|d| {
+            for e in edits::decode(&edits) {
+                let (pos, del, s) = e.expect("validated above");
+                d.text_splice(self.id, pos, del, s)?;
+            }
+            Ok(())
         })
     }
 

@@ -23,11 +23,12 @@
 
 mod containers;
 mod doc;
+mod edits;
 mod error;
 mod event;
 mod value;
 
-pub use containers::{DocCounter, DocList, DocMap, DocRegister, DocSet, DocText, TextPatch};
+pub use containers::{DocCounter, DocList, DocMap, DocRegister, DocSet, DocText};
 pub use doc::{ApplyReport, Doc, merge_updates};
 pub use error::ConvergeError;
 pub use event::{Change, ChangeEvent, ChangeListener, ChangeOrigin, Changed};

@@ -101,6 +101,49 @@ private final class ClosureListener: ChangeListener, @unchecked Sendable {
 extension DocText {
     /// The text's content (empty if it cannot be read).
     public var string: String { (try? value()) ?? "" }
+
+    /// Applies `patches` in order in one call: one transaction (or the open one), one event.
+    /// If a patch fails, none is applied (outside a transaction). Positions count Unicode
+    /// scalar values, as `splice` does. The patches cross the FFI as one byte buffer (the
+    /// format of the Rust crate's `src/edits.rs`), not as a list of records.
+    public func applyPatches(patches: [TextPatch]) throws {
+        var out = Data()
+        out.reserveCapacity(patches.count * 8)
+        for p in patches {
+            guard p.pos >= 0 else { throw ConvergeError.OutOfBounds(message: "position \(p.pos) is negative") }
+            guard p.delete >= 0 else { throw ConvergeError.OutOfBounds(message: "delete \(p.delete) is negative") }
+            let utf8 = Array(p.insert.utf8)
+            appendVarint(&out, UInt64(p.pos))
+            appendVarint(&out, UInt64(p.delete))
+            appendVarint(&out, UInt64(utf8.count))
+            out.append(contentsOf: utf8)
+        }
+        try applyPatchesEncoded(patches: out)
+    }
+}
+
+/// One text edit for `DocText.applyPatches`: delete `delete` scalars at `pos`, then insert
+/// `insert` there.
+public struct TextPatch: Equatable, Hashable, Sendable {
+    public var pos: Int32
+    public var delete: Int32
+    public var insert: String
+
+    public init(pos: Int32, delete: Int32, insert: String) {
+        self.pos = pos
+        self.delete = delete
+        self.insert = insert
+    }
+}
+
+/// Unsigned LEB128, as `src/edits.rs` reads it.
+private func appendVarint(_ out: inout Data, _ value: UInt64) {
+    var v = value
+    while v >= 0x80 {
+        out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+        v >>= 7
+    }
+    out.append(UInt8(v))
 }
 
 extension DocCounter {

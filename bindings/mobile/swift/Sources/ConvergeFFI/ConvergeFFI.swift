@@ -2649,10 +2649,11 @@ public func FfiConverterTypeDocSet_lower(_ value: DocSet) -> UInt64 {
 public protocol DocTextProtocol: AnyObject, Sendable {
     
     /**
-     * Applies `patches` in order in one call: one transaction (or the open one), one event.
-     * If a patch fails, none is applied (outside a transaction).
+     * Applies the patches packed in `patches` (the format of the `edits` module, written by
+     * the Kotlin and Swift `applyPatches`) in order in one call: one transaction (or the open
+     * one), one event. If a patch fails, none is applied (outside a transaction).
      */
-    func applyPatches(patches: [TextPatch]) throws 
+    func applyPatchesEncoded(patches: Data) throws 
     
     /**
      * Deletes the chars in `start..end`.
@@ -2698,6 +2699,15 @@ public protocol DocTextProtocol: AnyObject, Sendable {
      * Replaces `delete` chars at `pos` with `insert`.
      */
     func splice(pos: Int32, delete: Int32, insert: String) throws 
+    
+    /**
+     * Applies the edits packed in `edits` in order, each exactly as its own
+     * [`splice`](DocText::splice) call would (outside a transaction each commits by itself,
+     * with its own update and event), under one lock. Stops at the first failing edit: the
+     * ones before it stay applied (a malformed buffer is `DECODE` before any edit is applied).
+     * The Kotlin `TextEditor` flushes through this.
+     */
+    func spliceEncoded(edits: Data) throws 
     
     /**
      * A read-only copy of the text.
@@ -2768,14 +2778,15 @@ open class DocText: DocTextProtocol, @unchecked Sendable {
 
     
     /**
-     * Applies `patches` in order in one call: one transaction (or the open one), one event.
-     * If a patch fails, none is applied (outside a transaction).
+     * Applies the patches packed in `patches` (the format of the `edits` module, written by
+     * the Kotlin and Swift `applyPatches`) in order in one call: one transaction (or the open
+     * one), one event. If a patch fails, none is applied (outside a transaction).
      */
-open func applyPatches(patches: [TextPatch])throws   {try rustCallWithError(FfiConverterTypeConvergeError_lift) {
+open func applyPatchesEncoded(patches: Data)throws   {try rustCallWithError(FfiConverterTypeConvergeError_lift) {
         uniffiCallStatus in
-    uniffi_converge_ffi_fn_method_doctext_apply_patches(
+    uniffi_converge_ffi_fn_method_doctext_apply_patches_encoded(
             self.uniffiCloneHandle(),
-        FfiConverterSequenceTypeTextPatch.lower(patches),uniffiCallStatus
+        FfiConverterData.lower(patches),uniffiCallStatus
     )
 }
 }
@@ -2890,6 +2901,22 @@ open func splice(pos: Int32, delete: Int32, insert: String)throws   {try rustCal
         FfiConverterInt32.lower(pos),
         FfiConverterInt32.lower(delete),
         FfiConverterString.lower(insert),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Applies the edits packed in `edits` in order, each exactly as its own
+     * [`splice`](DocText::splice) call would (outside a transaction each commits by itself,
+     * with its own update and event), under one lock. Stops at the first failing edit: the
+     * ones before it stay applied (a malformed buffer is `DECODE` before any edit is applied).
+     * The Kotlin `TextEditor` flushes through this.
+     */
+open func spliceEncoded(edits: Data)throws   {try rustCallWithError(FfiConverterTypeConvergeError_lift) {
+        uniffiCallStatus in
+    uniffi_converge_ffi_fn_method_doctext_splice_encoded(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(edits),uniffiCallStatus
     )
 }
 }
@@ -3282,86 +3309,6 @@ public func FfiConverterTypeContainerId_lift(_ buf: RustBuffer) throws -> Contai
 #endif
 public func FfiConverterTypeContainerId_lower(_ value: ContainerId) -> RustBuffer {
     return FfiConverterTypeContainerId.lower(value)
-}
-
-
-/**
- * One text edit for [`DocText::apply_patches`]: delete `delete` chars at `pos`, then insert
- * `insert` there.
- */
-public struct TextPatch: Equatable, Hashable {
-    /**
-     * Position in chars.
-     */
-    public var pos: Int32
-    /**
-     * Chars to delete.
-     */
-    public var delete: Int32
-    /**
-     * Text to insert.
-     */
-    public var insert: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Position in chars.
-         */pos: Int32, 
-        /**
-         * Chars to delete.
-         */delete: Int32, 
-        /**
-         * Text to insert.
-         */insert: String) {
-        self.pos = pos
-        self.delete = delete
-        self.insert = insert
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension TextPatch: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTextPatch: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextPatch {
-        return
-            try TextPatch(
-                pos: FfiConverterInt32.read(from: &buf), 
-                delete: FfiConverterInt32.read(from: &buf), 
-                insert: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: TextPatch, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.pos, into: &buf)
-        FfiConverterInt32.write(value.delete, into: &buf)
-        FfiConverterString.write(value.insert, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTextPatch_lift(_ buf: RustBuffer) throws -> TextPatch {
-    return try FfiConverterTypeTextPatch.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTextPatch_lower(_ value: TextPatch) -> RustBuffer {
-    return FfiConverterTypeTextPatch.lower(value)
 }
 
 
@@ -4621,31 +4568,6 @@ fileprivate struct FfiConverterSequenceTypeChange: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeTextPatch: FfiConverterRustBuffer {
-    typealias SwiftType = [TextPatch]
-
-    public static func write(_ value: [TextPatch], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeTextPatch.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TextPatch] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [TextPatch]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeTextPatch.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeItem: FfiConverterRustBuffer {
     typealias SwiftType = [Item]
 
@@ -4942,7 +4864,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_converge_ffi_checksum_method_docset_values() != 39) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_converge_ffi_checksum_method_doctext_apply_patches() != 62275) {
+    if (uniffi_converge_ffi_checksum_method_doctext_apply_patches_encoded() != 38274) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_converge_ffi_checksum_method_doctext_delete() != 49565) {
@@ -4970,6 +4892,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_converge_ffi_checksum_method_doctext_splice() != 19421) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_converge_ffi_checksum_method_doctext_splice_encoded() != 25428) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_converge_ffi_checksum_method_doctext_to_node() != 49647) {

@@ -18,6 +18,20 @@ final class ConvergeTests: XCTestCase {
         XCTAssertEqual(t.string, ">> HELLO world")
     }
 
+    func testPatchesCountScalarsAndAreAllOrNothing() throws {
+        let doc = Doc(replica: 1)
+        let t = doc.text(name: "t")
+        try t.applyPatches(patches: [TextPatch(pos: 0, delete: 0, insert: "🙂🙂"), TextPatch(pos: 1, delete: 1, insert: "é")])
+        XCTAssertEqual(t.string, "🙂é")
+        let before = try doc.save()
+        for bad in [TextPatch(pos: -1, delete: 0, insert: "!"), TextPatch(pos: 9, delete: 0, insert: "!")] {
+            XCTAssertThrowsError(try t.applyPatches(patches: [TextPatch(pos: 0, delete: 0, insert: "z"), bad])) { error in
+                XCTAssertEqual((error as? ConvergeError)?.code, "OUT_OF_BOUNDS")
+            }
+        }
+        XCTAssertEqual(try doc.save(), before)
+    }
+
     func testErrorsAreTypedAndLeaveTheDocUnchanged() throws {
         let doc = Doc(replica: 1)
         try doc.text(name: "t").insert(pos: 0, s: "keep")

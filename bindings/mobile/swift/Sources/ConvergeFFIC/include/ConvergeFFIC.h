@@ -514,9 +514,9 @@ uint64_t uniffi_converge_ffi_fn_clone_doctext(uint64_t handle, RustCallStatus *_
 void uniffi_converge_ffi_fn_free_doctext(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_APPLY_PATCHES
-#define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_APPLY_PATCHES
-void uniffi_converge_ffi_fn_method_doctext_apply_patches(uint64_t ptr, RustBuffer patches, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_APPLY_PATCHES_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_APPLY_PATCHES_ENCODED
+void uniffi_converge_ffi_fn_method_doctext_apply_patches_encoded(uint64_t ptr, RustBuffer patches, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_DELETE
@@ -562,6 +562,11 @@ int32_t uniffi_converge_ffi_fn_method_doctext_len_utf16(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_SPLICE
 #define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_SPLICE
 void uniffi_converge_ffi_fn_method_doctext_splice(uint64_t ptr, int32_t pos, int32_t delete, RustBuffer insert, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_SPLICE_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_SPLICE_ENCODED
+void uniffi_converge_ffi_fn_method_doctext_splice_encoded(uint64_t ptr, RustBuffer edits, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_FN_METHOD_DOCTEXT_TO_NODE
@@ -1239,9 +1244,9 @@ uint16_t uniffi_converge_ffi_checksum_method_docset_values(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_APPLY_PATCHES
-#define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_APPLY_PATCHES
-uint16_t uniffi_converge_ffi_checksum_method_doctext_apply_patches(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_APPLY_PATCHES_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_APPLY_PATCHES_ENCODED
+uint16_t uniffi_converge_ffi_checksum_method_doctext_apply_patches_encoded(void
     
 );
 #endif
@@ -1296,6 +1301,12 @@ uint16_t uniffi_converge_ffi_checksum_method_doctext_len_utf16(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_SPLICE
 #define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_SPLICE
 uint16_t uniffi_converge_ffi_checksum_method_doctext_splice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_SPLICE_ENCODED
+#define UNIFFI_FFIDEF_UNIFFI_CONVERGE_FFI_CHECKSUM_METHOD_DOCTEXT_SPLICE_ENCODED
+uint16_t uniffi_converge_ffi_checksum_method_doctext_splice_encoded(void
     
 );
 #endif

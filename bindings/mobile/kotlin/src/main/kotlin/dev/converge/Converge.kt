@@ -100,10 +100,6 @@ val DocText.text: String get() = value()
 /** Length in chars (Unicode scalar values, the unit of [DocText.insert]). */
 val DocText.length: Int get() = len()
 
-/** Applies `(pos, delete, insert)` patches in one call: one update, one event. */
-fun DocText.applyPatches(vararg patches: Triple<Int, Int, String>) =
-    applyPatches(patches.map { (pos, del, ins) -> TextPatch(pos, del, ins) })
-
 /** Number of live keys. */
 val DocMap.size: Int get() = len()
 

@@ -6,7 +6,10 @@ package dev.converge.bench
 
 import dev.converge.Doc
 import dev.converge.TextPatch
+import dev.converge.applyPatches
+import dev.converge.edit
 import dev.converge.text
+import dev.converge.transact
 import java.io.File
 import java.util.zip.GZIPInputStream
 import org.automerge.ObjectId
@@ -14,15 +17,15 @@ import org.automerge.ObjectType
 import org.json.JSONArray
 import org.json.JSONObject
 
-private class Patch(val pos: Int, val del: Int, val ins: String)
-
-private fun loadTrace(file: File): Pair<List<Patch>, String> {
+// Every path reads the same list of patches (the same objects, so the same memory layout: on
+// this JVM, walking 260k small strings scattered over the heap costs more than encoding them).
+private fun loadTrace(file: File): Pair<List<TextPatch>, String> {
     val json = JSONObject(GZIPInputStream(file.inputStream()).bufferedReader().readText())
-    val patches = ArrayList<Patch>()
+    val patches = ArrayList<TextPatch>()
     for (txn in json.getJSONArray("txns")) {
         for (p in (txn as JSONObject).getJSONArray("patches")) {
             val a = p as JSONArray
-            patches.add(Patch(a.getInt(0), a.getInt(1), a.getString(2)))
+            patches.add(TextPatch(a.getInt(0), a.getInt(1), a.getString(2)))
         }
     }
     return patches to json.getString("endContent")
@@ -30,6 +33,7 @@ private fun loadTrace(file: File): Pair<List<Patch>, String> {
 
 /** Best wall time in ms over [runs] runs, after [warmup] unmeasured ones. */
 private fun best(runs: Int, warmup: Int, end: String, body: () -> String): Double {
+    System.gc()
     var best = Double.MAX_VALUE
     repeat(warmup + runs) { i ->
         val t0 = System.nanoTime()
@@ -48,13 +52,16 @@ fun main() {
     val out = System.getProperty("bench.out")
     val nativePerCall = System.getProperty("native.percall")?.toDouble()
     val nativeTxn = System.getProperty("native.txn")?.toDouble()
+    val nativeFfi = System.getProperty("native.ffi")?.toDouble()
     val (patches, end) = loadTrace(File(traces, "automerge-paper.json.gz"))
     val n = patches.size
 
+    // One Kotlin call per patch through the buffered editor (each patch its own commit, as a
+    // direct `splice` call would be; the edits cross the FFI in 64 KB batches).
     val perCall = best(runs, warmup, end) {
         Doc(1u).use { doc ->
             doc.text("text").use { t ->
-                for (p in patches) t.splice(p.pos, p.del, p.ins)
+                t.edit { e -> for (p in patches) e.splice(p.pos, p.delete, p.insert) }
                 t.text
             }
         }
@@ -62,9 +69,7 @@ fun main() {
     val perCallTxn = best(runs, warmup, end) {
         Doc(1u).use { doc ->
             doc.text("text").use { t ->
-                doc.begin()
-                for (p in patches) t.splice(p.pos, p.del, p.ins)
-                doc.commit()
+                doc.transact { t.edit { e -> for (p in patches) e.splice(p.pos, p.delete, p.insert) } }
                 t.text
             }
         }
@@ -72,7 +77,7 @@ fun main() {
     val batch = best(runs, warmup, end) {
         Doc(1u).use { doc ->
             doc.text("text").use { t ->
-                t.applyPatches(patches.map { TextPatch(it.pos, it.del, it.ins) })
+                t.applyPatches(patches)
                 t.text
             }
         }
@@ -81,11 +86,27 @@ fun main() {
         val doc = org.automerge.Document()
         val tx = doc.startTransaction()
         val text = tx.set(ObjectId.ROOT, "text", ObjectType.TEXT)
-        for (p in patches) tx.spliceText(text, p.pos.toLong(), p.del.toLong(), p.ins)
+        for (p in patches) tx.spliceText(text, p.pos.toLong(), p.delete.toLong(), p.insert)
         tx.commit()
         val s = doc.text(text).get()
         doc.free()
         s
+    }
+
+    // One FFI call per patch (the generated `DocText.splice`), on the first [direct] patches
+    // only: at microseconds per call the whole trace takes too long to repeat. Last, because
+    // the JNA memory it leaves behind (weak and phantom references to clean up) slows every
+    // path measured after it in this JVM.
+    val direct = minOf(n, (System.getProperty("bench.direct") ?: "20000").toInt())
+    val head = patches.subList(0, direct)
+    val headEnd = Doc(1u).use { doc -> doc.text("text").use { t -> t.applyPatches(head); t.text } }
+    val directCall = best(runs, warmup, headEnd) {
+        Doc(1u).use { doc ->
+            doc.text("text").use { t ->
+                for (p in head) t.splice(p.pos, p.delete, p.insert)
+                t.text
+            }
+        }
     }
 
     val lines = StringBuilder()
@@ -96,11 +117,14 @@ fun main() {
         val over = native?.let { "%.0f ns (%.2f× native)".format((ms - it) * 1e6 / n, ms / it) } ?: "n/a"
         capture("| $name | %.1f | %.0f | $over | %.3f× |".format(ms, ms * 1e6 / n, ms / automerge))
     }
-    fmt("converge Kotlin, one `splice` call per patch (each its own commit)", perCall, nativePerCall)
-    fmt("converge Kotlin, one `splice` call per patch in one transaction", perCallTxn, nativeTxn)
+    fmt("converge Kotlin, one `TextEditor.splice` call per patch (each its own commit)", perCall, nativePerCall)
+    fmt("converge Kotlin, one `TextEditor.splice` call per patch in one transaction", perCallTxn, nativeTxn)
     fmt("converge Kotlin, one `applyPatches` batch call", batch, nativeTxn)
+    fmt("converge Kotlin, one FFI call (`DocText.splice`) per patch (first $direct patches, time × $n / $direct)",
+        directCall * n / direct, nativePerCall)
     fmt("automerge-java 0.0.7, one `spliceText` per patch in one transaction", automerge, null)
     nativePerCall?.let { capture("| native Rust `Doc`, one `text_splice` per patch (each its own commit) | %.1f | %.0f | — | %.3f× |".format(it, it * 1e6 / n, it / automerge)) }
     nativeTxn?.let { capture("| native Rust `Doc`, all patches in one transaction | %.1f | %.0f | — | %.3f× |".format(it, it * 1e6 / n, it / automerge)) }
+    nativeFfi?.let { fmt("the binding's Rust side without the JVM: `DocText::apply_patches_encoded` on the encoded patches", it, nativeTxn) }
     if (out != null) File(out).writeText(lines.toString())
 }
