@@ -163,7 +163,7 @@ impl Doc {
         // times), so one pass applies everything that can be applied.
         let order = |cands: &mut Vec<Src>| {
             if sort {
-                cands.sort_by_key(|&s| {
+                crate::sort::sort_by_key(cands, |&s| {
                     let u = get(s);
                     (u.lamport, u.author, u.start)
                 });

@@ -37,7 +37,7 @@ pub(super) fn diff(old: Option<&AwSet<Value>>, new: &AwSet<Value>) -> Option<Cha
 /// The elements in ascending order.
 fn sorted(s: &AwSet<Value>) -> Vec<Value> {
     let mut v: Vec<Value> = s.iter().cloned().collect();
-    v.sort();
+    crate::sort::sort(&mut v);
     v
 }
 
