@@ -67,7 +67,11 @@ fi
 if [ "$miri" = yes ]; then
   step "Miri: converge-pool (the crate that holds all unsafe)"
   cargo +nightly miri setup >/dev/null 2>&1 || cargo +nightly miri setup
-  MIRIFLAGS="${MIRIFLAGS:-}" cargo +nightly miri test -p converge-pool
+  # A target directory per checkout: cargo-miri records the directory it built in, so its
+  # artifacts, reused from a clone at another path (same sources, fresh fingerprints), would
+  # run tests from a directory that no longer exists.
+  miri_target="$CARGO_TARGET_DIR/miri-$(printf %s "$PWD" | cksum | cut -d' ' -f1)"
+  CARGO_TARGET_DIR="$miri_target" MIRIFLAGS="${MIRIFLAGS:-}" cargo +nightly miri test -p converge-pool
 
   step "cargo-fuzz: each target briefly (FUZZ_SECONDS=${FUZZ_SECONDS:-15})"
   FUZZ_SECONDS="${FUZZ_SECONDS:-15}" bash scripts/fuzz.sh
