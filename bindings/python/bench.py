@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import platform
 import random
 import string
@@ -30,6 +31,8 @@ import converge
 from converge import _native, traces
 
 HERE = Path(__file__).resolve().parent
+# Other jobs on the machine slow every library; the report gives the load it ran under.
+LOAD_AT_START = os.getloadavg()[0]
 REPO = HERE.parents[1]
 
 Edit = tuple[int, int, str]  # (pos, delete, insert): delete first, then insert
@@ -734,7 +737,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"Command: `bash bindings/python/bench.sh` (builds the release wheel, installs it with the peers in a "
         f"fresh virtualenv, then runs `{cmd}`).",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this project's 2-core machine "
-        f"(shared with other jobs, so expect noise), Python {platform.python_version()}, "
+        f"(load average {LOAD_AT_START:.2f} at the start, {os.getloadavg()[0]:.2f} at the end), "
+        f"Python {platform.python_version()}, "
         f"converge {versions['converge']} (wheel from this tree), loro {versions['loro']}, pycrdt {versions['pycrdt']}. "
         f"Best of {RUNS} runs (single run where one takes over 2 s). Every result is verified: final "
         "text or list against a plain Python model, the second replica after applying the updates, "

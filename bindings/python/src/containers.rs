@@ -298,25 +298,27 @@ impl Text {
     /// patch commits by itself (inside `with doc.transaction():` they all join it, which makes
     /// the batch all-or-nothing). On an error the patches before the failing one stay applied.
     fn apply_patches(&self, py: Python<'_>, patches: &Bound<'_, PyAny>) -> PyResult<()> {
-        let mut list: Vec<(usize, usize, String)> = Vec::new();
+        // Copied out while attached to Python (the edit may run detached): the inserted
+        // strings go into one buffer, so a patch costs no allocation of its own.
+        let mut list: Vec<(usize, usize, usize)> = Vec::new();
+        let mut inserted = String::new();
         if let Ok(l) = patches.cast::<PyList>() {
             list.reserve(l.len());
         }
         for p in patches.try_iter()? {
-            let p = p?;
-            let t = p
-                .cast::<PyTuple>()
-                .map_err(|_| PyTypeError::new_err("a patch is a tuple (pos, delete, insert)"))?;
-            list.push(t.extract()?);
+            let (pos, del) = read_patch(&p?, &mut inserted)?;
+            list.push((pos, del, inserted.len()));
         }
         self.0.edit(py, move |d, id| {
-            for (pos, del, ins) in &list {
-                if *del > 0 {
-                    d.text_delete(id, *pos..pos.saturating_add(*del))?;
+            let mut start = 0;
+            for &(pos, del, end) in &list {
+                if del > 0 {
+                    d.text_delete(id, pos..pos.saturating_add(del))?;
                 }
-                if !ins.is_empty() {
-                    d.text_insert(id, *pos, ins)?;
+                if end > start {
+                    d.text_insert(id, pos, &inserted[start..end])?;
                 }
+                start = end;
             }
             Ok(())
         })
@@ -336,6 +338,27 @@ impl Text {
     fn len_utf16(&self, py: Python<'_>) -> PyResult<usize> {
         self.0.read(py, |d, id| d.text_len_utf16(id))
     }
+}
+
+/// Reads one `(pos, delete, insert)` patch, appending `insert` to `inserted`.
+fn read_patch(p: &Bound<'_, PyAny>, inserted: &mut String) -> PyResult<(usize, usize)> {
+    let bad = || PyTypeError::new_err("a patch is a tuple (pos, delete, insert)");
+    let t = p.cast::<PyTuple>().map_err(|_| bad())?;
+    if t.len() != 3 {
+        return Err(bad());
+    }
+    let ins = t.get_borrowed_item(2)?;
+    let ins = ins.cast::<PyString>().map_err(|_| bad())?;
+    if ins.len()? > 0 {
+        // Through a `bytes` object: the stable ABI of Python 3.9 lends no UTF-8 buffer.
+        let utf8 = ins.encode_utf8()?;
+        let utf8 = std::str::from_utf8(utf8.as_bytes()).map_err(|_| bad())?;
+        inserted.push_str(utf8);
+    }
+    Ok((
+        t.get_borrowed_item(0)?.extract()?,
+        t.get_borrowed_item(1)?.extract()?,
+    ))
 }
 
 // ----------------------------------------------------------------------------------- Map

@@ -94,6 +94,16 @@ def test_apply_patches() -> None:
     assert str(t) == "Hello!" and len(events) == 7
     with pytest.raises(TypeError):
         t.apply_patches([[0, 0, "x"]])  # type: ignore[list-item]
+    # A malformed patch fails before any patch is applied.
+    for bad in ((0, 0), (0, 0, 5), (0, 0, "a", "b"), ("0", 0, "a")):
+        with pytest.raises(TypeError):
+            t.apply_patches([(0, 0, "never"), bad])  # type: ignore[list-item]
+    with pytest.raises(OverflowError):
+        t.apply_patches([(0, 0, "never"), (-1, 0, "x")])
+    assert str(t) == "Hello!" and len(events) == 7
+    # Inserted strings of any width are cut at the right places.
+    t.apply_patches([(0, 6, "h\u00e9llo \U0001f600!"), (1, 1, "E"), (6, 1, "\u4e16")])
+    assert str(t) == "hEllo \u4e16!"
 
 
 def test_map_protocols() -> None:
