@@ -45,8 +45,16 @@ pub(crate) struct SequenceTrack(BTreeMap<ContainerId, (usize, usize, usize)>);
 impl SequenceTrack {
     /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`.
     pub(super) fn note(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
-        let cover = self.0.get(&id).copied();
-        self.0.insert(id, compose_range(cover, pos, del, ins));
+        use alloc::collections::btree_map::Entry;
+        match self.0.entry(id) {
+            Entry::Occupied(mut e) => {
+                let cover = *e.get();
+                e.insert(compose_range(Some(cover), pos, del, ins));
+            }
+            Entry::Vacant(e) => {
+                e.insert((pos, del, ins));
+            }
+        }
     }
 
     /// The range each edited container changed.
@@ -123,8 +131,10 @@ impl Doc {
         if let Some((first, len)) = st.events_after(before) {
             let ins = (len as usize).saturating_sub(del);
             txn.push_seq(id, first.counter, len);
-            txn.stage
-                .note(base, id, |t, _| t.seq.note(id, pos, del, ins));
+            // A sequence's track needs no state: no lookup of the staged container.
+            if let Some(t) = &mut txn.stage.local {
+                t.seq.note(id, pos, del, ins);
+            }
         }
         Ok(())
     }
