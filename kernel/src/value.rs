@@ -30,7 +30,7 @@ pub enum Value {
     /// A UTF-8 string.
     Str(String),
     /// Raw bytes.
-    Bytes(Vec<u8>),
+    Bytes(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
 }
 
 impl Value {

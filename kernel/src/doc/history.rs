@@ -214,6 +214,7 @@ enum EntryRef<'a> {
         lamport: u64,
         id: ContainerId,
         first: u64,
+        #[serde(with = "crate::encoding::byte_buf")]
         sizes: &'a [u8],
         len: u64,
         tail: u64,
@@ -240,6 +241,7 @@ enum EntryWire {
         lamport: u64,
         id: ContainerId,
         first: u64,
+        #[serde(with = "crate::encoding::byte_buf")]
         sizes: Vec<u8>,
         len: u64,
         tail: u64,

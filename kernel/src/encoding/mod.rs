@@ -27,6 +27,8 @@
 //! are input bytes left (see [`decode_with_budget`] for the accounting). Encoding the same value
 //! always gives the same bytes.
 
+#[cfg(feature = "alloc")]
+pub(crate) mod byte_buf;
 mod envelope;
 mod error;
 #[cfg(feature = "alloc")]

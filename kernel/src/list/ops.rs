@@ -847,49 +847,15 @@ pub(crate) struct SequenceHistory {
     /// Which replica did each run of consecutive local-order events, packed by
     /// [`pack_ids`] (counters are implicit: each replica's events are numbered from 1 in
     /// local order).
-    #[serde(with = "byte_buf")]
+    #[serde(with = "crate::encoding::byte_buf")]
     pub(crate) ids: Vec<u8>,
     /// The operations, in local order, packed by [`pack_ops`].
-    #[serde(with = "byte_buf")]
+    #[serde(with = "crate::encoding::byte_buf")]
     pub(crate) ops: Vec<u8>,
     /// All inserted content in item-number order (deleted items included), as written by
     /// the store's `ContentCodec` (compressed UTF-8 for text).
-    #[serde(with = "byte_buf")]
+    #[serde(with = "crate::encoding::byte_buf")]
     pub(crate) content: Vec<u8>,
-}
-
-/// `Vec<u8>` fields as serde byte strings: the same postcard bytes as a sequence of `u8`
-/// (length varint, then the bytes), but read in one copy instead of element by element.
-/// Shared with the snapshot's history field.
-pub(super) mod byte_buf {
-    use alloc::vec::Vec;
-    use core::fmt;
-
-    use serde::de::{self, Visitor};
-    use serde::{Deserializer, Serializer};
-
-    pub(in crate::list) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-
-    pub(in crate::list) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<u8>, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a byte string")
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-        }
-        d.deserialize_byte_buf(V)
-    }
 }
 
 /// Packs the replica of each run of consecutive local-order events as one varint per run:

@@ -49,15 +49,15 @@ use crate::version::VersionVector;
 struct SnapshotWire {
     owner: ReplicaId,
     replicas: Vec<ReplicaId>,
-    #[serde(with = "super::ops::byte_buf")]
+    #[serde(with = "crate::encoding::byte_buf")]
     ids: Vec<u8>,
     /// The visible text in document order.
     text: String,
     /// Every inserted char in item order.
     content: String,
-    #[serde(with = "super::ops::byte_buf")]
+    #[serde(with = "crate::encoding::byte_buf")]
     order: Vec<u8>,
-    #[serde(with = "super::ops::byte_buf")]
+    #[serde(with = "crate::encoding::byte_buf")]
     log: Vec<u8>,
 }
 

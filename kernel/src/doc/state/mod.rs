@@ -70,19 +70,19 @@ pub(crate) enum State {
 #[derive(Serialize, Deserialize)]
 pub(crate) enum StateWire {
     /// `LwwMap<String, Item>`.
-    Map(Vec<u8>),
+    Map(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `List<Item>`'s compact history.
-    ListHistory(Vec<u8>),
+    ListHistory(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `Text`'s state snapshot.
-    TextSnapshot(Vec<u8>),
+    TextSnapshot(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `Text`'s compact history.
-    TextHistory(Vec<u8>),
+    TextHistory(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `PNCounter`.
-    Counter(Vec<u8>),
+    Counter(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `LwwRegister<Value>`.
-    Register(Vec<u8>),
+    Register(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `AwSet<Value>`.
-    Set(Vec<u8>),
+    Set(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
 }
 
 /// How a remote (or recorded local) operation is stamped: its author's id for it and its
