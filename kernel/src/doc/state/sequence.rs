@@ -45,8 +45,9 @@ pub(crate) struct SequenceTrack(BTreeMap<ContainerId, (usize, usize, usize)>);
 impl SequenceTrack {
     /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`.
     pub(super) fn note(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
-        let cover = self.0.get(&id).copied();
-        self.0.insert(id, compose_range(cover, pos, del, ins));
+        // One map lookup; an empty cover at `pos` composes to the edit itself.
+        let cover = self.0.entry(id).or_insert((pos, 0, 0));
+        *cover = compose_range(Some(*cover), pos, del, ins);
     }
 
     /// The range each edited container changed.
@@ -123,8 +124,9 @@ impl Doc {
         if let Some((first, len)) = st.events_after(before) {
             let ins = (len as usize).saturating_sub(del);
             txn.push_seq(id, first.counter, len);
-            txn.stage
-                .note(base, id, |t, _| t.seq.note(id, pos, del, ins));
+            if let Some(t) = txn.stage.track() {
+                t.seq.note(id, pos, del, ins);
+            }
         }
         Ok(())
     }
