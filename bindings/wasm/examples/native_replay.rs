@@ -2,8 +2,12 @@
 //! Rust, the way the npm package's batch entry point does in WebAssembly, and prints the time.
 //!
 //! Input on stdin, one patch per line: `pos del hex(inserted UTF-8)` (positions in chars).
-//! Output: `per-call <ms>` (each patch its own implicit transaction) and `batch <ms>` (all
-//! patches in one transaction, as `text.applyPatches`), then the final text's length.
+//! Output, one line each with the final text's length: `per-call <ms>` (each patch its own
+//! implicit transaction), `batch <ms>` (all patches in one transaction), `utf16-batch <ms>`
+//! (the same through `text_delete_utf16` / `text_insert_utf16`, the calls the binding makes)
+//! and `binding-batch <ms>` (the binding's own `RawDoc::text_apply_patches`, compiled
+//! natively: what `text.applyPatches` runs, without WebAssembly). The last two take the
+//! positions as UTF-16 offsets, which equal char positions for an ASCII trace.
 //!
 //! `cargo run --release -p converge-wasm --example native_replay < patches.txt`
 
@@ -12,6 +16,7 @@ use std::time::Instant;
 
 use converge::ReplicaId;
 use converge::doc::{ContainerKind, Doc};
+use converge_wasm::RawDoc;
 
 fn unhex(s: &str) -> String {
     let bytes: Vec<u8> = (0..s.len())
@@ -51,4 +56,40 @@ fn main() {
         let len = doc.text_len(text).expect("text");
         println!("{} {ms:.1} {len}", if batch { "batch" } else { "per-call" });
     }
+
+    let mut doc = Doc::new(ReplicaId(1));
+    let text = doc.root("text", ContainerKind::Text);
+    let t = Instant::now();
+    doc.begin().expect("no transaction open");
+    for (pos, del, ins) in &patches {
+        if *del > 0 {
+            doc.text_delete_utf16(text, *pos..*pos + *del)
+                .expect("patch in range");
+        }
+        if !ins.is_empty() {
+            doc.text_insert_utf16(text, *pos, ins)
+                .expect("patch in range");
+        }
+    }
+    doc.commit().expect("commit");
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    println!("utf16-batch {ms:.1} {}", doc.text_len(text).expect("text"));
+
+    // Packed as `Text.applyPatches` packs them in JS (the JS figure also times the packing).
+    let mut ops = Vec::with_capacity(patches.len() * 3);
+    let mut joined = String::new();
+    for (pos, del, ins) in &patches {
+        ops.extend([*pos as u32, *del as u32, ins.encode_utf16().count() as u32]);
+        joined.push_str(ins);
+    }
+    let mut raw = RawDoc::new(1);
+    let h = raw.root("text", ContainerKind::Text as u8).expect("root");
+    let t = Instant::now();
+    raw.text_apply_patches(h, &ops, &joined)
+        .expect("patches apply");
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "binding-batch {ms:.1} {}",
+        raw.text(h).expect("text").chars().count()
+    );
 }

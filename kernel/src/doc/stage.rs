@@ -214,6 +214,12 @@ impl Stage {
         Ok(())
     }
 
+    /// The local track, for recording an edit that needs no state to describe it (a list or
+    /// text range, a counter's sum); `None` while applying remote updates.
+    pub(crate) fn track(&mut self) -> Option<&mut LocalTrack> {
+        self.local.as_mut()
+    }
+
     /// Runs `note` with the local track and the current state of `id` (staged, or as
     /// committed), for recording what a local edit of `id` changes. Remote updates are not
     /// tracked (see [`diff`](Self::diff)).

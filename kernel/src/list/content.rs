@@ -173,6 +173,13 @@ impl TextStore {
         self.text.len().min(chars.saturating_add(extra))
     }
 
+    /// Whether every stored char (deleted ones included) is one UTF-16 unit, so that UTF-16
+    /// offsets and char positions are the same numbers everywhere in the text.
+    #[inline]
+    pub(crate) fn all_bmp(&self) -> bool {
+        self.astral.is_empty()
+    }
+
     /// All stored text, in item order (deleted items included).
     pub(crate) fn as_str(&self) -> &str {
         &self.text

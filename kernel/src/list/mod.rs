@@ -179,6 +179,13 @@ impl Text {
     /// The char index at UTF-16 offset `pos16`. Errors if `pos16` is past the end
     /// ([`Error::OutOfBounds`]) or splits a surrogate pair ([`Error::InvalidOperation`]).
     pub fn utf16_to_char(&self, pos16: usize) -> Result<usize> {
+        if self.seq.store.all_bmp() {
+            // No surrogate pairs anywhere: the offset is the position (no tree descent).
+            return match self.len() {
+                len if pos16 > len => Err(Error::OutOfBounds { index: pos16, len }),
+                _ => Ok(pos16),
+            };
+        }
         let w = self.len_utf16();
         if pos16 > w {
             return Err(Error::OutOfBounds {
@@ -209,6 +216,9 @@ impl Text {
         let len = self.len();
         if pos > len {
             return Err(Error::OutOfBounds { index: pos, len });
+        }
+        if self.seq.store.all_bmp() {
+            return Ok(pos);
         }
         if pos == len {
             return Ok(self.len_utf16());

@@ -55,9 +55,9 @@ impl Doc {
         check_kind(counter, ContainerKind::Counter)?;
         self.edit(Some(counter), |txn, base, r| {
             Self::record(txn, base, r, Op::Counter { counter, amount }, None)?;
-            txn.stage.note(base, counter, |t, _| {
+            if let Some(t) = txn.stage.track() {
                 *t.counter.0.entry(counter).or_insert(0) += i128::from(amount);
-            });
+            }
             Ok(())
         })
     }

@@ -45,16 +45,9 @@ pub(crate) struct SequenceTrack(BTreeMap<ContainerId, (usize, usize, usize)>);
 impl SequenceTrack {
     /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`.
     pub(super) fn note(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
-        use alloc::collections::btree_map::Entry;
-        match self.0.entry(id) {
-            Entry::Occupied(mut e) => {
-                let cover = *e.get();
-                e.insert(compose_range(Some(cover), pos, del, ins));
-            }
-            Entry::Vacant(e) => {
-                e.insert((pos, del, ins));
-            }
-        }
+        // One map lookup; an empty cover at `pos` composes to the edit itself.
+        let cover = self.0.entry(id).or_insert((pos, 0, 0));
+        *cover = compose_range(Some(*cover), pos, del, ins);
     }
 
     /// The range each edited container changed.
@@ -131,8 +124,7 @@ impl Doc {
         if let Some((first, len)) = st.events_after(before) {
             let ins = (len as usize).saturating_sub(del);
             txn.push_seq(id, first.counter, len);
-            // A sequence's track needs no state: no lookup of the staged container.
-            if let Some(t) = &mut txn.stage.local {
+            if let Some(t) = txn.stage.track() {
                 t.seq.note(id, pos, del, ins);
             }
         }
