@@ -1,10 +1,10 @@
 //! Documents: every container kind, nesting, transactions, change events, and delta sync
 //! between replicas (buffering, idempotence, merging, snapshots).
 
-use converge::ReplicaId;
 use converge::doc::{
     ChangeOrigin, Changed, ContainerId, ContainerKind, Doc, DocError, Item, Node, Value,
 };
+use converge::{ReplicaId, VersionVector};
 
 const A: ReplicaId = ReplicaId(1);
 const B: ReplicaId = ReplicaId(2);
@@ -599,6 +599,102 @@ fn doc_perf_report() -> Result<(), DocError> {
             per(load) / 2.0,
             saved.len() as f64 / (2 * n) as f64,
         );
+    }
+    Ok(())
+}
+
+#[test]
+fn doc_text_splice_batch_is_one_edit_all_or_nothing() -> Result<(), DocError> {
+    let t = root("t", ContainerKind::Text);
+    let mut a = Doc::new(A);
+    a.queue_events(true);
+    a.text_insert(t, 0, "hello")?;
+    a.take_events();
+    let v = a.version();
+    a.text_splice_batch(
+        t,
+        [(5, 0, " world"), (0, 1, "H"), (6, 5, "there"), (11, 0, "!")],
+    )?;
+    assert_eq!(a.text(t)?, "Hello there!");
+    // One transaction: one counter step per event, one change event covering every splice.
+    let events = a.take_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].get(t),
+        Some(&Changed::Range {
+            start: 0,
+            removed: 5,
+            inserted: 12
+        })
+    );
+    let mut b = Doc::new(B);
+    b.apply_update(&a.encode_updates_since(&VersionVector::new()))?;
+    assert_eq!(b.text(t)?, "Hello there!");
+    // One transaction: the author's counter moved by one.
+    assert_eq!(a.version().get(A), v.get(A) + 1);
+
+    // A splice out of range undoes the ones before it, outside a transaction and inside one.
+    let saved = a.save()?;
+    let before = a.version();
+    assert_eq!(
+        a.text_splice_batch(t, [(0, 0, "x"), (99, 0, "y")]),
+        Err(DocError::OutOfBounds { index: 99, len: 13 })
+    );
+    assert_eq!((a.save()?, a.version()), (saved.clone(), before.clone()));
+    a.begin()?;
+    a.text_insert(t, 0, ">")?;
+    assert!(a.text_splice_batch(t, [(0, 1, ""), (0, 50, "")]).is_err());
+    assert_eq!(a.text(t)?, ">Hello there!");
+    a.text_splice_batch(t, [(0, 1, "> ")])?;
+    a.commit()?;
+    assert_eq!(a.text(t)?, "> Hello there!");
+    assert_eq!(a.take_events().len(), 1);
+
+    // UTF-16 offsets: the emoji is two units, one char.
+    a.text_splice_batch_utf16(t, [(0, 2, "😀"), (2, 0, " "), (3, 5, "Hi")])?;
+    assert_eq!(a.text(t)?, "😀 Hi there!");
+    assert_eq!(
+        a.text_splice_batch_utf16(t, [(1, 0, "x")]),
+        Err(DocError::InvalidPosition)
+    );
+    assert_eq!(a.text(t)?, "😀 Hi there!");
+    sync(&a, &mut b);
+    assert_eq!(b.text(t)?, a.text(t)?);
+    Ok(())
+}
+
+#[test]
+fn doc_text_splice_batch_equals_one_splice_at_a_time() -> Result<(), DocError> {
+    // A seeded walk of random splices, ASCII and not, applied both ways.
+    let t = root("t", ContainerKind::Text);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    for round in 0..20 {
+        let (mut one, mut batch) = (Doc::new(A), Doc::new(A));
+        let mut len = 0usize;
+        let mut patches: Vec<(usize, usize, String)> = Vec::new();
+        for _ in 0..(round * 10 + 1) {
+            let pos = next(len + 1);
+            let del = next(len - pos + 1).min(3);
+            let ins: String = (0..next(4))
+                .map(|_| ['a', 'é', '世', '😀', ' '][next(5)])
+                .collect();
+            len = len - del + ins.chars().count();
+            patches.push((pos, del, ins));
+        }
+        for (pos, del, ins) in &patches {
+            one.text_splice(t, *pos, *del, ins)?;
+        }
+        batch.text_splice_batch(t, patches.iter().map(|(p, d, s)| (*p, *d, s.as_str())))?;
+        assert_eq!(batch.text(t)?, one.text(t)?);
+        assert_eq!(batch.text_len(t)?, len);
+        let loaded = Doc::load(&batch.save()?)?;
+        assert_eq!(loaded.text(t)?, one.text(t)?);
     }
     Ok(())
 }

@@ -11,26 +11,6 @@ use crate::edits;
 use crate::error::Result;
 use crate::value::{ContainerId, ContainerKind, Item, Node, Value};
 
-/// Runs `f` as one transaction unless one is open already (then `f` joins it): a batch call
-/// commits as one update and one event, and on error leaves the document as it was (inside
-/// an open transaction, the edits made before the failing one stay in that transaction).
-fn batch(doc: &mut k::Doc, f: impl FnOnce(&mut k::Doc) -> Result<()>) -> Result<()> {
-    if doc.in_transaction() {
-        return f(doc);
-    }
-    doc.begin()?;
-    match f(doc) {
-        Ok(()) => {
-            doc.commit()?;
-            Ok(())
-        }
-        Err(e) => {
-            doc.rollback();
-            Err(e)
-        }
-    }
-}
-
 fn values(values: Vec<Value>) -> Vec<k::Value> {
     values.into_iter().map(k::Value::from).collect()
 }
@@ -140,18 +120,14 @@ impl DocText {
     }
 
     /// Applies the patches packed in `patches` (the format of the `edits` module, written by
-    /// the Kotlin and Swift `applyPatches`) in order in one call: one transaction (or the open
-    /// one), one event. If a patch fails, none is applied (outside a transaction).
+    /// the Kotlin and Swift `applyPatches`) in order in one call, as the kernel's batch splice:
+    /// one transaction (or part of the open one), one event; if a patch fails, none is applied.
     pub fn apply_patches_encoded(&self, patches: Vec<u8>) -> Result<()> {
-        // One pass: a malformed buffer fails like a failing patch, and the batch rolls back.
-        self.shared.edit(|d| {
-            batch(d, |d| {
-                edits::decode(&patches).try_for_each(|e| {
-                    let (pos, del, s) = e?;
-                    Ok(d.text_splice(self.id, pos, del, s)?)
-                })
-            })
-        })
+        // A malformed buffer is `DECODE` before any edit.
+        edits::validate(&patches)?;
+        let patches = edits::decode(&patches).filter_map(core::result::Result::ok);
+        self.shared
+            .edit(|d| Ok(d.text_splice_batch(self.id, patches)?))
     }
 
     /// Applies the edits packed in `edits` in order, each exactly as its own

@@ -294,9 +294,8 @@ impl Text {
     }
 
     /// Applies many `(pos, delete, insert)` patches in one call (one crossing into Rust), in
-    /// order: the same kernel calls as one `delete` and one `insert` call per patch, so each
-    /// patch commits by itself (inside `with doc.transaction():` they all join it, which makes
-    /// the batch all-or-nothing). On an error the patches before the failing one stay applied.
+    /// order, each position as of the patches before it, as the kernel's batch splice: one
+    /// transaction (or part of the open one), one event, all or nothing.
     fn apply_patches(&self, py: Python<'_>, patches: &Bound<'_, PyAny>) -> PyResult<()> {
         // Copied out while attached to Python (the edit may run detached): the inserted
         // strings go into one buffer, so a patch costs no allocation of its own.
@@ -311,16 +310,12 @@ impl Text {
         }
         self.0.edit(py, move |d, id| {
             let mut start = 0;
-            for &(pos, del, end) in &list {
-                if del > 0 {
-                    d.text_delete(id, pos..pos.saturating_add(del))?;
-                }
-                if end > start {
-                    d.text_insert(id, pos, &inserted[start..end])?;
-                }
+            let patches = list.iter().map(|&(pos, del, end)| {
+                let ins = &inserted[start..end];
                 start = end;
-            }
-            Ok(())
+                (pos, del, ins)
+            });
+            d.text_splice_batch(id, patches)
         })
     }
 

@@ -13,9 +13,10 @@ use pyo3::prelude::*;
 
 /// Benchmark baseline (used by `bench.py`): replays `(pos, delete, insert)` patches into root
 /// text `"text"` of a kernel `Doc` in Rust alone, with no Python call per patch, and returns
-/// `(seconds, final text)`. `batch`: all patches in one transaction (what `Text.apply_patches`
-/// does); otherwise one `text_delete`/`text_insert` call per patch, each committing by itself
-/// (what one Python call per patch does). Only the replay loop is timed; the GIL is released.
+/// `(seconds, final text)`. `batch`: all patches in one `text_splice_batch` call (what
+/// `Text.apply_patches` does); otherwise one `text_delete`/`text_insert` call per patch, each
+/// committing by itself (what one Python call per patch does). Only the replay is timed; the
+/// GIL is released.
 #[pyfunction]
 fn _replay_native(
     py: Python<'_>,
@@ -27,18 +28,17 @@ fn _replay_native(
         let text = doc.root("text", ContainerKind::Text);
         let start = std::time::Instant::now();
         if batch {
-            doc.begin()?;
-        }
-        for (pos, del, ins) in &patches {
-            if *del > 0 {
-                doc.text_delete(text, *pos..*pos + *del)?;
+            let all = patches.iter().map(|(p, d, s)| (*p, *d, s.as_str()));
+            doc.text_splice_batch(text, all)?;
+        } else {
+            for (pos, del, ins) in &patches {
+                if *del > 0 {
+                    doc.text_delete(text, *pos..*pos + *del)?;
+                }
+                if !ins.is_empty() {
+                    doc.text_insert(text, *pos, ins)?;
+                }
             }
-            if !ins.is_empty() {
-                doc.text_insert(text, *pos, ins)?;
-            }
-        }
-        if batch {
-            doc.commit()?;
         }
         let secs = start.elapsed().as_secs_f64();
         Ok((secs, doc.text(text)?))

@@ -77,21 +77,21 @@ def test_apply_patches() -> None:
     doc.subscribe(events.append)
     t.apply_patches([(0, 0, "hello"), (5, 0, " world"), (0, 1, "H"), (5, 6, "")])
     assert str(t) == "Hello"
-    # The same kernel calls as one call per patch: one event per committed edit.
-    assert len(events) == 5
-    # Outside a transaction the patches before a failing one stay applied.
-    with pytest.raises(OutOfBoundsError):
-        t.apply_patches([(0, 0, "abc"), (100, 0, "x")])
-    assert str(t) == "abcHello"
-    # Inside one, the block's rollback undoes them all.
+    # One transaction: one update, one event covering every patch.
+    assert len(events) == 1
+    assert [c.range for c in events[0].changes] == [(0, 0, 5)]
+    # A failing patch undoes the ones before it, outside a transaction and inside one.
     before = doc.save()
     with pytest.raises(OutOfBoundsError):
-        with doc.transaction():
-            t.apply_patches([(0, 0, "xyz"), (100, 0, "x")])
-    assert str(t) == "abcHello" and doc.save() == before
+        t.apply_patches([(0, 0, "abc"), (100, 0, "x")])
+    assert str(t) == "Hello" and doc.save() == before and len(events) == 1
     with doc.transaction():
-        t.apply_patches([(0, 3, ""), (5, 0, "!")])
-    assert str(t) == "Hello!" and len(events) == 7
+        t.insert(0, ">")
+        with pytest.raises(OutOfBoundsError):
+            t.apply_patches([(0, 1, ""), (100, 0, "x")])
+        assert str(t) == ">Hello"
+        t.apply_patches([(0, 1, ""), (5, 0, "!")])
+    assert str(t) == "Hello!" and len(events) == 2
     with pytest.raises(TypeError):
         t.apply_patches([[0, 0, "x"]])  # type: ignore[list-item]
     # A malformed patch fails before any patch is applied.
@@ -100,7 +100,7 @@ def test_apply_patches() -> None:
             t.apply_patches([(0, 0, "never"), bad])  # type: ignore[list-item]
     with pytest.raises(OverflowError):
         t.apply_patches([(0, 0, "never"), (-1, 0, "x")])
-    assert str(t) == "Hello!" and len(events) == 7
+    assert str(t) == "Hello!" and len(events) == 2
     # Inserted strings of any width are cut at the right places.
     t.apply_patches([(0, 6, "h\u00e9llo \U0001f600!"), (1, 1, "E"), (6, 1, "\u4e16")])
     assert str(t) == "hEllo \u4e16!"

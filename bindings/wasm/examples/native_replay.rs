@@ -3,7 +3,8 @@
 //!
 //! Input on stdin, one patch per line: `pos del hex(inserted UTF-8)` (positions in chars).
 //! Output, one line each with the final text's length: `per-call <ms>` (each patch its own
-//! implicit transaction), `batch <ms>` (all patches in one transaction), `utf16-batch <ms>`
+//! implicit transaction), `batch <ms>` (all patches in one transaction), `splice-batch <ms>`
+//! (all patches in one `Doc::text_splice_batch` call, the kernel's batch), `utf16-batch <ms>`
 //! (the same through `text_delete_utf16` / `text_insert_utf16`, the calls the binding makes)
 //! and `binding-batch <ms>` (the binding's own `RawDoc::text_apply_patches`, compiled
 //! natively: what `text.applyPatches` runs, without WebAssembly). The last two take the
@@ -56,6 +57,14 @@ fn main() {
         let len = doc.text_len(text).expect("text");
         println!("{} {ms:.1} {len}", if batch { "batch" } else { "per-call" });
     }
+
+    let mut doc = Doc::new(ReplicaId(1));
+    let text = doc.root("text", ContainerKind::Text);
+    let t = Instant::now();
+    let all = patches.iter().map(|(p, d, s)| (*p, *d, s.as_str()));
+    doc.text_splice_batch(text, all).expect("patches in range");
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    println!("splice-batch {ms:.1} {}", doc.text_len(text).expect("text"));
 
     let mut doc = Doc::new(ReplicaId(1));
     let text = doc.root("text", ContainerKind::Text);

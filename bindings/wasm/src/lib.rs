@@ -147,6 +147,11 @@ fn vv_of(bytes: Option<Box<[u8]>>) -> Res<VersionVector> {
     }
 }
 
+/// The error of a batch whose inserted text has more than its patches take.
+fn longer_than_patches() -> JsValue {
+    type_err("inserted text is longer than the patches' insert lengths")
+}
+
 /// Splits `s` after `n16` UTF-16 code units; `None` if `s` is shorter or the cut falls inside
 /// a surrogate pair.
 fn split_utf16(s: &str, n16: usize) -> Option<(&str, &str)> {
@@ -486,42 +491,46 @@ impl RawDoc {
     }
 
     /// Applies many splices in one call: `ops` holds `(pos, del, insert_len)` triples (UTF-16
-    /// units) and `inserted` the inserted strings one after another.
+    /// units) and `inserted` the inserted strings one after another. One kernel batch: one
+    /// transaction (or part of the open one), all or nothing.
     pub fn text_apply_patches(&mut self, h: u32, ops: &[u32], inserted: &str) -> Res<()> {
         let id = self.id(h)?;
         if ops.len() % 3 != 0 {
             return Err(type_err("patch array length must be a multiple of 3"));
         }
-        // Cut the inserted strings first, so a mismatch fails before anything is edited.
-        let mut parts = Vec::with_capacity(ops.len() / 3);
-        let mut rest = inserted;
-        for p in ops.chunks_exact(3) {
-            let (ins, tail) = split_utf16(rest, p[2] as usize).ok_or_else(|| {
-                type_err("inserted text does not match the patches' insert lengths")
-            })?;
-            parts.push(ins);
-            rest = tail;
-        }
-        if !rest.is_empty() {
-            return Err(type_err(
-                "inserted text is longer than the patches' insert lengths",
-            ));
-        }
-        let r = self.atomically(|d| {
-            for (i, (p, ins)) in ops.chunks_exact(3).zip(parts).enumerate() {
-                let (pos, del) = (p[0] as usize, p[1] as usize);
-                if del > 0 {
-                    d.text_delete_utf16(id, pos..pos.saturating_add(del))?;
-                }
-                if !ins.is_empty() {
-                    d.text_insert_utf16(id, pos, ins)?;
-                }
-                if i % 1024 == 1023 {
-                    keep_headroom();
-                }
+        // The inserted strings must cut at the patches' lengths; checked before any edit.
+        let mismatch = || type_err("inserted text does not match the patches' insert lengths");
+        if inserted.is_ascii() {
+            // One byte per UTF-16 unit: only the total can be wrong.
+            let total: u64 = ops.chunks_exact(3).map(|p| u64::from(p[2])).sum();
+            match total.cmp(&(inserted.len() as u64)) {
+                core::cmp::Ordering::Greater => return Err(mismatch()),
+                core::cmp::Ordering::Less => return Err(longer_than_patches()),
+                core::cmp::Ordering::Equal => {}
             }
-            Ok(())
+        } else {
+            let mut rest = inserted;
+            for p in ops.chunks_exact(3) {
+                rest = split_utf16(rest, p[2] as usize).ok_or_else(mismatch)?.1;
+            }
+            if !rest.is_empty() {
+                return Err(longer_than_patches());
+            }
+        }
+        let mut rest = inserted;
+        let patches = ops.chunks_exact(3).enumerate().map(|(i, p)| {
+            // Checked above, so every cut succeeds.
+            let (ins, tail) = split_utf16(rest, p[2] as usize).unwrap_or((rest, ""));
+            rest = tail;
+            if i % 1024 == 1023 {
+                keep_headroom();
+            }
+            (p[0] as usize, p[1] as usize, ins)
         });
+        let r = self
+            .doc
+            .text_splice_batch_utf16(id, patches)
+            .map_err(doc_err);
         keep_headroom();
         r
     }

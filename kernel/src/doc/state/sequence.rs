@@ -87,15 +87,43 @@ pub(crate) fn compose_range(
     }
 }
 
+/// What a local list or text edit changed: `del` positions at `pos` replaced by `ins` new
+/// ones, or (`ins: None`) by every event it made beyond the `del` deletions. A batch of edits
+/// gives the range covering them all ([`compose_range`]), with `ins` set.
+pub(super) struct Span {
+    pub(super) pos: usize,
+    pub(super) del: usize,
+    pub(super) ins: Option<usize>,
+}
+
+impl From<(usize, usize)> for Span {
+    fn from((pos, del): (usize, usize)) -> Span {
+        Span {
+            pos,
+            del,
+            ins: None,
+        }
+    }
+}
+
+impl Span {
+    /// The inserted count, given the `events` the edit made.
+    fn inserted(&self, events: u64) -> usize {
+        self.ins
+            .unwrap_or_else(|| (events as usize).saturating_sub(self.del))
+    }
+}
+
 impl Doc {
     /// Runs a local edit `f` of list or text `id` in the open transaction (or a fresh one),
     /// and records the events it produced as one reference. `f` edits the staged state and
-    /// returns `(pos, del)`: `del` positions at `pos` replaced; every event it made beyond
-    /// the `del` deletions is an insertion.
-    pub(super) fn seq_edit(
+    /// returns what it changed (a [`Span`], or `(pos, del)`: `del` positions at `pos`
+    /// replaced, every event beyond the `del` deletions an insertion). Should `f` fail after
+    /// changing something, its changes are rolled back.
+    pub(super) fn seq_edit<S: Into<Span>>(
         &mut self,
         id: ContainerId,
-        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+        f: impl FnOnce(&mut State) -> crate::Result<S>,
     ) -> Result<()> {
         if self.can_edit_now(id) {
             return self.seq_edit_now(id, f);
@@ -106,12 +134,12 @@ impl Doc {
     }
 
     /// [`seq_edit`](Self::seq_edit) inside transaction `txn`, on the staged state of `id`.
-    pub(super) fn seq_edit_staged(
+    pub(super) fn seq_edit_staged<S: Into<Span>>(
         txn: &mut Txn,
         base: &Containers,
         replica: ReplicaId,
         id: ContainerId,
-        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+        f: impl FnOnce(&mut State) -> crate::Result<S>,
     ) -> Result<()> {
         let st = txn.stage.get_mut(base, id, replica)?;
         let Some(before) = st.checkpoint() else {
@@ -120,12 +148,19 @@ impl Doc {
                 expected: id.kind,
             });
         };
-        let (pos, del) = f(st)?;
+        let span: Span = match f(st) {
+            Ok(span) => span.into(),
+            Err(e) => {
+                // A single edit fails before changing anything; a batch may fail midway.
+                st.rollback(before);
+                return Err(e.into());
+            }
+        };
         if let Some((first, len)) = st.events_after(before) {
-            let ins = (len as usize).saturating_sub(del);
+            let ins = span.inserted(len);
             txn.push_seq(id, first.counter, len);
             if let Some(t) = txn.stage.track() {
-                t.seq.note(id, pos, del, ins);
+                t.seq.note(id, span.pos, span.del, ins);
             }
         }
         Ok(())
@@ -137,10 +172,10 @@ impl Doc {
     /// fail later), and the transaction is logged as a reference to its events, with no
     /// staging and no operations built. What [`edit`](Self::edit) and
     /// [`commit`](Self::commit) would do, for the edit users make most.
-    fn seq_edit_now(
+    fn seq_edit_now<S: Into<Span>>(
         &mut self,
         id: ContainerId,
-        f: impl FnOnce(&mut State) -> crate::Result<(usize, usize)>,
+        f: impl FnOnce(&mut State) -> crate::Result<S>,
     ) -> Result<()> {
         let replica = self.replica;
         let (t, created) = self
@@ -152,8 +187,8 @@ impl Doc {
         };
         let edited = f(t);
         let events = t.events_after(cp);
-        let ((pos, del), (first, len)) = match (edited, events) {
-            (Ok(span), Some(events)) => (span, events),
+        let (span, (first, len)): (Span, _) = match (edited, events) {
+            (Ok(span), Some(events)) => (span.into(), events),
             (result, _) => {
                 // An error, or nothing changed (an empty insert).
                 t.rollback(cp);
@@ -163,8 +198,8 @@ impl Doc {
                 return result.map(|_| ()).map_err(DocError::from);
             }
         };
-        // Every event of a local edit is a deletion of one of `del` positions or an insertion.
-        let ins = (len as usize).saturating_sub(del);
+        let Span { pos, del, .. } = span;
+        let ins = span.inserted(len);
         let (start, lamport) = (self.version.get(self.replica) + 1, self.lamport + 1);
         self.history.push_seq(
             self.replica,

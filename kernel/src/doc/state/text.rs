@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use core::ops::Range;
 
-use super::sequence::{check_authors, check_report, rejected};
+use super::sequence::{Span, check_authors, check_report, compose_range, rejected};
 use super::{Stamp, State, StateWire};
 use crate::clock::ReplicaId;
 use crate::doc::event::Changed;
@@ -61,12 +61,37 @@ pub(super) fn view(wire: &StateWire) -> Result<String> {
     }
 }
 
+/// Applies every splice to `t`, positions mapped to chars by `chars`; the range covering them.
+fn splice_all<'a>(
+    t: &mut Text,
+    patches: impl IntoIterator<Item = (usize, usize, &'a str)>,
+    mut chars: impl FnMut(&Text, (usize, usize)) -> crate::Result<(usize, usize)>,
+) -> crate::Result<Span> {
+    let mut cover = None;
+    for (pos, del, s) in patches {
+        let (pos, del) = chars(t, (pos, del))?;
+        t.splice(pos, del, s)?;
+        let ins = if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        };
+        cover = Some(compose_range(cover, pos, del, ins));
+    }
+    let (pos, del, ins) = cover.unwrap_or_default();
+    Ok(Span {
+        pos,
+        del,
+        ins: Some(ins),
+    })
+}
+
 impl Doc {
     /// Runs a local edit of `text`; `f` returns `(pos, del)` in chars.
-    fn text_edit(
+    fn text_edit<S: Into<Span>>(
         &mut self,
         text: ContainerId,
-        f: impl FnOnce(&mut Text) -> crate::Result<(usize, usize)>,
+        f: impl FnOnce(&mut Text) -> crate::Result<S>,
     ) -> Result<()> {
         check_kind(text, ContainerKind::Text)?;
         self.seq_edit(text, |st| match st {
@@ -103,6 +128,35 @@ impl Doc {
         self.text_edit(text, |t| {
             t.splice(pos, del, s)?;
             Ok((pos, del))
+        })
+    }
+
+    /// Applies `(pos, del, insert)` splices of `text` in order, char positions each as of the
+    /// splices before it, as one edit: one transaction's worth of events, one change event
+    /// covering them all, and all or nothing (a failing splice undoes the ones before it).
+    /// The batch entry point of the bindings: one call, one commit, no per-splice bookkeeping
+    /// beyond the engine's.
+    pub fn text_splice_batch<'a>(
+        &mut self,
+        text: ContainerId,
+        patches: impl IntoIterator<Item = (usize, usize, &'a str)>,
+    ) -> Result<()> {
+        self.text_edit(text, |t| splice_all(t, patches, |_, p| Ok(p)))
+    }
+
+    /// [`text_splice_batch`](Doc::text_splice_batch) with UTF-16 offsets and lengths (what
+    /// JavaScript, Kotlin and Swift strings count).
+    pub fn text_splice_batch_utf16<'a>(
+        &mut self,
+        text: ContainerId,
+        patches: impl IntoIterator<Item = (usize, usize, &'a str)>,
+    ) -> Result<()> {
+        self.text_edit(text, |t| {
+            splice_all(t, patches, |t, (pos16, del16)| {
+                let pos = t.utf16_to_char(pos16)?;
+                let end = t.utf16_to_char(pos16.saturating_add(del16))?;
+                Ok((pos, end - pos))
+            })
         })
     }
 

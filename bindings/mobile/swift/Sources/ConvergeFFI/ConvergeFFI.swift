@@ -2650,8 +2650,8 @@ public protocol DocTextProtocol: AnyObject, Sendable {
     
     /**
      * Applies the patches packed in `patches` (the format of the `edits` module, written by
-     * the Kotlin and Swift `applyPatches`) in order in one call: one transaction (or the open
-     * one), one event. If a patch fails, none is applied (outside a transaction).
+     * the Kotlin and Swift `applyPatches`) in order in one call, as the kernel's batch splice:
+     * one transaction (or part of the open one), one event; if a patch fails, none is applied.
      */
     func applyPatchesEncoded(patches: Data) throws 
     
@@ -2779,8 +2779,8 @@ open class DocText: DocTextProtocol, @unchecked Sendable {
     
     /**
      * Applies the patches packed in `patches` (the format of the `edits` module, written by
-     * the Kotlin and Swift `applyPatches`) in order in one call: one transaction (or the open
-     * one), one event. If a patch fails, none is applied (outside a transaction).
+     * the Kotlin and Swift `applyPatches`) in order in one call, as the kernel's batch splice:
+     * one transaction (or part of the open one), one event; if a patch fails, none is applied.
      */
 open func applyPatchesEncoded(patches: Data)throws   {try rustCallWithError(FfiConverterTypeConvergeError_lift) {
         uniffiCallStatus in
@@ -4864,7 +4864,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_converge_ffi_checksum_method_docset_values() != 39) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_converge_ffi_checksum_method_doctext_apply_patches_encoded() != 38274) {
+    if (uniffi_converge_ffi_checksum_method_doctext_apply_patches_encoded() != 57066) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_converge_ffi_checksum_method_doctext_delete() != 49565) {
