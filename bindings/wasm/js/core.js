@@ -455,7 +455,7 @@ export class TextRef extends ContainerRef {
   }
   /**
    * Applies `[index, deleteCount, text]` splices in order, in one call into WebAssembly and
-   * one transaction (all or nothing when no transaction is open).
+   * one transaction (or part of the open one), all or nothing.
    */
   applyPatches(patches) {
     const n = patches.length;

@@ -103,7 +103,7 @@ extension DocText {
     public var string: String { (try? value()) ?? "" }
 
     /// Applies `patches` in order in one call: one transaction (or the open one), one event.
-    /// If a patch fails, none is applied (outside a transaction). Positions count Unicode
+    /// If a patch fails, none is applied (inside a transaction too). Positions count Unicode
     /// scalar values, as `splice` does. The patches cross the FFI as one byte buffer (the
     /// format of the Rust crate's `src/edits.rs`), not as a list of records.
     public func applyPatches(patches: [TextPatch]) throws {

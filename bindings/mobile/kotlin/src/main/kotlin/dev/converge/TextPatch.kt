@@ -9,7 +9,7 @@ data class TextPatch(val pos: Int, val delete: Int, val insert: String)
 
 /**
  * Applies [patches] in order in one call: one transaction (or the open one), one event. If a
- * patch fails, none is applied (outside a transaction). Positions count chars (Unicode scalar
+ * patch fails, none is applied (inside a transaction too). Positions count chars (Unicode scalar
  * values), as [DocText.splice] does.
  */
 fun DocText.applyPatches(patches: List<TextPatch>) {
