@@ -13,7 +13,8 @@
 //! `doc:<trace>` / `docauto:<trace>` for the trace typed into a `Doc`'s text container with
 //! one explicit transaction per trace transaction / one implicit transaction per edit,
 //! `docone:<trace>` for every edit in one transaction (a binding's batch call),
-//! `docload:<trace>` for that document's `save` size and `load` + text time, `docfollow:<trace>`
+//! `docload:<trace>` for that document's `save` size and `load` + text time (`docload:synth-<n>`
+//! for the synthetic concurrent trace of `n` agents, one `Doc` per author), `docfollow:<trace>`
 //! for a second document applying each transaction's update as it is committed).
 //! Concurrent integration: `b34` (B3.4: 1,540 replicas insert one element at 0 of an empty
 //! list, a fresh replica applies all updates in one batch), `b34one` (the same, one `apply`
@@ -70,7 +71,18 @@ fn main() {
         return;
     }
     if let Some(trace) = name.strip_prefix("docload:") {
-        let doc = replay_doc(&load_trace(trace), true);
+        let doc = match trace.strip_prefix("synth-") {
+            Some(n) => {
+                let agents: usize = n.parse().expect("synth-<agents>");
+                let (_, shape, seed) = measured_shapes()
+                    .into_iter()
+                    .find(|(_, s, _)| s.agents == agents)
+                    .expect("a measured shape with that many agents");
+                converge_benches::replay_concurrent_doc(&concurrent_trace(shape, seed))
+                    .swap_remove(0)
+            }
+            None => replay_doc(&load_trace(trace), true),
+        };
         let bytes = doc.save().expect("no transaction open");
         let text = converge::doc::ContainerId::root("text", converge::doc::ContainerKind::Text);
         let t = std::time::Instant::now();
