@@ -18,12 +18,13 @@ echo "native: $native"
 percall="$(sed -n 's/.*percall_ms=\([0-9.]*\).*/\1/p' <<<"$native")"
 txn="$(sed -n 's/.*txn_ms=\([0-9.]*\).*/\1/p' <<<"$native")"
 ffi="$(sed -n 's/.*ffi_batch_rust_ms=\([0-9.]*\).*/\1/p' <<<"$native")"
+batch="$(sed -n 's/.*splice_batch_ms=\([0-9.]*\).*/\1/p' <<<"$native")"
 
 table="$(mktemp)"
 cd "$here/kotlin"
 mvn -B -q test-compile exec:java \
     -Dconverge.lib.dir="$CARGO_TARGET_DIR/release" -Dconverge.traces.dir="$(dirname "$trace")" \
-    -Dbench.runs="$runs" -Dbench.out="$table" -Dnative.percall="$percall" -Dnative.txn="$txn" -Dnative.ffi="$ffi"
+    -Dbench.runs="$runs" -Dbench.out="$table" -Dnative.percall="$percall" -Dnative.txn="$txn" -Dnative.ffi="$ffi" -Dnative.batch="$batch"
 
 section="$(mktemp)"
 {

@@ -53,6 +53,7 @@ fun main() {
     val nativePerCall = System.getProperty("native.percall")?.toDouble()
     val nativeTxn = System.getProperty("native.txn")?.toDouble()
     val nativeFfi = System.getProperty("native.ffi")?.toDouble()
+    val nativeBatch = System.getProperty("native.batch")?.toDouble()
     val (patches, end) = loadTrace(File(traces, "automerge-paper.json.gz"))
     val n = patches.size
 
@@ -119,12 +120,13 @@ fun main() {
     }
     fmt("converge Kotlin, one `TextEditor.splice` call per patch (each its own commit)", perCall, nativePerCall)
     fmt("converge Kotlin, one `TextEditor.splice` call per patch in one transaction", perCallTxn, nativeTxn)
-    fmt("converge Kotlin, one `applyPatches` batch call", batch, nativeTxn)
+    fmt("converge Kotlin, one `applyPatches` batch call", batch, nativeBatch ?: nativeTxn)
     fmt("converge Kotlin, one FFI call (`DocText.splice`) per patch (first $direct patches, time × $n / $direct)",
         directCall * n / direct, nativePerCall)
     fmt("automerge-java 0.0.7, one `spliceText` per patch in one transaction", automerge, null)
     nativePerCall?.let { capture("| native Rust `Doc`, one `text_splice` per patch (each its own commit) | %.1f | %.0f | — | %.3f× |".format(it, it * 1e6 / n, it / automerge)) }
     nativeTxn?.let { capture("| native Rust `Doc`, all patches in one transaction | %.1f | %.0f | — | %.3f× |".format(it, it * 1e6 / n, it / automerge)) }
-    nativeFfi?.let { fmt("the binding's Rust side without the JVM: `DocText::apply_patches_encoded` on the encoded patches", it, nativeTxn) }
+    nativeBatch?.let { capture("| native Rust `Doc`, one `text_splice_batch` call (what the batch call makes) | %.1f | %.0f | — | %.3f× |".format(it, it * 1e6 / n, it / automerge)) }
+    nativeFfi?.let { fmt("the binding's Rust side without the JVM: `DocText::apply_patches_encoded` on the encoded patches", it, nativeBatch ?: nativeTxn) }
     if (out != null) File(out).writeText(lines.toString())
 }
