@@ -125,7 +125,35 @@ fn random_edit(doc: &mut Doc, rng: &mut Rng) -> Result<(), String> {
         }
         ContainerKind::Text => {
             let len = doc.text_len(id).unwrap();
-            if len > 0 && rng.chance(35) {
+            if rng.chance(15) {
+                // A batch of splices, each within the text as the ones before leave it; one in
+                // ten batches ends with one out of range, which must undo the whole batch.
+                let mut patches = Vec::new();
+                let mut cur = len;
+                for _ in 0..1 + rng.below(4) {
+                    let pos = rng.below(cur + 1);
+                    let del = rng.below((cur - pos).min(3) + 1);
+                    let ins = ["", "q", "rs", "ñ😀"][rng.below(4)];
+                    cur = cur - del + ins.chars().count();
+                    patches.push((pos, del, ins));
+                }
+                let failing = rng.chance(10);
+                if failing {
+                    patches.push((cur + 1, 0, "!"));
+                }
+                let before = doc.text(id).unwrap();
+                let r = doc.text_splice_batch(id, patches);
+                if failing {
+                    assert!(r.is_err(), "a splice out of range fails the batch");
+                    assert_eq!(
+                        doc.text(id).unwrap(),
+                        before,
+                        "a failed batch changes nothing"
+                    );
+                    return Ok(());
+                }
+                r
+            } else if len > 0 && rng.chance(35) {
                 let at = rng.below(len);
                 let n = 1 + rng.below((len - at).min(4));
                 doc.text_delete(id, at..at + n)
