@@ -88,6 +88,13 @@ function index(n, what) {
   return n;
 }
 
+/** Whether every element is a number: such a batch crosses as one `Float64Array`. */
+function allNumbers(values) {
+  if (values.length < 2) return false;
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'number') return false;
+  return true;
+}
+
 function kindNumber(kind) {
   const k = KIND_NUMBER[kind];
   if (k === undefined || !Object.hasOwn(KIND_NUMBER, kind)) {
@@ -625,11 +632,20 @@ export class ListRef extends ContainerRef {
   /** Inserts an array of values at `index` as one edit. */
   insertMany(index_, values) {
     const i = index(index_, 'index');
-    this._edit((raw) => raw.list_insert(this._h, i, Array.from(values)));
+    const vals = Array.from(values);
+    if (allNumbers(vals)) {
+      this._edit((raw) => raw.list_insert_numbers(this._h, i, Float64Array.from(vals)));
+    } else {
+      this._edit((raw) => raw.list_insert(this._h, i, vals));
+    }
   }
   /** Appends `values` as one edit; returns the new length. */
   push(...values) {
-    this._edit((raw) => raw.list_push(this._h, values));
+    if (allNumbers(values)) {
+      this._edit((raw) => raw.list_insert_numbers(this._h, undefined, Float64Array.from(values)));
+    } else {
+      this._edit((raw) => raw.list_push(this._h, values));
+    }
     return this.length;
   }
   /** Deletes `count` elements (default 1) from `index`. */

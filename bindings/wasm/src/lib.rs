@@ -66,12 +66,7 @@ fn to_value(v: &JsValue) -> Res<Value> {
         return Ok(Value::Bool(b));
     }
     if let Some(f) = v.as_f64() {
-        let int = f.fract() == 0.0 && f.abs() <= MAX_SAFE && !(f == 0.0 && f.is_sign_negative());
-        return Ok(if int {
-            Value::Int(f as i64)
-        } else {
-            Value::Float(f)
-        });
+        return Ok(number(f));
     }
     if let Some(s) = v.as_string() {
         return Ok(Value::Str(s));
@@ -87,6 +82,16 @@ fn to_value(v: &JsValue) -> Res<Value> {
     Err(type_err(
         "a value must be null, a boolean, a number, a bigint, a string or a Uint8Array",
     ))
+}
+
+/// A JS number as a value: an integer when it is one exactly (and not -0), else a float.
+fn number(f: f64) -> Value {
+    let int = f.fract() == 0.0 && f.abs() <= MAX_SAFE && !(f == 0.0 && f.is_sign_negative());
+    if int {
+        Value::Int(f as i64)
+    } else {
+        Value::Float(f)
+    }
 }
 
 fn to_values(vs: &[JsValue]) -> Res<Vec<Value>> {
@@ -608,6 +613,23 @@ impl RawDoc {
     /// Inserts values at `index`.
     pub fn list_insert(&mut self, h: u32, index: usize, vals: Vec<JsValue>) -> Res<()> {
         let (id, vals) = (self.id(h)?, to_values(&vals)?);
+        let r = self
+            .doc
+            .list_insert_batch(id, index, &vals)
+            .map_err(doc_err);
+        keep_headroom();
+        r
+    }
+
+    /// Inserts numbers at `index` (`None`: at the end), passed as one `Float64Array` instead of
+    /// one JS value each.
+    pub fn list_insert_numbers(&mut self, h: u32, index: Option<usize>, nums: &[f64]) -> Res<()> {
+        let id = self.id(h)?;
+        let vals: Vec<Value> = nums.iter().map(|&f| number(f)).collect();
+        let index = match index {
+            Some(i) => i,
+            None => self.doc.list_len(id).map_err(doc_err)?,
+        };
         let r = self
             .doc
             .list_insert_batch(id, index, &vals)

@@ -124,6 +124,27 @@ test('map: set, setMany, get, has, keys, values, entries, size, delete, nested c
   assert.throws(() => m.insertContainer('bad', 'tree'), TypeError);
 });
 
+test('list: a batch of numbers (one Float64Array) stores what one value at a time stores', () => {
+  const nums = [0, -0, 1, -7, 2 ** 53 - 1, 2 ** 53, 1.5, -2.25, NaN, Infinity, -Infinity, 1e300];
+  const fast = new Doc(1);
+  const slow = new Doc(1);
+  fast.getList('l').insertMany(0, nums);
+  fast.getList('l').push(3, 4.5);
+  for (const x of nums) slow.getList('l').push(x);
+  slow.getList('l').push(3);
+  slow.getList('l').push(4.5);
+  assert.deepEqual(fast.getList('l').toArray(), slow.getList('l').toArray());
+  assert.ok(Object.is(fast.getList('l').get(1), -0));
+  assert.equal(typeof fast.getList('l').get(5), 'number');
+  assert.throws(() => fast.getList('l').insertMany(99, [1, 2]), OutOfBoundsError);
+  assert.equal(fast.getList('l').length, nums.length + 2);
+  // The same saved state: the values, not just their rendering, are equal.
+  const a = Doc.load(fast.save()).getList('l').toArray();
+  assert.deepEqual(a, slow.getList('l').toArray());
+  fast.free();
+  slow.free();
+});
+
 test('list: insert, insertMany, push, delete, get, length, toArray, containers', () => {
   const doc = new Doc(1);
   const l = doc.getList('l');
