@@ -114,7 +114,8 @@ def replay(
 ) -> Doc:
     """Replays ``trace`` into root text ``name`` of a new document and returns it.
 
-    ``mode="batch"`` sends each transaction's patches in one ``apply_patches`` call;
+    ``mode="batch"`` sends a sequential trace's patches in one ``apply_patches`` call (one
+    transaction) and each transaction of a concurrent trace in one call;
     ``"each"`` makes one ``insert``/``delete`` call per patch. With ``check`` the final text
     must equal ``endContent`` (else :class:`ReplayMismatch`).
     """
