@@ -21,7 +21,9 @@
 //! per update), `same` (1,540 replicas type a word at one position of a shared text), `rand`
 //! (1,540 replicas insert a word at a random position of a shared text), `b22` (B2.2: two
 //! replicas type 6,000 chars each at random positions, then exchange updates), `keys` (one
-//! update encoded per keystroke, as B1 does).
+//! update encoded per keystroke, as B1 does), `docarray` (B1.9 through a `Doc`: 6,000 numbers
+//! inserted into a list in one call, then the update encoded), `docarray:insert` (the insert
+//! alone).
 
 use std::hint::black_box;
 
@@ -44,6 +46,22 @@ fn main() {
     if let Some(f) = concurrent_mode(&name) {
         for _ in 0..runs {
             f();
+        }
+        return;
+    }
+    if let Some(part) = name.strip_prefix("docarray") {
+        let list = converge::doc::ContainerId::root("list", converge::doc::ContainerKind::List);
+        let values: Vec<converge::doc::Value> = (0..6000)
+            .map(|i| converge::doc::Value::Int(i * 7919 % 10_007))
+            .collect();
+        for _ in 0..runs {
+            let mut doc = converge::doc::Doc::new(ReplicaId(1));
+            let before = doc.version();
+            doc.list_insert_batch(list, 0, &values).expect("in range");
+            if part != ":insert" {
+                black_box(doc.encode_updates_since(&before));
+            }
+            black_box(doc);
         }
         return;
     }

@@ -243,7 +243,7 @@ impl Doc {
     fn commit_plan(
         &mut self,
         incoming: Vec<Update>,
-        stage: Stage,
+        mut stage: Stage,
         plan: Plan,
         excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {
@@ -314,7 +314,11 @@ impl Doc {
                 }
             }
         }
+        let overwritten = core::mem::take(&mut stage.overwritten);
         let changes = stage.finish(&mut self.containers);
+        for (id, ts) in overwritten {
+            self.history.drop_overwritten(id, ts, &self.containers);
+        }
         self.version = plan.version;
         self.lamport = plan.lamport;
 

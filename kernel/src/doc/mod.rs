@@ -281,7 +281,7 @@ impl Doc {
     /// commits nothing.
     pub fn commit(&mut self) -> Result<ChangeEvent> {
         let Txn {
-            stage,
+            mut stage,
             ops,
             start,
             lamport,
@@ -316,6 +316,7 @@ impl Doc {
                 });
             }
         }
+        let overwritten = core::mem::take(&mut stage.overwritten);
         let changes = stage.finish(&mut self.containers);
         let n = ops.len() as u64;
         self.publish(&names);
@@ -328,6 +329,9 @@ impl Doc {
             ops,
         };
         self.history.push(rec, &self.version);
+        for (id, ts) in overwritten {
+            self.history.drop_overwritten(id, ts, &self.containers);
+        }
         self.version.advance(self.replica, start + n - 1);
         self.lamport = self.lamport.max(lamport + n - 1);
         let event = ChangeEvent {
