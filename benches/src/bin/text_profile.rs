@@ -23,7 +23,8 @@
 //! replicas type 6,000 chars each at random positions, then exchange updates), `keys` (one
 //! update encoded per keystroke, as B1 does), `docarray` (B1.9 through a `Doc`: 6,000 numbers
 //! inserted into a list in one call, then the update encoded), `docarray:insert` (the insert
-//! alone).
+//! alone), `dockeys` (B1.1 through a `Doc`: 6,000 appended characters, each one's update
+//! encoded as it is committed).
 
 use std::hint::black_box;
 
@@ -46,6 +47,20 @@ fn main() {
     if let Some(f) = concurrent_mode(&name) {
         for _ in 0..runs {
             f();
+        }
+        return;
+    }
+    if name == "dockeys" {
+        let text = converge::doc::ContainerId::root("text", converge::doc::ContainerKind::Text);
+        for _ in 0..runs {
+            let mut doc = converge::doc::Doc::new(ReplicaId(1));
+            let mut sent = doc.version();
+            for i in 0..6000 {
+                doc.text_insert(text, i, "k").expect("in range");
+                black_box(doc.encode_updates_since(&sent));
+                sent = doc.version();
+            }
+            black_box(doc);
         }
         return;
     }

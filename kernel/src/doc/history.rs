@@ -915,11 +915,17 @@ fn rebuild(
                 for j in j0..n {
                     let at = r.start + k + j;
                     deps.advance(r.author, at - 1);
+                    let last = at + 1 == r.start + r.count;
                     out.push(Update {
                         author: r.author,
                         start: at,
                         lamport: r.lamport + k + j,
-                        deps: deps.clone(),
+                        // The run's last transaction takes the vector itself.
+                        deps: if last {
+                            core::mem::take(&mut deps)
+                        } else {
+                            deps.clone()
+                        },
                         names: Vec::new(),
                         ops: alloc::vec![seq(r.id, r.author, event + j * len, len)],
                     });

@@ -511,7 +511,7 @@ impl Doc {
     pub fn encode_updates_since(&self, since: &VersionVector) -> Vec<u8> {
         let stage = self.txn.as_ref().map(|t| &t.stage);
         let updates = (self.history).updates_since(since, &self.version, &self.containers, stage);
-        sync::encode_updates(&updates.iter().collect::<Vec<_>>())
+        sync::encode_updates(&updates)
     }
 
     /// Combines update messages into one; see [`sync::merge_updates`].
