@@ -792,3 +792,35 @@ fn doc_overwritten_container_keeps_its_history() -> Result<(), DocError> {
     assert_eq!(b.named_roots(), a.named_roots());
     Ok(())
 }
+
+/// `merge_updates` keeps one copy of an update sent twice (also when one copy carries an
+/// overwritten write without its value) and refuses two different updates under one id.
+#[test]
+fn doc_merge_updates_dedups_and_refuses_conflicts() -> Result<(), DocError> {
+    let m = root("m", ContainerKind::Map);
+    let mut a = Doc::new(A);
+    a.map_set(m, "k", Value::Int(1))?;
+    let first = a.encode_updates_since(&VersionVector::new());
+    a.map_set(m, "k", Value::Int(2))?;
+    // `first` carries the write of 1 with its value; `all` without it (overwritten).
+    let all = a.encode_updates_since(&VersionVector::new());
+    let merged = Doc::merge_updates(&[&first, &all, &first])?;
+    let mut c = Doc::new(C);
+    assert_eq!(c.apply_update(&merged)?.applied, 2);
+    assert_eq!(c.roots(), a.roots());
+
+    // Another document posing as A, with a different first write. (A write of another
+    // value to "k" would pass: `all` holds A's first write without its value, so nothing
+    // tells the two apart, and none of them is visible anywhere.)
+    let mut impostor = Doc::new(A);
+    impostor.map_set(m, "x", Value::Int(9))?;
+    let forged = impostor.encode_updates_since(&VersionVector::new());
+    assert!(matches!(
+        Doc::merge_updates(&[&all, &forged]),
+        Err(DocError::Conflict {
+            author: A,
+            start: 1
+        })
+    ));
+    Ok(())
+}

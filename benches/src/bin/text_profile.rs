@@ -24,7 +24,8 @@
 //! update encoded per keystroke, as B1 does), `docarray` (B1.9 through a `Doc`: 6,000 numbers
 //! inserted into a list in one call, then the update encoded), `docarray:insert` (the insert
 //! alone), `dockeys` (B1.1 through a `Doc`: 6,000 appended characters, each one's update
-//! encoded as it is committed).
+//! encoded as it is committed), `docmap` / `docmap:each` (B3.1 through a `Doc`: 1,540
+//! replicas set one key, a fresh document applies their merged updates / each update alone).
 
 use std::hint::black_box;
 
@@ -47,6 +48,31 @@ fn main() {
     if let Some(f) = concurrent_mode(&name) {
         for _ in 0..runs {
             f();
+        }
+        return;
+    }
+    if let Some(part) = name.strip_prefix("docmap") {
+        let map = converge::doc::ContainerId::root("map", converge::doc::ContainerKind::Map);
+        let updates: Vec<Vec<u8>> = (0..1540)
+            .map(|i| {
+                let mut d = converge::doc::Doc::new(ReplicaId(i + 1));
+                d.map_set(map, "k", converge::doc::Value::Int(i as i64))
+                    .expect("a map");
+                d.encode_updates_since(&VersionVector::new())
+            })
+            .collect();
+        for _ in 0..runs {
+            let mut doc = converge::doc::Doc::new(ReplicaId(5000));
+            if part == ":each" {
+                for u in &updates {
+                    doc.apply_update(u).expect("valid");
+                }
+            } else {
+                let refs: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+                let merged = converge::doc::Doc::merge_updates(&refs).expect("valid");
+                doc.apply_update(&merged).expect("valid");
+            }
+            black_box(doc);
         }
         return;
     }

@@ -380,12 +380,9 @@ pub fn merge_updates(messages: &[&[u8]]) -> Result<Vec<u8>, SyncError> {
     sort_by_key(&mut all, |u| (u.lamport, u.author, u.start));
     let mut kept: Vec<Update> = Vec::with_capacity(all.len());
     for u in all {
-        if let Some(k) = kept
-            .iter()
-            .rev()
-            .take_while(|k| k.lamport == u.lamport)
-            .find(|k| k.author == u.author && k.start == u.start)
-        {
+        // Sorted by that key, copies of one update are neighbours.
+        let key = |u: &Update| (u.lamport, u.author, u.start);
+        if let Some(k) = kept.last().filter(|k| key(k) == key(&u)) {
             if !k.same_as(&u) {
                 return Err(SyncError::Conflict {
                     author: u.author,
