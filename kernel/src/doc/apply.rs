@@ -248,34 +248,37 @@ impl Doc {
         excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {
         // Budget: new updates kept (applied or buffered) in, rejected buffered ones out.
-        let added: usize = plan
-            .applied
-            .iter()
-            .chain(&plan.remaining)
-            .filter_map(|s| match s {
-                Src::New(i) => Some(incoming[*i].encoded_len()),
-                Src::Pending(_) => None,
-            })
-            .sum();
-        let released: usize = excluded
-            .iter()
-            .filter_map(|k| self.pending.get(k))
-            .map(Update::encoded_len)
-            .sum();
-        if added > self.budget.available() + released {
-            stage.discard(&mut self.containers);
-            return Err(DocError::BudgetExceeded {
-                requested: added,
-                available: self.budget.available() + released,
-            });
-        }
-        self.budget.release(released);
-        if self.budget.try_reserve(added).is_err() {
-            stage.discard(&mut self.containers);
-            return Err(DocError::BudgetExceeded {
-                requested: added,
-                available: self.budget.available(),
-            });
+        // A document with no limit counts nothing (measuring an update means encoding it).
+        if self.limited {
+            let added: usize = plan
+                .applied
+                .iter()
+                .chain(&plan.remaining)
+                .filter_map(|s| match s {
+                    Src::New(i) => Some(incoming[*i].encoded_len()),
+                    Src::Pending(_) => None,
+                })
+                .sum();
+            let released: usize = excluded
+                .iter()
+                .filter_map(|k| self.pending.get(k))
+                .map(Update::encoded_len)
+                .sum();
+            if added > self.budget.available() + released {
+                stage.discard(&mut self.containers);
+                return Err(DocError::BudgetExceeded {
+                    requested: added,
+                    available: self.budget.available() + released,
+                });
+            }
+            self.budget.release(released);
+            if self.budget.try_reserve(added).is_err() {
+                stage.discard(&mut self.containers);
+                return Err(DocError::BudgetExceeded {
+                    requested: added,
+                    available: self.budget.available(),
+                });
+            }
         }
 
         let shrinks =
