@@ -25,9 +25,12 @@
 //!   per entry.
 //!
 //! Invariants: entries are in the order the transactions were applied (a causal order); each
-//! author's transactions cover its counters `1 ..= version[author]` without gaps; every
-//! 32nd entry has a checkpoint holding the version just before it, so that finding the
-//! implicit dependencies of an entry costs at most 31 entries of scanning.
+//! author's transactions cover its counters `1 ..= version[author]` without gaps; the first
+//! entry, and then an entry at least 32 entries and at least as many entries as there are
+//! authors after the last one, has a checkpoint holding the version just before it. Finding
+//! the implicit dependencies of an entry scans at most that many entries, no more than copying
+//! the version costs anyway, and the checkpoints take memory in proportion to the entries
+//! (a checkpoint every 32 entries held 1.2 MB for 1,540 one-write authors).
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -42,7 +45,7 @@ use crate::sync::{Op, Update};
 use crate::value::ContainerId;
 use crate::version::VersionVector;
 
-/// Entries between two version checkpoints.
+/// Entries between two version checkpoints, at least (and at least as many as the authors).
 const CHECKPOINT_EVERY: usize = 32;
 
 /// One operation of a logged transaction.
@@ -592,8 +595,14 @@ pub(crate) struct History {
     entries: Vec<Entry>,
     /// Each author's entries, by index, in order (so in the order of their counters).
     index: BTreeMap<ReplicaId, Vec<usize>>,
-    /// `checkpoints[j]`: the version just before entry `j * CHECKPOINT_EVERY`.
-    checkpoints: Vec<VersionVector>,
+    /// `(i, v)`: `v` is the version just before entry `i`; by `i`, from 0 (see the module
+    /// docs).
+    checkpoints: Vec<(usize, VersionVector)>,
+}
+
+/// Whether entry `i`, applied at `before`, gets a checkpoint, the last one being at `last`.
+fn checkpoint_due(i: usize, last: Option<usize>, before: &VersionVector) -> bool {
+    last.is_none_or(|l| i - l >= CHECKPOINT_EVERY.max(before.len()))
 }
 
 impl History {
@@ -668,8 +677,8 @@ impl History {
 
     fn push_entry(&mut self, entry: Entry, before: &VersionVector) {
         let i = self.entries.len();
-        if i % CHECKPOINT_EVERY == 0 {
-            self.checkpoints.push(before.clone());
+        if checkpoint_due(i, self.checkpoints.last().map(|c| c.0), before) {
+            self.checkpoints.push((i, before.clone()));
         }
         self.index.entry(entry.author()).or_default().push(i);
         self.entries.push(entry);
@@ -718,8 +727,9 @@ impl History {
                 return None;
             }
             let end = e.end();
-            if h.entries.len() % CHECKPOINT_EVERY == 0 {
-                h.checkpoints.push(version.clone());
+            let i = h.entries.len();
+            if checkpoint_due(i, h.checkpoints.last().map(|c| c.0), &version) {
+                h.checkpoints.push((i, version.clone()));
             }
             h.index.entry(author).or_default().push(h.entries.len());
             h.entries.push(e);
@@ -862,9 +872,13 @@ impl History {
 
     /// Calls `f(entry, version before it)` for every entry from `first` on.
     fn walk(&self, first: usize, mut f: impl FnMut(&Entry, &VersionVector)) {
-        let j = first / CHECKPOINT_EVERY;
-        let mut version = self.checkpoints[j].clone();
-        for (i, e) in self.entries.iter().enumerate().skip(j * CHECKPOINT_EVERY) {
+        // The last checkpoint at or before `first` (entry 0 always has one).
+        let j = self.checkpoints.partition_point(|c| c.0 <= first);
+        let Some((at, v)) = j.checked_sub(1).and_then(|j| self.checkpoints.get(j)) else {
+            return;
+        };
+        let mut version = v.clone();
+        for (i, e) in self.entries.iter().enumerate().skip(*at) {
             if i >= first {
                 f(e, &version);
             }
