@@ -824,3 +824,35 @@ fn doc_merge_updates_dedups_and_refuses_conflicts() -> Result<(), DocError> {
     ));
     Ok(())
 }
+
+/// Many replicas' first edits, concurrent, none carrying a root name (each had synced the
+/// name before): the receiving document's history and save grow linearly with them, not with
+/// their square (each transaction lowers every other author's counter below the version it is
+/// applied at).
+#[test]
+fn doc_many_concurrent_first_edits_keep_a_linear_history() -> Result<(), DocError> {
+    let l = root("l", ContainerKind::List);
+    let n = 300u64;
+    let mut seed = Doc::new(ReplicaId(100_000));
+    seed.list_insert(l, 0, Value::Int(-1))?;
+    let base = seed.encode_updates_since(&VersionVector::new());
+    let mut all = vec![base.clone()];
+    for i in 1..=n {
+        let mut w = Doc::new(ReplicaId(i));
+        w.apply_update(&base)?;
+        let before = w.version();
+        w.list_insert(l, 0, Value::Int(i as i64))?;
+        all.push(w.encode_updates_since(&before));
+    }
+    let refs: Vec<&[u8]> = all.iter().map(Vec::as_slice).collect();
+    let mut hub = Doc::new(ReplicaId(200_000));
+    hub.apply_update(&Doc::merge_updates(&refs)?)?;
+    assert_eq!(hub.list_len(l)?, n as usize + 1);
+    let saved = hub.save()?;
+    assert!(saved.len() < 60 * n as usize, "{} bytes", saved.len());
+    let mut again = Doc::new(C);
+    again.apply_update(&hub.encode_updates_since(&VersionVector::new()))?;
+    assert_eq!(again.roots(), hub.roots());
+    assert_eq!(Doc::load(&saved)?.roots(), hub.roots());
+    Ok(())
+}

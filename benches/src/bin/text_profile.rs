@@ -25,7 +25,8 @@
 //! inserted into a list in one call, then the update encoded), `docarray:insert` (the insert
 //! alone), `dockeys` (B1.1 through a `Doc`: 6,000 appended characters, each one's update
 //! encoded as it is committed), `docmap` / `docmap:each` (B3.1 through a `Doc`: 1,540
-//! replicas set one key, a fresh document applies their merged updates / each update alone).
+//! replicas set one key, a fresh document applies their merged updates / each update alone;
+//! `docmap:list`: B3.4, each replica inserts one string at the start of a list instead).
 
 use std::hint::black_box;
 
@@ -53,11 +54,17 @@ fn main() {
     }
     if let Some(part) = name.strip_prefix("docmap") {
         let map = converge::doc::ContainerId::root("map", converge::doc::ContainerKind::Map);
+        let list = converge::doc::ContainerId::root("list", converge::doc::ContainerKind::List);
         let updates: Vec<Vec<u8>> = (0..1540)
             .map(|i| {
                 let mut d = converge::doc::Doc::new(ReplicaId(i + 1));
-                d.map_set(map, "k", converge::doc::Value::Int(i as i64))
-                    .expect("a map");
+                if part == ":list" {
+                    d.list_insert(list, 0, converge::doc::Value::Str(i.to_string()))
+                        .expect("a list");
+                } else {
+                    d.map_set(map, "k", converge::doc::Value::Int(i as i64))
+                        .expect("a map");
+                }
                 d.encode_updates_since(&VersionVector::new())
             })
             .collect();

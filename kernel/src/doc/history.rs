@@ -458,6 +458,11 @@ impl Run {
         }
         let deps = match &t.deps {
             None => Vec::new(),
+            // The delta lists every author of `before` the transaction had not seen: when
+            // that is longer than the dependencies themselves (a first edit among many
+            // concurrent ones), the transaction keeps its dependencies, as an entry of its own.
+            // (Runs of such deltas grew with the authors: quadratic in time and size.)
+            Some(d) if before.len().saturating_sub(d.len()) > d.len() => return None,
             Some(d) => deps_delta(d, before, t.author)?,
         };
         Some(Run::single(
