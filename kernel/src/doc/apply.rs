@@ -243,7 +243,7 @@ impl Doc {
     fn commit_plan(
         &mut self,
         incoming: Vec<Update>,
-        mut stage: Stage,
+        stage: Stage,
         plan: Plan,
         excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {
@@ -317,11 +317,7 @@ impl Doc {
                 }
             }
         }
-        let overwritten = core::mem::take(&mut stage.overwritten);
         let changes = stage.finish(&mut self.containers);
-        for (id, ts) in overwritten {
-            self.history.drop_overwritten(id, ts, &self.containers);
-        }
         self.version = plan.version;
         self.lamport = plan.lamport;
 

@@ -7,9 +7,7 @@
 //! operation, either a reference into a list's or text's own op log (the author's event
 //! counters `first .. first + len` in that container's engine, which keeps every event in its
 //! compact history anyway) or, for the other kinds, the operation itself (a map write, a
-//! counter step). A map or register write whose value a later write replaced is kept without
-//! the value ([`History::drop_overwritten`]), so an often rewritten key costs its writes'
-//! metadata, not every value it ever held.
+//! counter step: small, and not kept elsewhere once overwritten).
 //!
 //! Three things keep the index small:
 //!
@@ -40,7 +38,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::state::{Containers, State};
-use crate::clock::{ReplicaId, Timestamp};
+use crate::clock::ReplicaId;
 use crate::sync::{Op, Update};
 use crate::value::ContainerId;
 use crate::version::VersionVector;
@@ -368,14 +366,6 @@ impl Entry {
         match self {
             Entry::One(t) => t.start.saturating_add(t.ops.len() as u64),
             Entry::Run(r) => r.start.saturating_add(r.count),
-        }
-    }
-
-    /// The Lamport time of its first operation.
-    fn lamport(&self) -> u64 {
-        match self {
-            Entry::One(t) => t.lamport,
-            Entry::Run(r) => r.lamport,
         }
     }
 
@@ -772,42 +762,6 @@ impl History {
         }
     }
 
-    /// Forgets the value of the logged write to `id` stamped `ts` if a later write has
-    /// overwritten it (`containers` holds the committed state that says so): it is then kept,
-    /// and resent, as [`Op::MapOverwritten`] or [`Op::RegisterOverwritten`]. A stamp that
-    /// names no such write (a sequence operation, a write still current) changes nothing.
-    pub(crate) fn drop_overwritten(
-        &mut self,
-        id: ContainerId,
-        ts: Timestamp,
-        containers: &Containers,
-    ) {
-        let Some(state) = containers.get(&id) else {
-            return;
-        };
-        // An author's operations have increasing Lamport times; an entry found otherwise is
-        // checked below like any other.
-        let Some(mine) = self.index.get(&ts.replica) else {
-            return;
-        };
-        let p = mine.partition_point(|&i| self.entries[i].lamport() <= ts.lamport);
-        let Some(&i) = p.checked_sub(1).and_then(|p| mine.get(p)) else {
-            return;
-        };
-        let Entry::One(t) = &mut self.entries[i] else {
-            return;
-        };
-        let k = usize::try_from(ts.lamport.saturating_sub(t.lamport)).unwrap_or(usize::MAX);
-        let Some(OpRec::Other(op)) = t.ops.get_mut(k) else {
-            return;
-        };
-        if op.container() == Some(id) {
-            if let Some(without) = state.overwritten(op, ts) {
-                *op = without;
-            }
-        }
-    }
-
     /// The index of the entry holding counter `c` of `author`.
     fn entry_with(&self, author: ReplicaId, c: u64) -> Option<usize> {
         let mine = self.index.get(&author)?;
@@ -963,13 +917,12 @@ mod tests {
     use super::Entry;
     use crate::clock::ReplicaId;
     use crate::doc::{ContainerKind, Doc, Value};
-    use crate::sync::{self, Op, Update};
+    use crate::sync::{self, Update};
     use crate::version::VersionVector;
 
     /// Every update a document sent as it committed is rebuilt later from the index and the
-    /// containers byte for byte (sent again to a peer at any version), but for overwritten map
-    /// writes, rebuilt without their values; after a save and a load (snapshot or history) it
-    /// is rebuilt with the same events. Typing makes runs.
+    /// containers byte for byte (sent again to a peer at any version), and after a save and
+    /// a load (snapshot or history) it is rebuilt with the same events. Typing makes runs.
     #[test]
     fn rebuilt_updates_equal_the_ones_sent() {
         let mut a = Doc::new(ReplicaId(1));
@@ -1034,24 +987,7 @@ mod tests {
             Entry::Run(r) if !r.deps.is_empty() && r.count == 6 && !r.sizes.is_empty()
         )));
         let all = sync::decode_updates(&a.encode_updates_since(&VersionVector::new())).unwrap();
-        // Every write of "k" but the last was overwritten: rebuilt without its value.
-        let writes: Vec<(usize, usize)> = (sent.iter().enumerate())
-            .flat_map(|(u, up)| {
-                (up.ops.iter().enumerate())
-                    .filter(|(_, op)| matches!(op, Op::MapSet { .. }))
-                    .map(move |(i, _)| (u, i))
-            })
-            .collect();
-        assert!(writes.len() > 5);
-        let mut expected = sent.clone();
-        for &(u, i) in &writes[..writes.len() - 1] {
-            expected[u].ops[i] = Op::MapOverwritten {
-                map: m,
-                key: "k".into(),
-            };
-        }
-        assert_eq!(all, expected);
-        assert!(all.iter().zip(&sent).all(|(x, y)| x.same_as(y)));
+        assert_eq!(all, sent);
         // Runs are broken only by the map writes, transactions, the three-char deletes and
         // the peer's edits: about six entries per 17 transactions.
         assert!(

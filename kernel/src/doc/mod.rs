@@ -281,7 +281,7 @@ impl Doc {
     /// commits nothing.
     pub fn commit(&mut self) -> Result<ChangeEvent> {
         let Txn {
-            mut stage,
+            stage,
             ops,
             start,
             lamport,
@@ -316,7 +316,6 @@ impl Doc {
                 });
             }
         }
-        let overwritten = core::mem::take(&mut stage.overwritten);
         let changes = stage.finish(&mut self.containers);
         let n = ops.len() as u64;
         self.publish(&names);
@@ -329,9 +328,6 @@ impl Doc {
             ops,
         };
         self.history.push(rec, &self.version);
-        for (id, ts) in overwritten {
-            self.history.drop_overwritten(id, ts, &self.containers);
-        }
         self.version.advance(self.replica, start + n - 1);
         self.lamport = self.lamport.max(lamport + n - 1);
         let event = ChangeEvent {

@@ -43,10 +43,6 @@ pub(crate) struct Stage {
     /// The lists and texts moved in from the document rather than copied, each with the
     /// checkpoint it returns to if the stage is discarded.
     moved: Vec<(ContainerId, Checkpoint)>,
-    /// Map and register writes of a value that a later write overwrote in this stage (the
-    /// earlier one, or the one applied if it lost), by container and stamp: the history
-    /// drops their values once the stage is committed.
-    pub(crate) overwritten: Vec<(ContainerId, Timestamp)>,
 }
 
 /// The visible effect of local edits, recorded as they are made, so that committing costs
@@ -210,12 +206,8 @@ impl Stage {
         };
         let child = Self::check_items(carried_items(op), fresh)?;
         self.attach(base, id, child)?;
-        let lost = self
-            .get_mut(base, id, replica)?
+        self.get_mut(base, id, replica)?
             .apply(id, Stamp { dot, ts }, op)?;
-        if let Some(ts) = lost {
-            self.overwritten.push((id, ts));
-        }
         if let Some(key) = written_key(op) {
             self.keys.insert((id, key.into()));
         }

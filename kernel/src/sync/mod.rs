@@ -180,17 +180,6 @@ pub(crate) enum Op {
         set: ContainerId,
         delta: AwSetDelta<Value>,
     },
-    /// A [`MapSet`](Op::MapSet) of a value that a later write of the same key has
-    /// overwritten, kept and sent without its value. Applying it changes nothing: a replica
-    /// that lacks it lacks nothing it would show, since the overwriting write is in the same
-    /// history (see `docs/sync.md`, "Overwritten values").
-    MapOverwritten {
-        map: ContainerId,
-        key: alloc::string::String,
-    },
-    /// A [`Register`](Op::Register) write that a later write has overwritten, without its
-    /// value; changes nothing, as [`MapOverwritten`](Op::MapOverwritten).
-    RegisterOverwritten { register: ContainerId },
 }
 
 impl Op {
@@ -198,31 +187,13 @@ impl Op {
     pub(crate) fn container(&self) -> Option<ContainerId> {
         match self {
             Op::Create { .. } => None,
-            Op::MapSet { map, .. } | Op::MapDelete { map, .. } | Op::MapOverwritten { map, .. } => {
-                Some(*map)
-            }
+            Op::MapSet { map, .. } | Op::MapDelete { map, .. } => Some(*map),
             Op::List { list, .. } => Some(*list),
             Op::Text { text, .. } => Some(*text),
             Op::Counter { counter, .. } => Some(*counter),
-            Op::Register { register, .. } | Op::RegisterOverwritten { register } => Some(*register),
+            Op::Register { register, .. } => Some(*register),
             Op::Set { set, .. } => Some(*set),
         }
-    }
-
-    /// Whether this operation is the write `other` with or without its value: equal, or one of
-    /// them the other's overwritten form (a replica that saw the write overwritten sends it
-    /// without the value; see [`Op::MapOverwritten`]).
-    fn same_write(&self, other: &Op) -> bool {
-        let overwritten = |a: &Op, b: &Op| match (a, b) {
-            (Op::MapOverwritten { map: m, key: k }, Op::MapSet { map, key, .. }) => {
-                m == map && k == key
-            }
-            (Op::RegisterOverwritten { register: r }, Op::Register { register, .. }) => {
-                r == register
-            }
-            _ => false,
-        };
-        self == other || overwritten(self, other) || overwritten(other, self)
     }
 }
 
@@ -288,8 +259,7 @@ impl Update {
 
     /// Whether `other`, an update with the same id, does the same: equal in every field, with
     /// list and text operations compared by their events (two honest replicas resending one
-    /// update may split its sequence operations differently; see `SequenceOps::same_events`)
-    /// and a map or register write matching its overwritten form.
+    /// update may split its sequence operations differently; see `SequenceOps::same_events`).
     pub(crate) fn same_as(&self, other: &Update) -> bool {
         self.author == other.author
             && self.start == other.start
@@ -304,7 +274,7 @@ impl Update {
                 (Op::List { list: x, ops: p }, Op::List { list: y, ops: q }) => {
                     x == y && p.same_events(q)
                 }
-                _ => a.same_write(b),
+                _ => a == b,
             })
     }
 }

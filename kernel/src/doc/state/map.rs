@@ -6,7 +6,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Stamp, State, StateWire};
-use crate::clock::Timestamp;
 use crate::doc::event::Changed;
 use crate::doc::{
     ContainerId, ContainerKind, Doc, DocError, Item, Node, Result, Value, check_kind,
@@ -15,52 +14,16 @@ use crate::encoding::{decode, encode};
 use crate::map::LwwMap;
 use crate::sync::Op;
 
-/// Applies a remote write of `key` (`None` removes it). Returns the stamp of the write of a
-/// value this leaves overwritten, if any: the one it replaced, or this one if a newer write
-/// holds the key.
-pub(super) fn apply(
-    m: &mut LwwMap<String, Item>,
-    at: Stamp,
-    key: &str,
-    value: Option<&Item>,
-) -> Option<Timestamp> {
-    let key = String::from(key);
-    let before = m
-        .timestamp(&key)
-        .map(|ts| (ts, matches!(m.get(&key), Some(Item::Value(_)))));
-    let sets_value = matches!(value, Some(Item::Value(_)));
+/// Applies a remote write of `key` (`None` removes it).
+pub(super) fn apply(m: &mut LwwMap<String, Item>, at: Stamp, key: &str, value: Option<&Item>) {
     match value {
         Some(v) => {
-            m.insert_at(at.ts, key, v.clone());
+            m.insert_at(at.ts, key.into(), v.clone());
         }
         None => {
-            m.remove_at(at.ts, &key);
+            m.remove_at(at.ts, &String::from(key));
         }
     }
-    match before {
-        Some((ts, _)) if ts > at.ts => sets_value.then_some(at.ts),
-        Some((ts, true)) if ts < at.ts => Some(ts),
-        _ => None,
-    }
-}
-
-/// `op` without its value, if it is a write stamped `ts` of a value to a key of `m` that a
-/// newer write holds now.
-pub(super) fn overwritten(m: &LwwMap<String, Item>, op: &Op, ts: Timestamp) -> Option<Op> {
-    let Op::MapSet {
-        map,
-        key,
-        value: Item::Value(_),
-    } = op
-    else {
-        return None;
-    };
-    m.timestamp(key)
-        .is_some_and(|now| now > ts)
-        .then(|| Op::MapOverwritten {
-            map: *map,
-            key: key.clone(),
-        })
 }
 
 /// The key a map operation writes (`None` for other operations).

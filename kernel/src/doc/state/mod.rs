@@ -150,45 +150,32 @@ impl State {
     }
 
     /// Applies operation `op` of container `id`, stamped `at`. An operation of another kind
-    /// than the container's is [`DocError::WrongKind`]. Returns the stamp of a map or
-    /// register write of a value that is now overwritten, if this made one so (the write it
-    /// replaced, or `op` itself if it lost): the history need not keep that value.
-    pub(crate) fn apply(
-        &mut self,
-        id: ContainerId,
-        at: Stamp,
-        op: &Op,
-    ) -> Result<Option<Timestamp>, DocError> {
+    /// than the container's is [`DocError::WrongKind`].
+    pub(crate) fn apply(&mut self, id: ContainerId, at: Stamp, op: &Op) -> Result<(), DocError> {
         match (self, op) {
             (State::Map(m), Op::MapSet { key, value, .. }) => {
-                Ok(map::apply(m, at, key, Some(value)))
+                map::apply(m, at, key, Some(value));
+                Ok(())
             }
-            (State::Map(m), Op::MapDelete { key, .. }) => Ok(map::apply(m, at, key, None)),
-            (State::Map(_), Op::MapOverwritten { .. })
-            | (State::Register(_), Op::RegisterOverwritten { .. }) => Ok(None),
-            (State::List(l), Op::List { ops, .. }) => list::apply(l, at, ops).map(|()| None),
-            (State::Text(t), Op::Text { ops, .. }) => text::apply(t, at, ops).map(|()| None),
+            (State::Map(m), Op::MapDelete { key, .. }) => {
+                map::apply(m, at, key, None);
+                Ok(())
+            }
+            (State::List(l), Op::List { ops, .. }) => list::apply(l, at, ops),
+            (State::Text(t), Op::Text { ops, .. }) => text::apply(t, at, ops),
             (State::Counter(c), Op::Counter { amount, .. }) => {
                 counter::apply(c, at, *amount);
-                Ok(None)
+                Ok(())
             }
-            (State::Register(r), Op::Register { value, .. }) => Ok(register::apply(r, at, value)),
-            (State::Set(s), Op::Set { delta, .. }) => set::apply(s, at, delta).map(|()| None),
+            (State::Register(r), Op::Register { value, .. }) => {
+                register::apply(r, at, value);
+                Ok(())
+            }
+            (State::Set(s), Op::Set { delta, .. }) => set::apply(s, at, delta),
             (_, op) => Err(DocError::WrongKind {
                 container: id,
                 expected: op_kind(op),
             }),
-        }
-    }
-
-    /// `op`, a write stamped `ts` to this container, without its value (see
-    /// [`Op::MapOverwritten`]), if it is a map or register write of a value that a later
-    /// write has overwritten.
-    pub(crate) fn overwritten(&self, op: &Op, ts: Timestamp) -> Option<Op> {
-        match self {
-            State::Map(m) => map::overwritten(m, op, ts),
-            State::Register(r) => register::overwritten(r, op, ts),
-            _ => None,
         }
     }
 
@@ -300,14 +287,11 @@ impl StateWire {
 /// The kind of container `op` edits (for a creation, a map: what its id is attached to).
 pub(crate) fn op_kind(op: &Op) -> ContainerKind {
     match op {
-        Op::MapSet { .. }
-        | Op::MapDelete { .. }
-        | Op::MapOverwritten { .. }
-        | Op::Create { .. } => ContainerKind::Map,
+        Op::MapSet { .. } | Op::MapDelete { .. } | Op::Create { .. } => ContainerKind::Map,
         Op::List { .. } => ContainerKind::List,
         Op::Text { .. } => ContainerKind::Text,
         Op::Counter { .. } => ContainerKind::Counter,
-        Op::Register { .. } | Op::RegisterOverwritten { .. } => ContainerKind::Register,
+        Op::Register { .. } => ContainerKind::Register,
         Op::Set { .. } => ContainerKind::Set,
     }
 }

@@ -3,35 +3,14 @@
 use alloc::collections::BTreeMap;
 
 use super::{Stamp, State, StateWire};
-use crate::clock::Timestamp;
 use crate::doc::event::Changed;
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, Value, check_kind};
 use crate::encoding::{decode, encode};
 use crate::register::LwwRegister;
 use crate::sync::Op;
 
-/// Applies a remote write; returns the stamp of the write this leaves overwritten, if any
-/// (the one it replaced, or this one if a newer write holds the register).
-pub(super) fn apply(r: &mut LwwRegister<Value>, at: Stamp, value: &Value) -> Option<Timestamp> {
-    let before = r.timestamp();
+pub(super) fn apply(r: &mut LwwRegister<Value>, at: Stamp, value: &Value) {
     r.set_at(at.ts, value.clone());
-    match before {
-        Some(ts) if ts > at.ts => Some(at.ts),
-        Some(ts) if ts < at.ts => Some(ts),
-        _ => None,
-    }
-}
-
-/// `op` without its value, if it is a write stamped `ts` that a newer write has replaced.
-pub(super) fn overwritten(r: &LwwRegister<Value>, op: &Op, ts: Timestamp) -> Option<Op> {
-    let Op::Register { register, .. } = op else {
-        return None;
-    };
-    r.timestamp()
-        .is_some_and(|now| now > ts)
-        .then_some(Op::RegisterOverwritten {
-            register: *register,
-        })
 }
 
 pub(super) fn diff(old: Option<&LwwRegister<Value>>, new: &LwwRegister<Value>) -> Option<Changed> {
