@@ -617,3 +617,62 @@ proptest::proptest! {
         }
     }
 }
+
+/// `encode_updates_since` from the versions a document passed through, in a history of 45
+/// authors (so the index's version checkpoints are spaced by the authors, not by 32 entries),
+/// live and after `save` / `save_history`: a document at that version reaches the same state.
+#[test]
+fn doc_sim_updates_since_every_prefix_many_authors() {
+    let m = ContainerId::root("m", ContainerKind::Map);
+    let t = ContainerId::root("t", ContainerKind::Text);
+    let n = 45u64;
+    let mut writers: Vec<Doc> = (1..=n).map(|i| Doc::new(ReplicaId(i))).collect();
+    let mut hub = Doc::new(ReplicaId(1000));
+    let mut sent: Vec<Vec<u8>> = Vec::new();
+    let mut versions = vec![hub.version()];
+    let mut rng = Rng(3);
+    for step in 0..400 {
+        let w = &mut writers[rng.below(n as usize)];
+        if rng.chance(30) {
+            let msg = hub.encode_updates_since(&w.version());
+            w.apply_update(&msg).unwrap();
+        }
+        let before = w.version();
+        match rng.below(3) {
+            0 => w
+                .map_set(m, ["x", "y"][rng.below(2)], Value::Int(step))
+                .unwrap(),
+            1 => {
+                let len = w.text_len(t).unwrap();
+                w.text_insert(t, rng.below(len + 1), "ab").unwrap()
+            }
+            _ => {
+                w.text_insert(t, 0, "q").unwrap();
+                w.text_insert(t, 1, "r").unwrap();
+            }
+        }
+        let u = w.encode_updates_since(&before);
+        hub.apply_update(&u).unwrap();
+        sent.push(u);
+        versions.push(hub.version());
+    }
+    let loaded = Doc::load(&hub.save().unwrap()).unwrap();
+    let from_history = Doc::load(&hub.save_history().unwrap()).unwrap();
+    // Every fifth version (and the first): each is a different place between checkpoints.
+    for (k, v) in versions.iter().enumerate().step_by(5) {
+        let mut at = Doc::new(ReplicaId(2000));
+        let parts: Vec<&[u8]> = sent[..k].iter().map(Vec::as_slice).collect();
+        if !parts.is_empty() {
+            at.apply_update(&Doc::merge_updates(&parts).unwrap())
+                .unwrap();
+        }
+        assert_eq!(&at.version(), v);
+        for src in [&hub, &loaded, &from_history] {
+            let mut x = Doc::load(&at.save().unwrap()).unwrap();
+            let report = x.apply_update(&src.encode_updates_since(v)).unwrap();
+            assert_eq!(report.pending, 0, "prefix {k}");
+            assert_eq!(x.version(), hub.version(), "prefix {k}");
+            assert_eq!(x.roots(), hub.roots(), "prefix {k}");
+        }
+    }
+}

@@ -763,3 +763,41 @@ fn doc_many_concurrent_first_edits_keep_a_linear_history() -> Result<(), DocErro
     assert_eq!(Doc::load(&saved)?.roots(), hub.roots());
     Ok(())
 }
+
+/// A peer that forwards what was new to it (`encode_updates_since` of its version before an
+/// apply) may send a write to someone who lacks the write that overwrote it; that receiver must
+/// still show what any replica holding the same updates shows, whichever copy arrives first.
+/// (An attempt to send overwritten writes without their values failed exactly this.)
+#[test]
+fn doc_forwarded_overwritten_write_reads_the_same_everywhere() -> Result<(), DocError> {
+    let r = root("r", ContainerKind::Register);
+    let m = root("m", ContainerKind::Map);
+    let mut a = Doc::new(A);
+    let mut b = Doc::new(B);
+    a.register_set(r, Value::Str("a".into()))?;
+    a.map_set(m, "k", Value::Int(1))?;
+    b.register_set(r, Value::Str("b".into()))?; // wins: same Lamport time, higher replica
+    b.map_set(m, "k", Value::Int(2))?;
+    let ua = a.encode_updates_since(&VersionVector::new());
+    let ub = b.encode_updates_since(&VersionVector::new());
+    let mut c = Doc::new(C);
+    c.apply_update(&ub)?;
+    let before = c.version();
+    c.apply_update(&ua)?;
+    let forwarded = c.encode_updates_since(&before);
+    let mut d = Doc::new(ReplicaId(4));
+    d.apply_update(&forwarded)?;
+    let mut e = Doc::new(ReplicaId(5));
+    e.apply_update(&ua)?;
+    assert_eq!(d.version(), e.version());
+    assert_eq!(d.roots(), e.roots());
+    assert_eq!(d.register(r)?, Some(Value::Str("a".into())));
+    let mut f = Doc::new(ReplicaId(6));
+    f.apply_update(&ua)?;
+    f.apply_update(&forwarded)?;
+    let mut g = Doc::new(ReplicaId(7));
+    g.apply_update(&forwarded)?;
+    g.apply_update(&ua)?;
+    assert_eq!(f.roots(), g.roots());
+    Ok(())
+}
