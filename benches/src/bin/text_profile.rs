@@ -30,6 +30,7 @@
 
 use std::hint::black_box;
 
+use converge::doc::{ContainerId, ContainerKind, Doc, Value};
 use converge::list::{List, SequenceOps, Text};
 use converge::{ReplicaId, VersionVector};
 use converge_benches::synth::{concurrent_trace, measured_shapes};
@@ -53,30 +54,29 @@ fn main() {
         return;
     }
     if let Some(part) = name.strip_prefix("docmap") {
-        let map = converge::doc::ContainerId::root("map", converge::doc::ContainerKind::Map);
-        let list = converge::doc::ContainerId::root("list", converge::doc::ContainerKind::List);
+        let map = ContainerId::root("map", ContainerKind::Map);
+        let list = ContainerId::root("list", ContainerKind::List);
         let updates: Vec<Vec<u8>> = (0..1540)
             .map(|i| {
-                let mut d = converge::doc::Doc::new(ReplicaId(i + 1));
+                let mut d = Doc::new(ReplicaId(i + 1));
                 if part == ":list" {
-                    d.list_insert(list, 0, converge::doc::Value::Str(i.to_string()))
+                    d.list_insert(list, 0, Value::Str(i.to_string()))
                         .expect("a list");
                 } else {
-                    d.map_set(map, "k", converge::doc::Value::Int(i as i64))
-                        .expect("a map");
+                    d.map_set(map, "k", Value::Int(i as i64)).expect("a map");
                 }
                 d.encode_updates_since(&VersionVector::new())
             })
             .collect();
         for _ in 0..runs {
-            let mut doc = converge::doc::Doc::new(ReplicaId(5000));
+            let mut doc = Doc::new(ReplicaId(5000));
             if part == ":each" {
                 for u in &updates {
                     doc.apply_update(u).expect("valid");
                 }
             } else {
                 let refs: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
-                let merged = converge::doc::Doc::merge_updates(&refs).expect("valid");
+                let merged = Doc::merge_updates(&refs).expect("valid");
                 doc.apply_update(&merged).expect("valid");
             }
             black_box(doc);
@@ -84,9 +84,9 @@ fn main() {
         return;
     }
     if name == "dockeys" {
-        let text = converge::doc::ContainerId::root("text", converge::doc::ContainerKind::Text);
+        let text = ContainerId::root("text", ContainerKind::Text);
         for _ in 0..runs {
-            let mut doc = converge::doc::Doc::new(ReplicaId(1));
+            let mut doc = Doc::new(ReplicaId(1));
             let mut sent = doc.version();
             for i in 0..6000 {
                 doc.text_insert(text, i, "k").expect("in range");
@@ -98,12 +98,10 @@ fn main() {
         return;
     }
     if let Some(part) = name.strip_prefix("docarray") {
-        let list = converge::doc::ContainerId::root("list", converge::doc::ContainerKind::List);
-        let values: Vec<converge::doc::Value> = (0..6000)
-            .map(|i| converge::doc::Value::Int(i * 7919 % 10_007))
-            .collect();
+        let list = ContainerId::root("list", ContainerKind::List);
+        let values: Vec<Value> = (0..6000).map(|i| Value::Int(i * 7919 % 10_007)).collect();
         for _ in 0..runs {
-            let mut doc = converge::doc::Doc::new(ReplicaId(1));
+            let mut doc = Doc::new(ReplicaId(1));
             let before = doc.version();
             doc.list_insert_batch(list, 0, &values).expect("in range");
             if part != ":insert" {

@@ -240,6 +240,43 @@ impl Doc {
         })
     }
 
+    /// Charges the memory budget for the new updates kept (applied or buffered) and releases
+    /// the rejected buffered ones; refuses if that would exceed the limit. A document with no
+    /// limit counts nothing (measuring an update means encoding it).
+    fn charge_budget(
+        &mut self,
+        incoming: &[Update],
+        plan: &Plan,
+        excluded: &[UpdateId],
+    ) -> Result<()> {
+        if !self.limited {
+            return Ok(());
+        }
+        let added: usize = (plan.applied.iter().chain(&plan.remaining))
+            .filter_map(|s| match s {
+                Src::New(i) => Some(incoming[*i].encoded_len()),
+                Src::Pending(_) => None,
+            })
+            .sum();
+        let released: usize = (excluded.iter())
+            .filter_map(|k| self.pending.get(k))
+            .map(Update::encoded_len)
+            .sum();
+        if added > self.budget.available() + released {
+            return Err(DocError::BudgetExceeded {
+                requested: added,
+                available: self.budget.available() + released,
+            });
+        }
+        self.budget.release(released);
+        self.budget
+            .try_reserve(added)
+            .map_err(|_| DocError::BudgetExceeded {
+                requested: added,
+                available: self.budget.available(),
+            })
+    }
+
     fn commit_plan(
         &mut self,
         incoming: Vec<Update>,
@@ -247,38 +284,9 @@ impl Doc {
         plan: Plan,
         excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {
-        // Budget: new updates kept (applied or buffered) in, rejected buffered ones out.
-        // A document with no limit counts nothing (measuring an update means encoding it).
-        if self.limited {
-            let added: usize = plan
-                .applied
-                .iter()
-                .chain(&plan.remaining)
-                .filter_map(|s| match s {
-                    Src::New(i) => Some(incoming[*i].encoded_len()),
-                    Src::Pending(_) => None,
-                })
-                .sum();
-            let released: usize = excluded
-                .iter()
-                .filter_map(|k| self.pending.get(k))
-                .map(Update::encoded_len)
-                .sum();
-            if added > self.budget.available() + released {
-                stage.discard(&mut self.containers);
-                return Err(DocError::BudgetExceeded {
-                    requested: added,
-                    available: self.budget.available() + released,
-                });
-            }
-            self.budget.release(released);
-            if self.budget.try_reserve(added).is_err() {
-                stage.discard(&mut self.containers);
-                return Err(DocError::BudgetExceeded {
-                    requested: added,
-                    available: self.budget.available(),
-                });
-            }
+        if let Err(e) = self.charge_budget(&incoming, &plan, &excluded) {
+            stage.discard(&mut self.containers);
+            return Err(e);
         }
 
         let shrinks =

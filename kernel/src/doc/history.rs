@@ -406,13 +406,17 @@ fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 }
 
 /// `deps` as the other authors' counters it lowers below `before` (see [`Run::deps`]), if it
-/// is `before` with only such counters lowered.
+/// is `before` with only such counters lowered, and that list is no longer than `deps`.
+/// (Every author of `before` missing from `deps` is on the list: for a first edit among many
+/// concurrent ones the list grows with the authors, and runs of such lists were quadratic in
+/// time and size; such a transaction keeps its dependencies as an entry of its own.)
 fn deps_delta(
     deps: &VersionVector,
     before: &VersionVector,
     author: ReplicaId,
 ) -> Option<Vec<(ReplicaId, u64)>> {
-    if !before.dominates(deps) || deps.get(author) != before.get(author) {
+    let longer = before.len().saturating_sub(deps.len()) > deps.len();
+    if longer || !before.dominates(deps) || deps.get(author) != before.get(author) {
         return None;
     }
     Some(
@@ -448,11 +452,6 @@ impl Run {
         }
         let deps = match &t.deps {
             None => Vec::new(),
-            // The delta lists every author of `before` the transaction had not seen: when
-            // that is longer than the dependencies themselves (a first edit among many
-            // concurrent ones), the transaction keeps its dependencies, as an entry of its own.
-            // (Runs of such deltas grew with the authors: quadratic in time and size.)
-            Some(d) if before.len().saturating_sub(d.len()) > d.len() => return None,
             Some(d) => deps_delta(d, before, t.author)?,
         };
         Some(Run::single(
@@ -595,11 +594,6 @@ pub(crate) struct History {
     checkpoints: Vec<(usize, VersionVector)>,
 }
 
-/// Whether entry `i`, applied at `before`, gets a checkpoint, the last one being at `last`.
-fn checkpoint_due(i: usize, last: Option<usize>, before: &VersionVector) -> bool {
-    last.is_none_or(|l| i - l >= CHECKPOINT_EVERY.max(before.len()))
-}
-
 impl History {
     /// Logs `t`, applied to a document at `before`; extends the last run where it can.
     pub(crate) fn push(&mut self, mut t: TxnRec, before: &VersionVector) {
@@ -672,7 +666,11 @@ impl History {
 
     fn push_entry(&mut self, entry: Entry, before: &VersionVector) {
         let i = self.entries.len();
-        if checkpoint_due(i, self.checkpoints.last().map(|c| c.0), before) {
+        // See the module docs: the first entry, then at least 32 entries and at least as many
+        // as there are authors apart.
+        let due = (self.checkpoints.last())
+            .is_none_or(|&(last, _)| i - last >= CHECKPOINT_EVERY.max(before.len()));
+        if due {
             self.checkpoints.push((i, before.clone()));
         }
         self.index.entry(entry.author()).or_default().push(i);
@@ -722,12 +720,7 @@ impl History {
                 return None;
             }
             let end = e.end();
-            let i = h.entries.len();
-            if checkpoint_due(i, h.checkpoints.last().map(|c| c.0), &version) {
-                h.checkpoints.push((i, version.clone()));
-            }
-            h.index.entry(author).or_default().push(h.entries.len());
-            h.entries.push(e);
+            h.push_entry(e, &version);
             version.advance(author, end - 1);
             lamport = lamport.max(h.entries[h.entries.len() - 1].last_lamport());
         }
