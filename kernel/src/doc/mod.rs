@@ -78,6 +78,14 @@ use crate::version::VersionVector;
 /// `Result` with [`DocError`].
 pub type Result<T, E = DocError> = core::result::Result<T, E>;
 
+/// What [`Doc::edit`] opened: whether it began the transaction, and the container it moved
+/// into the stage (to move back if the edit fails).
+#[derive(Clone, Copy)]
+struct EditOpen {
+    auto: bool,
+    moved: Option<ContainerId>,
+}
+
 /// An open transaction: staged containers and the operations recorded so far.
 struct Txn {
     stage: Stage,
@@ -390,7 +398,17 @@ impl Doc {
         target: Option<ContainerId>,
         f: impl FnOnce(&mut Txn, &Containers, ReplicaId) -> Result<R>,
     ) -> Result<R> {
-        let replica = self.replica;
+        // The generic part is only the call: opening and closing are shared by every edit.
+        let open = self.edit_open(target)?;
+        let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
+        let r = f(txn, &self.containers, self.replica);
+        self.edit_close(open, r.is_ok())?;
+        r
+    }
+
+    /// Opens [`edit`](Self::edit): begins a transaction if none is open and moves `target`
+    /// into the stage when that is safe.
+    fn edit_open(&mut self, target: Option<ContainerId>) -> Result<EditOpen> {
         let auto = self.txn.is_none();
         if auto {
             self.begin()?;
@@ -409,25 +427,27 @@ impl Doc {
             }
             _ => None,
         };
-        match f(txn, &self.containers, replica) {
-            Ok(r) => {
-                if auto {
-                    self.commit()?;
-                }
-                Ok(r)
+        Ok(EditOpen { auto, moved })
+    }
+
+    /// Closes [`edit`](Self::edit): commits the transaction it began, or after a failed edit
+    /// moves the untouched container back and rolls that transaction back.
+    fn edit_close(&mut self, open: EditOpen, ok: bool) -> Result<()> {
+        if ok {
+            if open.auto {
+                self.commit()?;
             }
-            Err(e) => {
-                if let Some(id) = moved {
-                    if let Some(st) = txn.stage.staged.remove(&id) {
-                        self.containers.insert(id, st);
-                    }
-                }
-                if auto {
-                    self.rollback();
-                }
-                Err(e)
+            return Ok(());
+        }
+        if let (Some(id), Some(txn)) = (open.moved, self.txn.as_mut()) {
+            if let Some(st) = txn.stage.staged.remove(&id) {
+                self.containers.insert(id, st);
             }
         }
+        if open.auto {
+            self.rollback();
+        }
+        Ok(())
     }
 
     /// Records and applies a non-sequence operation in `txn`.
