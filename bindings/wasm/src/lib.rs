@@ -505,7 +505,8 @@ impl RawDoc {
         }
         // The inserted strings must cut at the patches' lengths; checked before any edit.
         let mismatch = || type_err("inserted text does not match the patches' insert lengths");
-        if inserted.is_ascii() {
+        let ascii = inserted.is_ascii();
+        if ascii {
             // One byte per UTF-16 unit: only the total can be wrong.
             let total: u64 = ops.chunks_exact(3).map(|p| u64::from(p[2])).sum();
             match total.cmp(&(inserted.len() as u64)) {
@@ -524,8 +525,13 @@ impl RawDoc {
         }
         let mut rest = inserted;
         let patches = ops.chunks_exact(3).enumerate().map(|(i, p)| {
-            // Checked above, so every cut succeeds.
-            let (ins, tail) = split_utf16(rest, p[2] as usize).unwrap_or((rest, ""));
+            // Checked above, so every cut succeeds; ASCII text cuts at byte counts.
+            let cut = if ascii {
+                rest.split_at_checked(p[2] as usize)
+            } else {
+                split_utf16(rest, p[2] as usize)
+            };
+            let (ins, tail) = cut.unwrap_or((rest, ""));
             rest = tail;
             if i % 1024 == 1023 {
                 keep_headroom();

@@ -256,10 +256,12 @@ impl TextStore {
         }
     }
 
-    /// Appends `s` (its chars get the next lvs).
-    pub(crate) fn push_str(&mut self, s: &str) {
+    /// Appends `s`, which holds `chars` chars (they get the next lvs). Callers count the
+    /// chars once for the whole edit; an ASCII string is one whose count is its length.
+    pub(crate) fn push_str(&mut self, s: &str, chars: usize) {
+        debug_assert_eq!(chars, s.chars().count());
         reserve_frugal_str(&mut self.text, s.len());
-        if s.is_ascii() {
+        if chars == s.len() {
             self.text.push_str(s);
             self.len += s.len() as u32;
             self.index_wide_blocks();
@@ -389,7 +391,7 @@ impl Store for TextStore {
         c.chars().skip(start).take(len).collect()
     }
     fn push_chunk(&mut self, c: &String) {
-        self.push_str(c);
+        self.push_str(c, c.chars().count());
     }
     fn chunk(&self, lv: u32, len: u32) -> String {
         String::from(self.str(lv, len))
@@ -535,7 +537,7 @@ mod tests {
     /// The side tables built char by char, as `push_str` does.
     fn reference(text: &str) -> TextStore {
         let mut st = TextStore::default();
-        st.push_str(text);
+        st.push_str(text, text.chars().count());
         st
     }
 
@@ -582,7 +584,7 @@ mod tests {
                 3 => "\u{10ffff}".into(),
                 _ => "xyz".repeat(x as usize % 90),
             };
-            st.push_str(&piece);
+            st.push_str(&piece, piece.chars().count());
             whole.push_str(&piece);
         }
         let offsets: Vec<usize> = whole

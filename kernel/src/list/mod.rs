@@ -147,8 +147,13 @@ impl Text {
 
     /// Inserts `s` before char `pos` (`pos == len()` appends).
     pub fn insert(&mut self, pos: usize, s: &str) -> Result<()> {
-        let n = s.chars().count();
-        self.seq.insert_local(pos, n, |st| st.push_str(s))
+        self.insert_counted(pos, s, s.chars().count())
+    }
+
+    /// [`insert`](Self::insert) of `s` holding `chars` chars, counted by the caller.
+    fn insert_counted(&mut self, pos: usize, s: &str, chars: usize) -> Result<()> {
+        self.seq
+            .insert_local(pos, chars, |st| st.push_str(s, chars))
     }
 
     /// Deletes the chars in `range`.
@@ -158,13 +163,25 @@ impl Text {
 
     /// Deletes `del` chars at `pos`, then inserts `s` there.
     pub fn splice(&mut self, pos: usize, del: usize, s: &str) -> Result<()> {
+        self.splice_counted(pos, del, s, s.chars().count())
+    }
+
+    /// [`splice`](Self::splice) with the inserted chars counted by the caller (`chars` is
+    /// `s.chars().count()`), for callers that need the count themselves.
+    pub(crate) fn splice_counted(
+        &mut self,
+        pos: usize,
+        del: usize,
+        s: &str,
+        chars: usize,
+    ) -> Result<()> {
         let end = pos.checked_add(del).ok_or(Error::OutOfBounds {
             index: usize::MAX,
             len: self.len(),
         })?;
         check_range(&(pos..end), self.len())?;
         self.seq.delete_local(pos, end)?;
-        self.insert(pos, s)
+        self.insert_counted(pos, s, chars)
     }
 
     /// The chars in `range` as a `String`.

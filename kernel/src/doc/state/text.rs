@@ -70,12 +70,8 @@ fn splice_all<'a>(
     let mut cover = None;
     for (pos, del, s) in patches {
         let (pos, del) = chars(t, (pos, del))?;
-        t.splice(pos, del, s)?;
-        let ins = if s.is_ascii() {
-            s.len()
-        } else {
-            s.chars().count()
-        };
+        let ins = s.chars().count();
+        t.splice_counted(pos, del, s, ins)?;
         cover = Some(compose_range(cover, pos, del, ins));
     }
     let (pos, del, ins) = cover.unwrap_or_default();
