@@ -10,7 +10,9 @@
 //! natively: what `text.applyPatches` runs, without WebAssembly). The last two take the
 //! positions as UTF-16 offsets, which equal char positions for an ASCII trace.
 //!
-//! `cargo run --release -p converge-wasm --example native_replay < patches.txt`
+//! `cargo run --release -p converge-wasm --example native_replay [MODE...] < patches.txt`
+//! (modes named as in the output; all of them when none is given, e.g. `binding-batch` alone
+//! for an instruction count under callgrind).
 
 use std::io::Read;
 use std::time::Instant;
@@ -39,7 +41,12 @@ fn main() {
             (pos, del, unhex(f.next().unwrap_or("")))
         })
         .collect();
+    let modes: Vec<String> = std::env::args().skip(1).collect();
+    let want = |m: &str| modes.is_empty() || modes.iter().any(|x| x == m);
     for batch in [false, true] {
+        if !want(if batch { "batch" } else { "per-call" }) {
+            continue;
+        }
         let mut doc = Doc::new(ReplicaId(1));
         let text = doc.root("text", ContainerKind::Text);
         let t = Instant::now();
@@ -58,6 +65,18 @@ fn main() {
         println!("{} {ms:.1} {len}", if batch { "batch" } else { "per-call" });
     }
 
+    if want("splice-batch") {
+        splice_batch(&patches);
+    }
+    if want("utf16-batch") {
+        utf16_batch(&patches);
+    }
+    if want("binding-batch") {
+        binding_batch(&patches);
+    }
+}
+
+fn splice_batch(patches: &[(usize, usize, String)]) {
     let mut doc = Doc::new(ReplicaId(1));
     let text = doc.root("text", ContainerKind::Text);
     let t = Instant::now();
@@ -65,12 +84,14 @@ fn main() {
     doc.text_splice_batch(text, all).expect("patches in range");
     let ms = t.elapsed().as_secs_f64() * 1e3;
     println!("splice-batch {ms:.1} {}", doc.text_len(text).expect("text"));
+}
 
+fn utf16_batch(patches: &[(usize, usize, String)]) {
     let mut doc = Doc::new(ReplicaId(1));
     let text = doc.root("text", ContainerKind::Text);
     let t = Instant::now();
     doc.begin().expect("no transaction open");
-    for (pos, del, ins) in &patches {
+    for (pos, del, ins) in patches {
         if *del > 0 {
             doc.text_delete_utf16(text, *pos..*pos + *del)
                 .expect("patch in range");
@@ -83,11 +104,13 @@ fn main() {
     doc.commit().expect("commit");
     let ms = t.elapsed().as_secs_f64() * 1e3;
     println!("utf16-batch {ms:.1} {}", doc.text_len(text).expect("text"));
+}
 
+fn binding_batch(patches: &[(usize, usize, String)]) {
     // Packed as `Text.applyPatches` packs them in JS (the JS figure also times the packing).
     let mut ops = Vec::with_capacity(patches.len() * 3);
     let mut joined = String::new();
-    for (pos, del, ins) in &patches {
+    for (pos, del, ins) in patches {
         ops.extend([*pos as u32, *del as u32, ins.encode_utf16().count() as u32]);
         joined.push_str(ins);
     }

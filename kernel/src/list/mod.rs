@@ -195,6 +195,7 @@ impl Text {
 
     /// The char index at UTF-16 offset `pos16`. Errors if `pos16` is past the end
     /// ([`Error::OutOfBounds`]) or splits a surrogate pair ([`Error::InvalidOperation`]).
+    #[inline]
     pub fn utf16_to_char(&self, pos16: usize) -> Result<usize> {
         if self.seq.store.all_bmp() {
             // No surrogate pairs anywhere: the offset is the position (no tree descent).
@@ -203,6 +204,12 @@ impl Text {
                 _ => Ok(pos16),
             };
         }
+        self.utf16_to_char_wide(pos16)
+    }
+
+    /// [`utf16_to_char`](Self::utf16_to_char) in a text holding chars outside the BMP: a
+    /// descent by width.
+    fn utf16_to_char_wide(&self, pos16: usize) -> Result<usize> {
         let w = self.len_utf16();
         if pos16 > w {
             return Err(Error::OutOfBounds {
