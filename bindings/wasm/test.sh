@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check of the npm package `converge-crdt` (bindings/wasm), from a fresh clone:
 #   Rust: fmt, clippy (host and wasm32), unit tests;
-#   build: cargo profile `wasm` + wasm-bindgen-cli (pinned) -> dist/;
+#   build: cargo profile `wasm` + wasm-bindgen-cli (pinned) -> dist/, and its size by group;
 #   Node: `node --test` suite (API, events, memory, golden vectors);
 #   as a user: `npm pack`, install the tarball into a fresh temp project, run ESM and CommonJS
 #   smoke scripts, `tsc --strict --noEmit` on a typed example, a Vite build of a small page;
@@ -54,6 +54,12 @@ node build.mjs
 node -e "import('./dist/node.mjs').then(m => console.log('loaded, wasm memory', m.wasmMemoryBytes()))"
 gz=$(gzip -9 -c dist/converge_wasm_bg.wasm | wc -c)
 echo "converge_wasm_bg.wasm: $(wc -c <dist/converge_wasm_bg.wasm) bytes raw, $gz bytes gzip -9"
+# Where the bytes go, on the same build with its function names kept (bench/size.mjs).
+named="$(mktemp -d)"
+wasm-bindgen --target web --no-typescript --out-dir "$named" --out-name converge_wasm \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/converge_wasm.wasm"
+node bench/size.mjs "$named/converge_wasm_bg.wasm"
+rm -rf "$named"
 
 step "node --test"
 node --test --expose-gc test/*.test.mjs
