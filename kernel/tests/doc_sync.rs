@@ -435,6 +435,104 @@ fn doc_rollback_restores_sequences_edited_in_place() -> Result<(), DocError> {
     Ok(())
 }
 
+/// A list edited in place by a transaction and then given a nested container in the same
+/// transaction rolls back to where it began, and commits as one update peers agree on.
+#[test]
+fn doc_transaction_mixing_list_edits_and_nested_containers() -> Result<(), DocError> {
+    let l = root("l", ContainerKind::List);
+    let (mut a, mut b) = (Doc::new(A), Doc::new(B));
+    a.list_push_batch(l, &[Value::Int(1), Value::Int(2)])?;
+    sync(&a, &mut b);
+    let saved = a.save()?;
+    for commit in [false, true] {
+        a.begin()?;
+        a.list_insert(l, 1, Value::Int(3))?;
+        let m = a.list_insert_container(l, 0, ContainerKind::Map)?;
+        a.map_set(m, "k", Value::Int(4))?;
+        a.list_delete(l, 2..3)?;
+        assert_eq!(a.list_len(l)?, 3);
+        if !commit {
+            a.rollback();
+            assert_eq!(a.save()?, saved);
+            assert_eq!(
+                a.list_items(l)?,
+                vec![Item::Value(Value::Int(1)), Item::Value(Value::Int(2))]
+            );
+            continue;
+        }
+        a.commit()?;
+        assert_eq!(sync(&a, &mut b), 1);
+        assert_eq!(a.roots(), b.roots());
+        assert_eq!(a.to_tree(l), b.to_tree(l));
+    }
+    Ok(())
+}
+
+/// Each transaction's event names only its own changes, in container-id order, whatever the
+/// transactions before it did (committed or rolled back), and a set or map touched many
+/// times is one entry.
+#[test]
+fn doc_transaction_events_are_their_own() -> Result<(), DocError> {
+    let (m, n, t) = (
+        root("m", ContainerKind::Map),
+        root("n", ContainerKind::Map),
+        root("t", ContainerKind::Text),
+    );
+    let (s, c) = (
+        root("s", ContainerKind::Set),
+        root("c", ContainerKind::Counter),
+    );
+    let mut a = Doc::new(A);
+    a.queue_events(true);
+    a.text_insert(t, 0, "abc")?;
+    a.begin()?;
+    a.text_insert(t, 0, "zz")?;
+    a.map_set(m, "x", Value::Int(1))?;
+    a.rollback();
+    a.begin()?;
+    a.set_add(s, Value::Int(1))?;
+    a.set_add(s, Value::Int(2))?;
+    a.map_set(n, "b", Value::Int(1))?;
+    a.map_set(m, "y", Value::Int(1))?;
+    a.map_set(m, "x", Value::Int(1))?;
+    a.counter_add(c, 2)?;
+    a.text_delete(t, 1..2)?;
+    a.text_insert(t, 2, "d")?;
+    let event = a.commit()?;
+    let mut want = vec![
+        (m, Changed::Keys(vec!["x".into(), "y".into()])),
+        (n, Changed::Keys(vec!["b".into()])),
+        (s, Changed::Value),
+        (c, Changed::Value),
+        (
+            t,
+            Changed::Range {
+                start: 1,
+                removed: 2,
+                inserted: 2,
+            },
+        ),
+    ];
+    want.sort_by_key(|(id, _)| *id);
+    let got: Vec<_> = (event.changes.iter())
+        .map(|ch| (ch.container, ch.what.clone()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(a.text(t)?, "acd");
+    // An empty transaction after it changes nothing.
+    a.begin()?;
+    assert!(a.commit()?.is_empty());
+    a.begin()?;
+    a.text_insert(t, 0, "")?;
+    assert!(a.commit()?.is_empty());
+    assert_eq!(
+        a.take_events().len(),
+        2,
+        "the first insert and the transaction"
+    );
+    Ok(())
+}
+
 #[test]
 fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocError> {
     let (m, t, s) = (

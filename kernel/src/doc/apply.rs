@@ -280,7 +280,7 @@ impl Doc {
     fn commit_plan(
         &mut self,
         incoming: Vec<Update>,
-        stage: Stage,
+        mut stage: Stage,
         plan: Plan,
         excluded: Vec<UpdateId>,
     ) -> Result<ApplyReport> {

@@ -15,11 +15,11 @@
 //! Invariants:
 //!
 //! * every change goes through a staging area and is swapped in only when all of it
-//!   succeeded, so a failed call changes nothing. Lists and texts that local edits or remote
-//!   updates change are moved into the stage with a checkpoint, and rolled back to it if the
-//!   change does not commit (no copy). Other containers are copied on first touch, except
-//!   that a single edit outside a transaction, which checks its arguments before changing
-//!   anything, moves its one container;
+//!   succeeded, so a failed call changes nothing. Lists and texts are never copied: local
+//!   edits change them in place and remote updates move them into the stage, with a
+//!   checkpoint to roll them back to if the change does not commit. Other containers are
+//!   copied on first touch, except that a single edit outside a transaction, which checks its
+//!   arguments before changing anything, moves its one container;
 //! * updates are applied exactly once each, in causal order; the rest are buffered;
 //! * the containers form a tree: a nested container is attached once, by the operation right
 //!   after the one that created it.
@@ -86,8 +86,13 @@ struct EditOpen {
     moved: Option<ContainerId>,
 }
 
-/// An open transaction: staged containers and the operations recorded so far.
+/// The document's local transaction: whether one is open, its staged containers and the
+/// operations recorded so far. A document keeps one for its whole life: closing it leaves the
+/// stage empty and keeps the operation vector's memory, so a transaction per keystroke
+/// allocates no collections of its own.
 struct Txn {
+    open: bool,
+    /// Empty while closed.
     stage: Stage,
     /// Its operations so far; list and text edits as references to their events, consecutive
     /// ones on one container merged into one operation.
@@ -99,6 +104,47 @@ struct Txn {
 }
 
 impl Txn {
+    /// A closed transaction.
+    fn new() -> Txn {
+        Txn {
+            open: false,
+            stage: Stage::local(),
+            ops: Vec::new(),
+            start: 0,
+            lamport: 0,
+        }
+    }
+
+    /// Opens it: its update will start at counter `start` and Lamport time `lamport`.
+    fn begin(&mut self, start: u64, lamport: u64) {
+        self.open = true;
+        self.start = start;
+        self.lamport = lamport;
+    }
+
+    /// Closes it; its stage must have been finished or discarded. The operation vector is
+    /// kept for the next transaction unless it grew large (a batch rolled back, say), which
+    /// would hold its memory for nothing.
+    fn close(&mut self) {
+        const KEEP: usize = 16;
+        self.open = false;
+        if self.ops.capacity() > KEEP {
+            self.ops = Vec::new();
+        } else {
+            self.ops.clear();
+        }
+    }
+
+    /// The transaction, if open.
+    fn if_open(&self) -> Option<&Txn> {
+        self.open.then_some(self)
+    }
+
+    /// The transaction, if open.
+    fn if_open_mut(&mut self) -> Option<&mut Txn> {
+        self.open.then_some(self)
+    }
+
     /// Records that the last edit added the author's events `first .. first + len` to list
     /// or text `id`: extends the last operation when it is a reference to the events right
     /// before, on the same container.
@@ -142,7 +188,7 @@ pub struct Doc {
     pending: BTreeMap<UpdateId, Update>,
     /// Pointwise maximum of the buffered updates' dependencies.
     pending_needs: VersionVector,
-    txn: Option<Txn>,
+    txn: Txn,
     /// Queued change events, when `queue_events` is on.
     events: Vec<ChangeEvent>,
     queue_events: bool,
@@ -176,7 +222,7 @@ impl Doc {
             history: History::default(),
             pending: BTreeMap::new(),
             pending_needs: VersionVector::new(),
-            txn: None,
+            txn: Txn::new(),
             events: Vec::new(),
             queue_events: false,
             budget: Budget::new(bytes),
@@ -260,27 +306,24 @@ impl Doc {
     /// [`commit`]: Doc::commit
     /// [`rollback`]: Doc::rollback
     pub fn begin(&mut self) -> Result<()> {
-        if self.txn.is_some() {
+        if self.txn.open {
             return Err(DocError::TransactionOpen);
         }
-        self.txn = Some(Txn {
-            stage: Stage::local(),
-            ops: Vec::new(),
-            start: self.version.get(self.replica) + 1,
-            lamport: self.lamport + 1,
-        });
+        self.txn
+            .begin(self.version.get(self.replica) + 1, self.lamport + 1);
         Ok(())
     }
 
     /// Whether a transaction is open.
     pub fn in_transaction(&self) -> bool {
-        self.txn.is_some()
+        self.txn.open
     }
 
     /// Discards the open transaction's edits (nothing happens if none is open).
     pub fn rollback(&mut self) {
-        if let Some(txn) = self.txn.take() {
-            txn.stage.discard(&mut self.containers);
+        if self.txn.open {
+            self.txn.stage.discard(&mut self.containers);
+            self.txn.close();
         }
     }
 
@@ -289,53 +332,69 @@ impl Doc {
     /// commits nothing.
     pub fn commit(&mut self) -> Result<ChangeEvent> {
         let Txn {
-            stage,
-            ops,
+            open,
             start,
             lamport,
-        } = self.txn.take().ok_or(DocError::NoTransaction)?;
-        if ops.is_empty() {
+            ..
+        } = self.txn;
+        if !open {
+            return Err(DocError::NoTransaction);
+        }
+        if self.txn.ops.is_empty() {
             // Nothing changed, but containers moved into the stage go back.
-            stage.finish(&mut self.containers);
+            self.txn.stage.finish(&mut self.containers);
+            self.txn.close();
             return Ok(ChangeEvent {
                 origin: ChangeOrigin::Local,
                 changes: Vec::new(),
             });
         }
-        let names = self.names_to_publish(&ops);
+        let names = self.names_to_publish(&self.txn.ops);
         if self.limited {
-            let replica = self.replica;
+            let (replica, txn) = (self.replica, &self.txn);
             let size = Update {
                 author: replica,
                 start,
                 lamport,
                 deps: self.version.clone(),
                 names: names.clone(),
-                ops: (ops.iter())
-                    .map(|op| op.to_op(replica, &self.containers, Some(&stage)))
+                ops: (txn.ops.iter())
+                    .map(|op| op.to_op(replica, &self.containers, Some(&txn.stage)))
                     .collect(),
             }
             .encoded_len();
             if self.budget.try_reserve(size).is_err() {
-                stage.discard(&mut self.containers);
+                self.txn.stage.discard(&mut self.containers);
+                self.txn.close();
                 return Err(DocError::BudgetExceeded {
                     requested: size,
                     available: self.budget.available(),
                 });
             }
         }
-        let changes = stage.finish(&mut self.containers);
-        let n = ops.len() as u64;
+        let changes = self.txn.stage.finish(&mut self.containers);
+        let n = self.txn.ops.len() as u64;
         self.publish(&names);
-        let rec = TxnRec {
-            author: self.replica,
-            start,
-            lamport,
-            deps: None,
-            names,
-            ops,
-        };
-        self.history.push(rec, &self.version);
+        match (self.txn.ops.as_slice(), names.is_empty()) {
+            // One list or text operation (a keystroke): logged as `push` would, but with no
+            // record built, and the operation vector kept for the next transaction.
+            (&[OpRec::Seq { id, first, len }], true) => {
+                let (history, replica) = (&mut self.history, self.replica);
+                history.push_seq(replica, start, lamport, id, first, len, &self.version);
+            }
+            _ => {
+                let rec = TxnRec {
+                    author: self.replica,
+                    start,
+                    lamport,
+                    deps: None,
+                    names,
+                    ops: core::mem::take(&mut self.txn.ops),
+                };
+                self.history.push(rec, &self.version);
+            }
+        }
+        self.txn.close();
         self.version.advance(self.replica, start + n - 1);
         self.lamport = self.lamport.max(lamport + n - 1);
         let event = ChangeEvent {
@@ -384,24 +443,23 @@ impl Doc {
 
     /// Runs `f` inside the open transaction, or inside a fresh one committed right after.
     ///
-    /// `target` is the one container a single-container edit changes. On first touch it is
-    /// moved into the stage instead of copied when that is safe:
+    /// `f` gets the document's containers mutably only to edit lists and texts in place
+    /// (see [`seq_edit_txn`](Self::seq_edit_txn)); everything else it stages.
     ///
-    /// * a list or text always, with a checkpoint to roll it back to (see
-    ///   [`Stage::take_sequence`]), so a transaction costs time proportional to its edits,
-    ///   not to the document;
-    /// * any other container outside a transaction and without a memory limit (so the commit
-    ///   cannot fail): such an edit checks its arguments before changing anything, so on
-    ///   error the untouched container is moved back.
+    /// `target` is the one container a single-container edit of another kind (a map, counter,
+    /// register or set) changes. It is moved into the stage instead of copied outside a
+    /// transaction and without a memory limit (so the commit cannot fail): such an edit
+    /// checks its arguments before changing anything, so on error the untouched container is
+    /// moved back.
     fn edit<R>(
         &mut self,
         target: Option<ContainerId>,
-        f: impl FnOnce(&mut Txn, &Containers, ReplicaId) -> Result<R>,
+        f: impl FnOnce(&mut Txn, &mut Containers, ReplicaId) -> Result<R>,
     ) -> Result<R> {
         // The generic part is only the call: opening and closing are shared by every edit.
         let open = self.edit_open(target)?;
-        let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
-        let r = f(txn, &self.containers, self.replica);
+        let txn = self.txn.if_open_mut().ok_or(DocError::NoTransaction)?;
+        let r = f(txn, &mut self.containers, self.replica);
         self.edit_close(open, r.is_ok())?;
         r
     }
@@ -409,21 +467,18 @@ impl Doc {
     /// Opens [`edit`](Self::edit): begins a transaction if none is open and moves `target`
     /// into the stage when that is safe.
     fn edit_open(&mut self, target: Option<ContainerId>) -> Result<EditOpen> {
-        let auto = self.txn.is_none();
+        let auto = !self.txn.open;
         if auto {
             self.begin()?;
         }
-        let txn = self.txn.as_mut().ok_or(DocError::NoTransaction)?;
+        let txn = self.txn.if_open_mut().ok_or(DocError::NoTransaction)?;
         let moved = match target {
-            Some(id) if !txn.stage.take_sequence(&mut self.containers, id) => {
-                let take = auto && !self.limited && !txn.stage.staged.contains_key(&id);
-                match take.then(|| self.containers.remove(&id)).flatten() {
-                    Some(st) => {
-                        txn.stage.staged.insert(id, st);
-                        Some(id)
-                    }
-                    None => None,
-                }
+            Some(id) if auto && !self.limited && !txn.stage.staged.contains_key(&id) => {
+                let st = self.containers.remove(&id);
+                st.map(|st| {
+                    txn.stage.staged.insert(id, st);
+                    id
+                })
             }
             _ => None,
         };
@@ -439,7 +494,7 @@ impl Doc {
             }
             return Ok(());
         }
-        if let (Some(id), Some(txn)) = (open.moved, self.txn.as_mut()) {
+        if let (Some(id), Some(txn)) = (open.moved, self.txn.if_open_mut()) {
             if let Some(st) = txn.stage.staged.remove(&id) {
                 self.containers.insert(id, st);
             }
@@ -484,7 +539,7 @@ impl Doc {
     /// The current state of `id` (the open transaction's copy first), checked against `kind`.
     fn read(&self, id: ContainerId, kind: ContainerKind) -> Result<Option<&State>> {
         check_kind(id, kind)?;
-        let st = match &self.txn {
+        let st = match self.txn.if_open() {
             Some(t) => t.stage.get(&self.containers, id),
             None => self.containers.get(&id),
         };
@@ -496,14 +551,14 @@ impl Doc {
 
     /// A JSON-like snapshot of `id` and everything nested in it.
     pub fn to_tree(&self, id: ContainerId) -> Node {
-        stage::node(&self.containers, self.txn.as_ref().map(|t| &t.stage), id)
+        stage::node(&self.containers, self.txn.if_open().map(|t| &t.stage), id)
     }
 
     /// Every non-empty root container with its tree, by id (an empty root reads the same as
     /// one never touched), including the open transaction's edits. Two replicas that have
     /// applied the same updates return equal maps.
     pub fn roots(&self) -> BTreeMap<ContainerId, Node> {
-        let staged = self.txn.as_ref().map(|t| t.stage.staged.keys());
+        let staged = self.txn.if_open().map(|t| t.stage.staged.keys());
         self.containers
             .keys()
             .chain(staged.into_iter().flatten())
@@ -525,7 +580,7 @@ impl Doc {
     /// list or text operation may be split differently where the receiving replica's runs
     /// differ from the author's, with the same events.
     pub fn encode_updates_since(&self, since: &VersionVector) -> Vec<u8> {
-        let stage = self.txn.as_ref().map(|t| &t.stage);
+        let stage = self.txn.if_open().map(|t| &t.stage);
         let updates = (self.history).updates_since(since, &self.version, &self.containers, stage);
         sync::encode_updates(&updates)
     }
@@ -544,7 +599,7 @@ impl Doc {
     /// On error nothing changes: the message is validated and applied to private copies
     /// first. Fails during a transaction with [`DocError::TransactionOpen`].
     pub fn apply_update(&mut self, bytes: &[u8]) -> Result<ApplyReport> {
-        if self.txn.is_some() {
+        if self.txn.open {
             return Err(DocError::TransactionOpen);
         }
         if bytes.len() > self.budget.available() {

@@ -81,7 +81,7 @@ impl Doc {
     }
 
     fn write(&self, kind: u8) -> Result<Vec<u8>> {
-        if self.txn.is_some() {
+        if self.txn.open {
             return Err(DocError::TransactionOpen);
         }
         let containers = self

@@ -4,10 +4,11 @@
 //! the document. Operations are applied there; only when all of them succeed does the
 //! document take them back ([`Stage::finish`]). So a failed local edit or a bad remote update
 //! leaves the document exactly as it was. Most staged containers are private copies, made
-//! once per container per stage. A list or text a local edit targets is moved in instead,
-//! with a [`Checkpoint`] that the document rolls it back to if the transaction does not
-//! commit ([`State::rollback`]), so a transaction costs time in its edits, not in the size of
-//! the document.
+//! once per container per stage. Lists and texts are not copied: a local transaction edits
+//! the ones the document holds in place, and an incoming update's are moved into the stage;
+//! either way with a [`Checkpoint`] that the document rolls them back to if the change does
+//! not commit ([`State::rollback`]), so a transaction costs time in its edits, not in the size
+//! of the document.
 //!
 //! What is specific to a kind of container (applying its operations, describing its change,
 //! tracking local edits) lives in that kind's module under `state`.
@@ -17,11 +18,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::error::DocError;
-use super::event::{Change, Changed};
+use super::event::Change;
 use super::node::Node;
 use super::state::{
     Containers, CounterTrack, MAX_DEPTH, MapTrack, RegisterTrack, SequenceTrack, SetTrack, Stamp,
-    State, carried_items, empty_node, written_key,
+    State, carried_items, clear_map, empty_node, written_key,
 };
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::list::Checkpoint;
@@ -29,7 +30,7 @@ use crate::sync::{InvalidUpdate, Op};
 use crate::value::{ContainerId, Item, Origin};
 
 /// The touched containers (copies, or moved-in sequences) plus what is needed to describe
-/// the change.
+/// the change and to roll back the lists and texts edited in place.
 #[derive(Default)]
 pub(crate) struct Stage {
     pub(crate) staged: BTreeMap<ContainerId, State>,
@@ -37,18 +38,19 @@ pub(crate) struct Stage {
     keys: BTreeSet<(ContainerId, String)>,
     /// Depths of the containers attached in this stage.
     depths: BTreeMap<ContainerId, u16>,
-    /// For a local transaction: its changes, tracked edit by edit. `None` for remote updates,
-    /// whose changes are found by comparing them with the committed containers.
+    /// For a local transaction: its changes, tracked edit by edit, and the checkpoints of the
+    /// lists and texts it edits in place. `None` for remote updates, whose changes are found
+    /// by comparing them with the committed containers.
     pub(crate) local: Option<LocalTrack>,
-    /// The lists and texts moved in from the document rather than copied, each with the
-    /// checkpoint it returns to if the stage is discarded.
+    /// The lists and texts an incoming update's stage moved in from the document rather than
+    /// copied, each with the checkpoint it returns to if the stage is discarded.
     moved: Vec<(ContainerId, Checkpoint)>,
 }
 
 /// The visible effect of local edits, recorded as they are made, so that committing costs
 /// time proportional to the edits rather than to the containers' size (and so the committed
-/// container may be moved into the stage instead of copied). One part per kind, each kept by
-/// its kind's module.
+/// container may be edited in place or moved into the stage instead of copied). One part per
+/// kind, each kept by its kind's module.
 #[derive(Default)]
 pub(crate) struct LocalTrack {
     pub(crate) map: MapTrack,
@@ -56,6 +58,17 @@ pub(crate) struct LocalTrack {
     pub(crate) counter: CounterTrack,
     pub(crate) register: RegisterTrack,
     pub(crate) set: SetTrack,
+}
+
+impl LocalTrack {
+    /// Forgets everything tracked.
+    fn clear(&mut self) {
+        self.map.clear();
+        self.seq.clear();
+        self.counter.clear();
+        self.register.clear();
+        self.set.clear();
+    }
 }
 
 impl Stage {
@@ -68,9 +81,11 @@ impl Stage {
     }
 
     /// Moves `id` out of `base` into the stage with a checkpoint, if it is a list or text not
-    /// staged yet; returns whether it did. Edits then change it in place: [`finish`] hands
-    /// it back, [`discard`] rolls it back first, and [`diff`] reads its change from its own
-    /// history instead of comparing it with a copy.
+    /// staged yet; returns whether it did (for incoming updates, which are integrated against
+    /// an unchanged document; a local transaction edits its lists and texts in place). Edits
+    /// then change it in place: [`finish`] hands it back, [`discard`] rolls it back first,
+    /// and [`diff`] reads its change from its own history instead of comparing it with a
+    /// copy.
     ///
     /// [`finish`]: Self::finish
     /// [`discard`]: Self::discard
@@ -90,14 +105,34 @@ impl Stage {
         true
     }
 
-    /// Drops a stage that will not be committed: the lists and texts moved in go back to the
-    /// document, rolled back to their checkpoints; copies are dropped.
-    pub(crate) fn discard(mut self, base: &mut Containers) {
-        for (id, cp) in core::mem::take(&mut self.moved) {
+    /// Drops what the stage holds, which will not be committed: the lists and texts moved in
+    /// go back to the document, and those a local transaction edited in place stay there,
+    /// all rolled back to their checkpoints; copies are dropped. The stage is left empty.
+    pub(crate) fn discard(&mut self, base: &mut Containers) {
+        for (id, cp) in self.moved.drain(..) {
             if let Some(mut st) = self.staged.remove(&id) {
                 st.rollback(cp);
                 base.insert(id, st);
             }
+        }
+        for (id, cp) in self.local.iter().flat_map(|t| t.seq.in_place()) {
+            if let Some(st) = base.get_mut(&id) {
+                st.rollback(cp);
+            }
+        }
+        self.clear();
+    }
+
+    /// Empties the stage for its next use; a local stage stays one.
+    fn clear(&mut self) {
+        clear_map(&mut self.staged);
+        if !self.keys.is_empty() {
+            self.keys.clear();
+        }
+        clear_map(&mut self.depths);
+        self.moved.clear();
+        if let Some(t) = &mut self.local {
+            t.clear();
         }
     }
 
@@ -234,30 +269,39 @@ impl Stage {
         }
     }
 
-    /// The changes of a local transaction, from what was tracked (see [`LocalTrack`]).
-    fn local_changes(&self, t: &LocalTrack) -> Vec<Change> {
-        let mut by_id: BTreeMap<ContainerId, Changed> = BTreeMap::new();
-        t.map.changes(&self.staged, &mut by_id);
-        t.seq.changes(&mut by_id);
-        t.counter.changes(&mut by_id);
-        t.register.changes(&self.staged, &mut by_id);
-        t.set.changes(&self.staged, &mut by_id);
-        by_id
-            .into_iter()
-            .map(|(container, what)| Change { container, what })
-            .collect()
+    /// The changes of a local transaction, from what was tracked (see [`LocalTrack`]), in
+    /// container-id order. Each track holds containers of its own kinds only, and gives each
+    /// of them at most one change.
+    fn local_changes(&self) -> Vec<Change> {
+        let Some(t) = &self.local else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        t.map.changes(&self.staged, &mut out);
+        t.seq.changes(&mut out);
+        t.counter.changes(&mut out);
+        t.register.changes(&self.staged, &mut out);
+        t.set.changes(&self.staged, &mut out);
+        out.sort_unstable_by_key(|c| c.container);
+        out
     }
 
-    /// Describes how the staged copies differ from `base`, then moves them into `base`.
-    pub(crate) fn finish(mut self, base: &mut Containers) -> Vec<Change> {
-        let changes = match self.local.take() {
-            Some(t) => self.local_changes(&t),
+    /// Describes how the staged copies differ from `base`, then moves them into `base`,
+    /// leaving the stage empty.
+    pub(crate) fn finish(&mut self, base: &mut Containers) -> Vec<Change> {
+        let changes = match self.local {
+            Some(_) => self.local_changes(),
             None => self.diff(base),
         };
-        for (id, st) in self.staged {
-            base.insert(id, st);
+        if !self.staged.is_empty() {
+            for (id, st) in core::mem::take(&mut self.staged) {
+                base.insert(id, st);
+            }
         }
-        base.extend_depths(self.depths);
+        if !self.depths.is_empty() {
+            base.extend_depths(core::mem::take(&mut self.depths));
+        }
+        self.clear();
         changes
     }
 

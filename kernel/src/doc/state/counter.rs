@@ -1,10 +1,11 @@
 //! Counter containers: an integer that replicas add to and subtract from ([`PNCounter`]).
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use super::{Stamp, State, StateWire};
 use crate::counter::PNCounter;
-use crate::doc::event::Changed;
+use crate::doc::event::{Change, Changed};
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, check_kind};
 use crate::encoding::{decode, encode};
 use crate::sync::Op;
@@ -39,11 +40,19 @@ pub(super) fn view(b: &[u8]) -> Result<Node> {
 pub(crate) struct CounterTrack(BTreeMap<ContainerId, i128>);
 
 impl CounterTrack {
+    /// Forgets everything tracked.
+    pub(crate) fn clear(&mut self) {
+        super::clear_map(&mut self.0);
+    }
+
     /// The counters whose net change is not zero.
-    pub(crate) fn changes(&self, out: &mut BTreeMap<ContainerId, Changed>) {
+    pub(crate) fn changes(&self, out: &mut Vec<Change>) {
         for (id, net) in &self.0 {
             if *net != 0 {
-                out.insert(*id, Changed::Value);
+                out.push(Change {
+                    container: *id,
+                    what: Changed::Value,
+                });
             }
         }
     }

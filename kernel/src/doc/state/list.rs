@@ -117,7 +117,7 @@ impl Doc {
         self.edit(None, |txn, base, r| {
             let id = Self::create(txn, base, r, kind)?;
             txn.stage.attach(base, list, Some(id))?;
-            Self::seq_edit_staged(txn, base, r, list, |st| {
+            Self::seq_edit_txn(txn, base, r, list, |st| {
                 list_of(st)?.insert(index, Item::Container(id))?;
                 Ok((index, 0))
             })?;

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Stamp, State, StateWire};
-use crate::doc::event::Changed;
+use crate::doc::event::{Change, Changed};
 use crate::doc::{
     ContainerId, ContainerKind, Doc, DocError, Item, Node, Result, Value, check_kind,
 };
@@ -73,6 +73,11 @@ pub(super) fn view(b: &[u8], mut item: impl FnMut(&Item) -> Result<Node>) -> Res
 pub(crate) struct MapTrack(BTreeMap<(ContainerId, String), Option<Item>>);
 
 impl MapTrack {
+    /// Forgets everything tracked.
+    pub(crate) fn clear(&mut self) {
+        super::clear_map(&mut self.0);
+    }
+
     /// Records the entry of `key` before its first write (`current` is the map as it is).
     fn note(&mut self, current: Option<&State>, map: ContainerId, key: &str) {
         let before = match current {
@@ -82,23 +87,26 @@ impl MapTrack {
         self.0.entry((map, key.into())).or_insert(before);
     }
 
-    /// The keys whose entry ends up different, per map.
-    pub(crate) fn changes(
-        &self,
-        staged: &BTreeMap<ContainerId, State>,
-        out: &mut BTreeMap<ContainerId, Changed>,
-    ) {
+    /// The keys whose entry ends up different, per map, in map order.
+    pub(crate) fn changes(&self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
         for ((map, key), before) in &self.0 {
             let now = match staged.get(map) {
                 Some(State::Map(m)) => m.get(key),
                 _ => None,
             };
-            if now != before.as_ref() {
-                if let Changed::Keys(keys) =
-                    out.entry(*map).or_insert_with(|| Changed::Keys(Vec::new()))
-                {
-                    keys.push(key.clone());
-                }
+            if now == before.as_ref() {
+                continue;
+            }
+            // The keys of one map are neighbours here: extend its change, or start it.
+            match out.last_mut() {
+                Some(Change {
+                    container,
+                    what: Changed::Keys(keys),
+                }) if container == map => keys.push(key.clone()),
+                _ => out.push(Change {
+                    container: *map,
+                    what: Changed::Keys(alloc::vec![key.clone()]),
+                }),
             }
         }
     }

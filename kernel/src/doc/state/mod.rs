@@ -318,6 +318,14 @@ pub(crate) fn empty_node(kind: ContainerKind) -> Node {
     }
 }
 
+/// Empties `map`. An empty map is left alone: clearing even an empty B-tree walks it, and a
+/// transaction's stage clears several, most of them empty.
+pub(crate) fn clear_map<K, V>(map: &mut BTreeMap<K, V>) {
+    if !map.is_empty() {
+        map.clear();
+    }
+}
+
 /// How deep containers may nest (a root is at depth 0). Deeper trees are refused, so that
 /// walking, printing or dropping a materialized [`Node`] tree cannot exhaust the stack.
 pub const MAX_DEPTH: u16 = 128;
@@ -340,6 +348,11 @@ impl Containers {
 
     pub(crate) fn get(&self, id: &ContainerId) -> Option<&State> {
         self.states.get(id).and_then(Option::as_ref)
+    }
+
+    /// The state of `id`, to edit in place (a list or text a local transaction edits).
+    pub(crate) fn get_mut(&mut self, id: &ContainerId) -> Option<&mut State> {
+        self.states.get_mut(id).and_then(Option::as_mut)
     }
 
     /// The state of `id`, made with `empty` if `id` is a root not held yet (`None` for a

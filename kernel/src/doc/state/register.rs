@@ -1,9 +1,10 @@
 //! Register containers: one value, last writer wins ([`LwwRegister`]).
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use super::{Stamp, State, StateWire};
-use crate::doc::event::Changed;
+use crate::doc::event::{Change, Changed};
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, Value, check_kind};
 use crate::encoding::{decode, encode};
 use crate::register::LwwRegister;
@@ -41,6 +42,11 @@ pub(super) fn view(b: &[u8]) -> Result<Node> {
 pub(crate) struct RegisterTrack(BTreeMap<ContainerId, Option<Value>>);
 
 impl RegisterTrack {
+    /// Forgets everything tracked.
+    pub(crate) fn clear(&mut self) {
+        super::clear_map(&mut self.0);
+    }
+
     /// Records the value of `id` before its first write (`current` is the register as it is).
     fn note(&mut self, current: Option<&State>, id: ContainerId) {
         let before = match current {
@@ -51,18 +57,17 @@ impl RegisterTrack {
     }
 
     /// The registers whose value ends up different.
-    pub(crate) fn changes(
-        &self,
-        staged: &BTreeMap<ContainerId, State>,
-        out: &mut BTreeMap<ContainerId, Changed>,
-    ) {
+    pub(crate) fn changes(&self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
         for (id, before) in &self.0 {
             let now = match staged.get(id) {
                 Some(State::Register(r)) => r.get(),
                 _ => None,
             };
             if now != before.as_ref() {
-                out.insert(*id, Changed::Value);
+                out.push(Change {
+                    container: *id,
+                    what: Changed::Value,
+                });
             }
         }
     }

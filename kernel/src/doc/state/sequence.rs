@@ -3,12 +3,13 @@
 //! to their events, their changes described as one range.
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use super::{Containers, State};
 use crate::clock::{Dot, ReplicaId};
 use crate::doc::event::{Change, ChangeEvent, ChangeOrigin, Changed};
 use crate::doc::{ContainerId, Doc, DocError, Result, Txn};
-use crate::list::ApplyReport;
+use crate::list::{ApplyReport, Checkpoint};
 use crate::sync::InvalidUpdate;
 
 /// Checks that every event of a remote sequence operation is by its update's author.
@@ -37,33 +38,82 @@ pub(super) fn rejected() -> DocError {
     DocError::InvalidUpdate(InvalidUpdate::SequenceRejected)
 }
 
-/// A local transaction's list and text edits: per container, the smallest range covering
-/// them all, as (start, removed, inserted).
+/// What a local transaction did to one list or text.
+#[derive(Clone, Copy)]
+struct SeqEdits {
+    /// The smallest range covering its edits, as (start, removed, inserted).
+    cover: (usize, usize, usize),
+    /// For a list or text edited in place in the document (not in the stage), the checkpoint
+    /// from before the transaction's first edit of it: where a rollback returns it to.
+    in_place: Option<Checkpoint>,
+}
+
+/// A local transaction's list and text edits, per container ([`SeqEdits`]). The first
+/// container edited is kept inline, so a transaction editing one (the common case: a
+/// keystroke) allocates no tree node.
 #[derive(Default)]
-pub(crate) struct SequenceTrack(BTreeMap<ContainerId, (usize, usize, usize)>);
+pub(crate) struct SequenceTrack {
+    first: Option<(ContainerId, SeqEdits)>,
+    rest: BTreeMap<ContainerId, SeqEdits>,
+}
 
 impl SequenceTrack {
-    /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`.
-    pub(super) fn note(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
-        // One map lookup; an empty cover at `pos` composes to the edit itself.
-        let cover = self.0.entry(id).or_insert((pos, 0, 0));
-        *cover = compose_range(Some(*cover), pos, del, ins);
+    /// Forgets everything tracked.
+    pub(crate) fn clear(&mut self) {
+        self.first = None;
+        super::clear_map(&mut self.rest);
     }
 
-    /// The range each edited container changed.
-    pub(crate) fn changes(&self, out: &mut BTreeMap<ContainerId, Changed>) {
-        for (id, &(start, removed, inserted)) in &self.0 {
+    /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`. `in_place`
+    /// is the checkpoint taken just before the edit when `id` is edited in place; it is kept
+    /// if this is the transaction's first edit of `id`.
+    pub(super) fn note(
+        &mut self,
+        id: ContainerId,
+        pos: usize,
+        del: usize,
+        ins: usize,
+        in_place: Option<Checkpoint>,
+    ) {
+        // An empty cover at `pos` composes to the edit itself.
+        let fresh = SeqEdits {
+            cover: (pos, 0, 0),
+            in_place,
+        };
+        let edits = match &mut self.first {
+            Some((first, edits)) if *first == id => edits,
+            Some(_) => self.rest.entry(id).or_insert(fresh),
+            None => &mut self.first.insert((id, fresh)).1,
+        };
+        edits.cover = compose_range(Some(edits.cover), pos, del, ins);
+    }
+
+    /// Every edited container with its edits, the first one first.
+    fn iter(&self) -> impl Iterator<Item = (ContainerId, SeqEdits)> + '_ {
+        let rest = self.rest.iter().map(|(id, edits)| (*id, *edits));
+        self.first.into_iter().chain(rest)
+    }
+
+    /// The range each edited container changed (in no particular order).
+    pub(crate) fn changes(&self, out: &mut Vec<Change>) {
+        for (container, edits) in self.iter() {
+            let (start, removed, inserted) = edits.cover;
             if removed > 0 || inserted > 0 {
-                out.insert(
-                    *id,
-                    Changed::Range {
+                out.push(Change {
+                    container,
+                    what: Changed::Range {
                         start,
                         removed,
                         inserted,
                     },
-                );
+                });
             }
         }
+    }
+
+    /// The lists and texts edited in place, each with the checkpoint a rollback returns it to.
+    pub(crate) fn in_place(&self) -> impl Iterator<Item = (ContainerId, Checkpoint)> + '_ {
+        (self.iter()).filter_map(|(id, edits)| Some((id, edits.in_place?)))
     }
 }
 
@@ -128,20 +178,26 @@ impl Doc {
         if self.can_edit_now(id) {
             return self.seq_edit_now(id, f);
         }
-        self.edit(Some(id), |txn, base, r| {
-            Self::seq_edit_staged(txn, base, r, id, f)
-        })
+        self.edit(None, |txn, base, r| Self::seq_edit_txn(txn, base, r, id, f))
     }
 
-    /// [`seq_edit`](Self::seq_edit) inside transaction `txn`, on the staged state of `id`.
-    pub(super) fn seq_edit_staged<S: Into<Span>>(
+    /// [`seq_edit`](Self::seq_edit) inside transaction `txn`. A list or text the document
+    /// holds is edited in place, where it is (no move into the stage and back): the local
+    /// track keeps its checkpoint from before the transaction's first edit, for
+    /// [`Stage::discard`](crate::doc::stage::Stage::discard) to roll it back to. One the
+    /// transaction staged (a root it made, a nested container it created) is edited in the
+    /// stage.
+    pub(super) fn seq_edit_txn<S: Into<Span>>(
         txn: &mut Txn,
-        base: &Containers,
+        base: &mut Containers,
         replica: ReplicaId,
         id: ContainerId,
         f: impl FnOnce(&mut State) -> crate::Result<S>,
     ) -> Result<()> {
-        let st = txn.stage.get_mut(base, id, replica)?;
+        let (st, in_place) = match base.get_mut(&id) {
+            Some(st) if !txn.stage.staged.contains_key(&id) => (st, true),
+            _ => (txn.stage.get_mut(base, id, replica)?, false),
+        };
         let Some(before) = st.checkpoint() else {
             return Err(DocError::WrongKind {
                 container: id,
@@ -160,7 +216,8 @@ impl Doc {
             let ins = span.inserted(len);
             txn.push_seq(id, first.counter, len);
             if let Some(t) = txn.stage.track() {
-                t.seq.note(id, span.pos, span.del, ins);
+                t.seq
+                    .note(id, span.pos, span.del, ins, in_place.then_some(before));
             }
         }
         Ok(())
@@ -230,6 +287,6 @@ impl Doc {
 
     /// Whether an edit of list or text `id` may take [`seq_edit_now`](Self::seq_edit_now).
     fn can_edit_now(&self, id: ContainerId) -> bool {
-        self.txn.is_none() && !self.limited && !self.needs_publish(id)
+        !self.txn.open && !self.limited && !self.needs_publish(id)
     }
 }

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::{Stamp, State, StateWire};
 use crate::Crdt;
-use crate::doc::event::Changed;
+use crate::doc::event::{Change, Changed};
 use crate::doc::history::OpRec;
 use crate::doc::{ContainerId, ContainerKind, Doc, DocError, Node, Result, Value, check_kind};
 use crate::encoding::{decode, encode};
@@ -62,6 +62,11 @@ pub(super) fn view(b: &[u8]) -> Result<Node> {
 pub(crate) struct SetTrack(BTreeMap<(ContainerId, Value), bool>);
 
 impl SetTrack {
+    /// Forgets everything tracked.
+    pub(crate) fn clear(&mut self) {
+        super::clear_map(&mut self.0);
+    }
+
     /// Records whether each of `values` was in set `id` before its first edit (`current` is
     /// the set as it is).
     fn note(&mut self, current: Option<&State>, id: ContainerId, values: &[Value]) {
@@ -76,16 +81,17 @@ impl SetTrack {
         }
     }
 
-    /// The sets where some touched element ends up in or out differently.
-    pub(crate) fn changes(
-        &self,
-        staged: &BTreeMap<ContainerId, State>,
-        out: &mut BTreeMap<ContainerId, Changed>,
-    ) {
+    /// The sets where some touched element ends up in or out differently, once each.
+    pub(crate) fn changes(&self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
         for ((id, v), before) in &self.0 {
             let now = matches!(staged.get(id), Some(State::Set(s)) if s.contains(v));
-            if now != *before {
-                out.insert(*id, Changed::Value);
+            // The elements of one set are neighbours here: report the set once.
+            let reported = out.last().is_some_and(|c| c.container == *id);
+            if now != *before && !reported {
+                out.push(Change {
+                    container: *id,
+                    what: Changed::Value,
+                });
             }
         }
     }
