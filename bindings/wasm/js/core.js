@@ -82,7 +82,9 @@ function freed() {
 const FREED_RAW = new Proxy({}, { get: () => freed });
 
 function index(n, what) {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+  // Exactly the integers 0 ..= 2^32 - 1 survive `>>> 0` unchanged (strings, NaN and
+  // fractions do not).
+  if (n >>> 0 !== n) {
     throw new RangeError(`${what} must be a non-negative integer, got ${String(n)}`);
   }
   return n;
@@ -467,16 +469,32 @@ export class TextRef extends ContainerRef {
   applyPatches(patches) {
     const n = patches.length;
     const ops = new Uint32Array(n * 3);
-    let joined = '';
+    // The inserted strings' UTF-16 code units, copied straight into one array (cheaper than
+    // joining the strings and encoding the result).
+    let units = new Uint16Array(Math.max(64, n));
+    let w = 0;
     for (let i = 0, j = 0; i < n; i++, j += 3) {
       const p = patches[i];
       const s = p[2] ?? '';
+      if (typeof s !== 'string') throw new TypeError(`patch ${i}: text must be a string`);
+      const len = s.length;
       ops[j] = index(p[0], 'index');
       ops[j + 1] = index(p[1], 'deleteCount');
-      ops[j + 2] = s.length;
-      joined += s;
+      ops[j + 2] = len;
+      if (w + len > units.length) {
+        const grown = new Uint16Array(Math.max(units.length * 2, w + len));
+        grown.set(units);
+        units = grown;
+      }
+      for (let k = 0; k < len; k++) units[w++] = s.charCodeAt(k);
     }
-    this.applyEncodedPatches(ops, joined);
+    const doc = this._doc;
+    try {
+      doc._raw.text_apply_patches_utf16(this._h, ops, units.subarray(0, w));
+    } catch (e) {
+      throw convert(e);
+    }
+    if (doc._subs.size !== 0) doc._flush();
   }
   /**
    * applyPatches() with the patches pre-encoded: `ops` holds `index, deleteCount,

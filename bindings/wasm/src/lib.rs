@@ -153,8 +153,24 @@ fn vv_of(bytes: Option<Box<[u8]>>) -> Res<VersionVector> {
 }
 
 /// The error of a batch whose inserted text has more than its patches take.
-fn longer_than_patches() -> JsValue {
-    type_err("inserted text is longer than the patches' insert lengths")
+fn patch_mismatch() -> JsValue {
+    type_err("inserted text does not match the patches' insert lengths")
+}
+
+/// Checks that `ops` holds whole `(pos, del, insert_len)` triples whose insert lengths add
+/// up to `units`, the inserted text's length in UTF-16 units.
+fn check_patch_units(ops: &[u32], units: usize) -> Res<()> {
+    if ops.len() % 3 != 0 {
+        return Err(type_err("patch array length must be a multiple of 3"));
+    }
+    let total: u64 = ops.chunks_exact(3).map(|p| u64::from(p[2])).sum();
+    match total.cmp(&(units as u64)) {
+        core::cmp::Ordering::Greater => Err(patch_mismatch()),
+        core::cmp::Ordering::Less => Err(type_err(
+            "inserted text is longer than the patches' insert lengths",
+        )),
+        core::cmp::Ordering::Equal => Ok(()),
+    }
 }
 
 /// Splits `s` after `n16` UTF-16 code units; `None` if `s` is shorter or the cut falls inside
@@ -231,6 +247,35 @@ pub struct RawDoc {
 }
 
 impl RawDoc {
+    /// The kernel batch of both patch calls: patch `i` inserts `text` up to `ends[i]` (bytes;
+    /// with no `ends`, the text is ASCII and cut at the patches' lengths).
+    fn splice_cut(
+        &mut self,
+        id: ContainerId,
+        ops: &[u32],
+        text: &str,
+        ends: Option<&[usize]>,
+    ) -> Res<()> {
+        let mut start = 0;
+        let patches = ops.chunks_exact(3).enumerate().map(|(i, p)| {
+            let end = ends.map_or(start + p[2] as usize, |e| {
+                e.get(i).copied().unwrap_or(start)
+            });
+            let ins = text.get(start..end).unwrap_or("");
+            start = end;
+            if i % 1024 == 1023 {
+                keep_headroom();
+            }
+            (p[0] as usize, p[1] as usize, ins)
+        });
+        let r = self
+            .doc
+            .text_splice_batch_utf16(id, patches)
+            .map_err(doc_err);
+        keep_headroom();
+        r
+    }
+
     fn wrap(doc: Doc) -> RawDoc {
         RawDoc {
             doc,
@@ -500,50 +545,56 @@ impl RawDoc {
     /// transaction (or part of the open one), all or nothing.
     pub fn text_apply_patches(&mut self, h: u32, ops: &[u32], inserted: &str) -> Res<()> {
         let id = self.id(h)?;
-        if ops.len() % 3 != 0 {
-            return Err(type_err("patch array length must be a multiple of 3"));
-        }
-        // The inserted strings must cut at the patches' lengths; checked before any edit.
-        let mismatch = || type_err("inserted text does not match the patches' insert lengths");
         let ascii = inserted.is_ascii();
-        if ascii {
-            // One byte per UTF-16 unit: only the total can be wrong.
-            let total: u64 = ops.chunks_exact(3).map(|p| u64::from(p[2])).sum();
-            match total.cmp(&(inserted.len() as u64)) {
-                core::cmp::Ordering::Greater => return Err(mismatch()),
-                core::cmp::Ordering::Less => return Err(longer_than_patches()),
-                core::cmp::Ordering::Equal => {}
-            }
+        let units = if ascii {
+            inserted.len()
         } else {
+            inserted.encode_utf16().count()
+        };
+        check_patch_units(ops, units)?;
+        // Where each patch's text ends, in bytes, unless the text is ASCII (bytes are units).
+        // A cut inside a surrogate pair does not match the patches.
+        let ends = if ascii {
+            None
+        } else {
+            let mut ends = Vec::with_capacity(ops.len() / 3);
             let mut rest = inserted;
             for p in ops.chunks_exact(3) {
-                rest = split_utf16(rest, p[2] as usize).ok_or_else(mismatch)?.1;
+                rest = split_utf16(rest, p[2] as usize)
+                    .ok_or_else(patch_mismatch)?
+                    .1;
+                ends.push(inserted.len() - rest.len());
             }
-            if !rest.is_empty() {
-                return Err(longer_than_patches());
+            Some(ends)
+        };
+        self.splice_cut(id, ops, inserted, ends.as_deref())
+    }
+
+    /// [`text_apply_patches`](Self::text_apply_patches) with the inserted strings as their
+    /// UTF-16 code units one after another, as JS strings hold them (what `applyPatches`
+    /// packs: no joined string to build and encode in JS). Each patch's units are decoded on
+    /// their own, a lone surrogate becoming U+FFFD as in every other call taking a string.
+    pub fn text_apply_patches_utf16(&mut self, h: u32, ops: &[u32], units: &[u16]) -> Res<()> {
+        let id = self.id(h)?;
+        check_patch_units(ops, units.len())?;
+        let (text, ends) = if units.iter().all(|&u| u < 0x80) {
+            let bytes = units.iter().map(|&u| u as u8).collect();
+            let text = String::from_utf8(bytes).map_err(|_| patch_mismatch())?;
+            (text, None)
+        } else {
+            let mut text = String::with_capacity(units.len());
+            let mut ends = Vec::with_capacity(ops.len() / 3);
+            let mut at = 0;
+            for p in ops.chunks_exact(3) {
+                let n = p[2] as usize;
+                let chars = char::decode_utf16(units[at..at + n].iter().copied());
+                text.extend(chars.map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+                at += n;
+                ends.push(text.len());
             }
-        }
-        let mut rest = inserted;
-        let patches = ops.chunks_exact(3).enumerate().map(|(i, p)| {
-            // Checked above, so every cut succeeds; ASCII text cuts at byte counts.
-            let cut = if ascii {
-                rest.split_at_checked(p[2] as usize)
-            } else {
-                split_utf16(rest, p[2] as usize)
-            };
-            let (ins, tail) = cut.unwrap_or((rest, ""));
-            rest = tail;
-            if i % 1024 == 1023 {
-                keep_headroom();
-            }
-            (p[0] as usize, p[1] as usize, ins)
-        });
-        let r = self
-            .doc
-            .text_splice_batch_utf16(id, patches)
-            .map_err(doc_err);
-        keep_headroom();
-        r
+            (text, Some(ends))
+        };
+        self.splice_cut(id, ops, &text, ends.as_deref())
     }
 
     /// The text's content.

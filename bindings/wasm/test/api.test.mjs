@@ -85,6 +85,48 @@ test('text: applyPatches and applyEncodedPatches carry many edits, all or nothin
   assert.equal(t.toString(), 'Yoo, 😀 there');
   assert.throws(() => t.applyEncodedPatches(new Uint32Array([0, 0, 5]), 'ab'), TypeError);
   assert.throws(() => t.applyEncodedPatches(new Uint32Array([0, 0]), ''), TypeError);
+  // A cut inside a surrogate pair does not match the patches.
+  assert.throws(() => t.applyEncodedPatches(new Uint32Array([0, 0, 1, 0, 0, 1]), '😀'), TypeError);
+  assert.equal(t.toString(), 'Yoo, 😀 there');
+});
+
+test('text: applyPatches reads the same as one call per patch, astral chars and lone surrogates included', () => {
+  const patches = [
+    [0, 0, 'añb'],
+    [1, 1, '😀😀'],
+    [5, 0, '\ud800'],
+    [0, 0, 'z\udc00'],
+    [2, 3, ''],
+    [4, 0, 'é🎉'],
+  ];
+  const batch = new Doc(1);
+  batch.getText('t').applyPatches(patches);
+  const single = new Doc(1);
+  const t = single.getText('t');
+  for (const [pos, del, text] of patches) t.splice(pos, del, text);
+  // A lone surrogate is stored as U+FFFD in both.
+  assert.equal(batch.getText('t').toString(), t.toString());
+  assert.equal(batch.getText('t').length, t.length);
+  assert.ok(t.toString().includes('\ufffd'));
+  const before = batch.save();
+  assert.throws(() => batch.getText('t').applyPatches([[0, 0, 'x'], [0, 0, 5]]), TypeError);
+  assert.throws(() => batch.getText('t').applyPatches([[0, 0, 'x'], [-1, 0, 'y']]), RangeError);
+  assert.throws(() => batch.getText('t').applyPatches([[0, 1.5, 'x']]), RangeError);
+  assert.throws(() => batch.getText('t').applyPatches([['0', 0, 'x']]), RangeError);
+  bytesEqual(batch.save(), before);
+  // Many patches: the unit buffer grows past its first size.
+  const many = [];
+  for (let i = 0, len = 0; i < 5000; i++) {
+    const text = i % 7 === 0 ? '😀' : 'ab'.slice(0, 1 + (i % 2));
+    many.push([i % 3 === 0 ? 0 : len, 0, text]);
+    len += text.length;
+  }
+  const big = new Doc(1);
+  big.getText('t').applyPatches(many);
+  const ref = new Doc(1);
+  const rt = ref.getText('t');
+  for (const [pos, del, text] of many) rt.splice(pos, del, text);
+  assert.equal(big.getText('t').toString(), rt.toString());
 });
 
 test('map: set, setMany, get, has, keys, values, entries, size, delete, nested containers', () => {

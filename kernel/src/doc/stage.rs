@@ -282,7 +282,7 @@ impl Stage {
         t.counter.changes(&mut out);
         t.register.changes(&self.staged, &mut out);
         t.set.changes(&self.staged, &mut out);
-        out.sort_unstable_by_key(|c| c.container);
+        crate::sort::sort_by_key(&mut out, |c| c.container);
         out
     }
 
