@@ -26,7 +26,9 @@
 //! alone), `dockeys` (B1.1 through a `Doc`: 6,000 appended characters, each one's update
 //! encoded as it is committed), `docmap` / `docmap:each` (B3.1 through a `Doc`: 1,540
 //! replicas set one key, a fresh document applies their merged updates / each update alone;
-//! `docmap:list`: B3.4, each replica inserts one string at the start of a list instead).
+//! `docmap:list`: B3.4, each replica inserts one string at the start of a list instead),
+//! `doctexts:<n>` (`n` texts in a list, written in one update and each edited again in a
+//! second one; a fresh document applies both).
 
 use std::hint::black_box;
 
@@ -80,6 +82,37 @@ fn main() {
                 doc.apply_update(&merged).expect("valid");
             }
             black_box(doc);
+        }
+        return;
+    }
+    if let Some(n) = name.strip_prefix("doctexts:") {
+        // N texts nested in a list, each edited once more in one transaction; a second
+        // document applies that update (so N lists or texts move into one update's stage).
+        let n: usize = n.parse().expect("doctexts:<count>");
+        let list = ContainerId::root("items", ContainerKind::List);
+        let mut a = Doc::new(ReplicaId(1));
+        a.begin().expect("no transaction open");
+        let texts: Vec<ContainerId> = (0..n)
+            .map(|i| {
+                let t = (a.list_insert_container(list, i, ContainerKind::Text)).expect("a list");
+                a.text_insert(t, 0, "hello").expect("a text");
+                t
+            })
+            .collect();
+        a.commit().expect("no memory limit");
+        let first = a.encode_updates_since(&VersionVector::new());
+        let before = a.version();
+        a.begin().expect("no transaction open");
+        for t in &texts {
+            a.text_insert(*t, 0, "x").expect("a text");
+        }
+        a.commit().expect("no memory limit");
+        let second = a.encode_updates_since(&before);
+        for _ in 0..runs {
+            let mut b = Doc::new(ReplicaId(2));
+            b.apply_update(&first).expect("valid");
+            b.apply_update(&second).expect("valid");
+            black_box(b);
         }
         return;
     }

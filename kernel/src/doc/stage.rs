@@ -310,9 +310,13 @@ impl Stage {
     /// its events since the checkpoint touched ([`State::change_since`]).
     pub(crate) fn diff(&mut self, base: &Containers) -> Vec<Change> {
         let mut out = Vec::new();
+        // Both in container order, so one pass finds each staged container's checkpoint.
+        crate::sort::sort_by_key(&mut self.moved, |&(id, _)| id);
+        let mut moved = self.moved.iter().peekable();
         for (id, new) in &mut self.staged {
             let old = base.get(id);
-            if let Some(&(_, cp)) = self.moved.iter().find(|(m, _)| m == id) {
+            while moved.next_if(|(m, _)| m < id).is_some() {}
+            if let Some(&(_, cp)) = moved.next_if(|(m, _)| m == id) {
                 if let Some(what) = new.change_since(cp) {
                     out.push(Change {
                         container: *id,
