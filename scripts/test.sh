@@ -35,14 +35,12 @@ cargo clippy -p converge --no-default-features --features alloc --lib -- -D warn
 bindings=(--exclude converge-py --exclude converge-wasm --exclude converge-ffi
   --exclude converge-leptos --exclude todo-web --exclude converge-relay)
 
-step "cargo test (workspace; the bindings' own tests run below)"
+step "cargo test (workspace; the bindings' own tests run below; benches/tests/smoke.rs smoke-runs compare, concurrent_report and load_compare, every result verified)"
 cargo test --workspace "${bindings[@]}"
 
-step "benches: build every bench target, smoke-run every compare workload (tiny inputs), concurrent_report (small traces) and load_compare (one process per loader), every result verified"
-cargo test -p converge-benches --benches --no-run
-cargo run -p converge-benches --bin compare -- --smoke
-cargo run -p converge-benches --bin concurrent_report -- --smoke >/dev/null
-cargo run -p converge-benches --bin load_compare -- --smoke >/dev/null
+# The same package selection as the tests, so the dependencies' features (and builds) are shared.
+step "benches: build every bench target"
+cargo test --workspace "${bindings[@]}" --benches --no-run
 
 step "examples run"
 cargo run -p converge --example quickstart >/dev/null
