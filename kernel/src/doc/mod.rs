@@ -140,11 +140,6 @@ impl Txn {
         self.open.then_some(self)
     }
 
-    /// The transaction, if open.
-    fn if_open_mut(&mut self) -> Option<&mut Txn> {
-        self.open.then_some(self)
-    }
-
     /// Records that the last edit added the author's events `first .. first + len` to list
     /// or text `id`: extends the last operation when it is a reference to the events right
     /// before, on the same container.
@@ -458,8 +453,7 @@ impl Doc {
     ) -> Result<R> {
         // The generic part is only the call: opening and closing are shared by every edit.
         let open = self.edit_open(target)?;
-        let txn = self.txn.if_open_mut().ok_or(DocError::NoTransaction)?;
-        let r = f(txn, &mut self.containers, self.replica);
+        let r = f(&mut self.txn, &mut self.containers, self.replica);
         self.edit_close(open, r.is_ok())?;
         r
     }
@@ -471,7 +465,7 @@ impl Doc {
         if auto {
             self.begin()?;
         }
-        let txn = self.txn.if_open_mut().ok_or(DocError::NoTransaction)?;
+        let txn = &mut self.txn;
         let moved = match target {
             Some(id) if auto && !self.limited && !txn.stage.staged.contains_key(&id) => {
                 let st = self.containers.remove(&id);
@@ -494,8 +488,8 @@ impl Doc {
             }
             return Ok(());
         }
-        if let (Some(id), Some(txn)) = (open.moved, self.txn.if_open_mut()) {
-            if let Some(st) = txn.stage.staged.remove(&id) {
+        if let Some(id) = open.moved {
+            if let Some(st) = self.txn.stage.staged.remove(&id) {
                 self.containers.insert(id, st);
             }
         }
