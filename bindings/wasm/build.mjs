@@ -1,25 +1,42 @@
 // Builds the npm package into dist/: the Rust crate for wasm32 (cargo profile `wasm`), the JS
-// glue by wasm-bindgen-cli (--target web, loadable by every entry point), the hand-written
-// wrapper and types, and a CommonJS bundle of the Node entry point (esbuild).
+// glue by wasm-bindgen-cli (--target web, loadable by every entry point), binaryen's wasm-opt
+// (npm package `binaryen`) over the module, the hand-written wrapper and types, and a CommonJS
+// bundle of the Node entry point (esbuild).
 //
-// Usage: node build.mjs            (needs cargo, the wasm32 target and wasm-bindgen on PATH)
+// Usage: node build.mjs [--named FILE]   (needs cargo, the wasm32 target and wasm-bindgen on
+//                                         PATH, and `npm ci` run here for wasm-opt)
+//        --named FILE                    also writes the module with its function names kept
+//                                        (for bench/size.mjs)
 // Env:   CARGO_TARGET_DIR          where cargo builds (default: the workspace's target/)
 //        CARGO_PROFILE_WASM_OPT_LEVEL=z   smallest build (cargo's own override of the profile):
-//                                  185 KB gzip against 225 KB for "s" when measured (before
-//                                  the size work in perf/wasm.md), about 2x slower
-// The name and producers sections are dropped by wasm-bindgen; wasm-opt (npm's binaryen) was
-// measured to make the gzipped file larger (-Oz: 221 KB against 201 KB), so it is not used.
+//                                  about 2x slower, see perf/wasm.md
+//
+// wasm-opt runs its size passes with its own inlining off (binaryen's inlining made the
+// gzipped module larger, and LLVM has already inlined what the speed needs), then orders the
+// functions by path, generic arguments ignored: gzip only finds repeats within 32 KB, and the
+// many copies of one generic function (BTreeMap's insert for each key and value type, ...)
+// are alike. Measured in perf/wasm.md: 13 KB less gzip and a faster batch replay.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { groupedByPath, withoutNames } from './tools/wasm-names.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const dist = join(here, 'dist');
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root });
+const { values: opts } = parseArgs({ options: { named: { type: 'string' } } });
+
+// The WebAssembly features rustc's wasm32 target enables by default (wasm-opt must neither
+// reject them nor emit others).
+const FEATURES = [
+  'bulk-memory', 'bulk-memory-opt', 'call-indirect-overlong', 'multivalue', 'mutable-globals',
+  'nontrapping-float-to-int', 'reference-types', 'sign-ext',
+].map((f) => `--enable-${f}`);
 
 run('cargo', [
   'build', '-p', 'converge-wasm', '--lib', '--profile', 'wasm', '--target', 'wasm32-unknown-unknown',
@@ -30,10 +47,19 @@ const wasm = join(targetDir, 'wasm32-unknown-unknown', 'wasm', 'converge_wasm.wa
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 run('wasm-bindgen', [
-  '--target', 'web', '--no-typescript', '--remove-name-section', '--remove-producers-section',
+  '--target', 'web', '--no-typescript', '--remove-producers-section',
   '--out-dir', dist, '--out-name', 'converge_wasm', wasm,
 ]);
 const out = join(dist, 'converge_wasm_bg.wasm');
+writeFileSync(out, groupedByPath(readFileSync(out)));
+run(join(here, 'node_modules', '.bin', 'wasm-opt'), [
+  out, ...FEATURES, '-Os', '--always-inline-max-function-size', '0',
+  '--flexible-inline-max-function-size', '0', '--one-caller-inline-max-function-size', '0',
+  '--converge', '--reorder-functions-by-name', '--strip-producers', '--strip-target-features',
+  '--debuginfo', '-o', out,
+]);
+if (opts.named) copyFileSync(out, opts.named);
+writeFileSync(out, withoutNames(readFileSync(out)));
 
 for (const f of ['core.js', 'browser.js', 'node.mjs']) copyFileSync(join(here, 'js', f), join(dist, f));
 copyFileSync(join(here, 'types', 'index.d.ts'), join(dist, 'index.d.ts'));

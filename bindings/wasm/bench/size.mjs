@@ -3,15 +3,14 @@
 // marginal cost; groups overlap in what they share, so the rows do not add up to the total).
 //
 // Usage (from bindings/wasm), on a build that keeps the name section:
-//   cargo build -p converge-wasm --lib --profile wasm --target wasm32-unknown-unknown
-//   wasm-bindgen --target web --no-typescript --out-dir /tmp/named --out-name converge_wasm \
-//     ../../target/wasm32-unknown-unknown/wasm/converge_wasm.wasm
-//   node bench/size.mjs /tmp/named/converge_wasm_bg.wasm [--top 40] ['label=regex' ...]
+//   node build.mjs --named /tmp/named.wasm
+//   node bench/size.mjs /tmp/named.wasm [--top 40] ['label=regex' ...]
 // Without groups it uses the ones below. `--top N` also lists the N largest functions.
 
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
+import { demangle, readModule, uleb } from '../tools/wasm-names.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,110 +37,8 @@ const DEFAULT_GROUPS = [
 
 const bytes = readFileSync(file);
 
-function leb(at) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const b = bytes[at++];
-    value += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (b < 0x80) return [value, at];
-  }
-}
-
-function uleb(n) {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return Buffer.from(out);
-}
-
-// Sections, imported function count, function bodies and names.
-const sections = [];
-for (let at = 8; at < bytes.length; ) {
-  const start = at;
-  const id = bytes[at++];
-  const [size, body] = leb(at);
-  sections.push({ id, start, body, end: body + size });
-  at = body + size;
-}
-let imported = 0;
-const bodies = [];
-const names = new Map();
-for (const s of sections) {
-  if (s.id === 2) {
-    let [count, at] = leb(s.body);
-    for (let i = 0; i < count; i++) {
-      for (let k = 0; k < 2; k++) {
-        const [len, next] = leb(at);
-        at = next + len;
-      }
-      const kind = bytes[at++];
-      if (kind === 0) {
-        imported++;
-        at = leb(at)[1];
-      } else if (kind === 1 || kind === 2) {
-        if (kind === 1) at++;
-        const flags = bytes[at++];
-        at = leb(at)[1];
-        if (flags & 1) at = leb(at)[1];
-      } else {
-        at += 2;
-      }
-    }
-  } else if (s.id === 10) {
-    let [count, at] = leb(s.body);
-    for (let i = 0; i < count; i++) {
-      const [len, next] = leb(at);
-      bodies.push([next, next + len]);
-      at = next + len;
-    }
-  } else if (s.id === 0) {
-    const [len, at] = leb(s.body);
-    if (bytes.toString('latin1', at, at + len) !== 'name') continue;
-    for (let sub = at + len; sub < s.end; ) {
-      const kind = bytes[sub];
-      const [size, content] = leb(sub + 1);
-      if (kind === 1) {
-        let [count, p] = leb(content);
-        for (let i = 0; i < count; i++) {
-          const [idx, q] = leb(p);
-          const [n, r] = leb(q);
-          names.set(idx, bytes.toString('utf8', r, r + n));
-          p = r + n;
-        }
-      }
-      sub = content + size;
-    }
-  }
-}
+const { sections, imported, bodies, names } = readModule(bytes);
 if (names.size === 0) throw new Error(`${file} has no name section (see the usage above)`);
-
-/** A function's path: Rust's legacy mangling (`_ZN...E`) undone, the hash suffix dropped. */
-function demangle(name) {
-  if (!name.startsWith('_ZN')) return name.replace(/::h[0-9a-f]{16}$/, '');
-  const parts = [];
-  for (let at = 3; at < name.length && name[at] !== 'E'; ) {
-    const m = /^\d+/.exec(name.slice(at));
-    if (!m) break;
-    at += m[0].length;
-    parts.push(name.slice(at, at + Number(m[0])));
-    at += Number(m[0]);
-  }
-  if (/^h[0-9a-f]{16}$/.test(parts.at(-1) ?? '')) parts.pop();
-  return parts
-    .join('::')
-    .replaceAll('$LT$', '<')
-    .replaceAll('$GT$', '>')
-    .replaceAll('$u20$', ' ')
-    .replaceAll('$C$', ',')
-    .replaceAll('$RF$', '&')
-    .replaceAll('..', '::');
-}
 const fnNames = bodies.map((_, i) => demangle(names.get(i + imported) ?? `func${i + imported}`));
 
 /** The module without custom sections, the bodies `drop(i)` replaced by `unreachable`. */
