@@ -6,6 +6,8 @@
 //   node build.mjs --named /tmp/named.wasm
 //   node bench/size.mjs /tmp/named.wasm [--top 40] ['label=regex' ...]
 // Without groups it uses the ones below. `--top N` also lists the N largest functions.
+// `--copies` counts only the second and later functions of one name in each group (the copies
+// of generic functions for other types).
 
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +16,7 @@ import { demangle, readModule, uleb } from '../tools/wasm-names.mjs';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string' } },
+  options: { top: { type: 'string' }, copies: { type: 'boolean' } },
 });
 const [file, ...groupArgs] = positionals;
 if (!file) throw new Error('usage: node bench/size.mjs FILE.wasm [--top N] [label=regex ...]');
@@ -71,7 +73,12 @@ for (const arg of groupArgs.length ? groupArgs : DEFAULT_GROUPS) {
   const eq = arg.indexOf('=');
   const re = new RegExp(arg.slice(eq + 1));
   const members = new Set();
-  fnNames.forEach((n, i) => re.test(n) && members.add(i));
+  const seen = new Set();
+  fnNames.forEach((n, i) => {
+    if (!re.test(n)) return;
+    if (!opts.copies || seen.has(n)) members.add(i);
+    seen.add(n);
+  });
   const raw = [...members].reduce((sum, i) => sum + bodies[i][1] - bodies[i][0], 0);
   const saved = total - gz(rebuild((i) => members.has(i)));
   console.log(`| ${arg.slice(0, eq)} | ${members.size} | ${raw} | ${saved} |`);

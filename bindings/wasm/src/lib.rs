@@ -17,7 +17,7 @@
 //!   wrapper turns it into the matching `ConvergeError` subclass. Arguments of the wrong JS
 //!   type throw `TypeError` / `RangeError`.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use converge::doc::{

@@ -553,13 +553,17 @@ impl Doc {
     /// applied the same updates return equal maps.
     pub fn roots(&self) -> BTreeMap<ContainerId, Node> {
         let staged = self.txn.if_open().map(|t| t.stage.staged.keys());
-        self.containers
-            .keys()
-            .chain(staged.into_iter().flatten())
-            .filter(|id| id.is_root())
-            .map(|id| (*id, self.to_tree(*id)))
-            .filter(|(_, node)| !node.is_empty())
-            .collect()
+        let mut roots = BTreeMap::new();
+        // Inserted one by one: `collect` would bring a sort and a bulk build into every build.
+        for id in (self.containers.keys()).chain(staged.into_iter().flatten()) {
+            if id.is_root() {
+                let node = self.to_tree(*id);
+                if !node.is_empty() {
+                    roots.insert(*id, node);
+                }
+            }
+        }
+        roots
     }
 
     // ------------------------------------------------------------------ sync
@@ -616,18 +620,17 @@ fn root_keys<'a>(
     for id in roots.keys() {
         *uses.entry(name_of(*id)).or_default() += 1;
     }
-    roots
-        .into_iter()
-        .map(|(id, node)| {
-            let key = match (name_of(id), id.origin) {
-                (Some(n), _) if uses[&Some(n)] == 1 => n.to_string(),
-                (Some(n), _) => alloc::format!("{n}:{}", id.kind.name()),
-                (None, Origin::Root(h)) => alloc::format!("#{h:016x}"),
-                (None, Origin::Created(_)) => String::new(),
-            };
-            (key, node)
-        })
-        .collect()
+    let mut named = BTreeMap::new();
+    for (id, node) in roots {
+        let key = match (name_of(id), id.origin) {
+            (Some(n), _) if uses[&Some(n)] == 1 => n.to_string(),
+            (Some(n), _) => alloc::format!("{n}:{}", id.kind.name()),
+            (None, Origin::Root(h)) => alloc::format!("#{h:016x}"),
+            (None, Origin::Created(_)) => String::new(),
+        };
+        named.insert(key, node);
+    }
+    named
 }
 
 fn check_kind(id: ContainerId, expected: ContainerKind) -> Result<()> {

@@ -48,7 +48,11 @@ pub(super) fn diff<'a>(
 }
 
 pub(super) fn node(m: &LwwMap<String, Item>, mut item: impl FnMut(&Item) -> Node) -> Node {
-    Node::Map(m.iter().map(|(k, v)| (k.clone(), item(v))).collect())
+    let mut map = BTreeMap::new();
+    for (k, v) in m.iter() {
+        map.insert(k.clone(), item(v));
+    }
+    Node::Map(map)
 }
 
 pub(super) fn to_wire(m: &LwwMap<String, Item>) -> StateWire {
