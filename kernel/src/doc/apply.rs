@@ -38,6 +38,20 @@ enum Fail {
     New(DocError),
 }
 
+/// Reverses each run of neighbours in `v` with equal Lamport time.
+fn reverse_ties(v: &mut [Src], lamport: impl Fn(Src) -> u64) {
+    let mut i = 0;
+    while i < v.len() {
+        let l = lamport(v[i]);
+        let mut j = i + 1;
+        while j < v.len() && lamport(v[j]) == l {
+            j += 1;
+        }
+        v[i..j].reverse();
+        i = j;
+    }
+}
+
 fn fail(src: Src, e: DocError) -> Fail {
     match src {
         Src::Pending(i) => Fail::Pending(i),
@@ -50,6 +64,8 @@ fn fail(src: Src, e: DocError) -> Fail {
 struct Plan {
     version: VersionVector,
     lamport: u64,
+    /// The updates applied, in the order the history logs them (Lamport order, authors
+    /// ascending, when sorting; not necessarily the order they were applied in).
     applied: Vec<Src>,
     remaining: Vec<Src>,
     duplicates: usize,
@@ -160,18 +176,31 @@ impl Doc {
             }
         }
         // Lamport order is a causal order (an update's dependencies have smaller Lamport
-        // times), so one pass applies everything that can be applied.
+        // times), so one pass applies everything that can be applied. Updates of equal
+        // Lamport time are concurrent; they are applied in descending author order, because
+        // the list engine places concurrent inserts at one spot in ascending replica order and
+        // finds a newcomer's place at once when it is the lowest so far (ascending order made
+        // m replicas inserting at one spot cost m² / 2 sibling steps). The history logs them
+        // in ascending order (`Plan::applied`), as it always has.
+        let by_lamport = |v: &mut Vec<Src>| {
+            crate::sort::sort_by_key(v, |&s| {
+                let u = get(s);
+                (u.lamport, u.author, u.start)
+            });
+        };
+        // (Sorting ascending, then reversing the ties, is cheap on input already in Lamport
+        // order, which merged and resent messages are.)
         let order = |cands: &mut Vec<Src>| {
             if sort {
-                crate::sort::sort_by_key(cands, |&s| {
-                    let u = get(s);
-                    (u.lamport, u.author, u.start)
-                });
+                by_lamport(cands);
+                reverse_ties(cands, |s| get(s).lamport);
             }
         };
         order(&mut cands);
 
         let mut version = self.version.clone();
+        // Authors new here get their entries in one merge (they come in descending order).
+        let reserved = version.reserve(cands.iter().map(|&s| get(s).author));
         let mut lamport = self.lamport;
         let mut applied = Vec::new();
         let mut with_pending = false;
@@ -230,6 +259,13 @@ impl Doc {
                 continue;
             }
             break;
+        }
+        if reserved {
+            version.drop_unseen();
+        }
+        if sort {
+            reverse_ties(&mut applied, |s| get(s).lamport);
+            by_lamport(&mut applied);
         }
         Ok(Plan {
             version,
