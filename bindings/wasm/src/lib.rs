@@ -177,12 +177,12 @@ fn check_patch_units(ops: &[u32], units: usize) -> Res<()> {
 /// a surrogate pair.
 fn split_utf16(s: &str, n16: usize) -> Option<(&str, &str)> {
     if n16 <= s.len() && s.as_bytes()[..n16].is_ascii() {
-        return Some(s.split_at(n16));
+        return s.split_at_checked(n16);
     }
     let mut units = 0;
     for (i, ch) in s.char_indices() {
         if units == n16 {
-            return Some(s.split_at(i));
+            return s.split_at_checked(i);
         }
         if units > n16 {
             return None;

@@ -38,8 +38,8 @@ enum Fail {
     New(DocError),
 }
 
-/// Reverses each run of neighbours in `v` with equal Lamport time.
-fn reverse_ties(v: &mut [Src], lamport: impl Fn(Src) -> u64) {
+/// Reverses each run of neighbours in `v` with equal Lamport time for which `may(run)` holds.
+fn reverse_ties(v: &mut [Src], lamport: impl Fn(Src) -> u64, may: impl Fn(&[Src]) -> bool) {
     let mut i = 0;
     while i < v.len() {
         let l = lamport(v[i]);
@@ -47,7 +47,9 @@ fn reverse_ties(v: &mut [Src], lamport: impl Fn(Src) -> u64) {
         while j < v.len() && lamport(v[j]) == l {
             j += 1;
         }
-        v[i..j].reverse();
+        if j - i > 1 && may(&v[i..j]) {
+            v[i..j].reverse();
+        }
         i = j;
     }
 }
@@ -64,8 +66,9 @@ fn fail(src: Src, e: DocError) -> Fail {
 struct Plan {
     version: VersionVector,
     lamport: u64,
-    /// The updates applied, in the order the history logs them (Lamport order, authors
-    /// ascending, when sorting; not necessarily the order they were applied in).
+    /// The updates applied, in the order the history logs them: a causal order (when
+    /// sorting, concurrent updates of equal Lamport time in ascending author order, though
+    /// they were applied in descending order).
     applied: Vec<Src>,
     remaining: Vec<Src>,
     duplicates: usize,
@@ -182,18 +185,15 @@ impl Doc {
         // finds a newcomer's place at once when it is the lowest so far (ascending order made
         // m replicas inserting at one spot cost m² / 2 sibling steps). The history logs them
         // in ascending order (`Plan::applied`), as it always has.
-        let by_lamport = |v: &mut Vec<Src>| {
-            crate::sort::sort_by_key(v, |&s| {
-                let u = get(s);
-                (u.lamport, u.author, u.start)
-            });
-        };
         // (Sorting ascending, then reversing the ties, is cheap on input already in Lamport
         // order, which merged and resent messages are.)
         let order = |cands: &mut Vec<Src>| {
             if sort {
-                by_lamport(cands);
-                reverse_ties(cands, |s| get(s).lamport);
+                crate::sort::sort_by_key(cands, |&s| {
+                    let u = get(s);
+                    (u.lamport, u.author, u.start)
+                });
+                reverse_ties(cands, |s| get(s).lamport, |_| true);
             }
         };
         order(&mut cands);
@@ -264,8 +264,22 @@ impl Doc {
             version.drop_unseen();
         }
         if sort {
-            reverse_ties(&mut applied, |s| get(s).lamport);
-            by_lamport(&mut applied);
+            // The log takes a run of concurrent updates in ascending author order, unless one
+            // of them depends on another (only a forged update can: dependencies have smaller
+            // Lamport times), where the order they were applied in is the causal one.
+            let independent = |run: &[Src]| {
+                let descending = run.windows(2).all(|w| get(w[0]).author > get(w[1]).author);
+                descending
+                    && run.iter().all(|&s| {
+                        get(s).deps.iter().all(|(a, c)| {
+                            match run.binary_search_by(|&m| a.cmp(&get(m).author)) {
+                                Ok(k) => c < get(run[k]).start,
+                                Err(_) => true,
+                            }
+                        })
+                    })
+            };
+            reverse_ties(&mut applied, |s| get(s).lamport, independent);
         }
         Ok(Plan {
             version,
@@ -419,5 +433,40 @@ impl ApplyReport {
     /// Whether nothing is left pending.
     pub fn is_complete(&self) -> bool {
         self.pending == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::clock::ReplicaId;
+    use crate::doc::{ContainerId, ContainerKind, Doc, Value};
+    use crate::sync;
+    use crate::version::VersionVector;
+
+    /// A forged update whose Lamport time equals that of an update it depends on (an honest
+    /// one's is larger) is applied after it, and the history logs it after it: the document
+    /// still saves and loads. (Found by the `apply_update` fuzzer when concurrent updates
+    /// were logged in ascending author order whatever their dependencies.)
+    #[test]
+    fn an_update_depending_on_one_of_equal_lamport_time_is_logged_after_it() {
+        let m = ContainerId::root("m", ContainerKind::Map);
+        let mut high = Doc::new(ReplicaId(5));
+        high.map_set(m, "a", Value::Int(1)).unwrap();
+        let first = high.encode_updates_since(&VersionVector::new());
+        let mut low = Doc::new(ReplicaId(2));
+        low.apply_update(&first).unwrap();
+        let before = low.version();
+        low.map_set(m, "b", Value::Int(2)).unwrap();
+        let mut second = sync::decode_updates(&low.encode_updates_since(&before)).unwrap();
+        let dep = sync::decode_updates(&first).unwrap();
+        assert!(second[0].lamport > dep[0].lamport);
+        second[0].lamport = dep[0].lamport;
+        let both = sync::encode_updates(&[dep[0].clone(), second[0].clone()]);
+
+        let mut fresh = Doc::new(ReplicaId(9));
+        fresh.apply_update(&both).unwrap();
+        assert_eq!(fresh.map_keys(m).unwrap().len(), 2);
+        let loaded = Doc::load(&fresh.save().unwrap()).unwrap();
+        assert_eq!(loaded.roots(), fresh.roots());
     }
 }
