@@ -278,6 +278,60 @@ fn doc_concurrent_inserts_at_one_spot_agree_merged_or_one_by_one() -> Result<(),
 }
 
 #[test]
+fn doc_concurrent_text_runs_at_one_spot_agree_in_any_order() -> Result<(), DocError> {
+    // Replicas that all saw "ab" insert runs between `a` and `b` (a few elsewhere, a few
+    // deleting), concurrently; any application order gives one text.
+    let t = root("t", ContainerKind::Text);
+    let mut base = Doc::new(ReplicaId(1000));
+    base.text_insert(t, 0, "ab")?;
+    let seed = base.encode_updates_since(&VersionVector::new());
+    let updates: Vec<Vec<u8>> = (1..=40u64)
+        .map(|r| {
+            let mut d = Doc::new(ReplicaId(r));
+            d.apply_update(&seed)?;
+            let before = d.version();
+            match r % 7 {
+                3 => d.text_insert(t, 2, &format!("<{r}>"))?,
+                5 => d.text_delete(t, 0..1)?,
+                _ => d.text_insert(t, 1, &format!("[{r}]"))?,
+            }
+            Ok(d.encode_updates_since(&before))
+        })
+        .collect::<Result<_, DocError>>()?;
+    let apply_in = |order: &[usize]| -> Result<String, DocError> {
+        let mut d = Doc::new(ReplicaId(2000));
+        d.apply_update(&seed)?;
+        for &i in order {
+            d.apply_update(&updates[i])?;
+        }
+        d.text(t)
+    };
+    let ascending: Vec<usize> = (0..updates.len()).collect();
+    let want = apply_in(&ascending)?;
+    let descending: Vec<usize> = ascending.iter().rev().copied().collect();
+    assert_eq!(apply_in(&descending)?, want);
+    // A fixed shuffle, and ascending runs broken up by other updates.
+    let shuffled: Vec<usize> = (0..updates.len())
+        .map(|i| (i * 17 + 5) % updates.len())
+        .collect();
+    assert_eq!(apply_in(&shuffled)?, want);
+    let refs: Vec<&[u8]> = updates.iter().map(|u| u.as_slice()).collect();
+    let mut merged = Doc::new(ReplicaId(2001));
+    merged.apply_update(&seed)?;
+    merged.apply_update(&Doc::merge_updates(&refs)?)?;
+    assert_eq!(merged.text(t)?, want);
+    for r in 1..=40u64 {
+        match r % 7 {
+            3 => assert_eq!(want.matches(&format!("<{r}>")).count(), 1),
+            5 => {}
+            _ => assert_eq!(want.matches(&format!("[{r}]")).count(), 1),
+        }
+    }
+    assert!(!want.contains('a') && want.matches('b').count() == 1);
+    Ok(())
+}
+
+#[test]
 fn doc_merge_updates_equals_applying_each() -> Result<(), DocError> {
     let m = root("m", ContainerKind::Map);
     let mut a = Doc::new(A);

@@ -157,6 +157,7 @@ impl<S: Store> Seq<S> {
         }
         self.cache = None;
         self.typing = None;
+        self.sibling = None;
     }
 
     /// The items below `cp.items` that events since `cp` deleted, as `lo..hi` ranges in log

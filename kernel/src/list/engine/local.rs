@@ -81,6 +81,7 @@ impl<S: Store> Seq<S> {
     /// Inserts the `n` items whose content is stored at `ilv..` at visible position `pos`
     /// (checked by the caller) as the next events of `agent`.
     pub(super) fn insert_at(&mut self, agent: u32, pos: usize, n: u32, ilv: u32) {
+        self.sibling = None;
         let counter = self.ids.seen(agent) + 1;
         if let Some(ty) = self.typing.take() {
             if ty.pos == pos && ty.end == ilv && ty.agent == agent {
@@ -156,6 +157,7 @@ impl<S: Store> Seq<S> {
     /// `agent`.
     pub(super) fn delete_at(&mut self, agent: u32, start: usize, n: u32) {
         self.typing = None;
+        self.sibling = None;
         let mut remaining = n;
         while remaining > 0 {
             let f = self.find_vis(start).expect("start < len");
@@ -175,6 +177,7 @@ impl<S: Store> Seq<S> {
     /// single deletions.
     pub(super) fn delete_back(&mut self, agent: u32, last: usize, n: u32) {
         self.typing = None;
+        self.sibling = None;
         let start = last + 1 - n as usize;
         let mut pieces: Vec<(u32, u32)> = Vec::new();
         let mut remaining = n;

@@ -44,6 +44,7 @@ pub(crate) use self::state::{StateParts, snapshot_version};
 use converge_pool::Idx;
 
 use self::ids::Ids;
+use self::integrate::Sibling;
 use self::local::Typing;
 use self::log::{LogPiece, OpLog, Piece};
 use super::content::Store;
@@ -65,6 +66,9 @@ pub(crate) struct Seq<S> {
     cache: Option<(Idx<Leaf>, Counts)>,
     /// Where the last local insert ended, while nothing else has changed since.
     typing: Option<Typing>,
+    /// The last remote insert run, while nothing else has changed since (concurrent inserts
+    /// at one spot arriving in ascending replica order).
+    sibling: Option<Sibling>,
 }
 
 impl<S: Store> Seq<S> {
@@ -78,6 +82,7 @@ impl<S: Store> Seq<S> {
             me: None,
             cache: None,
             typing: None,
+            sibling: None,
         }
     }
 
