@@ -65,8 +65,12 @@ impl Store {
 
     /// The stored room `id`, if it exists.
     pub fn load(&self, id: &str) -> Result<Option<StoredRoom>> {
-        let conn = self.conn();
-        let Some((token, snapshot)) = conn
+        let mut conn = self.conn();
+        // Both reads in one transaction: another connection to the database (a second relay,
+        // or one still shutting down) could compact between them, pairing the old snapshot
+        // with none of the updates it did not cover.
+        let tx = conn.transaction()?;
+        let Some((token, snapshot)) = tx
             .query_row(
                 "SELECT token, snapshot FROM rooms WHERE id = ?1",
                 params![id],
@@ -81,11 +85,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        let mut stmt =
-            conn.prepare_cached("SELECT seq, data FROM updates WHERE room = ?1 ORDER BY seq")?;
-        let updates = stmt
-            .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<(i64, Vec<u8>)>>>()?;
+        let updates = {
+            let mut stmt =
+                tx.prepare_cached("SELECT seq, data FROM updates WHERE room = ?1 ORDER BY seq")?;
+            stmt.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<(i64, Vec<u8>)>>>()?
+        };
+        tx.commit()?;
         Ok(Some(StoredRoom {
             token,
             snapshot,
