@@ -143,43 +143,6 @@ impl VersionVector {
         }
     }
 
-    /// Gives each of `replicas` it lacks an entry with counter 0, in one merge: advancing a
-    /// vector one new replica at a time shifts its tail each time, which costs m² / 2 moves
-    /// for m new replicas that arrive in descending order. A zero entry reads as absent to
-    /// `get`, `contains` and `dominates`; [`drop_unseen`](Self::drop_unseen) removes them and
-    /// must run before the vector is compared, encoded or kept. Returns whether it added any
-    /// (it leaves a few to `advance`).
-    pub(crate) fn reserve(&mut self, replicas: impl IntoIterator<Item = ReplicaId>) -> bool {
-        const FEW: usize = 16;
-        let replicas = replicas.into_iter();
-        if replicas.size_hint().1.is_some_and(|n| n < FEW) {
-            return false;
-        }
-        let mut new: Vec<ReplicaId> = replicas.filter(|&r| self.search(r).is_err()).collect();
-        if new.len() < FEW {
-            // Few enough for `advance` to insert one by one.
-            return false;
-        }
-        crate::sort::sort(&mut new);
-        new.dedup();
-        let mut merged = Vec::with_capacity(self.entries.len() + new.len());
-        let mut old = self.entries.iter().copied().peekable();
-        for r in new {
-            while let Some(e) = old.next_if(|e| e.0 < r) {
-                merged.push(e);
-            }
-            merged.push((r, 0));
-        }
-        merged.extend(old);
-        self.entries = merged;
-        true
-    }
-
-    /// Removes the zero entries [`reserve`](Self::reserve) added and no advance raised.
-    pub(crate) fn drop_unseen(&mut self) {
-        self.entries.retain(|e| e.1 != 0);
-    }
-
     /// Records `dot` as seen (and, by the vector's meaning, every earlier dot of its replica).
     #[inline]
     pub fn observe(&mut self, dot: Dot) {
@@ -392,33 +355,6 @@ mod tests {
 
     fn vv(pairs: &[(u64, u64)]) -> VersionVector {
         pairs.iter().map(|&(r, c)| (ReplicaId(r), c)).collect()
-    }
-
-    #[test]
-    fn reserved_entries_read_as_absent_until_advanced() {
-        let mut v = vv(&[(5, 3), (40, 1)]);
-        let plain = v.clone();
-        // Below the threshold nothing is added.
-        assert!(!v.reserve((1..10).map(ReplicaId)));
-        assert_eq!(v, plain);
-        assert!(v.reserve((1..=60).rev().map(ReplicaId)));
-        assert_eq!(v.entries.len(), 60);
-        assert!(v.entries.windows(2).all(|w| w[0].0 < w[1].0));
-        assert_eq!(
-            (
-                v.get(ReplicaId(5)),
-                v.get(ReplicaId(40)),
-                v.get(ReplicaId(7))
-            ),
-            (3, 1, 0)
-        );
-        assert!(v.dominates(&plain) && plain.dominates(&v));
-        assert!(!v.contains(Dot::new(ReplicaId(7), 1)));
-        v.advance(ReplicaId(7), 2);
-        v.drop_unseen();
-        let mut want = plain.clone();
-        want.advance(ReplicaId(7), 2);
-        assert_eq!(v, want);
     }
 
     #[test]

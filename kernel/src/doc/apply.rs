@@ -38,22 +38,6 @@ enum Fail {
     New(DocError),
 }
 
-/// Reverses each run of neighbours in `v` with equal Lamport time for which `may(run)` holds.
-fn reverse_ties(v: &mut [Src], lamport: impl Fn(Src) -> u64, may: impl Fn(&[Src]) -> bool) {
-    let mut i = 0;
-    while i < v.len() {
-        let l = lamport(v[i]);
-        let mut j = i + 1;
-        while j < v.len() && lamport(v[j]) == l {
-            j += 1;
-        }
-        if j - i > 1 && may(&v[i..j]) {
-            v[i..j].reverse();
-        }
-        i = j;
-    }
-}
-
 fn fail(src: Src, e: DocError) -> Fail {
     match src {
         Src::Pending(i) => Fail::Pending(i),
@@ -66,9 +50,6 @@ fn fail(src: Src, e: DocError) -> Fail {
 struct Plan {
     version: VersionVector,
     lamport: u64,
-    /// The updates applied, in the order the history logs them: a causal order (when
-    /// sorting, concurrent updates of equal Lamport time in ascending author order, though
-    /// they were applied in descending order).
     applied: Vec<Src>,
     remaining: Vec<Src>,
     duplicates: usize,
@@ -179,28 +160,18 @@ impl Doc {
             }
         }
         // Lamport order is a causal order (an update's dependencies have smaller Lamport
-        // times), so one pass applies everything that can be applied. Updates of equal
-        // Lamport time are concurrent; they are applied in descending author order, because
-        // the list engine places concurrent inserts at one spot in ascending replica order and
-        // finds a newcomer's place at once when it is the lowest so far (ascending order made
-        // m replicas inserting at one spot cost m² / 2 sibling steps). The history logs them
-        // in ascending order (`Plan::applied`), as it always has.
-        // (Sorting ascending, then reversing the ties, is cheap on input already in Lamport
-        // order, which merged and resent messages are.)
+        // times), so one pass applies everything that can be applied.
         let order = |cands: &mut Vec<Src>| {
             if sort {
                 crate::sort::sort_by_key(cands, |&s| {
                     let u = get(s);
                     (u.lamport, u.author, u.start)
                 });
-                reverse_ties(cands, |s| get(s).lamport, |_| true);
             }
         };
         order(&mut cands);
 
         let mut version = self.version.clone();
-        // Authors new here get their entries in one merge (they come in descending order).
-        let reserved = version.reserve(cands.iter().map(|&s| get(s).author));
         let mut lamport = self.lamport;
         let mut applied = Vec::new();
         let mut with_pending = false;
@@ -259,27 +230,6 @@ impl Doc {
                 continue;
             }
             break;
-        }
-        if reserved {
-            version.drop_unseen();
-        }
-        if sort {
-            // The log takes a run of concurrent updates in ascending author order, unless one
-            // of them depends on another (only a forged update can: dependencies have smaller
-            // Lamport times), where the order they were applied in is the causal one.
-            let independent = |run: &[Src]| {
-                let descending = run.windows(2).all(|w| get(w[0]).author > get(w[1]).author);
-                descending
-                    && run.iter().all(|&s| {
-                        get(s).deps.iter().all(|(a, c)| {
-                            match run.binary_search_by(|&m| a.cmp(&get(m).author)) {
-                                Ok(k) => c < get(run[k]).start,
-                                Err(_) => true,
-                            }
-                        })
-                    })
-            };
-            reverse_ties(&mut applied, |s| get(s).lamport, independent);
         }
         Ok(Plan {
             version,
@@ -445,8 +395,8 @@ mod tests {
 
     /// A forged update whose Lamport time equals that of an update it depends on (an honest
     /// one's is larger) is applied after it, and the history logs it after it: the document
-    /// still saves and loads. (Found by the `apply_update` fuzzer when concurrent updates
-    /// were logged in ascending author order whatever their dependencies.)
+    /// still saves and loads. (The `apply_update` fuzzer found this broken by a log order
+    /// that sorted concurrent updates by author whatever their dependencies.)
     #[test]
     fn an_update_depending_on_one_of_equal_lamport_time_is_logged_after_it() {
         let m = ContainerId::root("m", ContainerKind::Map);
