@@ -115,7 +115,8 @@ impl Stage {
                 base.insert(id, st);
             }
         }
-        for (id, cp) in self.local.iter().flat_map(|t| t.seq.in_place()) {
+        let in_place = self.local.as_ref().map(|t| t.seq.in_place());
+        for (id, cp) in in_place.into_iter().flatten() {
             if let Some(st) = base.get_mut(&id) {
                 st.rollback(cp);
             }
@@ -272,8 +273,8 @@ impl Stage {
     /// The changes of a local transaction, from what was tracked (see [`LocalTrack`]), in
     /// container-id order. Each track holds containers of its own kinds only, and gives each
     /// of them at most one change.
-    fn local_changes(&self) -> Vec<Change> {
-        let Some(t) = &self.local else {
+    fn local_changes(&mut self) -> Vec<Change> {
+        let Some(t) = &mut self.local else {
             return Vec::new();
         };
         let mut out = Vec::new();

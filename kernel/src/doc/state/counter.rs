@@ -1,6 +1,5 @@
 //! Counter containers: an integer that replicas add to and subtract from ([`PNCounter`]).
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::{Stamp, State, StateWire};
@@ -36,21 +35,38 @@ pub(super) fn view(b: &[u8]) -> Result<Node> {
 }
 
 /// A local transaction's counter steps: the net amount added, per counter.
+///
+/// A log of the amounts added (steps of the counter the row before is about are summed into
+/// that row), sorted and summed per counter only when the changes are read (see
+/// [`MapTrack`](super::MapTrack) for why not a sorted map).
 #[derive(Default)]
-pub(crate) struct CounterTrack(BTreeMap<ContainerId, i128>);
+pub(crate) struct CounterTrack(Vec<(ContainerId, i128)>);
 
 impl CounterTrack {
     /// Forgets everything tracked.
     pub(crate) fn clear(&mut self) {
-        super::clear_map(&mut self.0);
+        self.0.clear();
+    }
+
+    /// Records `amount` added to `id`.
+    fn note(&mut self, id: ContainerId, amount: i64) {
+        match self.0.last_mut() {
+            Some((c, net)) if *c == id => *net += i128::from(amount),
+            _ => self.0.push((id, i128::from(amount))),
+        }
     }
 
     /// The counters whose net change is not zero.
-    pub(crate) fn changes(&self, out: &mut Vec<Change>) {
-        for (id, net) in &self.0 {
-            if *net != 0 {
+    pub(crate) fn changes(&mut self, out: &mut Vec<Change>) {
+        crate::sort::sort_by(&mut self.0, |a, b| a.0 < b.0);
+        let mut rows = self.0.iter().peekable();
+        while let Some(&(id, mut net)) = rows.next() {
+            while let Some((_, more)) = rows.next_if(|(c, _)| *c == id) {
+                net += more;
+            }
+            if net != 0 {
                 out.push(Change {
-                    container: *id,
+                    container: id,
                     what: Changed::Value,
                 });
             }
@@ -65,7 +81,7 @@ impl Doc {
         self.edit(Some(counter), |txn, base, r| {
             Self::record(txn, base, r, Op::Counter { counter, amount }, None)?;
             if let Some(t) = txn.stage.track() {
-                *t.counter.0.entry(counter).or_insert(0) += i128::from(amount);
+                t.counter.note(counter, amount);
             }
             Ok(())
         })

@@ -73,27 +73,41 @@ pub(super) fn view(b: &[u8], mut item: impl FnMut(&Item) -> Result<Node>) -> Res
 }
 
 /// A local transaction's map writes: each touched key with its entry before the transaction.
+///
+/// A log, one row per write (a write repeating the row before it is dropped), sorted and
+/// reduced to the first row per key only when the changes are read: a sorted map here would
+/// compile a B-tree of its own into every binary, and the log costs one push per write.
 #[derive(Default)]
-pub(crate) struct MapTrack(BTreeMap<(ContainerId, String), Option<Item>>);
+pub(crate) struct MapTrack(Vec<(ContainerId, String, Option<Item>)>);
 
 impl MapTrack {
     /// Forgets everything tracked.
     pub(crate) fn clear(&mut self) {
-        super::clear_map(&mut self.0);
+        self.0.clear();
     }
 
     /// Records the entry of `key` before its first write (`current` is the map as it is).
     fn note(&mut self, current: Option<&State>, map: ContainerId, key: &str) {
+        if (self.0.last()).is_some_and(|(m, k, _)| *m == map && k == key) {
+            return;
+        }
         let before = match current {
             Some(State::Map(m)) => m.get(&String::from(key)).cloned(),
             _ => None,
         };
-        self.0.entry((map, key.into())).or_insert(before);
+        self.0.push((map, key.into(), before));
     }
 
     /// The keys whose entry ends up different, per map, in map order.
-    pub(crate) fn changes(&self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
-        for ((map, key), before) in &self.0 {
+    pub(crate) fn changes(&mut self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+        // Stable: the first row of each key (its entry before the transaction) stays first.
+        crate::sort::sort_by(&mut self.0, |a, b| (a.0, &a.1) < (b.0, &b.1));
+        let mut prev: Option<(ContainerId, &str)> = None;
+        for (map, key, before) in &self.0 {
+            if prev == Some((*map, key.as_str())) {
+                continue;
+            }
+            prev = Some((*map, key.as_str()));
             let now = match staged.get(map) {
                 Some(State::Map(m)) => m.get(key),
                 _ => None,

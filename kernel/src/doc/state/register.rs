@@ -38,27 +38,40 @@ pub(super) fn view(b: &[u8]) -> Result<Node> {
 }
 
 /// A local transaction's register writes: each written register's value before it.
+///
+/// A log, one row per write (a write of the register the row before is about is dropped),
+/// sorted and reduced to the first row per register only when the changes are read (see
+/// [`MapTrack`](super::MapTrack) for why not a sorted map).
 #[derive(Default)]
-pub(crate) struct RegisterTrack(BTreeMap<ContainerId, Option<Value>>);
+pub(crate) struct RegisterTrack(Vec<(ContainerId, Option<Value>)>);
 
 impl RegisterTrack {
     /// Forgets everything tracked.
     pub(crate) fn clear(&mut self) {
-        super::clear_map(&mut self.0);
+        self.0.clear();
     }
 
     /// Records the value of `id` before its first write (`current` is the register as it is).
     fn note(&mut self, current: Option<&State>, id: ContainerId) {
+        if self.0.last().is_some_and(|(r, _)| *r == id) {
+            return;
+        }
         let before = match current {
             Some(State::Register(r)) => r.get().cloned(),
             _ => None,
         };
-        self.0.entry(id).or_insert(before);
+        self.0.push((id, before));
     }
 
     /// The registers whose value ends up different.
-    pub(crate) fn changes(&self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+    pub(crate) fn changes(&mut self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+        // Stable: the first row of each register (its value before) stays first.
+        crate::sort::sort_by(&mut self.0, |a, b| a.0 < b.0);
+        let mut prev = None;
         for (id, before) in &self.0 {
+            if prev.replace(*id) == Some(*id) {
+                continue;
+            }
             let now = match staged.get(id) {
                 Some(State::Register(r)) => r.get(),
                 _ => None,

@@ -2,7 +2,6 @@
 //! edited in place with a checkpoint to roll back to, their transactions logged as references
 //! to their events, their changes described as one range.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::{Containers, State};
@@ -50,18 +49,21 @@ struct SeqEdits {
 
 /// A local transaction's list and text edits, per container ([`SeqEdits`]). The first
 /// container edited is kept inline, so a transaction editing one (the common case: a
-/// keystroke) allocates no tree node.
+/// keystroke) allocates nothing. The others are a log of runs, one per stretch of edits of
+/// one container (an edit of the container the last run is about extends that run), merged
+/// per container only when read: a sorted map here would compile a B-tree of its own into
+/// every binary.
 #[derive(Default)]
 pub(crate) struct SequenceTrack {
     first: Option<(ContainerId, SeqEdits)>,
-    rest: BTreeMap<ContainerId, SeqEdits>,
+    rest: Vec<(ContainerId, SeqEdits)>,
 }
 
 impl SequenceTrack {
     /// Forgets everything tracked.
     pub(crate) fn clear(&mut self) {
         self.first = None;
-        super::clear_map(&mut self.rest);
+        self.rest.clear();
     }
 
     /// Records a local edit of `id`: `del` positions at `pos` replaced by `ins`. `in_place`
@@ -80,23 +82,44 @@ impl SequenceTrack {
             cover: (pos, 0, 0),
             in_place,
         };
-        let edits = match &mut self.first {
-            Some((first, edits)) if *first == id => edits,
-            Some(_) => self.rest.entry(id).or_insert(fresh),
-            None => &mut self.first.insert((id, fresh)).1,
+        let edits = match (&mut self.first, self.rest.last_mut()) {
+            (Some((first, edits)), _) if *first == id => edits,
+            (Some(_), Some((last, edits))) if *last == id => edits,
+            (Some(_), _) => {
+                self.rest.push((id, fresh));
+                &mut self.rest.last_mut().expect("just pushed").1
+            }
+            (None, _) => &mut self.first.insert((id, fresh)).1,
         };
         edits.cover = compose_range(Some(edits.cover), pos, del, ins);
     }
 
-    /// Every edited container with its edits, the first one first.
-    fn iter(&self) -> impl Iterator<Item = (ContainerId, SeqEdits)> + '_ {
-        let rest = self.rest.iter().map(|(id, edits)| (*id, *edits));
-        self.first.into_iter().chain(rest)
+    /// Calls `f` with every edited container and its edits, the first one first, then the
+    /// others by id: the runs of one container composed in order, with the checkpoint of the
+    /// first.
+    fn for_each(&self, mut f: impl FnMut(ContainerId, SeqEdits)) {
+        if let Some((id, edits)) = self.first {
+            f(id, edits);
+        }
+        if self.rest.is_empty() {
+            return;
+        }
+        let mut rest = self.rest.clone();
+        // Stable: the runs of one container stay in the order they were made.
+        crate::sort::sort_by(&mut rest, |a, b| a.0 < b.0);
+        let mut runs = rest.into_iter().peekable();
+        while let Some((id, mut edits)) = runs.next() {
+            while let Some((_, run)) = runs.next_if(|(c, _)| *c == id) {
+                let (pos, del, ins) = run.cover;
+                edits.cover = compose_range(Some(edits.cover), pos, del, ins);
+            }
+            f(id, edits);
+        }
     }
 
     /// The range each edited container changed (in no particular order).
     pub(crate) fn changes(&self, out: &mut Vec<Change>) {
-        for (container, edits) in self.iter() {
+        self.for_each(|container, edits| {
             let (start, removed, inserted) = edits.cover;
             if removed > 0 || inserted > 0 {
                 out.push(Change {
@@ -108,12 +131,18 @@ impl SequenceTrack {
                     },
                 });
             }
-        }
+        });
     }
 
     /// The lists and texts edited in place, each with the checkpoint a rollback returns it to.
-    pub(crate) fn in_place(&self) -> impl Iterator<Item = (ContainerId, Checkpoint)> + '_ {
-        (self.iter()).filter_map(|(id, edits)| Some((id, edits.in_place?)))
+    pub(crate) fn in_place(&self) -> Vec<(ContainerId, Checkpoint)> {
+        let mut out = Vec::new();
+        self.for_each(|id, edits| {
+            if let Some(cp) = edits.in_place {
+                out.push((id, cp));
+            }
+        });
+        out
     }
 }
 
@@ -288,5 +317,50 @@ impl Doc {
     /// Whether an edit of list or text `id` may take [`seq_edit_now`](Self::seq_edit_now).
     fn can_edit_now(&self, id: ContainerId) -> bool {
         !self.txn.open && !self.limited && !self.needs_publish(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compose_range;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    /// Edits `(pos, del, ins)` made from `raw` that are valid, in turn, on a sequence of
+    /// `len` elements (each clamped to the length it meets).
+    fn valid_edits(mut len: usize, raw: &[(usize, usize, usize)]) -> Vec<(usize, usize, usize)> {
+        let mut done = Vec::new();
+        for &(p, d, i) in raw {
+            let pos = p % (len + 1);
+            let del = d % (len - pos + 1);
+            len = len - del + i;
+            done.push((pos, del, i));
+        }
+        done
+    }
+
+    proptest! {
+        /// Composing a run of edits into its own cover first, then into the cover of the edits
+        /// before (what `SequenceTrack` does with the runs of one container), gives the cover
+        /// composing every edit in turn gives.
+        #[test]
+        fn composing_runs_is_composing_their_edits(
+            len in 0usize..20,
+            raw in proptest::collection::vec((0usize..30, 0usize..5, 0usize..4), 1..12),
+            split in 0usize..12,
+        ) {
+            let done = valid_edits(len, &raw);
+            let split = split % done.len();
+            let one_by_one = done.iter().fold(None, |c, &(p, d, i)| Some(compose_range(c, p, d, i)));
+            let cover = |es: &[(usize, usize, usize)]| {
+                es.iter().fold(None, |c, &(p, d, i)| Some(compose_range(c, p, d, i)))
+            };
+            let (head, tail) = done.split_at(split);
+            let by_runs = match (cover(head), cover(tail)) {
+                (h, Some((p, d, i))) => Some(compose_range(h, p, d, i)),
+                (h, None) => h,
+            };
+            prop_assert_eq!(by_runs, one_by_one);
+        }
     }
 }

@@ -58,13 +58,17 @@ pub(super) fn view(b: &[u8]) -> Result<Node> {
 }
 
 /// A local transaction's set edits: per touched element, whether it was in the set before.
+///
+/// A log, one row per touched element and edit, sorted and reduced to the first row per
+/// element only when the changes are read (see [`MapTrack`](super::MapTrack) for why not a
+/// sorted map).
 #[derive(Default)]
-pub(crate) struct SetTrack(BTreeMap<(ContainerId, Value), bool>);
+pub(crate) struct SetTrack(Vec<(ContainerId, Value, bool)>);
 
 impl SetTrack {
     /// Forgets everything tracked.
     pub(crate) fn clear(&mut self) {
-        super::clear_map(&mut self.0);
+        self.0.clear();
     }
 
     /// Records whether each of `values` was in set `id` before its first edit (`current` is
@@ -75,15 +79,20 @@ impl SetTrack {
             _ => None,
         };
         for v in values {
-            self.0
-                .entry((id, v.clone()))
-                .or_insert_with(|| set.is_some_and(|s| s.contains(v)));
+            let before = set.is_some_and(|s| s.contains(v));
+            self.0.push((id, v.clone(), before));
         }
     }
 
     /// The sets where some touched element ends up in or out differently, once each.
-    pub(crate) fn changes(&self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
-        for ((id, v), before) in &self.0 {
+    pub(crate) fn changes(&mut self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+        // Stable: the first row of each element (whether it was in before) stays first.
+        crate::sort::sort_by(&mut self.0, |a, b| (a.0, &a.1) < (b.0, &b.1));
+        let mut prev: Option<(ContainerId, &Value)> = None;
+        for (id, v, before) in &self.0 {
+            if prev.replace((*id, v)) == Some((*id, v)) {
+                continue;
+            }
             let now = matches!(staged.get(id), Some(State::Set(s)) if s.contains(v));
             // The elements of one set are neighbours here: report the set once.
             let reported = out.last().is_some_and(|c| c.container == *id);
