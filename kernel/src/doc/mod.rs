@@ -467,7 +467,7 @@ impl Doc {
         }
         let txn = &mut self.txn;
         let moved = match target {
-            Some(id) if auto && !self.limited && !txn.stage.staged.contains_key(&id) => {
+            Some(id) if auto && !self.limited && !txn.stage.staged.contains(&id) => {
                 let st = self.containers.remove(&id);
                 st.map(|st| {
                     txn.stage.staged.insert(id, st);

@@ -13,7 +13,6 @@
 //! What is specific to a kind of container (applying its operations, describing its change,
 //! tracking local edits) lives in that kind's module under `state`.
 
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -22,7 +21,7 @@ use super::event::Change;
 use super::node::Node;
 use super::state::{
     Containers, CounterTrack, MAX_DEPTH, MapTrack, RegisterTrack, SequenceTrack, SetTrack, Stamp,
-    State, carried_items, clear_map, empty_node, written_key,
+    State, carried_items, empty_node, written_key,
 };
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::list::Checkpoint;
@@ -33,11 +32,12 @@ use crate::value::{ContainerId, Item, Origin};
 /// the change and to roll back the lists and texts edited in place.
 #[derive(Default)]
 pub(crate) struct Stage {
-    pub(crate) staged: BTreeMap<ContainerId, State>,
-    /// Map keys written or removed by remote operations, per map.
-    keys: BTreeSet<(ContainerId, String)>,
-    /// Depths of the containers attached in this stage.
-    depths: BTreeMap<ContainerId, u16>,
+    /// The staged containers, with the depths of those attached in this stage (0 for the
+    /// others: their depth is the document's).
+    pub(crate) staged: Containers,
+    /// Map keys written or removed by remote operations, per map: a log, in any order and
+    /// with repeats, sorted when read ([`diff`](Self::diff)).
+    keys: Vec<(ContainerId, String)>,
     /// For a local transaction: its changes, tracked edit by edit, and the checkpoints of the
     /// lists and texts it edits in place. `None` for remote updates, whose changes are found
     /// by comparing them with the committed containers.
@@ -91,7 +91,7 @@ impl Stage {
     /// [`discard`]: Self::discard
     /// [`diff`]: Self::diff
     pub(crate) fn take_sequence(&mut self, base: &mut Containers, id: ContainerId) -> bool {
-        if self.staged.contains_key(&id) {
+        if self.staged.contains(&id) {
             return false;
         }
         let Some(cp) = base.get(&id).and_then(State::checkpoint) else {
@@ -126,11 +126,8 @@ impl Stage {
 
     /// Empties the stage for its next use; a local stage stays one.
     fn clear(&mut self) {
-        clear_map(&mut self.staged);
-        if !self.keys.is_empty() {
-            self.keys.clear();
-        }
-        clear_map(&mut self.depths);
+        self.staged.clear();
+        self.keys.clear();
         self.moved.clear();
         if let Some(t) = &mut self.local {
             t.clear();
@@ -145,18 +142,16 @@ impl Stage {
         id: ContainerId,
         replica: ReplicaId,
     ) -> Result<&mut State, DocError> {
-        use alloc::collections::btree_map::Entry;
-        match self.staged.entry(id) {
-            Entry::Occupied(e) => Ok(e.into_mut()),
-            Entry::Vacant(e) => {
-                let st = match base.get(&id) {
-                    Some(s) => s.clone(),
-                    None if id.is_root() => State::empty(id.kind, replica),
-                    None => return Err(DocError::UnknownContainer(id)),
-                };
-                Ok(e.insert(st))
-            }
+        let slot = self.staged.slot_mut(id);
+        if slot.is_none() {
+            // An unknown container leaves an empty slot, which reads as nothing staged.
+            *slot = Some(match base.get(&id) {
+                Some(s) => s.clone(),
+                None if id.is_root() => State::empty(id.kind, replica),
+                None => return Err(DocError::UnknownContainer(id)),
+            });
         }
+        slot.as_mut().ok_or(DocError::UnknownContainer(id))
     }
 
     /// The current (staged or committed) state of `id`, if it exists.
@@ -201,16 +196,15 @@ impl Stage {
         child: Option<ContainerId>,
     ) -> Result<(), DocError> {
         let Some(child) = child else { return Ok(()) };
-        let parent_depth = self
-            .depths
-            .get(&parent)
-            .copied()
-            .unwrap_or_else(|| base.depth(parent));
+        let parent_depth = match self.staged.depth(parent) {
+            0 => base.depth(parent),
+            attached => attached,
+        };
         let depth = parent_depth + 1;
         if depth > MAX_DEPTH {
             return Err(DocError::TooDeep { limit: MAX_DEPTH });
         }
-        self.depths.insert(child, depth);
+        self.staged.set_depth(child, depth);
         Ok(())
     }
 
@@ -245,7 +239,7 @@ impl Stage {
         self.get_mut(base, id, replica)?
             .apply(id, Stamp { dot, ts }, op)?;
         if let Some(key) = written_key(op) {
-            self.keys.insert((id, key.into()));
+            self.keys.push((id, key.into()));
         }
         Ok(())
     }
@@ -295,12 +289,7 @@ impl Stage {
             None => self.diff(base),
         };
         if !self.staged.is_empty() {
-            for (id, st) in core::mem::take(&mut self.staged) {
-                base.insert(id, st);
-            }
-        }
-        if !self.depths.is_empty() {
-            base.extend_depths(core::mem::take(&mut self.depths));
+            base.absorb(&mut self.staged);
         }
         self.clear();
         changes
@@ -314,25 +303,30 @@ impl Stage {
         // Both in container order, so one pass finds each staged container's checkpoint.
         crate::sort::sort_by_key(&mut self.moved, |&(id, _)| id);
         let mut moved = self.moved.iter().peekable();
-        for (id, new) in &mut self.staged {
-            let old = base.get(id);
-            while moved.next_if(|(m, _)| m < id).is_some() {}
-            if let Some(&(_, cp)) = moved.next_if(|(m, _)| m == id) {
+        crate::sort::sort(&mut self.keys);
+        self.keys.dedup();
+        let mut keys = self.keys.as_slice();
+        for (id, new) in self.staged.iter_mut() {
+            let old = base.get(&id);
+            while moved.next_if(|(m, _)| *m < id).is_some() {}
+            if let Some(&(_, cp)) = moved.next_if(|(m, _)| *m == id) {
                 if let Some(what) = new.change_since(cp) {
                     out.push(Change {
-                        container: *id,
+                        container: id,
                         what,
                     });
                 }
                 continue;
             }
-            let keys = (self.keys.range((*id, String::new())..))
-                .take_while(|(c, _)| c == id)
-                .map(|(_, k)| k);
-            let what = new.diff(old, keys);
+            // The keys of `id`: those of containers before it are skipped (a map that fails
+            // to stage writes none; the log is sorted like the stage).
+            keys = &keys[keys.partition_point(|(c, _)| *c < id)..];
+            let (mine, rest) = keys.split_at(keys.partition_point(|(c, _)| *c == id));
+            keys = rest;
+            let what = new.diff(old, mine.iter().map(|(_, k)| k));
             if let Some(what) = what {
                 out.push(Change {
-                    container: *id,
+                    container: id,
                     what,
                 });
             }

@@ -5,7 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Stamp, State, StateWire};
+use super::{Containers, Stamp, State, StateWire};
 use crate::doc::event::{Change, Changed};
 use crate::doc::{
     ContainerId, ContainerKind, Doc, DocError, Item, Node, Result, Value, check_kind,
@@ -99,7 +99,7 @@ impl MapTrack {
     }
 
     /// The keys whose entry ends up different, per map, in map order.
-    pub(crate) fn changes(&mut self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+    pub(crate) fn changes(&mut self, staged: &Containers, out: &mut Vec<Change>) {
         // Stable: the first row of each key (its entry before the transaction) stays first.
         crate::sort::sort_by(&mut self.0, |a, b| (a.0, &a.1) < (b.0, &b.1));
         let mut prev: Option<(ContainerId, &str)> = None;

@@ -330,15 +330,31 @@ pub(crate) fn clear_map<K, V>(map: &mut BTreeMap<K, V>) {
 /// walking, printing or dropping a materialized [`Node`] tree cannot exhaust the stack.
 pub const MAX_DEPTH: u16 = 128;
 
-/// All containers of a document, and the depth of each nested one.
+/// A set of containers, each with its nesting depth: all containers of a document, or the
+/// ones a stage holds (see [`Stage`](crate::doc::stage::Stage)).
 ///
 /// A container lent to a stage ([`remove`](Self::remove)) leaves an empty slot behind, which
 /// [`insert`](Self::insert) fills again: a transaction that moves a text out and back does
-/// not reshape the map (no node freed and allocated again per edit).
+/// not reshape the map (no node freed and allocated again per edit). The depth lives in the
+/// slot, so a document and its stages share one map type (one B-tree compiled into a binary
+/// for all of them).
 #[derive(Default)]
 pub(crate) struct Containers {
-    states: BTreeMap<ContainerId, Option<State>>,
-    depths: BTreeMap<ContainerId, u16>,
+    slots: BTreeMap<ContainerId, Slot>,
+}
+
+/// One container of [`Containers`]: its state (`None` while lent out) and its nesting depth
+/// (0 for roots; in a stage, 0 unless the stage attached it).
+struct Slot {
+    state: Option<State>,
+    depth: u16,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        state: None,
+        depth: 0,
+    };
 }
 
 impl Containers {
@@ -347,12 +363,23 @@ impl Containers {
     }
 
     pub(crate) fn get(&self, id: &ContainerId) -> Option<&State> {
-        self.states.get(id).and_then(Option::as_ref)
+        self.slots.get(id).and_then(|s| s.state.as_ref())
+    }
+
+    /// Whether `id` is held (not lent out).
+    pub(crate) fn contains(&self, id: &ContainerId) -> bool {
+        self.get(id).is_some()
     }
 
     /// The state of `id`, to edit in place (a list or text a local transaction edits).
     pub(crate) fn get_mut(&mut self, id: &ContainerId) -> Option<&mut State> {
-        self.states.get_mut(id).and_then(Option::as_mut)
+        self.slots.get_mut(id).and_then(|s| s.state.as_mut())
+    }
+
+    /// The state slot of `id`, made empty if there is none (an empty slot reads as no
+    /// container, and [`absorb`](Self::absorb) skips it).
+    pub(crate) fn slot_mut(&mut self, id: ContainerId) -> &mut Option<State> {
+        &mut self.slots.entry(id).or_insert(Slot::EMPTY).state
     }
 
     /// The state of `id`, made with `empty` if `id` is a root not held yet (`None` for a
@@ -363,50 +390,91 @@ impl Containers {
         empty: impl FnOnce() -> State,
     ) -> Option<(&mut State, bool)> {
         if !id.is_root() {
-            return self.states.get_mut(&id)?.as_mut().map(|st| (st, false));
+            return self.get_mut(&id).map(|st| (st, false));
         }
-        let slot = self.states.entry(id).or_insert(None);
+        let slot = self.slot_mut(id);
         let created = slot.is_none();
         Some((slot.get_or_insert_with(empty), created))
     }
 
+    /// Puts `st` in as container `id`, keeping the depth its slot has.
     pub(crate) fn insert(&mut self, id: ContainerId, st: State) {
-        self.states.insert(id, Some(st));
+        *self.slot_mut(id) = Some(st);
     }
 
     /// Takes the state of `id` out, leaving its slot empty.
     pub(crate) fn remove(&mut self, id: &ContainerId) -> Option<State> {
-        self.states.get_mut(id)?.take()
+        self.slots.get_mut(id)?.state.take()
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &ContainerId> + '_ {
-        self.states
+        self.slots
             .iter()
-            .filter_map(|(id, st)| st.as_ref().map(|_| id))
+            .filter_map(|(id, s)| s.state.as_ref().map(|_| id))
     }
 
     /// Nesting depth of `id`: 0 for roots (and for containers it does not hold).
     pub(crate) fn depth(&self, id: ContainerId) -> u16 {
-        self.depths.get(&id).copied().unwrap_or(0)
+        self.slots.get(&id).map_or(0, |s| s.depth)
+    }
+
+    /// Records that `id` is nested at `depth`.
+    pub(crate) fn set_depth(&mut self, id: ContainerId, depth: u16) {
+        self.slots.entry(id).or_insert(Slot::EMPTY).depth = depth;
     }
 
     /// Inserts `st` as container `id` at nesting depth `depth`.
     pub(crate) fn insert_at_depth(&mut self, id: ContainerId, st: State, depth: u16) {
-        if depth > 0 {
-            self.depths.insert(id, depth);
-        }
-        self.states.insert(id, Some(st));
+        self.slots.insert(
+            id,
+            Slot {
+                state: Some(st),
+                depth,
+            },
+        );
     }
 
-    /// Records the depths of containers attached elsewhere (a committed stage).
-    pub(crate) fn extend_depths(&mut self, depths: BTreeMap<ContainerId, u16>) {
-        self.depths.extend(depths);
+    /// Whether no slot is left (held or lent out).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Forgets every container.
+    pub(crate) fn clear(&mut self) {
+        clear_map(&mut self.slots);
+    }
+
+    /// Moves every container of `other` (a committed stage) in, replacing the states held
+    /// under the same ids, with the depths `other` recorded (see [`set_depth`]); `other` is
+    /// left empty.
+    ///
+    /// [`set_depth`]: Self::set_depth
+    pub(crate) fn absorb(&mut self, other: &mut Containers) {
+        for (id, Slot { state, depth }) in core::mem::take(&mut other.slots) {
+            if state.is_none() && depth == 0 {
+                continue;
+            }
+            let slot = self.slots.entry(id).or_insert(Slot::EMPTY);
+            if state.is_some() {
+                slot.state = state;
+            }
+            if depth > 0 {
+                slot.depth = depth;
+            }
+        }
     }
 
     /// Every container with its state and depth, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (ContainerId, &State, u16)> + '_ {
-        self.states
+        self.slots
             .iter()
-            .filter_map(|(id, st)| Some((*id, st.as_ref()?, self.depth(*id))))
+            .filter_map(|(id, s)| Some((*id, s.state.as_ref()?, s.depth)))
+    }
+
+    /// Every container with its state, to edit, by id.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (ContainerId, &mut State)> + '_ {
+        self.slots
+            .iter_mut()
+            .filter_map(|(id, s)| Some((*id, s.state.as_mut()?)))
     }
 }

@@ -1,9 +1,8 @@
 //! Register containers: one value, last writer wins ([`LwwRegister`]).
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use super::{Stamp, State, StateWire};
+use super::{Containers, Stamp, State, StateWire};
 use crate::doc::event::{Change, Changed};
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, Value, check_kind};
 use crate::encoding::{decode, encode};
@@ -64,7 +63,7 @@ impl RegisterTrack {
     }
 
     /// The registers whose value ends up different.
-    pub(crate) fn changes(&mut self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+    pub(crate) fn changes(&mut self, staged: &Containers, out: &mut Vec<Change>) {
         // Stable: the first row of each register (its value before) stays first.
         crate::sort::sort_by(&mut self.0, |a, b| a.0 < b.0);
         let mut prev = None;

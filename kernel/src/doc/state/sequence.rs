@@ -224,7 +224,7 @@ impl Doc {
         f: impl FnOnce(&mut State) -> crate::Result<S>,
     ) -> Result<()> {
         let (st, in_place) = match base.get_mut(&id) {
-            Some(st) if !txn.stage.staged.contains_key(&id) => (st, true),
+            Some(st) if !txn.stage.staged.contains(&id) => (st, true),
             _ => (txn.stage.get_mut(base, id, replica)?, false),
         };
         let Some(before) = st.checkpoint() else {

@@ -1,10 +1,9 @@
 //! Set containers: values added and removed, an add winning over a concurrent remove
 //! ([`AwSet`]).
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use super::{Stamp, State, StateWire};
+use super::{Containers, Stamp, State, StateWire};
 use crate::Crdt;
 use crate::doc::event::{Change, Changed};
 use crate::doc::history::OpRec;
@@ -85,7 +84,7 @@ impl SetTrack {
     }
 
     /// The sets where some touched element ends up in or out differently, once each.
-    pub(crate) fn changes(&mut self, staged: &BTreeMap<ContainerId, State>, out: &mut Vec<Change>) {
+    pub(crate) fn changes(&mut self, staged: &Containers, out: &mut Vec<Change>) {
         // Stable: the first row of each element (whether it was in before) stays first.
         crate::sort::sort_by(&mut self.0, |a, b| (a.0, &a.1) < (b.0, &b.1));
         let mut prev: Option<(ContainerId, &Value)> = None;
