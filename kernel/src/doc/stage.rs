@@ -13,6 +13,7 @@
 //! What is specific to a kind of container (applying its operations, describing its change,
 //! tracking local edits) lives in that kind's module under `state`.
 
+use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -35,9 +36,8 @@ pub(crate) struct Stage {
     /// The staged containers, with the depths of those attached in this stage (0 for the
     /// others: their depth is the document's).
     pub(crate) staged: Containers,
-    /// Map keys written or removed by remote operations, per map: a log, in any order and
-    /// with repeats, sorted when read ([`diff`](Self::diff)).
-    keys: Vec<(ContainerId, String)>,
+    /// Map keys written or removed by remote operations, per map.
+    keys: BTreeSet<(ContainerId, String)>,
     /// For a local transaction: its changes, tracked edit by edit, and the checkpoints of the
     /// lists and texts it edits in place. `None` for remote updates, whose changes are found
     /// by comparing them with the committed containers.
@@ -127,7 +127,9 @@ impl Stage {
     /// Empties the stage for its next use; a local stage stays one.
     fn clear(&mut self) {
         self.staged.clear();
-        self.keys.clear();
+        if !self.keys.is_empty() {
+            self.keys.clear();
+        }
         self.moved.clear();
         if let Some(t) = &mut self.local {
             t.clear();
@@ -239,7 +241,7 @@ impl Stage {
         self.get_mut(base, id, replica)?
             .apply(id, Stamp { dot, ts }, op)?;
         if let Some(key) = written_key(op) {
-            self.keys.push((id, key.into()));
+            self.keys.insert((id, key.into()));
         }
         Ok(())
     }
@@ -303,9 +305,6 @@ impl Stage {
         // Both in container order, so one pass finds each staged container's checkpoint.
         crate::sort::sort_by_key(&mut self.moved, |&(id, _)| id);
         let mut moved = self.moved.iter().peekable();
-        crate::sort::sort(&mut self.keys);
-        self.keys.dedup();
-        let mut keys = self.keys.as_slice();
         for (id, new) in self.staged.iter_mut() {
             let old = base.get(&id);
             while moved.next_if(|(m, _)| *m < id).is_some() {}
@@ -318,12 +317,10 @@ impl Stage {
                 }
                 continue;
             }
-            // The keys of `id`: those of containers before it are skipped (a map that fails
-            // to stage writes none; the log is sorted like the stage).
-            keys = &keys[keys.partition_point(|(c, _)| *c < id)..];
-            let (mine, rest) = keys.split_at(keys.partition_point(|(c, _)| *c == id));
-            keys = rest;
-            let what = new.diff(old, mine.iter().map(|(_, k)| k));
+            let keys = (self.keys.range((id, String::new())..))
+                .take_while(|(c, _)| *c == id)
+                .map(|(_, k)| k);
+            let what = new.diff(old, keys);
             if let Some(what) = what {
                 out.push(Change {
                     container: id,

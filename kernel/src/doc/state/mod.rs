@@ -63,7 +63,8 @@ pub(crate) enum State {
     Text(Box<Text>),
     Counter(PNCounter),
     Register(LwwRegister<Value>),
-    Set(AwSet<Value>),
+    /// Boxed: the widest state, which would widen every slot of [`Containers`] by a third.
+    Set(Box<AwSet<Value>>),
 }
 
 /// How one container is saved. Each payload is the kind's own enveloped encoding.
@@ -102,7 +103,7 @@ impl State {
             ContainerKind::Text => State::Text(Box::new(Text::new(replica))),
             ContainerKind::Counter => State::Counter(PNCounter::new()),
             ContainerKind::Register => State::Register(LwwRegister::default()),
-            ContainerKind::Set => State::Set(AwSet::new()),
+            ContainerKind::Set => State::Set(Box::new(AwSet::new())),
         }
     }
 
@@ -454,7 +455,10 @@ impl Containers {
             if state.is_none() && depth == 0 {
                 continue;
             }
-            let slot = self.slots.entry(id).or_insert(Slot::EMPTY);
+            let Some(slot) = self.slots.get_mut(&id) else {
+                self.slots.insert(id, Slot { state, depth });
+                continue;
+            };
             if state.is_some() {
                 slot.state = state;
             }

@@ -49,7 +49,7 @@ pub(super) fn to_wire(s: &AwSet<Value>) -> StateWire {
 }
 
 pub(super) fn from_wire(b: &[u8]) -> Result<State> {
-    Ok(State::Set(decode(b)?))
+    Ok(State::Set(alloc::boxed::Box::new(decode(b)?)))
 }
 
 pub(super) fn view(b: &[u8]) -> Result<Node> {
