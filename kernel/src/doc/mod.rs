@@ -54,7 +54,7 @@ mod snapshot;
 mod stage;
 mod state;
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -193,9 +193,24 @@ pub struct Doc {
     /// Whether the budget has a real limit (so a commit can fail).
     limited: bool,
     /// Names of the root containers, by the hash their ids carry.
-    names: BTreeMap<u64, String>,
-    /// The hashes of the names some applied update carries (so no later one needs to).
-    published: BTreeSet<u64>,
+    names: BTreeMap<u64, RootName>,
+}
+
+/// A root container's name, as a document knows it.
+pub(crate) struct RootName {
+    pub(crate) name: String,
+    /// Whether some applied update carries the name (so no later one needs to).
+    pub(crate) published: bool,
+}
+
+impl RootName {
+    /// `name`, not carried by any applied update yet.
+    fn new(name: &str) -> RootName {
+        RootName {
+            name: name.into(),
+            published: false,
+        }
+    }
 }
 
 impl Doc {
@@ -223,7 +238,6 @@ impl Doc {
             budget: Budget::new(bytes),
             limited: bytes != usize::MAX,
             names: BTreeMap::new(),
-            published: BTreeSet::new(),
         }
     }
 
@@ -233,7 +247,9 @@ impl Doc {
     pub fn root(&mut self, name: &str, kind: ContainerKind) -> ContainerId {
         let id = ContainerId::root(name, kind);
         if let Origin::Root(hash) = id.origin {
-            self.names.entry(hash).or_insert_with(|| name.into());
+            self.names
+                .entry(hash)
+                .or_insert_with(|| RootName::new(name));
         }
         id
     }
@@ -241,7 +257,7 @@ impl Doc {
     /// The name of root container `id`, if this document knows it.
     pub fn root_name(&self, id: ContainerId) -> Option<&str> {
         match id.origin {
-            Origin::Root(hash) => self.names.get(&hash).map(String::as_str),
+            Origin::Root(hash) => self.names.get(&hash).map(|n| n.name.as_str()),
             Origin::Created(_) => None,
         }
     }
@@ -407,7 +423,7 @@ impl Doc {
         let mut out: Vec<String> = Vec::new();
         for id in ops.iter().filter_map(OpRec::container) {
             if let (true, Origin::Root(h)) = (self.needs_publish(id), id.origin) {
-                let name = &self.names[&h];
+                let name = &self.names[&h].name;
                 if !out.contains(name) {
                     out.push(name.clone());
                 }
@@ -421,7 +437,7 @@ impl Doc {
     /// [`names_to_publish`]: Self::names_to_publish
     fn needs_publish(&self, id: ContainerId) -> bool {
         match id.origin {
-            Origin::Root(h) => !self.published.contains(&h) && self.names.contains_key(&h),
+            Origin::Root(h) => self.names.get(&h).is_some_and(|n| !n.published),
             Origin::Created(_) => false,
         }
     }
@@ -430,8 +446,8 @@ impl Doc {
     fn publish(&mut self, names: &[String]) {
         for name in names {
             if let Origin::Root(h) = ContainerId::root(name, ContainerKind::Map).origin {
-                self.names.entry(h).or_insert_with(|| name.clone());
-                self.published.insert(h);
+                let known = self.names.entry(h).or_insert_with(|| RootName::new(name));
+                known.published = true;
             }
         }
     }
@@ -616,14 +632,17 @@ fn root_keys<'a>(
     roots: BTreeMap<ContainerId, Node>,
     name_of: impl Fn(ContainerId) -> Option<&'a str>,
 ) -> BTreeMap<String, Node> {
-    let mut uses: BTreeMap<Option<&str>, usize> = BTreeMap::new();
-    for id in roots.keys() {
-        *uses.entry(name_of(*id)).or_default() += 1;
-    }
+    // The names in order, to tell a name one root has from one several roots share.
+    let mut names: Vec<&str> = roots.keys().filter_map(|id| name_of(*id)).collect();
+    crate::sort::sort(&mut names);
+    let shared = |n: &str| {
+        let at = names.partition_point(|m| *m < n);
+        names.get(at + 1) == Some(&n)
+    };
     let mut named = BTreeMap::new();
     for (id, node) in roots {
         let key = match (name_of(id), id.origin) {
-            (Some(n), _) if uses[&Some(n)] == 1 => n.to_string(),
+            (Some(n), _) if !shared(n) => n.to_string(),
             (Some(n), _) => alloc::format!("{n}:{}", id.kind.name()),
             (None, Origin::Root(h)) => alloc::format!("#{h:016x}"),
             (None, Origin::Created(_)) => String::new(),

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::error::BadSnapshot;
 use super::history::{Entry, History, OpRec};
 use super::state::{Containers, MAX_DEPTH, State, StateWire, op_kind};
-use super::{ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result};
+use super::{ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result, RootName};
 use crate::clock::ReplicaId;
 use crate::sync::{self, KIND_HISTORY, KIND_SNAPSHOT, Op, Update};
 use crate::version::VersionVector;
@@ -95,8 +95,8 @@ impl Doc {
             .collect();
         let wire = DocWireRef {
             replica: self.replica,
-            names: (self.names.iter())
-                .map(|(h, n)| (n.as_str(), self.published.contains(h)))
+            names: (self.names.values())
+                .map(|n| (n.name.as_str(), n.published))
                 .collect(),
             containers,
             history: self.history.entries(),
@@ -131,11 +131,8 @@ impl Doc {
             let Origin::Root(h) = ContainerId::root(&name, ContainerKind::Map).origin else {
                 continue;
             };
-            if doc.names.insert(h, name).is_some() {
+            if doc.names.insert(h, RootName { name, published }).is_some() {
                 return Err(corrupt(BadSnapshot::DuplicateName));
-            }
-            if published {
-                doc.published.insert(h);
             }
         }
         for u in wire.pending {
@@ -169,7 +166,9 @@ impl Doc {
 /// and skips the op log; other containers are decoded (and checked) when read. Nothing here
 /// checks the transaction index: use [`Doc::load`] to edit or sync.
 pub struct DocView {
-    names: BTreeMap<u64, String>,
+    /// The root names by hash (the document's map type; whether a name is published does
+    /// not matter here).
+    names: BTreeMap<u64, RootName>,
     containers: BTreeMap<ContainerId, StateWire>,
 }
 
@@ -186,9 +185,9 @@ impl DocView {
     pub fn parse(bytes: &[u8]) -> Result<DocView> {
         let wire = read_wire(bytes)?;
         let mut names = BTreeMap::new();
-        for (name, _) in wire.names {
+        for (name, published) in wire.names {
             if let Origin::Root(h) = ContainerId::root(&name, ContainerKind::Map).origin {
-                names.insert(h, name);
+                names.insert(h, RootName { name, published });
             }
         }
         let containers = wire
@@ -226,7 +225,7 @@ impl DocView {
             }
         }
         Ok(super::root_keys(roots, |id| match id.origin {
-            Origin::Root(h) => self.names.get(&h).map(String::as_str),
+            Origin::Root(h) => self.names.get(&h).map(|n| n.name.as_str()),
             Origin::Created(_) => None,
         }))
     }
