@@ -58,7 +58,6 @@ use self::content::{COPY_BLOCK, Store, TextStore, VecStore};
 pub(crate) use self::engine::Checkpoint;
 use self::engine::Seq;
 use self::ops::SequenceHistory;
-use self::tree::Measure;
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::error::{Error, Result};
@@ -93,7 +92,7 @@ impl<S: Store> Seq<S> {
         if range.start >= range.end {
             return;
         }
-        let Some(found) = self.tree.find_visible(range.start, &self.store) else {
+        let Some(found) = self.tree.find_visible(range.start, self.store.widths()) else {
             return;
         };
         let mut remaining = range.end - range.start;
@@ -223,13 +222,14 @@ impl Text {
         let f = self
             .seq
             .tree
-            .find_width(pos16, &self.seq.store)
+            .find_width(pos16, self.seq.store.widths())
             .ok_or(Error::InvalidOperation)?;
         let s = self.seq.tree.span(f.cur);
         let rem = pos16 - f.before.wide;
         let k = self
             .seq
             .store
+            .widths()
             .items_in_width(s.lv, s.len(), rem)
             .ok_or(Error::InvalidOperation)?;
         Ok(f.before.vis + k as usize)
@@ -250,9 +250,9 @@ impl Text {
         let f = self
             .seq
             .tree
-            .find_visible(pos, &self.seq.store)
+            .find_visible(pos, self.seq.store.widths())
             .ok_or(Error::InvalidOperation)?;
-        Ok(self.seq.tree.width_before(&f, &self.seq.store))
+        Ok(self.seq.tree.width_before(&f, self.seq.store.widths()))
     }
 
     /// [`insert`](Self::insert) at a UTF-16 offset.
@@ -475,7 +475,7 @@ impl<T: Clone> List<T> {
 
     /// The element at `index`.
     pub fn get(&self, index: usize) -> Option<&T> {
-        let f = self.seq.tree.find_visible(index, &self.seq.store)?;
+        let f = self.seq.tree.find_visible(index, self.seq.store.widths())?;
         let s = self.seq.tree.span(f.cur);
         self.seq.store.items.get((s.lv + f.cur.off) as usize)
     }

@@ -130,7 +130,7 @@ impl<S: Store> Seq<S> {
             }
             let s = Span::new(s.lv, s.len().min(cp.items - s.lv), s.deleted());
             if !s.deleted() {
-                tree.push(s, &self.store);
+                tree.push(s, self.store.widths());
                 return;
             }
             // Split the tombstone where items deleted only after `cp` come back.
@@ -139,16 +139,16 @@ impl<S: Store> Seq<S> {
             for &(lo, hi) in revived[first..].iter().take_while(|&&(lo, _)| lo < s.end()) {
                 let (lo, hi) = (lo.max(at), hi.min(s.end()));
                 if at < lo {
-                    tree.push(Span::new(at, lo - at, true), &self.store);
+                    tree.push(Span::new(at, lo - at, true), self.store.widths());
                 }
-                tree.push(Span::new(lo, hi - lo, false), &self.store);
+                tree.push(Span::new(lo, hi - lo, false), self.store.widths());
                 at = hi;
             }
             if at < s.end() {
-                tree.push(Span::new(at, s.end() - at, true), &self.store);
+                tree.push(Span::new(at, s.end() - at, true), self.store.widths());
             }
         });
-        self.tree = tree.finish(&self.store);
+        self.tree = tree.finish(self.store.widths());
         self.store.truncate(cp.items as usize);
         self.log.truncate(cp.lv);
         self.ids.truncate(cp.lv, cp.agents);

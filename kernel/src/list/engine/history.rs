@@ -702,7 +702,7 @@ impl<S: Store> Seq<S> {
 
     /// Ends a [`Flat`] replay: the tree is built from its final order.
     fn finish_flat(&mut self, flat: Flat) {
-        self.tree = Tree::from_spans(flat.into_spans(), &self.store);
+        self.tree = Tree::from_spans(flat.into_spans(), self.store.widths());
         self.sibling = None;
     }
 }

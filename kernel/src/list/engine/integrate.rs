@@ -197,7 +197,7 @@ impl<S: Store> Seq<S> {
         let lv = self.ids.push(agent, counter, len);
         self.log.push_ins(lv, ilv, len, ol, or);
         self.tree
-            .insert(at, Span::new(ilv, len, false), &self.store);
+            .insert(at, Span::new(ilv, len, false), self.store.widths());
         self.cache = None;
         self.sibling = Some(Sibling {
             ol,
@@ -217,7 +217,7 @@ impl<S: Store> Seq<S> {
         let mut vis = 0;
         while t < end {
             let c = self.tree.locate(t).expect("target is in the tree");
-            let (_, k, was) = self.tree.delete_at(c, end - t, &self.store);
+            let (_, k, was) = self.tree.delete_at(c, end - t, self.store.widths());
             if was {
                 vis += k;
             }

@@ -47,11 +47,14 @@ impl<S: Store> Seq<S> {
     /// Visible item `pos`, using the typing cache when it applies.
     fn find_vis(&mut self, pos: usize) -> Option<Found> {
         if let Some((leaf, start)) = self.cache {
-            if let Some(f) = self.tree.find_visible_in(leaf, start, pos, &self.store) {
+            if let Some(f) = self
+                .tree
+                .find_visible_in(leaf, start, pos, self.store.widths())
+            {
                 return Some(f);
             }
         }
-        let f = self.tree.find_visible(pos, &self.store)?;
+        let f = self.tree.find_visible(pos, self.store.widths())?;
         self.cache = Some((f.cur.leaf, f.leaf_start));
         Some(f)
     }
@@ -88,7 +91,7 @@ impl<S: Store> Seq<S> {
                 // Typing fast path: extend the span we just typed into.
                 let lv = self.ids.push(agent, counter, n);
                 self.log.push_ins(lv, ilv, n, ilv - 1, ty.or);
-                self.tree.extend_span(ty.cur, n, &self.store);
+                self.tree.extend_span(ty.cur, n, self.store.widths());
                 self.typing = Some(Typing {
                     pos: pos + n as usize,
                     end: ilv + n,
@@ -117,7 +120,9 @@ impl<S: Store> Seq<S> {
         let lv = self.ids.push(agent, counter, n);
         self.log.push_ins(lv, ilv, n, ol, or);
         let leaves = self.tree.leaf_count();
-        let c = self.tree.insert(at, Span::new(ilv, n, false), &self.store);
+        let c = self
+            .tree
+            .insert(at, Span::new(ilv, n, false), self.store.widths());
         self.after_edit(c.leaf, leaves);
         self.typing = Some(Typing {
             pos: pos + n as usize,
@@ -162,7 +167,7 @@ impl<S: Store> Seq<S> {
         while remaining > 0 {
             let f = self.find_vis(start).expect("start < len");
             let leaves = self.tree.leaf_count();
-            let (t, k, _) = self.tree.delete_at(f.cur, remaining, &self.store);
+            let (t, k, _) = self.tree.delete_at(f.cur, remaining, self.store.widths());
             self.after_edit(f.cur.leaf, leaves);
             let counter = self.ids.seen(agent) + 1;
             let lv = self.ids.push(agent, counter, k);
@@ -184,7 +189,7 @@ impl<S: Store> Seq<S> {
         while remaining > 0 {
             let f = self.find_vis(start).expect("start < len");
             let leaves = self.tree.leaf_count();
-            let (t, k, _) = self.tree.delete_at(f.cur, remaining, &self.store);
+            let (t, k, _) = self.tree.delete_at(f.cur, remaining, self.store.widths());
             self.after_edit(f.cur.leaf, leaves);
             pieces.push((t, k));
             remaining -= k;

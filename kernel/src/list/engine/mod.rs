@@ -192,7 +192,7 @@ impl<S: Store> Seq<S> {
     }
 
     pub(crate) fn check_invariants(&self) {
-        self.tree.check(&self.store);
+        self.tree.check(self.store.widths());
         assert_eq!(
             self.tree.total().raw,
             self.store.items(),

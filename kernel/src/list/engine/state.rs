@@ -25,7 +25,7 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder};
+use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder, Widths};
 use super::ids::Ids;
 use super::log::{DelRun, InsRun, LogPiece};
 use super::{Seq, Store};
@@ -207,7 +207,7 @@ impl<S: Store> Seq<S> {
         if stages < 3 {
             return Ok(seq);
         }
-        seq.tree = load_order(&parts.order, items, &dead, &store)?;
+        seq.tree = load_order(&parts.order, items, &dead, store.widths())?;
         seq.store = store;
         Ok(seq)
     }
@@ -399,8 +399,8 @@ impl<S: Store> Seq<S> {
     }
 }
 
-/// The span tree of the document order for the `items` items of `store`, whose deleted ones
-/// are `dead`: every item exactly once, tombstones exactly the deleted items. Each span goes
+/// The span tree of the document order for `items` items (of widths `widths`), whose deleted
+/// ones are `dead`: every item exactly once, tombstones exactly the deleted items. Each span goes
 /// into the tree as it is checked ([`TreeBuilder`]), so no list of spans is kept.
 ///
 /// Each span sets its items' bits in one bit set (an item placed twice finds its bit set) and,
@@ -409,11 +409,11 @@ impl<S: Store> Seq<S> {
 /// interleaved so a span touches one cache line, and a span within one 64-item word (nearly
 /// all of them) takes no loop.
 #[inline(never)]
-fn load_order<S: Store>(
+fn load_order(
     bytes: &[u8],
     items: u32,
     dead: &Bits,
-    store: &S,
+    widths: Widths<'_>,
 ) -> Result<Tree, DecodeError> {
     let bad = DecodeError::Invalid;
     let mut at = 0;
@@ -465,7 +465,7 @@ fn load_order<S: Store>(
         }
         total += len;
         prev_end = end;
-        tree.push(Span::new(lo, len as u32, deleted), store);
+        tree.push(Span::new(lo, len as u32, deleted), widths);
     }
     if twice != 0 {
         return Err(bad("item placed twice"));
@@ -476,5 +476,5 @@ fn load_order<S: Store>(
     if !words.iter().zip(&dead.0).all(|(w, &d)| w[1] == d) {
         return Err(bad("tombstones differ from the log"));
     }
-    Ok(tree.finish(store))
+    Ok(tree.finish(widths))
 }
