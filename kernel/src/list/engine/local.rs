@@ -49,6 +49,7 @@ impl<S: Store> Seq<S> {
     }
 
     /// Deletes visible items `start..end`.
+    #[inline]
     pub(crate) fn delete_local(&mut self, start: usize, end: usize) -> Result<()> {
         self.core.delete_local(start, end, self.store.widths())
     }
@@ -80,7 +81,10 @@ impl Core {
     }
 
     /// Checks a local insert of `n` items at visible position `pos`: `None` if there is
-    /// nothing to insert, else the agent making it and `n` as a run length.
+    /// nothing to insert, else the agent making it and `n` as a run length. (Inlined into
+    /// each store's `insert_local`: a call more per keystroke measured 2% slower typing in
+    /// the npm package, `bench/batch.mjs`.)
+    #[inline]
     fn begin_insert(&mut self, pos: usize, n: usize) -> Result<Option<(u32, u32)>> {
         let len = self.len();
         if pos > len {
