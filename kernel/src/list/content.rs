@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::lz;
-use super::tree::Measure;
+use super::tree::Widths;
 use crate::encoding::{DecodeError, decode_payload};
 
 /// Makes room for `additional` more elements, growing by an eighth instead of doubling: the
@@ -47,7 +47,9 @@ fn reserve_frugal_str(s: &mut String, additional: usize) {
 }
 
 /// What a sequence needs from its content store.
-pub(crate) trait Store: Measure + Default {
+pub(crate) trait Store: Default {
+    /// The width of the items (for the span tree's width counts).
+    fn widths(&self) -> Widths<'_>;
     /// The owned wire form of a run of items (`String` for text, `Vec<T>` for lists).
     type Chunk;
     /// Number of items in a chunk.
@@ -356,33 +358,11 @@ impl Render<'_> {
     }
 }
 
-impl Measure for TextStore {
-    #[inline]
-    fn width(&self, lv: u32, len: u32) -> usize {
-        if self.astral.is_empty() {
-            return len as usize;
-        }
-        let a = self.astral.partition_point(|&x| x < lv);
-        let b = self.astral.partition_point(|&x| x < lv + len);
-        len as usize + (b - a)
-    }
-
-    fn items_in_width(&self, lv: u32, len: u32, w: usize) -> Option<u32> {
-        // Largest k with width(lv, k) <= w; exact only if equal.
-        let (mut lo, mut hi) = (0u32, len);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            if self.width(lv, mid) <= w {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        (self.width(lv, lo) == w).then_some(lo)
-    }
-}
-
 impl Store for TextStore {
+    #[inline]
+    fn widths(&self) -> Widths<'_> {
+        Widths::new(&self.astral)
+    }
     type Chunk = String;
     fn chunk_len(c: &String) -> usize {
         c.chars().count()
@@ -419,17 +399,11 @@ impl<T> Default for VecStore<T> {
     }
 }
 
-impl<T> Measure for VecStore<T> {
-    #[inline]
-    fn width(&self, _lv: u32, len: u32) -> usize {
-        len as usize
-    }
-    fn items_in_width(&self, _lv: u32, len: u32, w: usize) -> Option<u32> {
-        (w <= len as usize).then_some(w as u32)
-    }
-}
-
 impl<T: Clone> Store for VecStore<T> {
+    #[inline]
+    fn widths(&self) -> Widths<'_> {
+        Widths::one()
+    }
     type Chunk = Vec<T>;
     fn chunk_len(c: &Vec<T>) -> usize {
         c.len()

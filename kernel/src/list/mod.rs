@@ -58,7 +58,6 @@ use self::content::{COPY_BLOCK, Store, TextStore, VecStore};
 pub(crate) use self::engine::Checkpoint;
 use self::engine::Seq;
 use self::ops::SequenceHistory;
-use self::tree::Measure;
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::error::{Error, Result};
@@ -93,19 +92,19 @@ impl<S: Store> Seq<S> {
         if range.start >= range.end {
             return;
         }
-        let Some(found) = self.tree.find_visible(range.start, &self.store) else {
+        let Some(found) = self.tree().find_visible(range.start, self.store.widths()) else {
             return;
         };
         let mut remaining = range.end - range.start;
         let mut cur = Some(found.cur);
         while let (Some(c), true) = (cur, remaining > 0) {
-            let s = self.tree.span(c);
+            let s = self.tree().span(c);
             if !s.deleted() {
                 let k = ((s.len() - c.off) as usize).min(remaining) as u32;
                 f(s.lv + c.off, k);
                 remaining -= k as usize;
             }
-            cur = self.tree.normalize(tree::Cursor { off: s.len(), ..c });
+            cur = self.tree().normalize(tree::Cursor { off: s.len(), ..c });
         }
     }
 }
@@ -222,14 +221,15 @@ impl Text {
         }
         let f = self
             .seq
-            .tree
-            .find_width(pos16, &self.seq.store)
+            .tree()
+            .find_width(pos16, self.seq.store.widths())
             .ok_or(Error::InvalidOperation)?;
-        let s = self.seq.tree.span(f.cur);
+        let s = self.seq.tree().span(f.cur);
         let rem = pos16 - f.before.wide;
         let k = self
             .seq
             .store
+            .widths()
             .items_in_width(s.lv, s.len(), rem)
             .ok_or(Error::InvalidOperation)?;
         Ok(f.before.vis + k as usize)
@@ -249,10 +249,10 @@ impl Text {
         }
         let f = self
             .seq
-            .tree
-            .find_visible(pos, &self.seq.store)
+            .tree()
+            .find_visible(pos, self.seq.store.widths())
             .ok_or(Error::InvalidOperation)?;
-        Ok(self.seq.tree.width_before(&f, &self.seq.store))
+        Ok(self.seq.tree().width_before(&f, self.seq.store.widths()))
     }
 
     /// [`insert`](Self::insert) at a UTF-16 offset.
@@ -397,7 +397,7 @@ impl Text {
         let mut out = Vec::with_capacity(store.bytes_bound(self.seq.len()) + COPY_BLOCK);
         let mut render = store.render(&mut out);
         self.seq
-            .tree
+            .tree()
             .for_each_span(|s| render.span(s.lv, s.len(), !s.deleted()));
         out
     }
@@ -475,8 +475,11 @@ impl<T: Clone> List<T> {
 
     /// The element at `index`.
     pub fn get(&self, index: usize) -> Option<&T> {
-        let f = self.seq.tree.find_visible(index, &self.seq.store)?;
-        let s = self.seq.tree.span(f.cur);
+        let f = self
+            .seq
+            .tree()
+            .find_visible(index, self.seq.store.widths())?;
+        let s = self.seq.tree().span(f.cur);
         self.seq.store.items.get((s.lv + f.cur.off) as usize)
     }
 

@@ -10,7 +10,7 @@
 //!   `ops_since`); `events_after` names them without building them;
 //! * the items whose visibility they changed are the items they inserted and the items they
 //!   deleted, and the visible range those span is the change a subscriber is told about
-//!   ([`Seq::change_since`]);
+//!   ([`Core::change_since`]);
 //! * undoing them is cutting those tails: the items they inserted go, and the items they
 //!   deleted come back unless an earlier event deleted them too. The span tree is rebuilt from
 //!   its own spans in one pass ([`Seq::rollback`]).
@@ -24,10 +24,10 @@ use alloc::vec::Vec;
 use crate::clock::Dot;
 
 use super::super::content::Store;
-use super::super::tree::{Span, TreeBuilder};
-use super::Seq;
+use super::super::tree::{Span, TreeBuilder, Widths};
 use super::log::DelRun;
 use super::state::Bits;
+use super::{Core, Seq};
 use crate::sort::sort;
 
 /// A point in a replica's history to return to with [`Seq::rollback`].
@@ -47,23 +47,54 @@ impl<S: Store> Seq<S> {
     /// The id of the first event learnt since `cp` (taken from this replica) and how many
     /// were learnt, if any: for local edits, the replica's own new events.
     pub(crate) fn events_after(&self, cp: Checkpoint) -> Option<(Dot, u64)> {
-        (self.ids.next_lv() > cp.lv)
-            .then(|| (self.ids.dot(cp.lv), u64::from(self.ids.next_lv() - cp.lv)))
+        self.core.events_after(cp)
     }
 
     /// The replica's current point, for [`rollback`](Self::rollback).
     pub(crate) fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
-            lv: self.ids.next_lv(),
+            lv: self.core.ids.next_lv(),
             items: self.store.items() as u32,
-            agents: self.ids.replicas().len(),
+            agents: self.core.ids.replicas().len(),
             len: self.len(),
         }
     }
 
     /// The visible change the events since `cp` made, as `(start, removed, inserted)`:
     /// visible positions `start..start + removed` at `cp` are now `start..start + inserted`.
-    /// `None` if no item's visibility changed. Costs a tree lookup per run of touched items.
+    /// `None` if no item's visibility changed (see [`Core::change_since`]).
+    pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<(usize, usize, usize)> {
+        let items = self.store.items() as u32;
+        self.core.change_since(cp, items)
+    }
+
+    /// The ops of every event learnt since `cp` (what a local edit made, without comparing
+    /// version vectors).
+    #[cfg(test)]
+    pub(crate) fn ops_after(&self, cp: Checkpoint) -> super::super::ops::SequenceOps<S::Chunk> {
+        self.ops_of_lvs(&[(cp.lv, self.core.ids.next_lv())])
+    }
+
+    /// Forgets every event learnt since `cp` (taken from this replica, which has only grown
+    /// since). Costs time linear in the document's spans and delete runs.
+    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        if cp == self.checkpoint() {
+            return;
+        }
+        self.core.rollback(cp, self.store.widths());
+        self.store.truncate(cp.items as usize);
+    }
+}
+
+impl Core {
+    /// See [`Seq::events_after`].
+    fn events_after(&self, cp: Checkpoint) -> Option<(Dot, u64)> {
+        (self.ids.next_lv() > cp.lv)
+            .then(|| (self.ids.dot(cp.lv), u64::from(self.ids.next_lv() - cp.lv)))
+    }
+
+    /// [`Seq::change_since`], `items` being the number of items stored now. Costs a tree
+    /// lookup per run of touched items.
     ///
     /// The touched items are those inserted (and still visible) or deleted since `cp`; the
     /// others keep their visibility and their order. So the visible items before the first
@@ -71,10 +102,9 @@ impl<S: Store> Seq<S> {
     /// between covers every change. It is the smallest such range unless an event since `cp`
     /// deleted an item already deleted before (a concurrent delete), which widens it to that
     /// item's position.
-    pub(crate) fn change_since(&mut self, cp: Checkpoint) -> Option<(usize, usize, usize)> {
+    fn change_since(&mut self, cp: Checkpoint, items: u32) -> Option<(usize, usize, usize)> {
         // Deleted items below `cp.items` (inserted ones are found by their spans below).
         let mut touched = self.deleted_since(cp);
-        let items = self.store.items() as u32;
         let inserted = touched.len();
         if cp.items < items {
             touched.push((cp.items, items));
@@ -109,19 +139,9 @@ impl<S: Store> Seq<S> {
         (removed > 0 || inserted > 0).then_some((lo, removed, inserted))
     }
 
-    /// The ops of every event learnt since `cp` (what a local edit made, without comparing
-    /// version vectors).
-    #[cfg(test)]
-    pub(crate) fn ops_after(&self, cp: Checkpoint) -> super::super::ops::SequenceOps<S::Chunk> {
-        self.ops_of_lvs(&[(cp.lv, self.ids.next_lv())])
-    }
-
-    /// Forgets every event learnt since `cp` (taken from this replica, which has only grown
-    /// since). Costs time linear in the document's spans and delete runs.
-    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
-        if cp == self.checkpoint() {
-            return;
-        }
+    /// [`Seq::rollback`] of everything but the content, whose items before `cp` have widths
+    /// `w`.
+    fn rollback(&mut self, cp: Checkpoint, w: Widths<'_>) {
         let revived = self.revived(cp);
         let mut tree = TreeBuilder::new();
         self.tree.for_each_span(|s| {
@@ -130,7 +150,7 @@ impl<S: Store> Seq<S> {
             }
             let s = Span::new(s.lv, s.len().min(cp.items - s.lv), s.deleted());
             if !s.deleted() {
-                tree.push(s, &self.store);
+                tree.push(s, w);
                 return;
             }
             // Split the tombstone where items deleted only after `cp` come back.
@@ -139,17 +159,16 @@ impl<S: Store> Seq<S> {
             for &(lo, hi) in revived[first..].iter().take_while(|&&(lo, _)| lo < s.end()) {
                 let (lo, hi) = (lo.max(at), hi.min(s.end()));
                 if at < lo {
-                    tree.push(Span::new(at, lo - at, true), &self.store);
+                    tree.push(Span::new(at, lo - at, true), w);
                 }
-                tree.push(Span::new(lo, hi - lo, false), &self.store);
+                tree.push(Span::new(lo, hi - lo, false), w);
                 at = hi;
             }
             if at < s.end() {
-                tree.push(Span::new(at, s.end() - at, true), &self.store);
+                tree.push(Span::new(at, s.end() - at, true), w);
             }
         });
-        self.tree = tree.finish(&self.store);
-        self.store.truncate(cp.items as usize);
+        self.tree = tree.finish(w);
         self.log.truncate(cp.lv);
         self.ids.truncate(cp.lv, cp.agents);
         if self.me.is_some_and(|a| a as usize >= cp.agents) {
@@ -296,9 +315,9 @@ mod tests {
     fn visible_ids(t: &Text) -> Vec<crate::clock::Dot> {
         let seq = &t.seq;
         let mut out = Vec::new();
-        seq.tree.for_each_span(|s| {
+        seq.tree().for_each_span(|s| {
             if !s.deleted() {
-                out.extend((s.lv..s.end()).map(|i| seq.ids.dot(seq.log.ilv_to_lv(i))));
+                out.extend((s.lv..s.end()).map(|i| seq.core.ids.dot(seq.core.log.ilv_to_lv(i))));
             }
         });
         out
@@ -356,11 +375,12 @@ mod tests {
             });
             let got = reps[0].seq.change_since(cp);
             // An item deleted again since the checkpoint may only widen the range.
-            let deleted_again = reps[0].seq.log.dels.iter().any(|r| {
+            let deleted_again = reps[0].seq.core.log.dels.iter().any(|r| {
                 tail(*r, cp.lv).is_some_and(|r| {
                     let (lo, hi) = targets_of(&r);
-                    (lo..hi.min(cp.items))
-                        .any(|i| !old.contains(&reps[0].seq.ids.dot(reps[0].seq.log.ilv_to_lv(i))))
+                    (lo..hi.min(cp.items)).any(|i| {
+                        !old.contains(&reps[0].seq.core.ids.dot(reps[0].seq.core.log.ilv_to_lv(i)))
+                    })
                 })
             });
             if deleted_again {

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use super::super::content::Store;
 use super::super::ops::{SequenceOp, SequenceOps};
 use super::super::tree::NONE;
-use super::Seq;
+use super::{Core, Seq};
 use crate::clock::Dot;
 use crate::version::VersionVector;
 
@@ -24,7 +24,7 @@ impl<S: Store> Seq<S> {
         since: &VersionVector,
         until: Option<&VersionVector>,
     ) -> SequenceOps<S::Chunk> {
-        let ranges = self.ids.lv_ranges_between(since, until);
+        let ranges = self.core.ids.lv_ranges_between(since, until);
         self.ops_of_lvs(&ranges)
     }
 
@@ -34,26 +34,27 @@ impl<S: Store> Seq<S> {
         for &(a, b) in ranges {
             let mut lv = a;
             while lv < b {
-                if let Some(r) = self.log.ins_by_lv(lv) {
+                if let Some(r) = self.core.log.ins_by_lv(lv) {
                     let k = (r.lv + r.len).min(b) - lv;
                     // Keep each op inside one replica's contiguous counters.
-                    let lr = self.ids.lv_run(lv);
+                    let lr = self.core.ids.lv_run(lv);
                     let k = k.min(lr.lv + lr.len - lv);
                     let ilv = r.ilv + (lv - r.lv);
                     let ol = if lv == r.lv { r.ol } else { ilv - 1 };
                     out.push(SequenceOp::Insert {
-                        id: self.ids.dot(lv),
-                        origin_left: self.dot_of_ilv(ol),
-                        origin_right: self.dot_of_ilv(r.or),
+                        id: self.core.ids.dot(lv),
+                        origin_left: self.core.dot_of_ilv(ol),
+                        origin_right: self.core.dot_of_ilv(r.or),
                         content: self.store.chunk(ilv, k),
                     });
                     lv += k;
                 } else {
                     let r = *self
+                        .core
                         .log
                         .del_by_lv(lv)
                         .expect("every lv is an insert or a delete");
-                    let lr = self.ids.lv_run(lv);
+                    let lr = self.core.ids.lv_run(lv);
                     let mut k = (r.lv + r.len).min(b).min(lr.lv + lr.len) - lv;
                     let off = lv - r.lv;
                     let mut t = if r.rev {
@@ -62,18 +63,18 @@ impl<S: Store> Seq<S> {
                         r.target + off
                     };
                     while k > 0 {
-                        let ir = *self.log.ins_by_ilv(t);
+                        let ir = *self.core.log.ins_by_ilv(t);
                         let tlv = ir.lv + (t - ir.ilv);
-                        let tr = self.ids.lv_run(tlv);
+                        let tr = self.core.ids.lv_run(tlv);
                         let piece = if r.rev {
                             k.min(t - ir.ilv + 1).min(tlv - tr.lv + 1)
                         } else {
                             k.min(ir.ilv + ir.len - t).min(tr.lv + tr.len - tlv)
                         };
                         out.push(SequenceOp::Delete {
-                            id: self.ids.dot(lv),
+                            id: self.core.ids.dot(lv),
                             len: u64::from(piece),
-                            target: self.ids.dot(tlv),
+                            target: self.core.ids.dot(tlv),
                             reversed: r.rev && piece > 1,
                         });
                         lv += piece;
@@ -89,7 +90,10 @@ impl<S: Store> Seq<S> {
         }
         SequenceOps { ops: out }
     }
+}
 
+impl Core {
+    /// The id of the event that inserted item `ilv` (`None` for [`NONE`]).
     fn dot_of_ilv(&self, ilv: u32) -> Option<Dot> {
         (ilv != NONE).then(|| self.ids.dot(self.log.ilv_to_lv(ilv)))
     }

@@ -17,13 +17,101 @@ use alloc::vec::Vec;
 
 use super::super::content::ContentCodec;
 use super::super::ops::{HistOp, SequenceHistory, pack_ops, unpack_ids, unpack_ops};
-use super::super::tree::{Cursor, MAX_SPAN, NONE, Span, Tree};
+use super::super::tree::{Cursor, MAX_SPAN, NONE, Span, Tree, Widths};
 use super::log::LogPiece;
-use super::{Seq, Store};
+use super::{Core, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 
 impl<S: Store> Seq<S> {
+    /// The compact history. Replays the op log into a scratch replica so that every op that a
+    /// local edit at some position would reproduce is stored as that position (relative to
+    /// the previous one), and only the others with explicit origins or targets.
+    pub(crate) fn history(&self) -> SequenceHistory
+    where
+        S: ContentCodec,
+    {
+        let ops = self.core.history_ops(self.store.widths());
+        let ids = &self.core.ids;
+        SequenceHistory {
+            owner: self.core.replica,
+            replicas: ids.replicas().to_vec(),
+            ids: ids.packed(),
+            ops: pack_ops(&ops),
+            content: self.store.pack(),
+        }
+    }
+
+    /// Section sizes of [`history`](Self::history), for profiling.
+    pub(crate) fn debug_history(&self) -> alloc::string::String
+    where
+        S: ContentCodec,
+    {
+        let h = self.history();
+        let ops = unpack_ops(&h.ops).unwrap_or_default();
+        let mut kinds = [0usize; 4];
+        for op in &ops {
+            kinds[match op {
+                HistOp::Insert { .. } => 0,
+                HistOp::Delete { .. } => 1,
+                HistOp::InsertAt { .. } => 2,
+                HistOp::DeleteAt { .. } => 3,
+            }] += 1;
+        }
+        alloc::format!(
+            "replicas {}, id bytes {}{}, ops {} ({} B: ins {} del {} ins@ {} del@ {}), content {} B",
+            h.replicas.len(),
+            h.ids.len(),
+            "",
+            ops.len(),
+            h.ops.len(),
+            kinds[0],
+            kinds[1],
+            kinds[2],
+            kinds[3],
+            h.content.len()
+        )
+    }
+
+    /// Rebuilds a sequence from its history, validating every reference.
+    pub(crate) fn from_history(
+        h: &SequenceHistory,
+        replica: Option<ReplicaId>,
+    ) -> core::result::Result<Self, DecodeError>
+    where
+        S: ContentCodec,
+    {
+        Self::from_history_with(h, replica, MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS)
+    }
+
+    /// [`from_history`](Self::from_history), moving from the flat replay to the tree once it
+    /// holds more than `max_chunks` chunks or its cursor has walked more than `free_steps`
+    /// chunks beyond `steps_per_op` per op (tests vary all three).
+    fn from_history_with(
+        h: &SequenceHistory,
+        replica: Option<ReplicaId>,
+        max_chunks: usize,
+        steps_per_op: usize,
+        free_steps: usize,
+    ) -> core::result::Result<Self, DecodeError>
+    where
+        S: ContentCodec,
+    {
+        let bad = DecodeError::Invalid;
+        let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
+        seq.core.ids.register(&h.replicas)?;
+        seq.store = S::unpack(&h.content)?;
+        let items = seq.store.items() as u64;
+        if items >= u64::from(NONE) {
+            return Err(bad("too many items"));
+        }
+        let w = seq.store.widths();
+        (seq.core).replay_history(h, items, max_chunks, steps_per_op, free_steps, w)?;
+        Ok(seq)
+    }
+}
+
+impl Core {
     /// The visible position at which a local insert would get origins `ol`/`or`, if any.
     fn natural_insert_pos(&self, ol: u32, or: u32) -> Option<usize> {
         let item = |c: Cursor| self.tree.span(c).lv + c.off;
@@ -101,13 +189,8 @@ impl<S: Store> Seq<S> {
             .is_some_and(|c| !self.tree.span(c).deleted())
     }
 
-    /// The compact history. Replays the op log into a scratch replica so that every op that a
-    /// local edit at some position would reproduce is stored as that position (relative to
-    /// the previous one), and only the others with explicit origins or targets.
-    pub(crate) fn history(&self) -> SequenceHistory
-    where
-        S: Clone + ContentCodec,
-    {
+    /// The ops of [`Seq::history`], for a store of widths `w`.
+    fn history_ops(&self, w: Widths<'_>) -> Vec<HistOp> {
         let mut r = self.scratch();
         r.tree.ensure_index();
         let mut ops = Vec::new();
@@ -122,14 +205,14 @@ impl<S: Store> Seq<S> {
                         delta: p as i64 - cursor as i64,
                     });
                     cursor = p + k as usize;
-                    r.insert_at(agent, p, k, ilv);
+                    r.insert_at(agent, p, k, ilv, w);
                 } else {
                     ops.push(HistOp::Insert {
                         len: k,
                         left: if ol == NONE { 0 } else { ilv - ol },
                         right: if run.or == NONE { 0 } else { run.or + 1 },
                     });
-                    r.integrate(agent, p.counter, ilv, k, ol, run.or);
+                    r.integrate(agent, p.counter, ilv, k, ol, run.or, w);
                 }
             }
             LogPiece::Delete(p) => {
@@ -149,10 +232,10 @@ impl<S: Store> Seq<S> {
                             reversed: back,
                         });
                         if back {
-                            r.delete_back(agent, p, m);
+                            r.delete_back(agent, p, m, w);
                             cursor = p - (m as usize - 1);
                         } else {
-                            r.delete_at(agent, p, m);
+                            r.delete_at(agent, p, m, w);
                             cursor = p;
                         }
                         j += m;
@@ -170,84 +253,27 @@ impl<S: Store> Seq<S> {
                         let dlv = r.ids.push(agent, counter + u64::from(j), m);
                         r.log.push_del(dlv, m, t, rev);
                         let lo = if rev { t - (m - 1) } else { t };
-                        r.mark_deleted(lo, m);
+                        r.mark_deleted(lo, m, w);
                         j += m;
                     }
                 }
             }
         });
-        SequenceHistory {
-            owner: self.replica,
-            replicas: self.ids.replicas().to_vec(),
-            ids: self.ids.packed(),
-            ops: pack_ops(&ops),
-            content: self.store.pack(),
-        }
+        ops
     }
 
-    /// Section sizes of [`history`](Self::history), for profiling.
-    pub(crate) fn debug_history(&self) -> alloc::string::String
-    where
-        S: Clone + ContentCodec,
-    {
-        let h = self.history();
-        let ops = unpack_ops(&h.ops).unwrap_or_default();
-        let mut kinds = [0usize; 4];
-        for op in &ops {
-            kinds[match op {
-                HistOp::Insert { .. } => 0,
-                HistOp::Delete { .. } => 1,
-                HistOp::InsertAt { .. } => 2,
-                HistOp::DeleteAt { .. } => 3,
-            }] += 1;
-        }
-        alloc::format!(
-            "replicas {}, id bytes {}{}, ops {} ({} B: ins {} del {} ins@ {} del@ {}), content {} B",
-            h.replicas.len(),
-            h.ids.len(),
-            "",
-            ops.len(),
-            h.ops.len(),
-            kinds[0],
-            kinds[1],
-            kinds[2],
-            kinds[3],
-            h.content.len()
-        )
-    }
-
-    /// Rebuilds a sequence from its history, validating every reference.
-    pub(crate) fn from_history(
+    /// The replay of [`Seq::from_history_with`] into this empty replica (its replicas
+    /// registered), for `items` stored items of widths `w`.
+    fn replay_history(
+        &mut self,
         h: &SequenceHistory,
-        replica: Option<ReplicaId>,
-    ) -> core::result::Result<Self, DecodeError>
-    where
-        S: ContentCodec,
-    {
-        Self::from_history_with(h, replica, MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS)
-    }
-
-    /// [`from_history`](Self::from_history), moving from the flat replay to the tree once it
-    /// holds more than `max_chunks` chunks or its cursor has walked more than `free_steps`
-    /// chunks beyond `steps_per_op` per op (tests vary all three).
-    fn from_history_with(
-        h: &SequenceHistory,
-        replica: Option<ReplicaId>,
+        items: u64,
         max_chunks: usize,
         steps_per_op: usize,
         free_steps: usize,
-    ) -> core::result::Result<Self, DecodeError>
-    where
-        S: ContentCodec,
-    {
+        w: Widths<'_>,
+    ) -> core::result::Result<(), DecodeError> {
         let bad = DecodeError::Invalid;
-        let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
-        seq.ids.register(&h.replicas)?;
-        seq.store = S::unpack(&h.content)?;
-        let items = seq.store.items() as u64;
-        if items >= u64::from(NONE) {
-            return Err(bad("too many items"));
-        }
         // Events in lv order, with their (agent, counter).
         let mut id_i = 0usize;
         let mut id_off = 0u32;
@@ -266,8 +292,8 @@ impl<S: Store> Seq<S> {
             .iter()
             .filter(|o| matches!(o, HistOp::Insert { .. } | HistOp::InsertAt { .. }))
             .count();
-        seq.log.ins.reserve_exact(inserts);
-        seq.log.dels.reserve_exact(hist_ops.len() - inserts);
+        self.log.ins.reserve_exact(inserts);
+        self.log.dels.reserve_exact(hist_ops.len() - inserts);
         // Positional ops replay into a flat span list until an explicit op needs the tree (or
         // the list grows too long for cursor walks); the tree is then built in one pass.
         let mut flat = Some(Flat::default());
@@ -278,12 +304,12 @@ impl<S: Store> Seq<S> {
                 })
             {
                 if let Some(f) = flat.take() {
-                    seq.finish_flat(f);
+                    self.finish_flat(f, w);
                 }
             }
-            let vis_len = |seq: &Seq<S>, flat: &Option<Flat>| match flat {
+            let vis_len = |core: &Core, flat: &Option<Flat>| match flat {
                 Some(f) => f.vis,
-                None => seq.len(),
+                None => core.len(),
             };
             let len = match op {
                 HistOp::Insert { len, .. }
@@ -309,8 +335,8 @@ impl<S: Store> Seq<S> {
                 }
                 let k = (run_len - id_off).min(len - done);
                 // Each replica's events are numbered from 1 in local order.
-                let c = seq.ids.seen(agent) + 1;
-                if u64::from(seq.ids.next_lv()) + u64::from(k) >= u64::from(NONE) {
+                let c = self.ids.seen(agent) + 1;
+                if u64::from(self.ids.next_lv()) + u64::from(k) >= u64::from(NONE) {
                     return Err(bad("too many events"));
                 }
                 match *op {
@@ -335,9 +361,9 @@ impl<S: Store> Seq<S> {
                         };
                         explicit += 1;
                         if explicit > LINEAR_LOOKUPS {
-                            seq.tree.ensure_index();
+                            self.tree.ensure_index();
                         }
-                        seq.integrate(agent, c, ilv, k, ol, or);
+                        self.integrate(agent, c, ilv, k, ol, or, w);
                         next_ilv += k;
                     }
                     HistOp::InsertAt { .. } => {
@@ -346,35 +372,35 @@ impl<S: Store> Seq<S> {
                             return Err(bad("content too short"));
                         }
                         let p = base + done as usize;
-                        if p > vis_len(&seq, &flat) {
+                        if p > vis_len(self, &flat) {
                             return Err(bad("insert position"));
                         }
                         match &mut flat {
-                            Some(f) => seq.flat_insert(f, agent, p, k, ilv),
-                            None => seq.insert_at(agent, p, k, ilv),
+                            Some(f) => self.flat_insert(f, agent, p, k, ilv),
+                            None => self.insert_at(agent, p, k, ilv, w),
                         }
                         next_ilv += k;
                     }
                     HistOp::DeleteAt { reversed, .. } => {
                         if reversed {
                             // Positions `base - done` down to `base - done - (k - 1)`.
-                            let len = vis_len(&seq, &flat);
+                            let len = vis_len(self, &flat);
                             let last = base
                                 .checked_sub(done as usize)
                                 .filter(|&p| p < len && p + 1 >= k as usize)
                                 .ok_or(bad("delete position"))?;
                             match &mut flat {
-                                Some(f) => seq.flat_delete_back(f, agent, last, k),
-                                None => seq.delete_back(agent, last, k),
+                                Some(f) => self.flat_delete_back(f, agent, last, k),
+                                None => self.delete_back(agent, last, k, w),
                             }
                         } else {
-                            let len = vis_len(&seq, &flat);
+                            let len = vis_len(self, &flat);
                             if base.checked_add(k as usize).is_none_or(|e| e > len) {
                                 return Err(bad("delete position"));
                             }
                             match &mut flat {
-                                Some(f) => seq.flat_delete(f, agent, base, k),
-                                None => seq.delete_at(agent, base, k),
+                                Some(f) => self.flat_delete(f, agent, base, k),
+                                None => self.delete_at(agent, base, k, w),
                             }
                         }
                     }
@@ -397,11 +423,11 @@ impl<S: Store> Seq<S> {
                         }
                         explicit += 1;
                         if explicit > LINEAR_LOOKUPS {
-                            seq.tree.ensure_index();
+                            self.tree.ensure_index();
                         }
-                        let lv = seq.ids.push(agent, c, k);
-                        seq.log.push_del(lv, k, first, reversed && k > 1);
-                        seq.mark_deleted(lo, hi - lo + 1);
+                        let lv = self.ids.push(agent, c, k);
+                        self.log.push_del(lv, k, first, reversed && k > 1);
+                        self.mark_deleted(lo, hi - lo + 1, w);
                     }
                 }
                 done += k;
@@ -424,7 +450,7 @@ impl<S: Store> Seq<S> {
             }
         }
         if let Some(f) = flat {
-            seq.finish_flat(f);
+            self.finish_flat(f, w);
         }
         if id_i != ids.len() || id_off != 0 {
             return Err(bad("ids longer than ops"));
@@ -432,7 +458,7 @@ impl<S: Store> Seq<S> {
         if u64::from(next_ilv) != items {
             return Err(bad("content longer than inserts"));
         }
-        Ok(seq)
+        Ok(())
     }
 }
 
@@ -664,8 +690,8 @@ impl Flat {
     }
 }
 
-impl<S: Store> Seq<S> {
-    /// [`insert_at`](Seq::insert_at) on a [`Flat`] replay.
+impl Core {
+    /// [`insert_at`](Core::insert_at) on a [`Flat`] replay.
     fn flat_insert(&mut self, flat: &mut Flat, agent: u32, pos: usize, n: u32, ilv: u32) {
         let counter = self.ids.seen(agent) + 1;
         let (ol, or) = flat.insert(pos, ilv, n);
@@ -673,7 +699,7 @@ impl<S: Store> Seq<S> {
         self.log.push_ins(lv, ilv, n, ol, or);
     }
 
-    /// [`delete_at`](Seq::delete_at) on a [`Flat`] replay.
+    /// [`delete_at`](Core::delete_at) on a [`Flat`] replay.
     fn flat_delete(&mut self, flat: &mut Flat, agent: u32, start: usize, n: u32) {
         let mut remaining = n;
         while remaining > 0 {
@@ -685,7 +711,7 @@ impl<S: Store> Seq<S> {
         }
     }
 
-    /// [`delete_back`](Seq::delete_back) on a [`Flat`] replay.
+    /// [`delete_back`](Core::delete_back) on a [`Flat`] replay.
     fn flat_delete_back(&mut self, flat: &mut Flat, agent: u32, last: usize, n: u32) {
         let start = last + 1 - n as usize;
         let mut pieces = core::mem::take(&mut flat.pieces);
@@ -701,8 +727,8 @@ impl<S: Store> Seq<S> {
     }
 
     /// Ends a [`Flat`] replay: the tree is built from its final order.
-    fn finish_flat(&mut self, flat: Flat) {
-        self.tree = Tree::from_spans(flat.into_spans(), &self.store);
+    fn finish_flat(&mut self, flat: Flat, w: Widths<'_>) {
+        self.tree = Tree::from_spans(flat.into_spans(), w);
         self.sibling = None;
     }
 }

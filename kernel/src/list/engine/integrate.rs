@@ -12,9 +12,8 @@
 //! converge. Integrating a replica's own op log into an empty replica in local order
 //! reproduces its tree (`replays_to_same_order` checks this for a loaded snapshot).
 
-use super::super::content::Store;
-use super::super::tree::{Cursor, NONE, Span};
-use super::Seq;
+use super::super::tree::{Cursor, NONE, Span, Widths};
+use super::Core;
 use crate::clock::ReplicaId;
 
 /// Up to this many leaves, integration locates items by walking the leaves rather than
@@ -30,7 +29,7 @@ pub(super) struct Sibling {
     last: u32,
 }
 
-impl<S: Store> Seq<S> {
+impl Core {
     fn raw_pos(&self, ilv: u32) -> usize {
         self.tree.raw_pos(ilv).expect("every item is in the tree")
     }
@@ -173,7 +172,11 @@ impl<S: Store> Seq<S> {
         if scanning { scan_start } else { cur }
     }
 
-    /// Integrates a remote run whose content is already in the store at `ilv..ilv + len`.
+    /// Integrates a remote run whose content is already in the store at `ilv..ilv + len`
+    /// (which has widths `w`).
+    // The run's id, place and origins are all needed; a struct for them would only be built
+    // to be taken apart.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn integrate(
         &mut self,
         agent: u32,
@@ -182,6 +185,7 @@ impl<S: Store> Seq<S> {
         len: u32,
         ol: u32,
         or: u32,
+        w: Widths<'_>,
     ) {
         self.typing = None;
         // The scan compares item positions, and without the index every position is a walk
@@ -196,8 +200,7 @@ impl<S: Store> Seq<S> {
         let at = self.integrate_cursor(replica, ol, or);
         let lv = self.ids.push(agent, counter, len);
         self.log.push_ins(lv, ilv, len, ol, or);
-        self.tree
-            .insert(at, Span::new(ilv, len, false), &self.store);
+        self.tree.insert(at, Span::new(ilv, len, false), w);
         self.cache = None;
         self.sibling = Some(Sibling {
             ol,
@@ -209,7 +212,7 @@ impl<S: Store> Seq<S> {
 
     /// Marks items `ilv..ilv + len` deleted (already deleted ones stay deleted). Returns how
     /// many were visible.
-    pub(super) fn mark_deleted(&mut self, ilv: u32, len: u32) -> u32 {
+    pub(super) fn mark_deleted(&mut self, ilv: u32, len: u32, w: Widths<'_>) -> u32 {
         self.typing = None;
         self.sibling = None;
         let end = ilv + len;
@@ -217,7 +220,7 @@ impl<S: Store> Seq<S> {
         let mut vis = 0;
         while t < end {
             let c = self.tree.locate(t).expect("target is in the tree");
-            let (_, k, was) = self.tree.delete_at(c, end - t, &self.store);
+            let (_, k, was) = self.tree.delete_at(c, end - t, w);
             if was {
                 vis += k;
             }

@@ -6,7 +6,7 @@
 //! the item before it as left origin, all with one right origin. A delete run is events
 //! `lv..lv + len` deleting consecutive items from `target`, upwards or (backspace) downwards.
 //! Runs do not know which replica made their events: [`Ids`](super::ids::Ids) does, and
-//! [`Seq::for_each_piece`](super::Seq::for_each_piece) walks the two together.
+//! [`Core::for_each_piece`](super::Core::for_each_piece) walks the two together.
 //!
 //! Invariants: insert runs are sorted by lv and by item number, their item numbers
 //! contiguous from 0 (one per stored item); delete runs are sorted by lv; together the runs
@@ -53,7 +53,7 @@ impl DelRun {
 }
 
 /// Part of one run of the op log made by one replica, as
-/// [`Seq::for_each_piece`](super::Seq::for_each_piece) walks them: events `off..off + len`
+/// [`Core::for_each_piece`](super::Core::for_each_piece) walks them: events `off..off + len`
 /// of `run`, the first of them `counter` of replica index `agent`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Piece<R> {

@@ -16,11 +16,20 @@
 //! | [`state`] | state snapshots: the tree and log written as they are |
 //!
 //! `ids` and `log` are data structures that know nothing of the tree or of each other (only
-//! the helper that cuts runs at an lv is shared); [`Seq::for_each_piece`] walks the log with
-//! the ids. The other modules are `impl Seq` blocks over all the parts, which call each
-//! other only through `Seq` methods. Imports between the modules go one way: `log` uses
-//! `ids`' run cutter; `state` uses both; `history` and `checkpoint` use the log's run types
-//! (and `checkpoint` the bit set of `state`).
+//! the helper that cuts runs at an lv is shared); [`Core::for_each_piece`] walks the log with
+//! the ids. The other modules are `impl` blocks over all the parts, which call each other
+//! only through methods.
+//!
+//! Everything but the content lives in a [`Core`], which a `Seq<S>` holds next to its store
+//! `S`: most of the engine never reads the content, and as `Core` methods it compiles once
+//! for text and lists instead of once per store (the npm package's `.wasm` is that much
+//! smaller). `Seq<S>` methods are the crate's entry points; they touch the store (pushing
+//! content, reading chunks) and hand the rest to `Core`, with the store's
+//! [`Widths`](super::tree::Widths) where the tree's width counts need them.
+//!
+//! Imports between the modules go one way: `log` uses `ids`' run cutter; `state` uses both;
+//! `history` and `checkpoint` use the log's run types (and `checkpoint` the bit set of
+//! `state`).
 //!
 //! Invariants, across the parts ([`Seq::check_invariants`]): the tree holds every stored
 //! item exactly once; the op log's insert runs number every stored item and, with its delete
@@ -56,8 +65,18 @@ use crate::version::VersionVector;
 /// The engine: span tree, content, operation log and ids. See the module docs.
 #[derive(Clone, Debug)]
 pub(crate) struct Seq<S> {
-    pub(crate) tree: Tree,
+    /// Everything but the content.
+    core: Core,
     pub(crate) store: S,
+}
+
+/// The part of a replica that does not depend on the content store: the span tree, the op
+/// log, the ids and the caches. Its methods compile once for text and lists (the `.wasm`
+/// holds one copy); those that change the tree take the store's
+/// [`Widths`](super::tree::Widths).
+#[derive(Clone, Debug)]
+struct Core {
+    tree: Tree,
     log: OpLog,
     ids: Ids,
     replica: ReplicaId,
@@ -74,8 +93,66 @@ pub(crate) struct Seq<S> {
 impl<S: Store> Seq<S> {
     pub(crate) fn new(replica: ReplicaId) -> Self {
         Seq {
-            tree: Tree::new(),
+            core: Core::new(replica),
             store: S::default(),
+        }
+    }
+
+    pub(crate) fn replica(&self) -> ReplicaId {
+        self.core.replica
+    }
+
+    /// The span tree (document order).
+    pub(crate) fn tree(&self) -> &Tree {
+        &self.core.tree
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.core.len()
+    }
+
+    pub(crate) fn width(&self) -> usize {
+        self.core.tree.total().wide
+    }
+
+    pub(crate) fn version(&self) -> VersionVector {
+        self.core.ids.version()
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    pub(crate) fn debug_stats(&self) -> alloc::string::String {
+        alloc::format!(
+            "ins {} (cap {}), dels {} (cap {}), lvruns {}, items {}, {}",
+            self.core.log.ins.len(),
+            self.core.log.ins.capacity(),
+            self.core.log.dels.len(),
+            self.core.log.dels.capacity(),
+            self.core.ids.lv_runs(),
+            self.store.items(),
+            self.core.tree.debug_stats()
+        )
+    }
+
+    pub(crate) fn check_invariants(&self) {
+        self.core.tree.check(self.store.widths());
+        assert_eq!(
+            self.core.tree.total().raw,
+            self.store.items(),
+            "tree holds every item"
+        );
+        self.core
+            .log
+            .check_invariants(self.store.items(), self.core.ids.next_lv());
+        self.core.ids.check_invariants();
+        self.core.check_caches();
+    }
+}
+
+impl Core {
+    fn new(replica: ReplicaId) -> Self {
+        Core {
+            tree: Tree::new(),
             log: OpLog::default(),
             ids: Ids::default(),
             replica,
@@ -86,43 +163,27 @@ impl<S: Store> Seq<S> {
         }
     }
 
-    pub(crate) fn replica(&self) -> ReplicaId {
-        self.replica
-    }
-
-    /// An empty replica with this one's id, replicas (same agent numbers) and content: the
-    /// starting point of a replay of this replica's op log.
-    fn scratch(&self) -> Self
-    where
-        S: Clone,
-    {
-        let mut r = Seq::<S>::new(self.replica);
-        r.store = self.store.clone();
+    /// An empty replica with this one's id and replicas (same agent numbers): the starting
+    /// point of a replay of this replica's op log (with this replica's content).
+    fn scratch(&self) -> Self {
+        let mut r = Core::new(self.replica);
         for rep in self.ids.replicas() {
             r.ids.agent_or_insert(*rep);
         }
         r
     }
 
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.tree.total().vis
     }
 
-    pub(crate) fn width(&self) -> usize {
-        self.tree.total().wide
-    }
-
-    pub(crate) fn version(&self) -> VersionVector {
-        self.ids.version()
-    }
-
     /// `events` as a run length, or an error if that many more events or items would not fit
-    /// the numbering.
+    /// the numbering. (The tree holds every stored item, so its item count is the store's.)
     fn check_capacity(&self, events: usize) -> Result<u32> {
         let n = u32::try_from(events).map_err(|_| Error::CapacityExceeded)?;
         if n > MAX_SPAN
             || u64::from(self.ids.next_lv()) + u64::from(n) >= u64::from(NONE)
-            || self.store.items() as u64 + u64::from(n) >= u64::from(NONE)
+            || self.tree.total().raw as u64 + u64::from(n) >= u64::from(NONE)
         {
             return Err(Error::CapacityExceeded);
         }
@@ -130,7 +191,7 @@ impl<S: Store> Seq<S> {
     }
 
     /// Calls `f` with every piece of the op log in local order: each insert and delete run
-    /// split where the replica making its events changes (as the ids number them). (On `Seq`
+    /// split where the replica making its events changes (as the ids number them). (On `Core`
     /// rather than on the log with the ids as an argument: one pointer fewer in the loop
     /// that `history` inlines it into measured 0.7% fewer instructions there.)
     fn for_each_piece(&self, mut f: impl FnMut(LogPiece)) {
@@ -174,33 +235,5 @@ impl<S: Store> Seq<S> {
                 d += 1;
             }
         }
-    }
-
-    // ---------------------------------------------------------------- checks
-
-    pub(crate) fn debug_stats(&self) -> alloc::string::String {
-        alloc::format!(
-            "ins {} (cap {}), dels {} (cap {}), lvruns {}, items {}, {}",
-            self.log.ins.len(),
-            self.log.ins.capacity(),
-            self.log.dels.len(),
-            self.log.dels.capacity(),
-            self.ids.lv_runs(),
-            self.store.items(),
-            self.tree.debug_stats()
-        )
-    }
-
-    pub(crate) fn check_invariants(&self) {
-        self.tree.check(&self.store);
-        assert_eq!(
-            self.tree.total().raw,
-            self.store.items(),
-            "tree holds every item"
-        );
-        self.log
-            .check_invariants(self.store.items(), self.ids.next_lv());
-        self.ids.check_invariants();
-        self.check_caches();
     }
 }

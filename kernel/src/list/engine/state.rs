@@ -25,10 +25,10 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder};
+use super::super::tree::{MAX_SPAN, NONE, Span, Tree, TreeBuilder, Widths};
 use super::ids::Ids;
 use super::log::{DelRun, InsRun, LogPiece};
-use super::{Seq, Store};
+use super::{Core, Seq, Store};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::packed::{Column, put_column};
@@ -126,6 +126,51 @@ pub(crate) fn snapshot_version(
 impl<S: Store> Seq<S> {
     /// The order, log and ids of a state snapshot (see the module docs).
     pub(crate) fn state_parts(&self) -> StateParts<'static> {
+        self.core.state_parts()
+    }
+
+    /// Builds a replica from a state snapshot's parts and its content `store`, checking every
+    /// field (see the module docs). Never panics; allocates in proportion to the input (the
+    /// bit sets are one bit per item of `store`, which the caller holds already).
+    ///
+    /// `stages` below 3 stop early, after the ids (1) or the log (2), leaving an incomplete
+    /// replica: for profiling the load only.
+    pub(crate) fn from_state_until(
+        parts: &StateParts<'_>,
+        replica: Option<ReplicaId>,
+        store: S,
+        stages: u8,
+    ) -> Result<Self, DecodeError> {
+        let mut seq = Seq::<S>::new(replica.unwrap_or(parts.owner));
+        seq.core.ids.load(&parts.replicas, &parts.ids)?;
+        let items = u32::try_from(store.items())
+            .ok()
+            .filter(|&n| n < NONE)
+            .ok_or(DecodeError::Invalid("too many items"))?;
+        if stages < 2 {
+            return Ok(seq);
+        }
+        let dead = seq.core.load_log(&parts.log, items)?;
+        if stages < 3 {
+            return Ok(seq);
+        }
+        seq.core.tree = load_order(&parts.order, items, &dead, store.widths())?;
+        seq.store = store;
+        Ok(seq)
+    }
+
+    /// Whether replaying this replica's op log (every insert integrated with its origins,
+    /// every delete applied, in local order) gives exactly its document order. Always true for
+    /// a replica built by edits and merges; for one loaded from a state snapshot it checks the
+    /// one thing loading trusts. Costs about as much as loading the full history.
+    pub(crate) fn replays_to_same_order(&self) -> bool {
+        self.core.replays_to_same_order(self.store.widths())
+    }
+}
+
+impl Core {
+    /// See [`Seq::state_parts`].
+    fn state_parts(&self) -> StateParts<'static> {
         let (mut heads, mut starts) = (Vec::new(), Vec::new());
         let mut prev_end = 0u32;
         self.tree.for_each_span(|sp| {
@@ -180,36 +225,6 @@ impl<S: Store> Seq<S> {
             order: Cow::Owned(order),
             log: Cow::Owned(log),
         }
-    }
-
-    /// Builds a replica from a state snapshot's parts and its content `store`, checking every
-    /// field (see the module docs). Never panics; allocates in proportion to the input (the
-    /// bit sets are one bit per item of `store`, which the caller holds already).
-    ///
-    /// `stages` below 3 stop early, after the ids (1) or the log (2), leaving an incomplete
-    /// replica: for profiling the load only.
-    pub(crate) fn from_state_until(
-        parts: &StateParts<'_>,
-        replica: Option<ReplicaId>,
-        store: S,
-        stages: u8,
-    ) -> Result<Self, DecodeError> {
-        let mut seq = Seq::<S>::new(replica.unwrap_or(parts.owner));
-        seq.ids.load(&parts.replicas, &parts.ids)?;
-        let items = u32::try_from(store.items())
-            .ok()
-            .filter(|&n| n < NONE)
-            .ok_or(DecodeError::Invalid("too many items"))?;
-        if stages < 2 {
-            return Ok(seq);
-        }
-        let dead = seq.load_log(&parts.log, items)?;
-        if stages < 3 {
-            return Ok(seq);
-        }
-        seq.tree = load_order(&parts.order, items, &dead, &store)?;
-        seq.store = store;
-        Ok(seq)
     }
 
     /// The op log, in local order (lvs and item numbers are implied by the run lengths and
@@ -364,25 +379,19 @@ impl<S: Store> Seq<S> {
         Ok(dead)
     }
 
-    /// Whether replaying this replica's op log (every insert integrated with its origins,
-    /// every delete applied, in local order) gives exactly its document order. Always true for
-    /// a replica built by edits and merges; for one loaded from a state snapshot it checks the
-    /// one thing loading trusts. Costs about as much as loading the full history.
-    pub(crate) fn replays_to_same_order(&self) -> bool
-    where
-        S: Clone,
-    {
+    /// [`Seq::replays_to_same_order`] for content of widths `w`.
+    fn replays_to_same_order(&self, w: Widths<'_>) -> bool {
         let mut r = self.scratch();
         self.for_each_piece(|piece| match piece {
             LogPiece::Insert(p) => {
-                r.integrate(p.agent, p.counter, p.ilv(), p.len, p.ol(), p.run.or);
+                r.integrate(p.agent, p.counter, p.ilv(), p.len, p.ol(), p.run.or, w);
             }
             LogPiece::Delete(p) => {
                 let first = p.first_target();
                 let rev = p.run.rev && p.len > 1;
                 let dlv = r.ids.push(p.agent, p.counter, p.len);
                 r.log.push_del(dlv, p.len, first, rev);
-                r.mark_deleted(if rev { first - (p.len - 1) } else { first }, p.len);
+                r.mark_deleted(if rev { first - (p.len - 1) } else { first }, p.len, w);
             }
         });
         // `(first, end, deleted)` of each maximal run, so the two trees' span boundaries do
@@ -399,8 +408,8 @@ impl<S: Store> Seq<S> {
     }
 }
 
-/// The span tree of the document order for the `items` items of `store`, whose deleted ones
-/// are `dead`: every item exactly once, tombstones exactly the deleted items. Each span goes
+/// The span tree of the document order for `items` items (of widths `widths`), whose deleted
+/// ones are `dead`: every item exactly once, tombstones exactly the deleted items. Each span goes
 /// into the tree as it is checked ([`TreeBuilder`]), so no list of spans is kept.
 ///
 /// Each span sets its items' bits in one bit set (an item placed twice finds its bit set) and,
@@ -409,11 +418,11 @@ impl<S: Store> Seq<S> {
 /// interleaved so a span touches one cache line, and a span within one 64-item word (nearly
 /// all of them) takes no loop.
 #[inline(never)]
-fn load_order<S: Store>(
+fn load_order(
     bytes: &[u8],
     items: u32,
     dead: &Bits,
-    store: &S,
+    widths: Widths<'_>,
 ) -> Result<Tree, DecodeError> {
     let bad = DecodeError::Invalid;
     let mut at = 0;
@@ -465,7 +474,7 @@ fn load_order<S: Store>(
         }
         total += len;
         prev_end = end;
-        tree.push(Span::new(lo, len as u32, deleted), store);
+        tree.push(Span::new(lo, len as u32, deleted), widths);
     }
     if twice != 0 {
         return Err(bad("item placed twice"));
@@ -476,5 +485,5 @@ fn load_order<S: Store>(
     if !words.iter().zip(&dead.0).all(|(w, &d)| w[1] == d) {
         return Err(bad("tombstones differ from the log"));
     }
-    Ok(tree.finish(store))
+    Ok(tree.finish(widths))
 }
