@@ -48,7 +48,7 @@ impl<T> Idx<T> {
     }
 
     /// The slot index this handle points at.
-    #[inline]
+    #[inline(always)]
     pub fn index(self) -> usize {
         (self.raw.get() - 1) as usize
     }
@@ -254,13 +254,13 @@ impl<T> Arena<T> {
     }
 
     /// The value at `idx`, if it is live.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, idx: Idx<T>) -> Option<&T> {
         self.raw.get(idx.index())
     }
 
     /// The value at `idx` mutably, if it is live.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, idx: Idx<T>) -> Option<&mut T> {
         self.raw.get_mut(idx.index())
     }
@@ -272,7 +272,7 @@ impl<T> Arena<T> {
     }
 
     /// Whether `idx` points at a live value.
-    #[inline]
+    #[inline(always)]
     pub fn contains(&self, idx: Idx<T>) -> bool {
         self.raw.is_occupied(idx.index())
     }
@@ -379,7 +379,7 @@ impl<T: fmt::Debug> fmt::Debug for Arena<T> {
 
 impl<T> Index<Idx<T>> for Arena<T> {
     type Output = T;
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn index(&self, idx: Idx<T>) -> &T {
         match self.get(idx) {
@@ -390,7 +390,7 @@ impl<T> Index<Idx<T>> for Arena<T> {
 }
 
 impl<T> IndexMut<Idx<T>> for Arena<T> {
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn index_mut(&mut self, idx: Idx<T>) -> &mut T {
         match self.raw.get_mut(idx.index()) {

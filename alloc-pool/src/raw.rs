@@ -106,7 +106,7 @@ impl<T> RawArena<T> {
     }
 
     /// Whether slot `i` holds a live value. Out-of-range indices are simply not live.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_occupied(&self, i: usize) -> bool {
         let (w, m) = bit(i);
         match self.occupied.get(w) {
@@ -120,7 +120,7 @@ impl<T> RawArena<T> {
     /// # Safety
     ///
     /// Slot `i` must be occupied (`self.is_occupied(i)`).
-    #[inline]
+    #[inline(always)]
     unsafe fn get_unchecked(&self, i: usize) -> &T {
         debug_assert!(self.is_occupied(i), "slot {i} is not occupied");
         // SAFETY: the caller guarantees bit `i` is set, so `i < slots.len()` (invariant 1) and
@@ -133,7 +133,7 @@ impl<T> RawArena<T> {
     /// # Safety
     ///
     /// Slot `i` must be occupied (`self.is_occupied(i)`).
-    #[inline]
+    #[inline(always)]
     unsafe fn get_unchecked_mut(&mut self, i: usize) -> &mut T {
         debug_assert!(self.is_occupied(i), "slot {i} is not occupied");
         // SAFETY: as in `get_unchecked`; `&mut self` makes the reference unique.
@@ -141,7 +141,7 @@ impl<T> RawArena<T> {
     }
 
     /// The value in slot `i`, if live: one bounds check on the bitset and one bit test.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
         if self.is_occupied(i) {
             // SAFETY: just checked that slot `i` is occupied.
@@ -152,7 +152,7 @@ impl<T> RawArena<T> {
     }
 
     /// The value in slot `i` mutably, if live.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         if self.is_occupied(i) {
             // SAFETY: just checked that slot `i` is occupied.

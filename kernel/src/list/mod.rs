@@ -194,7 +194,7 @@ impl Text {
 
     /// The char index at UTF-16 offset `pos16`. Errors if `pos16` is past the end
     /// ([`Error::OutOfBounds`]) or splits a surrogate pair ([`Error::InvalidOperation`]).
-    #[inline]
+    #[inline(always)]
     pub fn utf16_to_char(&self, pos16: usize) -> Result<usize> {
         if self.seq.store.all_bmp() {
             // No surrogate pairs anywhere: the offset is the position (no tree descent).

@@ -60,7 +60,7 @@ impl<'a> Widths<'a> {
     }
 
     /// Width of the items `lv..lv + len`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn width(self, lv: u32, len: u32) -> usize {
         if self.double.is_empty() {
             return len as usize;
@@ -140,7 +140,7 @@ enum Metric {
 }
 
 impl Metric {
-    #[inline]
+    #[inline(always)]
     fn of(self, c: &Counts) -> usize {
         match self {
             Metric::Vis => c.vis,
@@ -161,6 +161,7 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    #[inline(always)]
     fn of(s: Span, m: Widths<'_>) -> Counts {
         Counts {
             vis: s.vis() as usize,
@@ -170,11 +171,13 @@ impl Counts {
             wide: m.width(s.lv, s.vis()),
         }
     }
+    #[inline(always)]
     fn add(&mut self, o: Counts) {
         self.vis = self.vis.wrapping_add(o.vis);
         self.raw = self.raw.wrapping_add(o.raw);
         self.wide = self.wide.wrapping_add(o.wide);
     }
+    #[inline(always)]
     fn sub(&mut self, o: Counts) {
         self.vis = self.vis.wrapping_sub(o.vis);
         self.raw = self.raw.wrapping_sub(o.raw);
@@ -297,7 +300,7 @@ impl Tree {
     }
 
     /// The span at a cursor (the cursor must point at a span).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn span(&self, c: Cursor) -> Span {
         self.leaves[c.leaf].spans[c.idx]
     }
