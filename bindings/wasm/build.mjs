@@ -45,8 +45,8 @@ if (!existsSync(wasmOpt)) throw new Error(`${wasmOpt} is missing: run \`npm ci\`
 // marks most of its generic code so (B-tree internals, iterators, serde's and postcard's
 // helpers), and those copies were about 12 KB of the gzipped module. Without that bonus every
 // call gets the "s" threshold of 50; the kernel's hot paths that need inlining say
-// `#[inline(always)]`. Measured in perf/wasm.md ("Inline hints"): 12 KB smaller, the batch
-// replay as fast, calls one at a time 5-15% slower.
+// `#[inline(always)]`. Measured in perf/wasm.md ("no inline-hint bonus"): 12.6 KB smaller,
+// the batch replay as fast, calls one at a time 5-15% slower.
 const INLINE = '-Cllvm-args=-inlinehint-threshold=50';
 const env = { ...process.env };
 if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) {

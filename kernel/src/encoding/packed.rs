@@ -170,18 +170,19 @@ fn unpack_short_block(w: u32, data: &[u8], out: &mut [u64]) {
 }
 
 /// Unpacks a full block of width `w` (`data` is its `16 * w` bytes) with code specialised for
-/// the width, so every shift and offset is a constant.
+/// the width, so every shift and offset is a constant. Only widths up to 24 are specialised
+/// (a document's positions, lengths and deltas stay below 2^24 until it holds 16 million
+/// items); wider blocks take the general loop, which reads the same bits.
 fn unpack_full_block(w: u32, data: &[u8], out: &mut [u64; BLOCK]) {
     macro_rules! by_width {
         ($($w:literal)*) => {
             match w {
                 $($w => unpack_groups::<$w>(data, out),)*
-                _ => out.fill(0),
+                _ => unpack_short_block(w, data, out),
             }
         };
     }
-    by_width!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
-        31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57);
+    by_width!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
 }
 
 /// [`unpack_full_block`] for width `W` (at least 1): eight values fill exactly `W` bytes, so
