@@ -38,7 +38,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::state::{Containers, State};
-use crate::clock::ReplicaId;
+use crate::clock::{PerReplica, ReplicaId};
 use crate::sync::{Op, Update};
 use crate::value::ContainerId;
 use crate::version::VersionVector;
@@ -588,7 +588,7 @@ impl Run {
 pub(crate) struct History {
     entries: Vec<Entry>,
     /// Each author's entries, by index, in order (so in the order of their counters).
-    index: BTreeMap<ReplicaId, Vec<usize>>,
+    index: PerReplica<usize>,
     /// `(i, v)`: `v` is the version just before entry `i`; by `i`, from 0 (see the module
     /// docs).
     checkpoints: Vec<(usize, VersionVector)>,
@@ -673,7 +673,7 @@ impl History {
         if due {
             self.checkpoints.push((i, before.clone()));
         }
-        self.index.entry(entry.author()).or_default().push(i);
+        self.index.list(entry.author()).push(i);
         self.entries.push(entry);
     }
 
@@ -757,7 +757,7 @@ impl History {
 
     /// The index of the entry holding counter `c` of `author`.
     fn entry_with(&self, author: ReplicaId, c: u64) -> Option<usize> {
-        let mine = self.index.get(&author)?;
+        let mine = self.index.get(author)?;
         let p = mine.partition_point(|&i| self.entries[i].start() <= c);
         let i = *mine.get(p.checked_sub(1)?)?;
         (self.entries[i].end() > c).then_some(i)
