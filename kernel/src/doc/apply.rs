@@ -8,7 +8,6 @@
 //! checkpoints). A buffered update from an earlier call that turns out invalid once its
 //! dependencies arrive is dropped and the pass is redone without it.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::history::{OpRec, TxnRec};
@@ -107,7 +106,7 @@ impl Doc {
             Src::New(i) => &incoming[i],
         };
         let mut duplicates = 0;
-        let mut ids: BTreeMap<UpdateId, usize> = BTreeMap::new();
+        let mut ids: hashbrown::HashMap<UpdateId, usize> = hashbrown::HashMap::new();
         let mut cands: Vec<Src> = Vec::new();
         // Updates already applied: compared with the logged ones, rebuilt all at once below.
         let mut applied_dups: Vec<usize> = Vec::new();
