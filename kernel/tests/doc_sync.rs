@@ -654,6 +654,29 @@ fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocErr
 }
 
 #[test]
+fn doc_remote_map_keys_come_once_each_in_order() -> Result<(), DocError> {
+    let (m, n) = (root("m", ContainerKind::Map), root("n", ContainerKind::Map));
+    let mut a = Doc::new(A);
+    let mut b = Doc::new(B);
+    b.queue_events(true);
+    a.begin()?;
+    a.map_set(n, "b", Value::Int(1))?;
+    a.map_set(m, "y", Value::Int(1))?;
+    a.map_set(m, "x", Value::Int(1))?;
+    a.map_set(m, "y", Value::Int(2))?;
+    a.map_set(n, "a", Value::Int(1))?;
+    a.map_delete(n, "a")?; // set and removed: no visible change
+    a.commit()?;
+    let r = b.apply_update(&a.encode_updates_since(&b.version()))?;
+    assert_eq!(
+        r.event.get(m),
+        Some(&Changed::Keys(vec!["x".into(), "y".into()]))
+    );
+    assert_eq!(r.event.get(n), Some(&Changed::Keys(vec!["b".into()])));
+    Ok(())
+}
+
+#[test]
 fn doc_event_queue_is_off_by_default() -> Result<(), DocError> {
     let c = root("c", ContainerKind::Counter);
     let mut a = Doc::new(A);
