@@ -192,9 +192,13 @@ pub struct Doc {
     budget: Budget,
     /// Whether the budget has a real limit (so a commit can fail).
     limited: bool,
-    /// Names of the root containers, by the hash their ids carry.
-    names: BTreeMap<u64, RootName>,
+    /// Names of the root containers, by the hash their ids carry (a hash table: looked up,
+    /// and saved in hash order only after a sort, see `save`).
+    names: RootNames,
 }
+
+/// Root names by the hash their ids carry.
+pub(crate) type RootNames = hashbrown::HashMap<u64, RootName>;
 
 /// A root container's name, as a document knows it.
 pub(crate) struct RootName {
@@ -237,7 +241,7 @@ impl Doc {
             queue_events: false,
             budget: Budget::new(bytes),
             limited: bytes != usize::MAX,
-            names: BTreeMap::new(),
+            names: RootNames::new(),
         }
     }
 

@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use super::error::BadSnapshot;
 use super::history::{Entry, History, OpRec};
 use super::state::{Containers, MAX_DEPTH, State, StateWire, op_kind};
-use super::{ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result, RootName};
+use super::{
+    ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result, RootName, RootNames,
+};
 use crate::clock::ReplicaId;
 use crate::sync::{self, KIND_HISTORY, KIND_SNAPSHOT, Op, Update};
 use crate::version::VersionVector;
@@ -95,14 +97,22 @@ impl Doc {
             .collect();
         let wire = DocWireRef {
             replica: self.replica,
-            names: (self.names.values())
-                .map(|n| (n.name.as_str(), n.published))
-                .collect(),
+            names: self.names_by_hash(),
             containers,
             history: self.history.entries(),
             pending: self.pending.values().collect(),
         };
         Ok(sync::frame(kind, &wire))
+    }
+
+    /// Each known root name with whether an applied update carries it, in the order of the
+    /// names' hashes (the order the bytes have always had).
+    fn names_by_hash(&self) -> Vec<(&str, bool)> {
+        let mut names: Vec<(u64, &str, bool)> = (self.names.iter())
+            .map(|(&h, n)| (h, n.name.as_str(), n.published))
+            .collect();
+        crate::sort::sort_by_key(&mut names, |n| n.0);
+        names.into_iter().map(|(_, n, p)| (n, p)).collect()
     }
 
     /// Restores a document from [`save`](Doc::save) or [`save_history`](Doc::save_history)
@@ -168,7 +178,7 @@ impl Doc {
 pub struct DocView {
     /// The root names by hash (the document's map type; whether a name is published does
     /// not matter here).
-    names: BTreeMap<u64, RootName>,
+    names: RootNames,
     containers: BTreeMap<ContainerId, StateWire>,
 }
 
@@ -184,7 +194,7 @@ impl DocView {
     /// Reads the framing and the sections of a saved document.
     pub fn parse(bytes: &[u8]) -> Result<DocView> {
         let wire = read_wire(bytes)?;
-        let mut names = BTreeMap::new();
+        let mut names = RootNames::new();
         for (name, published) in wire.names {
             if let Origin::Root(h) = ContainerId::root(&name, ContainerKind::Map).origin {
                 names.insert(h, RootName { name, published });
@@ -593,6 +603,26 @@ mod tests {
             }
         }
         assert_refused(&w, BadSnapshot::IndexReference);
+    }
+
+    /// The saved bytes do not depend on the order the roots were named in.
+    #[test]
+    fn save_is_independent_of_naming_order() {
+        let names: Vec<String> = (0..40).map(|i| alloc::format!("root{i}")).collect();
+        let save = |order: &mut dyn Iterator<Item = &String>| {
+            let mut d = Doc::new(ReplicaId(1));
+            for n in order {
+                d.root(n, ContainerKind::Map);
+            }
+            (d.save().unwrap(), d.save_history().unwrap())
+        };
+        let forward = save(&mut names.iter());
+        assert_eq!(save(&mut names.iter().rev()), forward);
+        let loaded = Doc::load(&forward.0).unwrap();
+        assert_eq!(
+            (loaded.save().unwrap(), loaded.save_history().unwrap()),
+            forward
+        );
     }
 
     /// A nested container that is missing, or that two containers refer to, is refused.
