@@ -654,6 +654,37 @@ fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocErr
 }
 
 #[test]
+fn doc_roots_show_an_open_transaction_once_each() -> Result<(), DocError> {
+    let mut a = Doc::new(A);
+    let (m, c, z) = (
+        a.root("m", ContainerKind::Map),
+        a.root("c", ContainerKind::Counter),
+        a.root("z", ContainerKind::Counter),
+    );
+    a.map_set(m, "k", Value::Int(1))?;
+    a.counter_add(c, 1)?;
+    a.begin()?;
+    a.counter_add(c, 1)?; // held and staged
+    a.counter_add(z, 5)?; // staged only
+    a.map_set(m, "k", Value::Int(2))?;
+    let roots = a.roots();
+    assert_eq!(roots.keys().copied().collect::<Vec<_>>(), {
+        let mut ids = vec![m, c, z];
+        ids.sort();
+        ids
+    });
+    assert_eq!(roots[&c], Node::Counter(2));
+    assert_eq!(roots[&z], Node::Counter(5));
+    let named = a.named_roots();
+    assert_eq!(named.keys().collect::<Vec<_>>(), ["c", "m", "z"]);
+    assert_eq!(named["c"], Node::Counter(2));
+    a.commit()?;
+    assert_eq!(a.roots(), roots);
+    assert_eq!(a.named_roots(), named);
+    Ok(())
+}
+
+#[test]
 fn doc_remote_map_keys_come_once_each_in_order() -> Result<(), DocError> {
     let (m, n) = (root("m", ContainerKind::Map), root("n", ContainerKind::Map));
     let mut a = Doc::new(A);

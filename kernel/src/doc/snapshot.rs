@@ -227,11 +227,11 @@ impl DocView {
 
     /// Every non-empty root by name, as [`Doc::named_roots`] gives it.
     pub fn named_roots(&self) -> Result<BTreeMap<String, Node>> {
-        let mut roots = BTreeMap::new();
+        let mut roots = Vec::new();
         for id in self.containers.keys().filter(|id| id.is_root()) {
             let node = self.node(*id, 0)?;
             if !node.is_empty() {
-                roots.insert(*id, node);
+                roots.push((*id, node));
             }
         }
         Ok(super::root_keys(roots, |id| match id.origin {
