@@ -685,6 +685,35 @@ fn doc_roots_show_an_open_transaction_once_each() -> Result<(), DocError> {
 }
 
 #[test]
+fn doc_buffered_updates_save_the_same_whatever_their_arrival_order() -> Result<(), DocError> {
+    let c = root("c", ContainerKind::Counter);
+    let mut a = Doc::new(A);
+    let mut msgs = Vec::new();
+    for i in 0..6 {
+        let before = a.version();
+        a.counter_add(c, i)?;
+        msgs.push(a.encode_updates_since(&before));
+    }
+    // The first update held back: the others wait for it.
+    let (mut x, mut y) = (Doc::new(B), Doc::new(B));
+    for m in &msgs[1..] {
+        x.apply_update(m)?;
+    }
+    for m in msgs[1..].iter().rev() {
+        y.apply_update(m)?;
+    }
+    assert_eq!(x.pending_count(), 5);
+    assert_eq!(x.save()?, y.save()?);
+    assert_eq!(Doc::load(&x.save()?)?.save()?, x.save()?);
+    x.apply_update(&msgs[0])?;
+    y.apply_update(&msgs[0])?;
+    assert_eq!(x.pending_count(), 0);
+    assert_eq!(x.save()?, y.save()?);
+    assert_eq!(x.counter(c)?, a.counter(c)?);
+    Ok(())
+}
+
+#[test]
 fn doc_remote_map_keys_come_once_each_in_order() -> Result<(), DocError> {
     let (m, n) = (root("m", ContainerKind::Map), root("n", ContainerKind::Map));
     let mut a = Doc::new(A);

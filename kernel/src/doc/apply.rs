@@ -55,10 +55,9 @@ struct Plan {
 }
 
 impl Doc {
-    /// Validates, integrates and commits `incoming`; all or nothing. `sort` puts the updates
-    /// in Lamport order first (a causal order); a snapshot's history is causal already and is
-    /// replayed in its own order so that it saves back to the same bytes.
-    pub(super) fn ingest(&mut self, incoming: Vec<Update>, sort: bool) -> Result<ApplyReport> {
+    /// Validates, integrates and commits `incoming`, in Lamport order (a causal order); all or
+    /// nothing.
+    pub(super) fn ingest(&mut self, incoming: Vec<Update>) -> Result<ApplyReport> {
         for u in &incoming {
             u.check_shape()?;
         }
@@ -74,7 +73,7 @@ impl Doc {
                     stage.take_sequence(&mut self.containers, *id);
                 }
             }
-            match self.integrate(&mut stage, &incoming, &excluded, sort) {
+            match self.integrate(&mut stage, &incoming, &excluded) {
                 Ok(plan) => break (stage, plan),
                 Err(f) => {
                     stage.discard(&mut self.containers);
@@ -99,7 +98,6 @@ impl Doc {
         stage: &mut Stage,
         incoming: &[Update],
         excluded: &[UpdateId],
-        sort: bool,
     ) -> core::result::Result<Plan, Fail> {
         let get = |s: Src| match s {
             Src::Pending(k) => &self.pending[&k],
@@ -159,14 +157,14 @@ impl Doc {
             }
         }
         // Lamport order is a causal order (an update's dependencies have smaller Lamport
-        // times), so one pass applies everything that can be applied.
+        // times), so one pass applies everything that can be applied. (Ids are unique, so
+        // the order does not depend on the order of the candidates, the buffered ones included,
+        // which come in hash-table order.)
         let order = |cands: &mut Vec<Src>| {
-            if sort {
-                crate::sort::sort_by_key(cands, |&s| {
-                    let u = get(s);
-                    (u.lamport, u.author, u.start)
-                });
-            }
+            crate::sort::sort_by_key(cands, |&s| {
+                let u = get(s);
+                (u.lamport, u.author, u.start)
+            });
         };
         order(&mut cands);
 

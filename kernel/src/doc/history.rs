@@ -31,7 +31,6 @@
 //! (a checkpoint every 32 entries held 1.2 MB for 1,540 one-write authors).
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -800,8 +799,8 @@ impl History {
         ids: &[(ReplicaId, u64)],
         base: &Containers,
         stage: Option<&super::stage::Stage>,
-    ) -> BTreeMap<(ReplicaId, u64), Update> {
-        let mut out = BTreeMap::new();
+    ) -> super::Updates {
+        let mut out = super::Updates::new();
         let Some(first) = ids.iter().filter_map(|&(a, c)| self.entry_with(a, c)).min() else {
             return out;
         };

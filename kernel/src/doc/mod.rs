@@ -179,8 +179,9 @@ pub struct Doc {
     lamport: u64,
     /// Every applied transaction, without its bytes (see the `history` module).
     history: History,
-    /// Updates waiting for their dependencies.
-    pending: BTreeMap<UpdateId, Update>,
+    /// Updates waiting for their dependencies (a hash table: looked up, and saved in id
+    /// order only after a sort, see `save`).
+    pending: Updates,
     /// Pointwise maximum of the buffered updates' dependencies.
     pending_needs: VersionVector,
     txn: Txn,
@@ -196,6 +197,9 @@ pub struct Doc {
     /// and saved in hash order only after a sort, see `save`).
     names: RootNames,
 }
+
+/// Updates by id.
+pub(crate) type Updates = hashbrown::HashMap<UpdateId, Update>;
 
 /// Root names by the hash their ids carry.
 pub(crate) type RootNames = hashbrown::HashMap<u64, RootName>;
@@ -234,7 +238,7 @@ impl Doc {
             version: VersionVector::new(),
             lamport: 0,
             history: History::default(),
-            pending: BTreeMap::new(),
+            pending: Updates::new(),
             pending_needs: VersionVector::new(),
             txn: Txn::new(),
             events: Vec::new(),
@@ -641,7 +645,7 @@ impl Doc {
             });
         }
         let incoming = sync::decode_updates(bytes)?;
-        self.ingest(incoming, true)
+        self.ingest(incoming)
     }
 }
 

@@ -100,7 +100,7 @@ impl Doc {
             names: self.names_by_hash(),
             containers,
             history: self.history.entries(),
-            pending: self.pending.values().collect(),
+            pending: self.pending_by_id(),
         };
         Ok(sync::frame(kind, &wire))
     }
@@ -113,6 +113,13 @@ impl Doc {
             .collect();
         crate::sort::sort_by_key(&mut names, |n| n.0);
         names.into_iter().map(|(_, n, p)| (n, p)).collect()
+    }
+
+    /// The buffered updates in id order (the order the bytes have always had).
+    fn pending_by_id(&self) -> Vec<&Update> {
+        let mut pending: Vec<&Update> = self.pending.values().collect();
+        crate::sort::sort_by_key(&mut pending, |u| (u.author, u.start));
+        pending
     }
 
     /// Restores a document from [`save`](Doc::save) or [`save_history`](Doc::save_history)
