@@ -236,11 +236,13 @@ pub fn open_envelope(bytes: &[u8], tag: TypeTag) -> Result<&[u8], DecodeError> {
 /// Maps postcard's errors onto the kernel's.
 pub(super) fn map_postcard(e: postcard::Error) -> DecodeError {
     use postcard::Error as P;
+
+    use super::REJECTED;
     match e {
         P::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
         // serde routes every `Error::custom` (our invariant checks) and every derived
         // "unknown variant" / "invalid value" report here; postcard keeps no message.
-        P::SerdeDeCustom => DecodeError::Invalid("rejected by the value's own checks"),
+        P::SerdeDeCustom => REJECTED,
         _ => DecodeError::Malformed,
     }
 }

@@ -29,6 +29,15 @@
 
 #[cfg(feature = "alloc")]
 pub(crate) mod byte_buf;
+#[cfg(feature = "alloc")]
+#[cfg_attr(
+    not(test),
+    allow(
+        dead_code,
+        reason = "proven against serde + postcard; the wire paths switch to it type by type"
+    )
+)]
+pub(crate) mod codec;
 mod envelope;
 mod error;
 #[cfg(feature = "alloc")]
@@ -47,6 +56,7 @@ pub(crate) use envelope::decode_payload;
 pub use envelope::{decode, encode_to_slice, encoded_len, open_envelope};
 #[cfg(feature = "alloc")]
 pub use envelope::{encode, try_encode};
+pub(crate) use error::REJECTED;
 pub use error::{DecodeError, EncodeError};
 #[cfg(feature = "alloc")]
 pub use limits::decode_with_budget;
