@@ -14,7 +14,8 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
-use crate::encoding::{DecodeError, TypeTag, WireType};
+use crate::encoding::codec::{self, Decode, Encode, put_len};
+use crate::encoding::{DecodeError, REJECTED, TypeTag, WireType};
 use crate::sort::sort_by_key;
 
 /// One run of operations by one replica.
@@ -738,8 +739,18 @@ impl<C: WireContent> Serialize for SequenceOps<C> {
 impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = WireIn::<C>::deserialize(d)?;
-        let shapes = unpack_wire(&w.replicas, &w.meta).map_err(de::Error::custom)?;
-        let mut content = w.content;
+        SequenceOps::from_wire(&w.replicas, &w.meta, w.content).map_err(de::Error::custom)
+    }
+}
+
+impl<C: WireContent> SequenceOps<C> {
+    /// The batch the wire form's parts describe (the serde and the codec decoders share it).
+    fn from_wire(
+        replicas: &[ReplicaId],
+        meta: &[u64],
+        mut content: C,
+    ) -> Result<Self, &'static str> {
+        let shapes = unpack_wire(replicas, meta)?;
         let mut ops = Vec::with_capacity(shapes.len());
         // Content is split from the end, so each piece is one `split_off`.
         for (op, len) in shapes.into_iter().rev() {
@@ -750,14 +761,12 @@ impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
                     origin_right,
                     ..
                 } => {
-                    let n = usize::try_from(len).map_err(|_| de::Error::custom("length"))?;
+                    let n = usize::try_from(len).map_err(|_| "length")?;
                     SequenceOp::Insert {
                         id,
                         origin_left,
                         origin_right,
-                        content: content
-                            .split_last(n)
-                            .ok_or_else(|| de::Error::custom("content too short"))?,
+                        content: content.split_last(n).ok_or("content too short")?,
                     }
                 }
                 SequenceOp::Delete {
@@ -774,10 +783,67 @@ impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
             });
         }
         if content.content_len() != 0 {
-            return Err(de::Error::custom("content left over"));
+            return Err("content left over");
         }
         ops.reverse();
         Ok(SequenceOps { ops })
+    }
+}
+
+/// Content the hand-written codec carries in [`SequenceOps`]: written concatenated, as
+/// [`WireContent::serialize_concat`] writes it, and read whole.
+pub(crate) trait ContentCodec: WireContent + for<'a> Decode<'a> {
+    /// Appends `parts` concatenated, exactly as `Self` holding all of them would be encoded.
+    fn encode_concat<'a>(parts: impl Iterator<Item = &'a Self> + Clone, w: &mut Vec<u8>)
+    where
+        Self: 'a;
+}
+
+impl ContentCodec for String {
+    fn encode_concat<'a>(parts: impl Iterator<Item = &'a Self> + Clone, w: &mut Vec<u8>) {
+        put_len(w, parts.clone().map(String::len).sum());
+        parts.for_each(|p| w.extend_from_slice(p.as_bytes()));
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Encode + for<'a> Decode<'a>> ContentCodec for Vec<T> {
+    fn encode_concat<'a>(parts: impl Iterator<Item = &'a Self> + Clone, w: &mut Vec<u8>)
+    where
+        T: 'a,
+    {
+        put_len(w, parts.clone().map(Vec::len).sum());
+        parts.flat_map(|p| p.iter()).for_each(|x| x.encode(w));
+    }
+}
+
+impl<C: ContentCodec> Encode for SequenceOps<C> {
+    fn encode(&self, w: &mut Vec<u8>) {
+        let p = pack_wire(&self.ops);
+        p.replicas.as_slice().encode(w);
+        p.meta.as_slice().encode(w);
+        C::encode_concat(
+            self.ops.iter().filter_map(|o| match o {
+                SequenceOp::Insert { content, .. } => Some(content),
+                SequenceOp::Delete { .. } => None,
+            }),
+            w,
+        );
+    }
+}
+
+impl<C: ContentCodec> Decode<'_> for SequenceOps<C> {
+    /// Reads the parts as the `Deserialize` impl does (meta words charged as [`MetaWord`]s),
+    /// then unpacks them.
+    fn decode(r: &mut codec::Reader<'_>) -> Result<Self, DecodeError> {
+        let replicas = Vec::<ReplicaId>::decode(r)?;
+        let mut seq = r.seq(core::mem::size_of::<MetaWord>())?;
+        let mut meta = Vec::with_capacity(seq.capacity());
+        while seq.next() {
+            meta.push(r.u64()?);
+            seq.charge(r)?;
+        }
+        let content = C::decode(r)?;
+        SequenceOps::from_wire(&replicas, &meta, content).map_err(|_| REJECTED)
     }
 }
 
@@ -1088,5 +1154,122 @@ mod tests {
         // A length beyond u32.
         assert!(unpack_ids(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 1).is_err());
         assert_eq!(unpack_ids(&[], 3), Ok(Vec::new()));
+    }
+}
+
+#[cfg(test)]
+mod codec_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+    use crate::list::{List, Text};
+    use crate::value::Item;
+    use crate::value::tests::item;
+    use crate::version::VersionVector;
+
+    /// One edit: replica, insert (`true`) or delete, a position, and what to type.
+    type Edit = (usize, bool, usize, String, bool);
+
+    /// Three texts and three lists edited by `edits` (syncing all when an edit says so); the
+    /// batches of everything each one has, and of what each typed since the last sync.
+    fn batches(edits: &[Edit], items: &[Item]) -> (Vec<SequenceOps>, Vec<SequenceOps<Vec<Item>>>) {
+        let mut texts: Vec<Text> = (1..=3).map(|r| Text::new(ReplicaId(r))).collect();
+        let mut lists: Vec<List<Item>> = (1..=3).map(|r| List::new(ReplicaId(r))).collect();
+        let mut synced = VersionVector::new();
+        for (k, (who, ins, pos, typed, sync)) in edits.iter().enumerate() {
+            let (t, l) = (&mut texts[*who], &mut lists[*who]);
+            if *ins || t.is_empty() {
+                t.insert(pos % (t.len() + 1), typed).unwrap();
+                let it = items.get(k % items.len().max(1)).cloned();
+                l.insert(
+                    pos % (l.len() + 1),
+                    it.unwrap_or(Item::Value(crate::value::Value::Null)),
+                )
+                .unwrap();
+            } else {
+                let at = pos % t.len();
+                t.delete(at..(at + typed.len()).min(t.len())).unwrap();
+                if !l.is_empty() {
+                    let at = pos % l.len();
+                    l.delete(at..at + 1).unwrap();
+                }
+            }
+            if *sync {
+                let all: Vec<_> = texts
+                    .iter()
+                    .map(|t| t.ops_since(&VersionVector::new()))
+                    .collect();
+                let all_l: Vec<_> = lists
+                    .iter()
+                    .map(|l| l.ops_since(&VersionVector::new()))
+                    .collect();
+                for (t, l) in texts.iter_mut().zip(&mut lists) {
+                    all.iter().for_each(|o| drop(t.apply(o).unwrap()));
+                    all_l.iter().for_each(|o| drop(l.apply(o).unwrap()));
+                }
+                synced = texts[0].version();
+            }
+        }
+        let t = texts
+            .iter()
+            .flat_map(|t| [t.ops_since(&VersionVector::new()), t.ops_since(&synced)]);
+        let l = lists
+            .iter()
+            .flat_map(|l| [l.ops_since(&VersionVector::new()), l.ops_since(&synced)]);
+        (t.collect(), l.collect())
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (
+            0usize..3,
+            any::<bool>(),
+            any::<usize>(),
+            "[a-zé🦀]{1,4}",
+            proptest::bool::weighted(0.2),
+        )
+    }
+
+    #[test]
+    fn codec_matches_serde() {
+        assert_same_as_serde(&SequenceOps::<String>::default());
+        assert_same_as_serde(&SequenceOps::<Vec<Item>>::default());
+        let edits: Vec<Edit> = (0..24)
+            .map(|k| (k % 3, k % 4 != 3, k * 7, "añ🦀".into(), k % 5 == 4))
+            .collect();
+        let (texts, lists) = batches(&edits, &[]);
+        for b in &texts {
+            assert_same_as_serde(b);
+        }
+        for b in &lists {
+            assert_same_as_serde(b);
+        }
+        // A huge meta length, an implicit id with no op before it, content left over.
+        for bytes in [
+            &[1, 1, 0xff, 0xff, 0xff, 0x0f][..],
+            &[1, 1, 1, 0x41, 0][..],
+            &[0, 0, 1, 0x61][..],
+        ] {
+            assert_decodes_same::<SequenceOps>(bytes, &[0, 100]);
+            assert_decodes_same::<SequenceOps<Vec<Item>>>(bytes, &[0, 100]);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn codec_matches_serde_on_engine_batches(
+            edits in proptest::collection::vec(edit(), 1..16),
+            items in proptest::collection::vec(item(), 1..4),
+        ) {
+            let (texts, lists) = batches(&edits, &items);
+            for b in &texts {
+                assert_same_as_serde(b);
+            }
+            for b in &lists {
+                assert_same_as_serde(b);
+            }
+        }
     }
 }
