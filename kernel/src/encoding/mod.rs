@@ -20,7 +20,10 @@
 //! * decoding: [`decode`] and, with `alloc`, [`decode_with_budget`], which charges what the
 //!   decoded containers may hold to a memory [`Budget`](converge_pool::Budget);
 //! * the metering layer both run through (private `meter` module), and the preallocation rule
-//!   every kernel `Deserialize` impl follows (`cautious_capacity`).
+//!   every kernel `Deserialize` impl follows (`cautious_capacity`);
+//! * the hand-written codec (`codec`): `Encode` / `Decode` impls that write and read the same
+//!   bytes as serde + postcard, metered by the same rules, for the paths that must not compile
+//!   serde (the document's updates messages so far).
 //!
 //! Invariants: decoding never panics on any input, reports every failure as a typed
 //! [`DecodeError`], and never lets a length prefix buy more preallocated elements than there
@@ -30,13 +33,6 @@
 #[cfg(feature = "alloc")]
 pub(crate) mod byte_buf;
 #[cfg(feature = "alloc")]
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "proven against serde + postcard; the wire paths switch to it type by type"
-    )
-)]
 pub(crate) mod codec;
 mod envelope;
 mod error;
