@@ -189,7 +189,10 @@ impl<C: WireContent> SequenceOps<C> {
     /// content), however each splits them into operations. Two replicas resending one update
     /// may split it differently (a delete is cut where the target's insert runs end, and
     /// those differ between replicas); this compares what the update does.
-    pub(crate) fn same_events(&self, other: &Self) -> bool {
+    pub(crate) fn same_events(&self, other: &Self) -> bool
+    where
+        C: ContentCodec,
+    {
         // Cheap first, and it bounds the expansion below by the size of `self`.
         if self.event_count() != other.event_count() {
             return false;
@@ -200,7 +203,10 @@ impl<C: WireContent> SequenceOps<C> {
     /// The events one by one, ordered by id: `(id, origin_left or delete target,
     /// origin_right, is_delete)`, and the content of all inserts in id order, serialized.
     #[allow(clippy::type_complexity)]
-    fn events(&self) -> (Vec<(Dot, Option<Dot>, Option<Dot>, bool)>, Vec<u8>) {
+    fn events(&self) -> (Vec<(Dot, Option<Dot>, Option<Dot>, bool)>, Vec<u8>)
+    where
+        C: ContentCodec,
+    {
         let mut ops: Vec<&SequenceOp<C>> = self.ops.iter().collect();
         sort_by_key(&mut ops, |o| o.id());
         let at = |d: Dot, k: u64| Dot::new(d.replica, d.counter.wrapping_add(k));
@@ -239,24 +245,15 @@ impl<C: WireContent> SequenceOps<C> {
                 }
             }
         }
-        struct Concat<'a, C>(Vec<&'a C>);
-        impl<C: WireContent> Serialize for Concat<'_, C> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                C::serialize_concat(self.0.iter().copied(), s)
-            }
-        }
-        let parts = Concat(
-            ops.iter()
-                .filter_map(|o| match o {
-                    SequenceOp::Insert { content, .. } => Some(content),
-                    SequenceOp::Delete { .. } => None,
-                })
-                .collect(),
+        let mut content = Vec::new();
+        C::encode_concat(
+            ops.iter().filter_map(|o| match o {
+                SequenceOp::Insert { content, .. } => Some(content),
+                SequenceOp::Delete { .. } => None,
+            }),
+            &mut content,
         );
-        (
-            ev,
-            crate::encoding::sink::append(&parts, Vec::new()).unwrap_or_default(),
-        )
+        (ev, content)
     }
 }
 
