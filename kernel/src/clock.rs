@@ -187,6 +187,60 @@ mod codec {
     }
 }
 
+/// Lists kept per replica, for lookups by replica only (no replica order: a hash table the
+/// list engine already compiles in, rather than one more `BTreeMap` instantiation).
+#[cfg(feature = "alloc")]
+#[derive(Clone, Debug)]
+pub(crate) struct PerReplica<T> {
+    /// Each replica's slot in `lists`.
+    slots: hashbrown::HashMap<ReplicaId, u32>,
+    lists: alloc::vec::Vec<alloc::vec::Vec<T>>,
+}
+
+#[cfg(feature = "alloc")]
+impl<T> Default for PerReplica<T> {
+    fn default() -> Self {
+        Self {
+            slots: hashbrown::HashMap::new(),
+            lists: alloc::vec::Vec::new(),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T> PerReplica<T> {
+    /// The list of `r`, if it has one.
+    pub(crate) fn get(&self, r: ReplicaId) -> Option<&alloc::vec::Vec<T>> {
+        let &i = self.slots.get(&r)?;
+        Some(&self.lists[i as usize])
+    }
+
+    /// The list of `r`, if it has one.
+    pub(crate) fn get_mut(&mut self, r: ReplicaId) -> Option<&mut alloc::vec::Vec<T>> {
+        let &i = self.slots.get(&r)?;
+        Some(&mut self.lists[i as usize])
+    }
+
+    /// The list of `r`, made empty first if it has none.
+    pub(crate) fn list(&mut self, r: ReplicaId) -> &mut alloc::vec::Vec<T> {
+        let i = match self.slots.get(&r) {
+            Some(&i) => i as usize,
+            None => {
+                let i = self.lists.len();
+                self.slots.insert(r, i as u32);
+                self.lists.push(alloc::vec::Vec::new());
+                i
+            }
+        };
+        &mut self.lists[i]
+    }
+
+    /// Every list, in no particular order.
+    pub(crate) fn into_lists(self) -> alloc::vec::Vec<alloc::vec::Vec<T>> {
+        self.lists
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -654,6 +654,89 @@ fn doc_change_events_name_keys_and_ranges_of_remote_edits() -> Result<(), DocErr
 }
 
 #[test]
+fn doc_roots_show_an_open_transaction_once_each() -> Result<(), DocError> {
+    let mut a = Doc::new(A);
+    let (m, c, z) = (
+        a.root("m", ContainerKind::Map),
+        a.root("c", ContainerKind::Counter),
+        a.root("z", ContainerKind::Counter),
+    );
+    a.map_set(m, "k", Value::Int(1))?;
+    a.counter_add(c, 1)?;
+    a.begin()?;
+    a.counter_add(c, 1)?; // held and staged
+    a.counter_add(z, 5)?; // staged only
+    a.map_set(m, "k", Value::Int(2))?;
+    let roots = a.roots();
+    assert_eq!(roots.keys().copied().collect::<Vec<_>>(), {
+        let mut ids = vec![m, c, z];
+        ids.sort();
+        ids
+    });
+    assert_eq!(roots[&c], Node::Counter(2));
+    assert_eq!(roots[&z], Node::Counter(5));
+    let named = a.named_roots();
+    assert_eq!(named.keys().collect::<Vec<_>>(), ["c", "m", "z"]);
+    assert_eq!(named["c"], Node::Counter(2));
+    a.commit()?;
+    assert_eq!(a.roots(), roots);
+    assert_eq!(a.named_roots(), named);
+    Ok(())
+}
+
+#[test]
+fn doc_buffered_updates_save_the_same_whatever_their_arrival_order() -> Result<(), DocError> {
+    let c = root("c", ContainerKind::Counter);
+    let mut a = Doc::new(A);
+    let mut msgs = Vec::new();
+    for i in 0..6 {
+        let before = a.version();
+        a.counter_add(c, i)?;
+        msgs.push(a.encode_updates_since(&before));
+    }
+    // The first update held back: the others wait for it.
+    let (mut x, mut y) = (Doc::new(B), Doc::new(B));
+    for m in &msgs[1..] {
+        x.apply_update(m)?;
+    }
+    for m in msgs[1..].iter().rev() {
+        y.apply_update(m)?;
+    }
+    assert_eq!(x.pending_count(), 5);
+    assert_eq!(x.save()?, y.save()?);
+    assert_eq!(Doc::load(&x.save()?)?.save()?, x.save()?);
+    x.apply_update(&msgs[0])?;
+    y.apply_update(&msgs[0])?;
+    assert_eq!(x.pending_count(), 0);
+    assert_eq!(x.save()?, y.save()?);
+    assert_eq!(x.counter(c)?, a.counter(c)?);
+    Ok(())
+}
+
+#[test]
+fn doc_remote_map_keys_come_once_each_in_order() -> Result<(), DocError> {
+    let (m, n) = (root("m", ContainerKind::Map), root("n", ContainerKind::Map));
+    let mut a = Doc::new(A);
+    let mut b = Doc::new(B);
+    b.queue_events(true);
+    a.begin()?;
+    a.map_set(n, "b", Value::Int(1))?;
+    a.map_set(m, "y", Value::Int(1))?;
+    a.map_set(m, "x", Value::Int(1))?;
+    a.map_set(m, "y", Value::Int(2))?;
+    a.map_set(n, "a", Value::Int(1))?;
+    a.map_delete(n, "a")?; // set and removed: no visible change
+    a.commit()?;
+    let r = b.apply_update(&a.encode_updates_since(&b.version()))?;
+    assert_eq!(
+        r.event.get(m),
+        Some(&Changed::Keys(vec!["x".into(), "y".into()]))
+    );
+    assert_eq!(r.event.get(n), Some(&Changed::Keys(vec!["b".into()])));
+    Ok(())
+}
+
+#[test]
 fn doc_event_queue_is_off_by_default() -> Result<(), DocError> {
     let c = root("c", ContainerKind::Counter);
     let mut a = Doc::new(A);

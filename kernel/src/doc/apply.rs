@@ -8,7 +8,6 @@
 //! checkpoints). A buffered update from an earlier call that turns out invalid once its
 //! dependencies arrive is dropped and the pass is redone without it.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::history::{OpRec, TxnRec};
@@ -56,10 +55,9 @@ struct Plan {
 }
 
 impl Doc {
-    /// Validates, integrates and commits `incoming`; all or nothing. `sort` puts the updates
-    /// in Lamport order first (a causal order); a snapshot's history is causal already and is
-    /// replayed in its own order so that it saves back to the same bytes.
-    pub(super) fn ingest(&mut self, incoming: Vec<Update>, sort: bool) -> Result<ApplyReport> {
+    /// Validates, integrates and commits `incoming`, in Lamport order (a causal order); all or
+    /// nothing.
+    pub(super) fn ingest(&mut self, incoming: Vec<Update>) -> Result<ApplyReport> {
         for u in &incoming {
             u.check_shape()?;
         }
@@ -75,7 +73,7 @@ impl Doc {
                     stage.take_sequence(&mut self.containers, *id);
                 }
             }
-            match self.integrate(&mut stage, &incoming, &excluded, sort) {
+            match self.integrate(&mut stage, &incoming, &excluded) {
                 Ok(plan) => break (stage, plan),
                 Err(f) => {
                     stage.discard(&mut self.containers);
@@ -100,14 +98,13 @@ impl Doc {
         stage: &mut Stage,
         incoming: &[Update],
         excluded: &[UpdateId],
-        sort: bool,
     ) -> core::result::Result<Plan, Fail> {
         let get = |s: Src| match s {
             Src::Pending(k) => &self.pending[&k],
             Src::New(i) => &incoming[i],
         };
         let mut duplicates = 0;
-        let mut ids: BTreeMap<UpdateId, usize> = BTreeMap::new();
+        let mut ids: hashbrown::HashMap<UpdateId, usize> = hashbrown::HashMap::new();
         let mut cands: Vec<Src> = Vec::new();
         // Updates already applied: compared with the logged ones, rebuilt all at once below.
         let mut applied_dups: Vec<usize> = Vec::new();
@@ -160,14 +157,14 @@ impl Doc {
             }
         }
         // Lamport order is a causal order (an update's dependencies have smaller Lamport
-        // times), so one pass applies everything that can be applied.
+        // times), so one pass applies everything that can be applied. (Ids are unique, so
+        // the order does not depend on the order of the candidates, the buffered ones included,
+        // which come in hash-table order.)
         let order = |cands: &mut Vec<Src>| {
-            if sort {
-                crate::sort::sort_by_key(cands, |&s| {
-                    let u = get(s);
-                    (u.lamport, u.author, u.start)
-                });
-            }
+            crate::sort::sort_by_key(cands, |&s| {
+                let u = get(s);
+                (u.lamport, u.author, u.start)
+            });
         };
         order(&mut cands);
 

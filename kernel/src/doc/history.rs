@@ -31,14 +31,13 @@
 //! (a checkpoint every 32 entries held 1.2 MB for 1,540 one-write authors).
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
 use super::state::{Containers, State};
-use crate::clock::ReplicaId;
+use crate::clock::{PerReplica, ReplicaId};
 use crate::sync::{Op, Update};
 use crate::value::ContainerId;
 use crate::version::VersionVector;
@@ -595,7 +594,7 @@ impl Run {
 pub(crate) struct History {
     entries: Vec<Entry>,
     /// Each author's entries, by index, in order (so in the order of their counters).
-    index: BTreeMap<ReplicaId, Vec<usize>>,
+    index: PerReplica<usize>,
     /// `(i, v)`: `v` is the version just before entry `i`; by `i`, from 0 (see the module
     /// docs).
     checkpoints: Vec<(usize, VersionVector)>,
@@ -680,7 +679,7 @@ impl History {
         if due {
             self.checkpoints.push((i, before.clone()));
         }
-        self.index.entry(entry.author()).or_default().push(i);
+        self.index.list(entry.author()).push(i);
         self.entries.push(entry);
     }
 
@@ -764,7 +763,7 @@ impl History {
 
     /// The index of the entry holding counter `c` of `author`.
     fn entry_with(&self, author: ReplicaId, c: u64) -> Option<usize> {
-        let mine = self.index.get(&author)?;
+        let mine = self.index.get(author)?;
         let p = mine.partition_point(|&i| self.entries[i].start() <= c);
         let i = *mine.get(p.checked_sub(1)?)?;
         (self.entries[i].end() > c).then_some(i)
@@ -807,8 +806,8 @@ impl History {
         ids: &[(ReplicaId, u64)],
         base: &Containers,
         stage: Option<&super::stage::Stage>,
-    ) -> BTreeMap<(ReplicaId, u64), Update> {
-        let mut out = BTreeMap::new();
+    ) -> super::Updates {
+        let mut out = super::Updates::new();
         let Some(first) = ids.iter().filter_map(|&(a, c)| self.entry_with(a, c)).min() else {
             return out;
         };

@@ -179,8 +179,9 @@ pub struct Doc {
     lamport: u64,
     /// Every applied transaction, without its bytes (see the `history` module).
     history: History,
-    /// Updates waiting for their dependencies.
-    pending: BTreeMap<UpdateId, Update>,
+    /// Updates waiting for their dependencies (a hash table: looked up, and saved in id
+    /// order only after a sort, see `save`).
+    pending: Updates,
     /// Pointwise maximum of the buffered updates' dependencies.
     pending_needs: VersionVector,
     txn: Txn,
@@ -192,9 +193,16 @@ pub struct Doc {
     budget: Budget,
     /// Whether the budget has a real limit (so a commit can fail).
     limited: bool,
-    /// Names of the root containers, by the hash their ids carry.
-    names: BTreeMap<u64, RootName>,
+    /// Names of the root containers, by the hash their ids carry (a hash table: looked up,
+    /// and saved in hash order only after a sort, see `save`).
+    names: RootNames,
 }
+
+/// Updates by id.
+pub(crate) type Updates = hashbrown::HashMap<UpdateId, Update>;
+
+/// Root names by the hash their ids carry.
+pub(crate) type RootNames = hashbrown::HashMap<u64, RootName>;
 
 /// A root container's name, as a document knows it.
 pub(crate) struct RootName {
@@ -230,14 +238,14 @@ impl Doc {
             version: VersionVector::new(),
             lamport: 0,
             history: History::default(),
-            pending: BTreeMap::new(),
+            pending: Updates::new(),
             pending_needs: VersionVector::new(),
             txn: Txn::new(),
             events: Vec::new(),
             queue_events: false,
             budget: Budget::new(bytes),
             limited: bytes != usize::MAX,
-            names: BTreeMap::new(),
+            names: RootNames::new(),
         }
     }
 
@@ -267,7 +275,7 @@ impl Doc {
     /// when roots of different kinds share a name, each is keyed `name:kind`
     /// (see [`ContainerKind::name`]).
     pub fn named_roots(&self) -> BTreeMap<String, Node> {
-        root_keys(self.roots(), |id| self.root_name(id))
+        root_keys(self.root_trees(), |id| self.root_name(id))
     }
 
     /// The replica local edits are attributed to.
@@ -568,18 +576,32 @@ impl Doc {
     /// one never touched), including the open transaction's edits. Two replicas that have
     /// applied the same updates return equal maps.
     pub fn roots(&self) -> BTreeMap<ContainerId, Node> {
-        let staged = self.txn.if_open().map(|t| t.stage.staged.keys());
         let mut roots = BTreeMap::new();
         // Inserted one by one: `collect` would bring a sort and a bulk build into every build.
-        for id in (self.containers.keys()).chain(staged.into_iter().flatten()) {
-            if id.is_root() {
-                let node = self.to_tree(*id);
-                if !node.is_empty() {
-                    roots.insert(*id, node);
-                }
-            }
+        for (id, node) in self.root_trees() {
+            roots.insert(id, node);
         }
         roots
+    }
+
+    /// [`roots`](Doc::roots) as a list in id order (which `named_roots` uses, so that a binding
+    /// that only asks for names compiles no B-tree keyed by container id).
+    fn root_trees(&self) -> Vec<(ContainerId, Node)> {
+        let staged = self.txn.if_open().map(|t| t.stage.staged.keys());
+        let mut ids: Vec<ContainerId> = (self.containers.keys())
+            .chain(staged.into_iter().flatten())
+            .filter(|id| id.is_root())
+            .copied()
+            .collect();
+        // Each source is in id order; a root both held and staged comes twice.
+        crate::sort::sort(&mut ids);
+        ids.dedup();
+        (ids.into_iter())
+            .filter_map(|id| {
+                let node = self.to_tree(id);
+                (!node.is_empty()).then_some((id, node))
+            })
+            .collect()
     }
 
     // ------------------------------------------------------------------ sync
@@ -623,17 +645,18 @@ impl Doc {
             });
         }
         let incoming = sync::decode_updates(bytes)?;
-        self.ingest(incoming, true)
+        self.ingest(incoming)
     }
 }
 
-/// Keys `roots` by name as [`Doc::named_roots`] describes, with `name_of` giving the names.
+/// Keys `roots` (in id order) by name as [`Doc::named_roots`] describes, with `name_of` giving
+/// the names.
 fn root_keys<'a>(
-    roots: BTreeMap<ContainerId, Node>,
+    roots: Vec<(ContainerId, Node)>,
     name_of: impl Fn(ContainerId) -> Option<&'a str>,
 ) -> BTreeMap<String, Node> {
     // The names in order, to tell a name one root has from one several roots share.
-    let mut names: Vec<&str> = roots.keys().filter_map(|id| name_of(*id)).collect();
+    let mut names: Vec<&str> = roots.iter().filter_map(|(id, _)| name_of(*id)).collect();
     crate::sort::sort(&mut names);
     let shared = |n: &str| {
         let at = names.partition_point(|m| *m < n);

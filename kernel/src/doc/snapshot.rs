@@ -18,7 +18,7 @@
 //! list's or text's op log, the names, and the buffered updates. A snapshot that fails any
 //! check is a [`DocError`]; no half-loaded document is ever returned.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use super::error::BadSnapshot;
 use super::history::{Entry, History, OpRec};
 use super::state::{Containers, MAX_DEPTH, State, StateWire, op_kind};
-use super::{ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result, RootName};
+use super::{
+    ContainerId, ContainerKind, Doc, DocError, Item, Node, Origin, Result, RootName, RootNames,
+};
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::encoding::codec::{Decode, Encode, Reader};
@@ -156,13 +158,28 @@ impl Doc {
             .collect();
         DocWireRef {
             replica: self.replica,
-            names: (self.names.values())
-                .map(|n| (n.name.as_str(), n.published))
-                .collect(),
+            names: self.names_by_hash(),
             containers,
             history: self.history.entries(),
-            pending: self.pending.values().collect(),
+            pending: self.pending_by_id(),
         }
+    }
+
+    /// Each known root name with whether an applied update carries it, in the order of the
+    /// names' hashes (the order the bytes have always had).
+    fn names_by_hash(&self) -> Vec<(&str, bool)> {
+        let mut names: Vec<(u64, &str, bool)> = (self.names.iter())
+            .map(|(&h, n)| (h, n.name.as_str(), n.published))
+            .collect();
+        crate::sort::sort_by_key(&mut names, |n| n.0);
+        names.into_iter().map(|(_, n, p)| (n, p)).collect()
+    }
+
+    /// The buffered updates in id order (the order the bytes have always had).
+    fn pending_by_id(&self) -> Vec<&Update> {
+        let mut pending: Vec<&Update> = self.pending.values().collect();
+        crate::sort::sort_by_key(&mut pending, |u| (u.author, u.start));
+        pending
     }
 
     /// Restores a document from [`save`](Doc::save) or [`save_history`](Doc::save_history)
@@ -228,7 +245,7 @@ impl Doc {
 pub struct DocView {
     /// The root names by hash (the document's map type; whether a name is published does
     /// not matter here).
-    names: BTreeMap<u64, RootName>,
+    names: RootNames,
     containers: BTreeMap<ContainerId, StateWire>,
 }
 
@@ -244,7 +261,7 @@ impl DocView {
     /// Reads the framing and the sections of a saved document.
     pub fn parse(bytes: &[u8]) -> Result<DocView> {
         let wire = read_wire(bytes)?;
-        let mut names = BTreeMap::new();
+        let mut names = RootNames::new();
         for (name, published) in wire.names {
             if let Origin::Root(h) = ContainerId::root(&name, ContainerKind::Map).origin {
                 names.insert(h, RootName { name, published });
@@ -277,11 +294,11 @@ impl DocView {
 
     /// Every non-empty root by name, as [`Doc::named_roots`] gives it.
     pub fn named_roots(&self) -> Result<BTreeMap<String, Node>> {
-        let mut roots = BTreeMap::new();
+        let mut roots = Vec::new();
         for id in self.containers.keys().filter(|id| id.is_root()) {
             let node = self.node(*id, 0)?;
             if !node.is_empty() {
-                roots.insert(*id, node);
+                roots.push((*id, node));
             }
         }
         Ok(super::root_keys(roots, |id| match id.origin {
@@ -337,14 +354,18 @@ fn load_containers(
         let st = State::from_wire(c.id.kind, &c.state, replica)?;
         out.insert_at_depth(c.id, st, c.depth);
     }
-    let mut parents: BTreeSet<ContainerId> = BTreeSet::new();
+    // Each container's place in `ids` (in id order, as `iter` gives them) marks whether a
+    // parent refers to it already.
+    let ids = container_ids(&out);
+    let mut has_parent = alloc::vec![false; ids.len()];
     for (_, st, depth) in out.iter() {
         let items = st.items();
         for child in items.into_iter().filter_map(Item::as_container) {
             let fits = !child.is_root()
-                && out.get(&child).is_some()
                 && out.depth(child) == depth + 1
-                && parents.insert(child);
+                && ids
+                    .binary_search(&child)
+                    .is_ok_and(|k| !core::mem::replace(&mut has_parent[k], true));
             if !fits {
                 return Err(corrupt(BadSnapshot::NestedContainer));
             }
@@ -353,23 +374,32 @@ fn load_containers(
     Ok(out)
 }
 
+/// The ids of `containers`, in id order.
+fn container_ids(containers: &Containers) -> Vec<ContainerId> {
+    containers.iter().map(|(id, _, _)| id).collect()
+}
+
 /// Checks that every index entry refers to containers the document holds: each list or text
 /// reference to events the container's engine has, each other operation to an existing
 /// container of its kind, each creation to the container it created.
 fn check_references(history: &History, containers: &Containers) -> Result<()> {
-    let mut engine_versions: BTreeMap<ContainerId, VersionVector> = BTreeMap::new();
+    // By each container's place in `ids`: its engine's version, once asked for, and whether a
+    // logged operation created it.
+    let ids = container_ids(containers);
+    let mut engine_versions: Vec<Option<VersionVector>> = alloc::vec![None; ids.len()];
+    let mut created = alloc::vec![false; ids.len()];
     let mut bad = false;
     history.for_each_seq(|id, author, first, len| {
-        let v = engine_versions
-            .entry(id)
-            .or_insert_with(|| match containers.get(&id) {
-                Some(State::Text(t)) => t.version(),
-                Some(State::List(l)) => l.version(),
-                _ => VersionVector::new(),
-            });
-        let known = matches!(containers.get(&id), Some(State::Text(_) | State::List(_)));
+        let v = match (ids.binary_search(&id), containers.get(&id)) {
+            (Ok(k), Some(State::Text(t))) => engine_versions[k].get_or_insert_with(|| t.version()),
+            (Ok(k), Some(State::List(l))) => engine_versions[k].get_or_insert_with(|| l.version()),
+            _ => {
+                bad = true;
+                return;
+            }
+        };
         let last = first.checked_add(len.saturating_sub(1));
-        if !known || (len > 0 && (first == 0 || last.is_none_or(|l| v.get(author) < l))) {
+        if len > 0 && (first == 0 || last.is_none_or(|l| v.get(author) < l)) {
             bad = true;
         }
     });
@@ -384,7 +414,8 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
                         kind: *kind,
                         origin: Origin::Created(dot),
                     };
-                    containers.get(&id).is_some()
+                    // Every nested container was created by a logged operation.
+                    ids.binary_search(&id).map(|k| created[k] = true).is_ok()
                 }
                 Op::List { .. } | Op::Text { .. } => false,
                 _ => op.container().is_some_and(|c| {
@@ -394,23 +425,7 @@ fn check_references(history: &History, containers: &Containers) -> Result<()> {
             bad |= !ok;
         }
     }
-    // Every nested container was created by a logged operation.
-    let mut created = BTreeSet::new();
-    for e in history.entries() {
-        let Entry::One(t) = e else { continue };
-        for (i, op) in t.ops.iter().enumerate() {
-            if let OpRec::Other(Op::Create { kind }) = op {
-                let dot = crate::clock::Dot::new(t.author, t.start + i as u64);
-                created.insert(ContainerId {
-                    kind: *kind,
-                    origin: Origin::Created(dot),
-                });
-            }
-        }
-    }
-    bad |= containers
-        .iter()
-        .any(|(id, _, _)| !id.is_root() && !created.contains(&id));
+    bad |= ids.iter().zip(&created).any(|(id, &c)| !id.is_root() && !c);
     if bad {
         return Err(corrupt(BadSnapshot::IndexReference));
     }
@@ -486,7 +501,7 @@ mod tests {
             out
         };
         let other = ReplicaId(9);
-        let runs: Vec<(Run, BadSnapshot)> = vec![
+        let runs: Vec<(Run, BadSnapshot)> = alloc::vec![
             (
                 Run {
                     count: u64::MAX,
@@ -615,7 +630,7 @@ mod tests {
         // The run as one transaction of as many operations, the first naming events far past
         // the text's last counter.
         let (_, mut w) = saved();
-        let mut ops = vec![OpRec::Seq {
+        let mut ops = alloc::vec![OpRec::Seq {
             id: run.id,
             first: u64::MAX,
             len: 5,
@@ -692,5 +707,41 @@ mod tests {
                 .iter()
                 .for_each(|c| assert_same_as_serde(&c.state));
         }
+    }
+
+    /// The saved bytes do not depend on the order the roots were named in.
+    #[test]
+    fn save_is_independent_of_naming_order() {
+        let names: Vec<String> = (0..40).map(|i| alloc::format!("root{i}")).collect();
+        let save = |order: &mut dyn Iterator<Item = &String>| {
+            let mut d = Doc::new(ReplicaId(1));
+            for n in order {
+                d.root(n, ContainerKind::Map);
+            }
+            (d.save().unwrap(), d.save_history().unwrap())
+        };
+        let forward = save(&mut names.iter());
+        assert_eq!(save(&mut names.iter().rev()), forward);
+        let loaded = Doc::load(&forward.0).unwrap();
+        assert_eq!(
+            (loaded.save().unwrap(), loaded.save_history().unwrap()),
+            forward
+        );
+    }
+
+    /// A nested container that is missing, or that two containers refer to, is refused.
+    #[test]
+    fn bad_nesting_is_refused() {
+        let (_, mut w) = saved();
+        w.containers.retain(|c| c.id.is_root());
+        assert_refused(&w, BadSnapshot::NestedContainer);
+        let (_, mut w) = saved();
+        let m = ContainerId::root("m", ContainerKind::Map);
+        let map = w.containers.iter().find(|c| c.id == m).unwrap();
+        let mut copy: ContainerWire =
+            postcard::from_bytes(&postcard::to_allocvec(map).unwrap()).unwrap();
+        copy.id = ContainerId::root("m2", ContainerKind::Map);
+        w.containers.push(copy);
+        assert_refused(&w, BadSnapshot::NestedContainer);
     }
 }

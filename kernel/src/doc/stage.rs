@@ -13,7 +13,6 @@
 //! What is specific to a kind of container (applying its operations, describing its change,
 //! tracking local edits) lives in that kind's module under `state`.
 
-use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -36,8 +35,11 @@ pub(crate) struct Stage {
     /// The staged containers, with the depths of those attached in this stage (0 for the
     /// others: their depth is the document's).
     pub(crate) staged: Containers,
-    /// Map keys written or removed by remote operations, per map.
-    keys: BTreeSet<(ContainerId, String)>,
+    /// Map keys written or removed by remote operations: a log, one row per write (a write
+    /// repeating the row before it is dropped), sorted and reduced to one row per key only
+    /// by [`diff`](Self::diff) (a set here would compile a B-tree of its own; see
+    /// [`MapTrack`]).
+    keys: Vec<(ContainerId, String)>,
     /// For a local transaction: its changes, tracked edit by edit, and the checkpoints of the
     /// lists and texts it edits in place. `None` for remote updates, whose changes are found
     /// by comparing them with the committed containers.
@@ -241,7 +243,9 @@ impl Stage {
         self.get_mut(base, id, replica)?
             .apply(id, Stamp { dot, ts }, op)?;
         if let Some(key) = written_key(op) {
-            self.keys.insert((id, key.into()));
+            if (self.keys.last()).is_none_or(|(m, k)| *m != id || k != key) {
+                self.keys.push((id, key.into()));
+            }
         }
         Ok(())
     }
@@ -305,8 +309,16 @@ impl Stage {
         // Both in container order, so one pass finds each staged container's checkpoint.
         crate::sort::sort_by_key(&mut self.moved, |&(id, _)| id);
         let mut moved = self.moved.iter().peekable();
+        // In container order too, one row per key.
+        crate::sort::sort_by(&mut self.keys, |a, b| (a.0, &a.1) < (b.0, &b.1));
+        self.keys.dedup();
+        let mut keys = self.keys.as_slice();
         for (id, new) in self.staged.iter_mut() {
             let old = base.get(&id);
+            let skip = keys.iter().take_while(|(c, _)| *c < id).count();
+            let mine = keys[skip..].iter().take_while(|(c, _)| *c == id).count();
+            let (mine, rest) = keys[skip..].split_at(mine);
+            keys = rest;
             while moved.next_if(|(m, _)| *m < id).is_some() {}
             if let Some(&(_, cp)) = moved.next_if(|(m, _)| *m == id) {
                 if let Some(what) = new.change_since(cp) {
@@ -317,10 +329,7 @@ impl Stage {
                 }
                 continue;
             }
-            let keys = (self.keys.range((id, String::new())..))
-                .take_while(|(c, _)| *c == id)
-                .map(|(_, k)| k);
-            let what = new.diff(old, keys);
+            let what = new.diff(old, mine.iter().map(|(_, k)| k));
             if let Some(what) = what {
                 out.push(Change {
                     container: id,

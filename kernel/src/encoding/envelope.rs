@@ -142,15 +142,28 @@ pub fn try_encode<T: WireType>(value: &T) -> Result<Vec<u8>, EncodeError> {
     if T::ONE_PASS {
         return encode_one_pass(value);
     }
+    // Only the serializer is compiled per type; the envelope is `encode_two_pass`'s.
+    encode_two_pass(T::TAG, &mut |out| super::sink::append(value, out))
+}
+
+/// [`try_encode`] for a value of type `tag` that `append` appends to a buffer: sized
+/// first, then written into an exactly sized buffer.
+#[cfg(feature = "alloc")]
+fn encode_two_pass(
+    tag: TypeTag,
+    append: &mut dyn FnMut(Vec<u8>) -> postcard::Result<Vec<u8>>,
+) -> Result<Vec<u8>, EncodeError> {
     // Sizing and writing go through the one flavor (`sink`), so a binary holds one copy of
     // each type's `Serialize` code.
-    let len = super::sink::count(value).map_err(|_| EncodeError::Unserializable)?;
+    let len = append(Vec::new())
+        .map_err(|_| EncodeError::Unserializable)?
+        .len();
     let len32 = u32::try_from(len).map_err(|_| EncodeError::PayloadTooLarge { len })?;
     let mut head = [0u8; HEADER + MAX_VARINT];
-    let head_len = write_header(&mut head, T::TAG, len32);
+    let head_len = write_header(&mut head, tag, len32);
     let mut out = Vec::with_capacity(head_len + len);
     out.extend_from_slice(&head[..head_len]);
-    let out = super::sink::append(value, out).map_err(|_| EncodeError::Unserializable)?;
+    let out = append(out).map_err(|_| EncodeError::Unserializable)?;
     // A `Serialize` impl that writes different bytes on the sizing and the writing pass
     // would break the envelope; the kernel's impls are deterministic.
     if out.len() != head_len + len {

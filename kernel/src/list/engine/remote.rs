@@ -11,14 +11,13 @@
 //! once; and with a `limit`, no event beyond it applies. The [`ApplyReport`] counts every
 //! event or op of the batch exactly once.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use super::super::content::Store;
 use super::super::ops::{ApplyReport, SequenceOp, SequenceOps};
 use super::super::tree::{NONE, Widths};
 use super::{Core, Seq};
-use crate::clock::{Dot, ReplicaId};
+use crate::clock::{Dot, PerReplica};
 use crate::error::Result;
 use crate::sort::{sort, sort_by_key};
 use crate::version::VersionVector;
@@ -92,7 +91,7 @@ impl<S: Store> Seq<S> {
         // Ops blocked on an event wait under its replica with the counter they need; applying
         // an op of that replica wakes the ones it satisfied. Every op is retried at most once
         // per dependency, so any order costs about the same as causal order.
-        let mut waiting: BTreeMap<ReplicaId, Vec<(u64, usize)>> = BTreeMap::new();
+        let mut waiting: PerReplica<(u64, usize)> = PerReplica::default();
         let mut queue = integration_order(&ops.ops);
         queue.reverse();
         while let Some(i) = queue.pop() {
@@ -102,7 +101,7 @@ impl<S: Store> Seq<S> {
                     report.applied += k;
                     report.beyond_target += beyond;
                     let r = op.id().replica;
-                    if let Some(list) = waiting.get_mut(&r) {
+                    if let Some(list) = waiting.get_mut(r) {
                         let seen = self.core.ids.seen_replica(r);
                         list.retain(|&(need, j)| {
                             if need <= seen {
@@ -115,15 +114,17 @@ impl<S: Store> Seq<S> {
                     }
                 }
                 Outcome::Duplicate(k) => report.duplicates += k,
-                Outcome::Missing(dep) => waiting
-                    .entry(dep.replica)
-                    .or_default()
-                    .push((dep.counter, i)),
+                Outcome::Missing(dep) => waiting.list(dep.replica).push((dep.counter, i)),
                 Outcome::Beyond(k) => report.beyond_target += k,
                 Outcome::Invalid => report.invalid += 1,
             }
         }
-        let mut stuck: Vec<usize> = waiting.into_values().flatten().map(|(_, i)| i).collect();
+        let mut stuck: Vec<usize> = waiting
+            .into_lists()
+            .into_iter()
+            .flatten()
+            .map(|(_, i)| i)
+            .collect();
         sort(&mut stuck);
         report.missing = stuck.iter().map(|&i| ops.ops[i].id()).collect();
         Ok(report)
