@@ -437,6 +437,15 @@ impl<'a> Decode<'a> for &'a str {
     }
 }
 
+/// A byte string borrowed from the input (serde's `&[u8]`; encoded by the `[T]` impl, whose
+/// bytes for `u8` are the same).
+impl<'a> Decode<'a> for &'a [u8] {
+    #[inline]
+    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        r.bytes()
+    }
+}
+
 impl<T: Encode + ?Sized> Encode for &T {
     #[inline]
     fn encode(&self, w: &mut Vec<u8>) {
