@@ -607,6 +607,91 @@ pub(crate) mod tests {
         }
     }
 
+    /// The proof the envelope's codec twins owe for a `T`: [`encode_codec`] writes what
+    /// [`encode`] writes for `value`, and [`decode_codec`] returns what [`decode`] returns on
+    /// those bytes, on every truncation, on corruptions of every header byte and of payload
+    /// bytes, and on envelopes made wrong on purpose (magic, version, tag, length field).
+    ///
+    /// [`encode`]: super::super::encode
+    /// [`decode`]: super::super::decode
+    /// [`encode_codec`]: super::super::encode_codec
+    /// [`decode_codec`]: super::super::decode_codec
+    pub(crate) fn assert_envelope_same_as_serde<T>(value: &T)
+    where
+        T: Encode + super::super::WireType + for<'a> Decode<'a> + PartialEq + Debug,
+    {
+        use super::super::{FORMAT_VERSION, MAGIC, decode, decode_codec, encode, encode_codec};
+
+        let want = encode(value);
+        assert_eq!(encode_codec(value), want, "envelope of {value:?}");
+        assert_eq!(decode_codec::<T>(&want).as_ref(), Ok(value), "round trip");
+        let same = |bytes: &[u8]| {
+            assert_eq!(
+                decode_codec::<T>(bytes),
+                decode::<T>(bytes),
+                "bytes {bytes:02x?}"
+            );
+        };
+        same(&want);
+        for cut in 0..want.len() {
+            same(&want[..cut]);
+        }
+        let mut longer = want.clone();
+        longer.push(0);
+        same(&longer);
+        let payload = super::super::open_envelope(&want, T::TAG)
+            .expect("encode writes a valid envelope")
+            .to_vec();
+        let header = want.len() - payload.len();
+        // Every header byte, and payload bytes (all of a short one).
+        let step = (payload.len() / 64).max(1);
+        let at = (0..header).chain((header..want.len()).step_by(step));
+        for at in at {
+            for v in [0x00, 0x01, 0x02, 0x0f, 0x7f, 0x80, 0xff, want[at] ^ 0x01] {
+                let mut bad = want.clone();
+                bad[at] = v;
+                same(&bad);
+            }
+        }
+        // Envelopes around the payload with a given version, tag and length field.
+        let wrap = |version: u8, tag: u8, len: &[u8]| {
+            let mut b = MAGIC.to_vec();
+            b.extend_from_slice(&[version, tag]);
+            b.extend_from_slice(len);
+            b.extend_from_slice(&payload);
+            b
+        };
+        let mut len = Vec::new();
+        put_len(&mut len, payload.len());
+        let tag = T::TAG.as_u8();
+        // Overlong length (continued into a zero byte), one too long, one too short, and six
+        // varint bytes.
+        let mut overlong = len.clone();
+        *overlong.last_mut().expect("a varint has a byte") |= 0x80;
+        overlong.push(0);
+        let mut more = Vec::new();
+        put_len(&mut more, payload.len() + 1);
+        let mut less = Vec::new();
+        put_len(&mut less, payload.len().saturating_sub(1));
+        for bad in [
+            wrap(FORMAT_VERSION, tag, &len),
+            wrap(FORMAT_VERSION + 1, tag, &len),
+            wrap(0, tag, &len),
+            wrap(FORMAT_VERSION, tag ^ 0x40, &len),
+            wrap(FORMAT_VERSION, tag, &overlong),
+            wrap(FORMAT_VERSION, tag, &more),
+            wrap(FORMAT_VERSION, tag, &less),
+            wrap(FORMAT_VERSION, tag, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]),
+            wrap(FORMAT_VERSION, tag, &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+            b"CVH".to_vec(),
+            b"CV".to_vec(),
+            b"XY".to_vec(),
+            Vec::new(),
+        ] {
+            same(&bad);
+        }
+    }
+
     #[test]
     fn primitives_match_postcard() {
         for v in [0u64, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {

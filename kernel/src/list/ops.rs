@@ -981,6 +981,31 @@ impl WireType for SequenceHistory {
     const TAG: TypeTag = TypeTag::SequenceHistory;
 }
 
+impl Encode for SequenceHistory {
+    fn encode(&self, w: &mut Vec<u8>) {
+        self.owner.encode(w);
+        self.replicas.encode(w);
+        codec::put_bytes(w, &self.ids);
+        codec::put_bytes(w, &self.ops);
+        codec::put_bytes(w, &self.content);
+    }
+}
+
+impl Decode<'_> for SequenceHistory {
+    /// The fields in order, the three packed sections as byte strings (charged their length,
+    /// as `byte_buf` reads them); nothing is checked here, as on the serde path: the sections
+    /// are unpacked and validated by `from_history`.
+    fn decode(r: &mut codec::Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SequenceHistory {
+            owner: ReplicaId::decode(r)?,
+            replicas: Vec::<ReplicaId>::decode(r)?,
+            ids: r.bytes()?.to_vec(),
+            ops: r.bytes()?.to_vec(),
+            content: r.bytes()?.to_vec(),
+        })
+    }
+}
+
 /// `v` as an unsigned varint-friendly value: 0, -1, 1, -2, ... become 0, 1, 2, 3, ...
 pub(crate) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
@@ -1159,7 +1184,9 @@ mod codec_tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+    use crate::encoding::codec::tests::{
+        assert_decodes_same, assert_envelope_same_as_serde, assert_same_as_serde,
+    };
     use crate::list::{List, Text};
     use crate::value::Item;
     use crate::value::tests::item;
@@ -1171,6 +1198,25 @@ mod codec_tests {
     /// Three texts and three lists edited by `edits` (syncing all when an edit says so); the
     /// batches of everything each one has, and of what each typed since the last sync.
     fn batches(edits: &[Edit], items: &[Item]) -> (Vec<SequenceOps>, Vec<SequenceOps<Vec<Item>>>) {
+        let (texts, lists, synced) = edited(edits, items);
+        let t = texts
+            .iter()
+            .flat_map(|t| [t.ops_since(&VersionVector::new()), t.ops_since(&synced)]);
+        let l = lists
+            .iter()
+            .flat_map(|l| [l.ops_since(&VersionVector::new()), l.ops_since(&synced)]);
+        (t.collect(), l.collect())
+    }
+
+    /// The compact histories of the texts and lists `edits` leave (see [`batches`]).
+    fn histories(edits: &[Edit], items: &[Item]) -> Vec<SequenceHistory> {
+        let (texts, lists, _) = edited(edits, items);
+        let t = texts.iter().map(|t| t.seq.history());
+        t.chain(lists.iter().map(|l| l.seq.history())).collect()
+    }
+
+    /// The texts and lists of [`batches`], and the version of the last sync.
+    fn edited(edits: &[Edit], items: &[Item]) -> (Vec<Text>, Vec<List<Item>>, VersionVector) {
         let mut texts: Vec<Text> = (1..=3).map(|r| Text::new(ReplicaId(r))).collect();
         let mut lists: Vec<List<Item>> = (1..=3).map(|r| List::new(ReplicaId(r))).collect();
         let mut synced = VersionVector::new();
@@ -1208,13 +1254,7 @@ mod codec_tests {
                 synced = texts[0].version();
             }
         }
-        let t = texts
-            .iter()
-            .flat_map(|t| [t.ops_since(&VersionVector::new()), t.ops_since(&synced)]);
-        let l = lists
-            .iter()
-            .flat_map(|l| [l.ops_since(&VersionVector::new()), l.ops_since(&synced)]);
-        (t.collect(), l.collect())
+        (texts, lists, synced)
     }
 
     fn edit() -> impl Strategy<Value = Edit> {
@@ -1252,8 +1292,86 @@ mod codec_tests {
         }
     }
 
+    #[test]
+    fn history_codec_matches_serde() {
+        let h = |owner: u64, replicas: &[u64], ids: &[u8], ops: &[u8], content: &[u8]| {
+            SequenceHistory {
+                owner: ReplicaId(owner),
+                replicas: replicas.iter().copied().map(ReplicaId).collect(),
+                ids: ids.to_vec(),
+                ops: ops.to_vec(),
+                content: content.to_vec(),
+            }
+        };
+        assert_same_as_serde(&h(0, &[], &[], &[], &[]));
+        assert_same_as_serde(&h(
+            u64::MAX,
+            &[u64::MAX, 0, 1 << 63],
+            &[0xff],
+            &[0x80],
+            &[0],
+        ));
+        let long: Vec<u8> = (0..=255).cycle().take(300).collect();
+        assert_same_as_serde(&h(1, &[1, 2], &long, &long[..128], &long[..127]));
+        let edits: Vec<Edit> = (0..24)
+            .map(|k| (k % 3, k % 4 != 3, k * 7, "añ🦀".into(), k % 5 == 4))
+            .collect();
+        for hist in histories(&edits, &[]) {
+            assert_same_as_serde(&hist);
+            assert_envelope_same_as_serde(&hist);
+        }
+        assert_envelope_same_as_serde(&h(0, &[], &[], &[], &[]));
+        assert_envelope_same_as_serde(&h(7, &[7, 1 << 50], &long, &long, &long));
+        // A replica table longer than the input, byte strings running past the end, a bad
+        // varint owner, bytes left over.
+        for bytes in [
+            &[1, 0xff, 0xff, 0xff, 0x0f][..],
+            &[1, 1, 1, 5, 1][..],
+            &[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01][..],
+            &[0xff; 11][..],
+            &[1, 0, 0, 0, 0, 0][..],
+        ] {
+            assert_decodes_same::<SequenceHistory>(bytes, &[0, 1, 8, 100]);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn history_codec_matches_serde_on_any_fields(
+            owner in any::<u64>(),
+            replicas in proptest::collection::vec(any::<u64>(), 0..6),
+            ids in proptest::collection::vec(any::<u8>(), 0..40),
+            ops in proptest::collection::vec(any::<u8>(), 0..40),
+            content in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            assert_same_as_serde(&SequenceHistory {
+                owner: ReplicaId(owner),
+                replicas: replicas.into_iter().map(ReplicaId).collect(),
+                ids,
+                ops,
+                content,
+            });
+        }
+
+        #[test]
+        fn history_codec_matches_serde_on_engine_histories(
+            edits in proptest::collection::vec(edit(), 1..16),
+            items in proptest::collection::vec(item(), 1..4),
+        ) {
+            for hist in histories(&edits, &items) {
+                assert_same_as_serde(&hist);
+                assert_envelope_same_as_serde(&hist);
+            }
+        }
+
+        #[test]
+        fn history_decodes_arbitrary_bytes_the_same(
+            bytes in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            assert_decodes_same::<SequenceHistory>(&bytes, &[0, 3, 20, 60]);
+        }
 
         #[test]
         fn codec_matches_serde_on_engine_batches(
