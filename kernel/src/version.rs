@@ -92,6 +92,18 @@ pub struct VersionVector {
 }
 
 impl VersionVector {
+    /// The vector in the wire format: the bytes [`encode`](crate::encode) writes for it (a
+    /// `CVG` envelope), written without serde.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::encoding::encode_codec(self)
+    }
+
+    /// Reads [`to_bytes`](Self::to_bytes) (or [`encode`](crate::encode)) output: the same
+    /// vector or error as [`decode`](crate::decode), read without serde. Never panics.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        crate::encoding::decode_codec(bytes)
+    }
+
     /// An empty vector: nothing seen.
     #[inline]
     pub const fn new() -> Self {

@@ -211,13 +211,6 @@ pub fn encode<T: WireType>(value: &T) -> Vec<u8> {
 ///
 /// As [`encode`]: if the payload exceeds `u32::MAX` bytes.
 #[cfg(feature = "alloc")]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the product paths switch from serde to the codec next"
-    )
-)]
 pub(crate) fn encode_codec<T: super::codec::Encode + WireType>(value: &T) -> Vec<u8> {
     let start = HEADER + MAX_VARINT;
     let mut out = Vec::with_capacity(start + 64);
@@ -238,13 +231,6 @@ pub(crate) fn encode_codec<T: super::codec::Encode + WireType>(value: &T) -> Vec
 
 /// [`decode`] through the hand-written codec: the same value or error, with no serde code.
 #[cfg(feature = "alloc")]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the product paths switch from serde to the codec next"
-    )
-)]
 pub(crate) fn decode_codec<T: for<'a> super::codec::Decode<'a> + WireType>(
     bytes: &[u8],
 ) -> Result<T, DecodeError> {

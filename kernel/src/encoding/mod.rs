@@ -51,13 +51,6 @@ pub(crate) mod varint;
 pub(crate) use envelope::decode_payload;
 pub use envelope::{decode, encode_to_slice, encoded_len, open_envelope};
 #[cfg(feature = "alloc")]
-#[cfg_attr(
-    not(test),
-    expect(
-        unused_imports,
-        reason = "the product paths switch from serde to the codec next"
-    )
-)]
 pub(crate) use envelope::{decode_codec, encode_codec};
 #[cfg(feature = "alloc")]
 pub use envelope::{encode, try_encode};

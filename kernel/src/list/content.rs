@@ -503,13 +503,6 @@ fn unpack_error(e: DecodeError) -> DecodeError {
     }
 }
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the histories switch from serde to the codec next"
-    )
-)]
 impl<T: Encode> VecStore<T> {
     /// [`ContentCodec::pack`] through the hand-written codec: the same bytes.
     pub(crate) fn pack_codec(&self) -> Vec<u8> {
@@ -519,13 +512,6 @@ impl<T: Encode> VecStore<T> {
     }
 }
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the histories switch from serde to the codec next"
-    )
-)]
 impl<T: for<'a> Decode<'a>> VecStore<T> {
     /// [`ContentCodec::unpack`] through the hand-written codec: the same items or error.
     pub(crate) fn unpack_codec(bytes: &[u8]) -> Result<Self, DecodeError> {

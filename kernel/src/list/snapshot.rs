@@ -41,8 +41,8 @@ use super::Text;
 use super::content::TextStore;
 use super::engine::{Seq, StateParts, snapshot_version};
 use crate::clock::ReplicaId;
-use crate::encoding::codec::{Decode, Encode, Reader, put_bytes};
-use crate::encoding::{DecodeError, TypeTag, WireType, decode_payload, open_envelope};
+use crate::encoding::codec::{Decode, Encode, Reader, decode_all, put_bytes};
+use crate::encoding::{DecodeError, TypeTag, WireType, open_envelope};
 use crate::version::VersionVector;
 
 /// The wire form of a snapshot: the payload of a [`TypeTag::TextSnapshot`] envelope.
@@ -201,7 +201,7 @@ impl TextSnapshot {
     /// [`to_text`](Self::to_text). Never panics.
     pub fn decode(bytes: &[u8]) -> Result<TextSnapshot, DecodeError> {
         let payload = open_envelope(bytes, TypeTag::TextSnapshot)?;
-        let (w, _) = decode_payload::<ViewWire<'_>>(payload, usize::MAX)?;
+        let (w, _) = decode_all::<ViewWire<'_>>(payload, usize::MAX)?;
         Ok(TextSnapshot {
             string: String::from(w.text),
             version: snapshot_version(&w.replicas, w.ids)?,
@@ -276,7 +276,7 @@ impl Text {
             order,
             log,
         } = self.seq.state_parts();
-        crate::encoding::encode(&SnapshotWire {
+        crate::encoding::encode_codec(&SnapshotWire {
             owner,
             replicas: replicas.into_owned(),
             ids: ids.into_owned(),
@@ -321,7 +321,7 @@ impl Text {
         stages: u8,
     ) -> Result<Text, DecodeError> {
         let payload = open_envelope(bytes, TypeTag::TextSnapshot)?;
-        let (w, _) = decode_payload::<LoadWire<'_>>(payload, usize::MAX)?;
+        let (w, _) = decode_all::<LoadWire<'_>>(payload, usize::MAX)?;
         if stages == 0 {
             return Ok(Text::new(w.owner));
         }
@@ -358,9 +358,9 @@ mod codec_tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::encoding::codec::decode_all;
     use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
     use crate::encoding::codec::to_vec;
+    use crate::encoding::decode_payload;
 
     /// Asserts that the codec and the serde path decode `bytes` alike as `T`.
     fn same<'a, T>(bytes: &'a [u8], limit: usize)

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{Dot, ReplicaId, Timestamp};
 use crate::encoding::DecodeError;
-use crate::encoding::codec::{Encode, decode_all};
+use crate::encoding::codec::{Decode, Encode, decode_all};
 use crate::list::SequenceOps;
 use crate::set::AwSetDelta;
 use crate::sort::sort_by_key;
@@ -282,9 +282,10 @@ impl Update {
     }
 }
 
-pub(crate) fn frame<T: Serialize>(kind: u8, value: &T) -> Vec<u8> {
-    // Serializing owned kernel values into a `Vec` cannot fail.
-    crate::encoding::sink::append(value, frame_head(kind)).unwrap_or_default()
+pub(crate) fn frame<T: Encode + ?Sized>(kind: u8, value: &T) -> Vec<u8> {
+    let mut out = frame_head(kind);
+    value.encode(&mut out);
+    out
 }
 
 /// The bytes before a framed value: magic, format, kind, in a buffer with room for a small
@@ -297,14 +298,10 @@ fn frame_head(kind: u8) -> Vec<u8> {
     out
 }
 
-pub(crate) fn unframe<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    kind: u8,
-) -> Result<T, DecodeError> {
-    // The metered decoder caps every length prefix's preallocation at the bytes left, so a
+pub(crate) fn unframe<T: for<'a> Decode<'a>>(bytes: &[u8], kind: u8) -> Result<T, DecodeError> {
+    // The codec's reader caps every length prefix's preallocation at the bytes left, so a
     // hostile message cannot make decoding allocate more than a small multiple of its size.
-    let (value, _charged) =
-        crate::encoding::decode_payload::<T>(open_frame(bytes, kind)?, usize::MAX)?;
+    let (value, _charged) = decode_all::<T>(open_frame(bytes, kind)?, usize::MAX)?;
     Ok(value)
 }
 
