@@ -41,18 +41,19 @@ const FEATURES = [
 const wasmOpt = join(here, 'node_modules', '.bin', 'wasm-opt');
 if (!existsSync(wasmOpt)) throw new Error(`${wasmOpt} is missing: run \`npm ci\` in ${here} first`);
 
-// LLVM inlines a function marked `#[inline]` up to a cost of 325 even at opt-level "s"; std
-// marks most of its generic code so (B-tree internals, iterators, serde's and postcard's
-// helpers), and those copies were about 12 KB of the gzipped module. Without that bonus every
-// call gets the "s" threshold of 50; the kernel's hot paths that need inlining say
-// `#[inline(always)]`. Measured in perf/wasm.md ("no inline-hint bonus"): 12.6 KB smaller,
-// the batch replay as fast, calls one at a time 5-15% slower.
-const INLINE = '-Cllvm-args=-inlinehint-threshold=50';
+// LLVM's inlining budget, lowered for the npm build only (the native kernel keeps rustc's).
+// At opt-level "s" a callee marked `#[inline]` may cost up to 325 and any other up to 50; std
+// marks most of its generic code so (B-tree internals, iterators), and those copies were about
+// 12 KB of the gzipped module. Here every callee gets 30, `#[inline]` ones 50; the kernel's hot
+// paths that need inlining say `#[inline(always)]`. Measured in perf/wasm.md ("no inline-hint
+// bonus" and "serde out of the module"): 16 KB smaller in all, the batch replay about as fast,
+// calls one at a time 5-15% slower.
+const INLINE = ['-Cllvm-args=-inlinehint-threshold=50', '-Cllvm-args=-inline-threshold=30'];
 const env = { ...process.env };
 if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) {
-  env.CARGO_ENCODED_RUSTFLAGS = [env.CARGO_ENCODED_RUSTFLAGS, INLINE].filter(Boolean).join('\x1f');
+  env.CARGO_ENCODED_RUSTFLAGS = [env.CARGO_ENCODED_RUSTFLAGS, ...INLINE].filter(Boolean).join('\x1f');
 } else {
-  env.RUSTFLAGS = [env.RUSTFLAGS, INLINE].filter(Boolean).join(' ');
+  env.RUSTFLAGS = [env.RUSTFLAGS, ...INLINE].filter(Boolean).join(' ');
 }
 execFileSync('cargo', [
   'build', '-p', 'converge-wasm', '--lib', '--profile', 'wasm', '--target', 'wasm32-unknown-unknown',

@@ -376,6 +376,42 @@ impl<'de> Deserialize<'de> for CausalContext {
     }
 }
 
+impl crate::encoding::codec::Encode for CausalContext {
+    fn encode(&self, w: &mut Vec<u8>) {
+        use crate::encoding::codec::put_len;
+        self.vv.encode(w);
+        put_len(w, self.cloud.len());
+        for r in &self.cloud {
+            (r.replica, r.start, r.end).encode(w);
+        }
+    }
+}
+
+impl crate::encoding::codec::Decode<'_> for CausalContext {
+    /// Reads the whole context, then checks its invariants (as the `Deserialize` impl does).
+    fn decode(
+        r: &mut crate::encoding::codec::Reader<'_>,
+    ) -> Result<Self, crate::encoding::DecodeError> {
+        // Charged as the serde path charges its `(ReplicaId, u64, u64)` rows.
+        const _: () = assert!(
+            core::mem::size_of::<DotRange>() == core::mem::size_of::<(ReplicaId, u64, u64)>()
+        );
+        let vv = VersionVector::decode(r)?;
+        let cloud = r.vec_with(|r| {
+            let (replica, start, end) = <(ReplicaId, u64, u64)>::decode(r)?;
+            Ok(DotRange {
+                replica,
+                start,
+                end,
+            })
+        })?;
+        let ctx = CausalContext { vv, cloud };
+        ctx.check_invariants()
+            .map_err(|_| crate::encoding::REJECTED)?;
+        Ok(ctx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,6 +134,59 @@ impl Timestamp {
     }
 }
 
+#[cfg(feature = "alloc")]
+mod codec {
+    use alloc::vec::Vec;
+
+    use super::{Dot, ReplicaId, Timestamp};
+    use crate::encoding::DecodeError;
+    use crate::encoding::codec::{Decode, Encode, Reader, put_varint};
+
+    impl Encode for ReplicaId {
+        #[inline]
+        fn encode(&self, w: &mut Vec<u8>) {
+            put_varint(w, self.0);
+        }
+    }
+
+    impl Decode<'_> for ReplicaId {
+        #[inline]
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            r.u64().map(ReplicaId)
+        }
+    }
+
+    impl Encode for Dot {
+        #[inline]
+        fn encode(&self, w: &mut Vec<u8>) {
+            put_varint(w, self.replica.0);
+            put_varint(w, self.counter);
+        }
+    }
+
+    impl Decode<'_> for Dot {
+        #[inline]
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(Dot::new(ReplicaId(r.u64()?), r.u64()?))
+        }
+    }
+
+    impl Encode for Timestamp {
+        #[inline]
+        fn encode(&self, w: &mut Vec<u8>) {
+            put_varint(w, self.lamport);
+            put_varint(w, self.replica.0);
+        }
+    }
+
+    impl Decode<'_> for Timestamp {
+        #[inline]
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(Timestamp::new(r.u64()?, ReplicaId(r.u64()?)))
+        }
+    }
+}
+
 /// Lists kept per replica, for lookups by replica only (no replica order: a hash table the
 /// list engine already compiles in, rather than one more `BTreeMap` instantiation).
 #[cfg(feature = "alloc")]
@@ -191,6 +244,28 @@ impl<T> PerReplica<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoding::codec::tests::assert_same_as_serde;
+
+    const EDGES: [u64; 6] = [0, 1, 127, 128, 1 << 62, u64::MAX];
+
+    #[test]
+    fn codec_matches_serde() {
+        for a in EDGES {
+            assert_same_as_serde(&ReplicaId(a));
+            for b in EDGES {
+                assert_same_as_serde(&Dot::new(ReplicaId(a), b));
+                assert_same_as_serde(&Timestamp::new(a, ReplicaId(b)));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn codec_matches_serde_on_any_values(a: u64, b: u64) {
+            assert_same_as_serde(&Dot::new(ReplicaId(a), b));
+            assert_same_as_serde(&Timestamp::new(a, ReplicaId(b)));
+        }
+    }
 
     #[test]
     fn lamport_observe_then_tick_is_greater() {

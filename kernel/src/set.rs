@@ -201,10 +201,34 @@ impl Serialize for Dots {
 impl<'de> Deserialize<'de> for Dots {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let SeqVec(dots) = SeqVec::<Dot>::deserialize(d)?;
+        Dots::from_wire(dots).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Dots {
+    /// The dots of one decoded element, checked to be sorted, unique and not empty (the checks
+    /// both decoders make).
+    fn from_wire(dots: Vec<Dot>) -> Result<Self, &'static str> {
         if !strictly_sorted_by(&dots, |a, b| a < b) {
-            return Err(serde::de::Error::custom("element dots not sorted"));
+            return Err("element dots not sorted");
         }
-        Dots::from_sorted(&dots).ok_or_else(|| serde::de::Error::custom("element with no dots"))
+        Dots::from_vec(dots).ok_or("element with no dots")
+    }
+}
+
+impl crate::encoding::codec::Encode for Dots {
+    fn encode(&self, w: &mut Vec<u8>) {
+        self.as_slice().encode(w);
+    }
+}
+
+impl crate::encoding::codec::Decode<'_> for Dots {
+    /// Reads the dots, then checks them as the `Deserialize` impl does.
+    fn decode(
+        r: &mut crate::encoding::codec::Reader<'_>,
+    ) -> Result<Self, crate::encoding::DecodeError> {
+        let dots = Vec::<Dot>::decode(r)?;
+        Dots::from_wire(dots).map_err(|_| crate::encoding::REJECTED)
     }
 }
 
@@ -739,18 +763,49 @@ impl<T: Serialize + Ord> Serialize for AwSet<T> {
 impl<'de, T: Deserialize<'de> + Ord + Hash> Deserialize<'de> for AwSet<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let (SeqVec(items), ctx) = <(SeqVec<(T, Dots)>, CausalContext)>::deserialize(d)?;
+        Self::from_wire(items, ctx).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<T: Ord + Hash> AwSet<T> {
+    /// The set of decoded elements and context, checked to be sorted by element without
+    /// duplicates and with every dot in the context (the checks both decoders make).
+    fn from_wire(items: Vec<(T, Dots)>, ctx: CausalContext) -> Result<Self, &'static str> {
         if !strictly_sorted_by(&items, |a, b| a.0 < b.0) {
-            return Err(serde::de::Error::custom("set elements not sorted"));
+            return Err("set elements not sorted");
         }
         if items
             .iter()
             .any(|(_, ds)| ds.iter().any(|d| !ctx.contains(d)))
         {
-            return Err(serde::de::Error::custom("element dot outside context"));
+            return Err("element dot outside context");
         }
         let mut entries = HashMap::with_capacity(items.len());
         entries.extend(items);
         Ok(Self { entries, ctx })
+    }
+}
+
+impl<T: crate::encoding::codec::Encode + Ord> crate::encoding::codec::Encode for AwSet<T> {
+    /// The entries in element order, then the context, as the `Serialize` impl writes them.
+    fn encode(&self, w: &mut Vec<u8>) {
+        let mut items: Vec<(&T, &Dots)> = self.entries.iter().collect();
+        sort_by(&mut items, |a, b| a.0 < b.0);
+        items.encode(w);
+        self.ctx.encode(w);
+    }
+}
+
+impl<'a, T: crate::encoding::codec::Decode<'a> + Ord + Hash> crate::encoding::codec::Decode<'a>
+    for AwSet<T>
+{
+    /// Reads the entries and the context, then checks them as the `Deserialize` impl does.
+    fn decode(
+        r: &mut crate::encoding::codec::Reader<'a>,
+    ) -> Result<Self, crate::encoding::DecodeError> {
+        let items = Vec::<(T, Dots)>::decode(r)?;
+        let ctx = CausalContext::decode(r)?;
+        Self::from_wire(items, ctx).map_err(|_| crate::encoding::REJECTED)
     }
 }
 
@@ -816,4 +871,169 @@ pub(crate) fn check_delta_rows<R, T: Ord>(
 
 impl<T: Serialize + serde::de::DeserializeOwned + Ord + Hash + Clone> WireType for AwSetDelta<T> {
     const TAG: TypeTag = TypeTag::AwSetDelta;
+}
+
+impl<T: crate::encoding::codec::Encode> crate::encoding::codec::Encode for AwSetDelta<T> {
+    fn encode(&self, w: &mut Vec<u8>) {
+        self.inserts.encode(w);
+        self.removes.encode(w);
+        self.ctx.encode(w);
+    }
+}
+
+impl<'a, T: crate::encoding::codec::Decode<'a> + Ord> crate::encoding::codec::Decode<'a>
+    for AwSetDelta<T>
+{
+    /// Reads the three parts, then checks them as the `Deserialize` impl does.
+    fn decode(
+        r: &mut crate::encoding::codec::Reader<'a>,
+    ) -> Result<Self, crate::encoding::DecodeError> {
+        let inserts = Vec::<(T, Dot)>::decode(r)?;
+        let removes = Vec::<T>::decode(r)?;
+        let ctx = CausalContext::decode(r)?;
+        check_delta_rows(&inserts, |r| (&r.0, r.1), &removes, &ctx)
+            .map_err(|_| crate::encoding::REJECTED)?;
+        Ok(Self {
+            inserts,
+            removes,
+            ctx,
+        })
+    }
+}
+
+#[cfg(test)]
+mod codec_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+    use crate::value::Value;
+    use crate::value::tests::value;
+
+    /// A delta of `ops` (insert by a replica, or remove) applied in turn to one set, all
+    /// joined; and the last operation's delta alone.
+    fn deltas(ops: &[(Option<u8>, Value)]) -> (AwSetDelta<Value>, AwSetDelta<Value>) {
+        let mut set = AwSet::new();
+        let mut all = AwSetDelta::default();
+        let mut last = AwSetDelta::default();
+        for (who, v) in ops {
+            last = match who {
+                Some(r) => set.insert(ReplicaId(u64::from(*r)), v.clone()),
+                None => set.remove(v),
+            };
+            all.merge(&last);
+        }
+        (all, last)
+    }
+
+    #[test]
+    fn codec_matches_serde() {
+        let (all, last) = deltas(&[
+            (Some(1), Value::Int(1)),
+            (Some(2), Value::Str("ü".into())),
+            (Some(1), Value::Int(1)),
+            (None, Value::Int(1)),
+            (Some(200), Value::Null),
+        ]);
+        assert_same_as_serde(&AwSetDelta::<Value>::default());
+        assert_same_as_serde(&all);
+        assert_same_as_serde(&last);
+        // Unsorted inserts, a dot outside the context, an empty cloud range.
+        for bytes in [
+            &[2, 2, 2, 1, 1, 2, 0, 1, 1, 0, 1, 1, 2, 0][..],
+            &[1, 0, 1, 1, 0, 1, 1, 1, 0][..],
+            &[0, 0, 0, 1, 1, 5, 5][..],
+        ] {
+            assert_decodes_same::<AwSetDelta<Value>>(bytes, &[0, 30]);
+        }
+    }
+
+    /// The set `ops` build (insert by a replica, or remove), in turn.
+    fn set(ops: &[(Option<u8>, Value)]) -> AwSet<Value> {
+        let mut set = AwSet::new();
+        for (who, v) in ops {
+            match who {
+                Some(r) => set.insert(ReplicaId(u64::from(*r)), v.clone()),
+                None => set.remove(v),
+            };
+        }
+        set
+    }
+
+    #[test]
+    fn set_codec_matches_serde() {
+        assert_same_as_serde(&AwSet::<Value>::new());
+        let mut a = set(&[
+            (Some(1), Value::Int(1)),
+            (Some(2), Value::Str("ü✓🦀".into())),
+            (Some(1), Value::Int(1)),
+            (None, Value::Str("ü✓🦀".into())),
+            (Some(u8::MAX), Value::Null),
+        ]);
+        assert_same_as_serde(&a);
+        // One element inserted concurrently by two and by three replicas: `Two` and `Many`.
+        let mut b = AwSet::new();
+        b.insert(ReplicaId(u64::MAX), Value::Int(1));
+        b.insert(ReplicaId(u64::MAX), Value::Bool(true));
+        let mut c = AwSet::new();
+        c.insert(ReplicaId(3), Value::Int(1));
+        c.insert(ReplicaId(3), Value::Bytes(alloc::vec![0xff]));
+        a.merge(&b);
+        assert_same_as_serde(&a);
+        a.merge(&c);
+        assert!(a.entries.values().any(|d| matches!(d, Dots::Many(_))));
+        assert_same_as_serde(&a);
+        for dots in [
+            Dots::one(Dot::new(ReplicaId(0), 0)),
+            Dots::Two([Dot::new(ReplicaId(1), 1), Dot::new(ReplicaId(1), u64::MAX)]),
+        ] {
+            assert_same_as_serde(&dots);
+        }
+        // No dots, unsorted and repeated dots, unsorted elements, a dot outside the context,
+        // a huge length.
+        for bytes in [
+            &[1, 0, 0, 0, 0, 0][..],
+            &[0][..],
+            &[2, 1, 2, 1, 1][..],
+            &[2, 1, 1, 1, 1][..],
+            &[1, 2, 0, 2, 1, 1, 1, 1, 1, 1, 0][..],
+            &[2, 2, 4, 1, 1, 1, 2, 0, 1, 1, 1, 1, 2, 0][..],
+            &[1, 0, 1, 1, 1, 1, 2, 1, 0][..],
+            &[1, 0, 1, 1, 1, 1, 1, 1, 0][..],
+            &[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0][..],
+        ] {
+            assert_decodes_same::<AwSet<Value>>(bytes, &[0, 30]);
+            assert_decodes_same::<Dots>(bytes, &[0, 30]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn codec_matches_serde_on_any_set(
+            ops in proptest::collection::vec((proptest::option::of(0u8..4), value()), 0..10),
+            other in proptest::collection::vec((proptest::option::of(0u8..4), value()), 0..6),
+        ) {
+            let mut a = set(&ops);
+            assert_same_as_serde(&a);
+            a.merge(&set(&other));
+            assert_same_as_serde(&a);
+        }
+
+        #[test]
+        fn set_decodes_any_bytes_as_serde(
+            bytes in proptest::collection::vec(any::<u8>(), 0..32)
+        ) {
+            assert_decodes_same::<AwSet<Value>>(&bytes, &[0, 40]);
+            assert_decodes_same::<AwSet<u64>>(&bytes, &[0, 40]);
+        }
+
+        #[test]
+        fn codec_matches_serde_on_any_delta(
+            ops in proptest::collection::vec((proptest::option::of(0u8..4), value()), 0..8)
+        ) {
+            let (all, last) = deltas(&ops);
+            assert_same_as_serde(&all);
+            assert_same_as_serde(&last);
+        }
+    }
 }

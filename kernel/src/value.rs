@@ -259,3 +259,258 @@ impl From<Value> for Item {
         Item::Value(v)
     }
 }
+
+// ------------------------------------------------------------------ the hand-written codec
+
+mod codec {
+    use alloc::vec::Vec;
+
+    use super::{ContainerId, ContainerKind, Item, Origin, Value};
+    use crate::clock::Dot;
+    use crate::encoding::codec::{Decode, Encode, Reader, put_bytes, put_i64, put_varint};
+    use crate::encoding::{DecodeError, REJECTED};
+
+    impl Encode for Value {
+        fn encode(&self, w: &mut Vec<u8>) {
+            match self {
+                Value::Null => w.push(0),
+                Value::Bool(b) => {
+                    w.push(1);
+                    w.push(u8::from(*b));
+                }
+                Value::Int(i) => {
+                    w.push(2);
+                    put_i64(w, *i);
+                }
+                Value::Float(f) => {
+                    w.push(3);
+                    f.encode(w);
+                }
+                Value::Str(s) => {
+                    w.push(4);
+                    put_bytes(w, s.as_bytes());
+                }
+                Value::Bytes(b) => {
+                    w.push(5);
+                    put_bytes(w, b);
+                }
+            }
+        }
+    }
+
+    impl Decode<'_> for Value {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(match r.variant()? {
+                0 => Value::Null,
+                1 => Value::Bool(r.bool()?),
+                2 => Value::Int(r.i64()?),
+                3 => Value::Float(f64::decode(r)?),
+                4 => Value::Str(r.str()?.into()),
+                5 => Value::Bytes(r.bytes()?.to_vec()),
+                _ => return Err(REJECTED),
+            })
+        }
+    }
+
+    impl Encode for ContainerKind {
+        #[inline]
+        fn encode(&self, w: &mut Vec<u8>) {
+            w.push(*self as u8);
+        }
+    }
+
+    impl Decode<'_> for ContainerKind {
+        #[inline]
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(match r.variant()? {
+                0 => ContainerKind::Map,
+                1 => ContainerKind::List,
+                2 => ContainerKind::Text,
+                3 => ContainerKind::Counter,
+                4 => ContainerKind::Register,
+                5 => ContainerKind::Set,
+                _ => return Err(REJECTED),
+            })
+        }
+    }
+
+    impl Encode for Origin {
+        #[inline]
+        fn encode(&self, w: &mut Vec<u8>) {
+            match self {
+                Origin::Root(h) => {
+                    w.push(0);
+                    put_varint(w, *h);
+                }
+                Origin::Created(d) => {
+                    w.push(1);
+                    d.encode(w);
+                }
+            }
+        }
+    }
+
+    impl Decode<'_> for Origin {
+        #[inline]
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(match r.variant()? {
+                0 => Origin::Root(r.u64()?),
+                1 => Origin::Created(Dot::decode(r)?),
+                _ => return Err(REJECTED),
+            })
+        }
+    }
+
+    impl Encode for ContainerId {
+        #[inline]
+        fn encode(&self, w: &mut Vec<u8>) {
+            self.kind.encode(w);
+            self.origin.encode(w);
+        }
+    }
+
+    impl Decode<'_> for ContainerId {
+        #[inline]
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(ContainerId {
+                kind: ContainerKind::decode(r)?,
+                origin: Origin::decode(r)?,
+            })
+        }
+    }
+
+    impl Encode for Item {
+        fn encode(&self, w: &mut Vec<u8>) {
+            match self {
+                Item::Value(v) => {
+                    w.push(0);
+                    v.encode(w);
+                }
+                Item::Container(c) => {
+                    w.push(1);
+                    c.encode(w);
+                }
+            }
+        }
+    }
+
+    impl Decode<'_> for Item {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(match r.variant()? {
+                0 => Item::Value(Value::decode(r)?),
+                1 => Item::Container(ContainerId::decode(r)?),
+                _ => return Err(REJECTED),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use alloc::string::String;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::clock::ReplicaId;
+    use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+
+    /// Any value, edge cases weighted in.
+    pub(crate) fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), -2i64..2]
+                .prop_map(Value::Int),
+            any::<f64>().prop_map(Value::Float),
+            ".{0,12}".prop_map(Value::Str),
+            proptest::collection::vec(any::<u8>(), 0..12).prop_map(Value::Bytes),
+        ]
+    }
+
+    /// Any container id.
+    pub(crate) fn container_id() -> impl Strategy<Value = ContainerId> {
+        let kind = (0u8..6).prop_map(|k| match k {
+            0 => ContainerKind::Map,
+            1 => ContainerKind::List,
+            2 => ContainerKind::Text,
+            3 => ContainerKind::Counter,
+            4 => ContainerKind::Register,
+            _ => ContainerKind::Set,
+        });
+        let origin = prop_oneof![
+            any::<u64>().prop_map(Origin::Root),
+            (any::<u64>(), any::<u64>())
+                .prop_map(|(r, c)| Origin::Created(Dot::new(ReplicaId(r), c))),
+        ];
+        (kind, origin).prop_map(|(kind, origin)| ContainerId { kind, origin })
+    }
+
+    /// Any item.
+    pub(crate) fn item() -> impl Strategy<Value = Item> {
+        prop_oneof![
+            value().prop_map(Item::Value),
+            container_id().prop_map(Item::Container),
+        ]
+    }
+
+    #[test]
+    fn codec_matches_serde() {
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Int(0),
+            Value::Int(-1),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(-0.0),
+            Value::Float(f64::NAN),
+            Value::Float(f64::MAX),
+            Value::Str(String::new()),
+            Value::Str("日本語 ✓ 🦀".into()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(vec![0, 255, 128]),
+        ];
+        for v in &values {
+            assert_same_as_serde(v);
+            assert_same_as_serde(&Item::Value(v.clone()));
+        }
+        assert_same_as_serde(&values.to_vec());
+        for kind in [ContainerKind::Map, ContainerKind::Set] {
+            for origin in [
+                Origin::Root(0),
+                Origin::Root(u64::MAX),
+                Origin::Created(Dot::new(ReplicaId(u64::MAX), 0)),
+            ] {
+                let id = ContainerId { kind, origin };
+                assert_same_as_serde(&kind);
+                assert_same_as_serde(&origin);
+                assert_same_as_serde(&id);
+                assert_same_as_serde(&Item::Container(id));
+            }
+        }
+        // Unknown variants, a bad bool, invalid UTF-8, a byte string cut short.
+        for bytes in [
+            &[6][..],
+            &[1, 2],
+            &[4, 2, 0xc3, 0x28],
+            &[5, 3, 1],
+            &[0x80, 0x80, 0x80, 0x80, 0x10],
+        ] {
+            assert_decodes_same::<Value>(bytes, &[0, 1]);
+            assert_decodes_same::<Item>(bytes, &[0, 1]);
+            assert_decodes_same::<ContainerId>(bytes, &[0]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn codec_matches_serde_on_any_item(it in item(), items in proptest::collection::vec(item(), 0..5)) {
+            assert_same_as_serde(&it);
+            assert_same_as_serde(&items);
+        }
+    }
+}

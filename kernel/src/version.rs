@@ -18,6 +18,8 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
+use crate::encoding::codec::{Decode, Encode, Reader};
+use crate::encoding::{DecodeError, REJECTED};
 
 /// Finds `replica` in entries sorted by replica: `Ok(index)`, or `Err(insertion point)`.
 ///
@@ -90,6 +92,18 @@ pub struct VersionVector {
 }
 
 impl VersionVector {
+    /// The vector in the wire format: the bytes [`encode`](crate::encode) writes for it (a
+    /// `CVG` envelope), written without serde.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::encoding::encode_codec(self)
+    }
+
+    /// Reads [`to_bytes`](Self::to_bytes) (or [`encode`](crate::encode)) output: the same
+    /// vector or error as [`decode`](crate::decode), read without serde. Never panics.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        crate::encoding::decode_codec(bytes)
+    }
+
     /// An empty vector: nothing seen.
     #[inline]
     pub const fn new() -> Self {
@@ -349,6 +363,30 @@ impl<'de> Deserialize<'de> for VersionVector {
     }
 }
 
+impl Encode for VersionVector {
+    fn encode(&self, w: &mut Vec<u8>) {
+        self.entries.encode(w);
+    }
+}
+
+impl Decode<'_> for VersionVector {
+    /// Each entry is checked as it arrives, as the `Deserialize` impl does: a zero counter or
+    /// an entry out of order is [`REJECTED`](crate::encoding::REJECTED).
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut seq = r.seq(core::mem::size_of::<(ReplicaId, u64)>())?;
+        let mut entries: Vec<(ReplicaId, u64)> = Vec::with_capacity(seq.capacity().min(16));
+        while seq.next() {
+            let (rep, c) = <(ReplicaId, u64)>::decode(r)?;
+            seq.charge(r)?;
+            if c == 0 || entries.last().is_some_and(|&(last, _)| last >= rep) {
+                return Err(REJECTED);
+            }
+            entries.push((rep, c));
+        }
+        Ok(VersionVector { entries })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +489,23 @@ mod tests {
         assert_eq!(a, VersionVector::new());
     }
 
+    #[test]
+    fn codec_matches_serde() {
+        use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+        assert_same_as_serde(&VersionVector::new());
+        assert_same_as_serde(&vv(&[(0, 1)]));
+        assert_same_as_serde(&vv(&[(1, 3), (2, u64::MAX), (u64::MAX, 1)]));
+        // Zero counters, unsorted or repeated replicas, each before a truncated entry.
+        for bytes in [
+            &[2, 1, 0, 2][..],
+            &[2, 2, 1, 1, 1][..],
+            &[3, 1, 1, 1, 1, 5][..],
+            &[200, 1, 1][..],
+        ] {
+            assert_decodes_same::<VersionVector>(bytes, &[0, 18, 36, 100]);
+        }
+    }
+
     mod laws {
         use super::*;
         use proptest::prelude::*;
@@ -458,6 +513,13 @@ mod tests {
         fn arb_vv() -> impl Strategy<Value = VersionVector> {
             proptest::collection::vec((0u64..6, 0u64..8), 0..6)
                 .prop_map(|p| p.into_iter().map(|(r, c)| (ReplicaId(r), c)).collect())
+        }
+
+        proptest! {
+            #[test]
+            fn codec_matches_serde_on_any_vector(a in arb_vv()) {
+                crate::encoding::codec::tests::assert_same_as_serde(&a);
+            }
         }
 
         fn join(a: &VersionVector, b: &VersionVector) -> VersionVector {

@@ -148,7 +148,7 @@ fn from_node(n: &Node) -> JsValue {
 fn vv_of(bytes: Option<Box<[u8]>>) -> Res<VersionVector> {
     match bytes {
         None => Ok(VersionVector::new()),
-        Some(b) => converge::decode::<VersionVector>(&b).map_err(|e| doc_err(DocError::from(e))),
+        Some(b) => VersionVector::from_bytes(&b).map_err(|e| doc_err(DocError::from(e))),
     }
 }
 
@@ -447,7 +447,7 @@ impl RawDoc {
 
     /// The version vector's bytes.
     pub fn version(&self) -> Vec<u8> {
-        converge::encode(&self.doc.version())
+        self.doc.version().to_bytes()
     }
 
     /// The updates a peer at `since` (version bytes; none = empty) lacks.
@@ -465,7 +465,7 @@ impl RawDoc {
         set(&obj, "duplicates", &JsValue::from(r.duplicates as u32));
         set(&obj, "pending", &JsValue::from(r.pending as u32));
         set(&obj, "rejected", &JsValue::from(r.rejected as u32));
-        let missing = Uint8Array::from(&converge::encode(&r.missing)[..]);
+        let missing = Uint8Array::from(&r.missing.to_bytes()[..]);
         set(&obj, "missing", &missing);
         Ok(obj)
     }

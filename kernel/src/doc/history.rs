@@ -281,10 +281,17 @@ impl Serialize for Entry {
 }
 
 impl<'de> Deserialize<'de> for Entry {
-    /// Reads an entry as written; the counts a `Packed` run implies are summed with
-    /// saturation, and [`History::from_entries`] checks them.
+    /// Reads an entry as written; see [`Entry::from_wire`].
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match EntryWire::deserialize(d)? {
+        EntryWire::deserialize(d).map(Entry::from_wire)
+    }
+}
+
+impl Entry {
+    /// The entry an [`EntryWire`] describes (both decoders share it). The counts a `Packed`
+    /// run implies are summed with saturation, and [`History::from_entries`] checks them.
+    fn from_wire(w: EntryWire) -> Entry {
+        match w {
             EntryWire::One(t) => Entry::One(t),
             EntryWire::Run {
                 author,
@@ -341,7 +348,7 @@ impl<'de> Deserialize<'de> for Entry {
                 run.events = events;
                 Entry::Run(run)
             }
-        })
+        }
     }
 }
 
@@ -902,6 +909,134 @@ fn rebuild(
     }
 }
 
+// ------------------------------------------------------------------ the hand-written codec
+
+mod codec {
+    use alloc::boxed::Box;
+    use alloc::vec::Vec;
+
+    use super::{Entry, EntryWire, OpRec, TxnRec};
+    use crate::encoding::codec::{Decode, Encode, Reader, put_bytes, put_varint};
+    use crate::encoding::{DecodeError, REJECTED};
+    use crate::value::ContainerId;
+
+    impl Encode for OpRec {
+        fn encode(&self, w: &mut Vec<u8>) {
+            match self {
+                OpRec::Seq { id, first, len } => {
+                    w.push(0);
+                    id.encode(w);
+                    put_varint(w, *first);
+                    put_varint(w, *len);
+                }
+                OpRec::Other(op) => {
+                    w.push(1);
+                    op.encode(w);
+                }
+            }
+        }
+    }
+
+    impl Decode<'_> for OpRec {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(match r.variant()? {
+                0 => OpRec::Seq {
+                    id: ContainerId::decode(r)?,
+                    first: r.u64()?,
+                    len: r.u64()?,
+                },
+                1 => OpRec::Other(Decode::decode(r)?),
+                _ => return Err(REJECTED),
+            })
+        }
+    }
+
+    impl Encode for TxnRec {
+        fn encode(&self, w: &mut Vec<u8>) {
+            self.author.encode(w);
+            put_varint(w, self.start);
+            put_varint(w, self.lamport);
+            self.deps.encode(w);
+            self.names.encode(w);
+            self.ops.encode(w);
+        }
+    }
+
+    impl Decode<'_> for TxnRec {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            Ok(TxnRec {
+                author: Decode::decode(r)?,
+                start: r.u64()?,
+                lamport: r.u64()?,
+                deps: Decode::decode(r)?,
+                names: Decode::decode(r)?,
+                ops: Decode::decode(r)?,
+            })
+        }
+    }
+
+    /// Written as its `Serialize` impl writes it: a run of one size with implicit
+    /// dependencies as `Run`, any other run as `Packed`.
+    impl Encode for Entry {
+        fn encode(&self, w: &mut Vec<u8>) {
+            let r = match self {
+                Entry::One(t) => {
+                    w.push(0);
+                    t.encode(w);
+                    return;
+                }
+                Entry::Run(r) => r,
+            };
+            let packed = !(r.sizes.is_empty() && r.deps.is_empty());
+            w.push(if packed { 2 } else { 1 });
+            r.author.encode(w);
+            put_varint(w, r.start);
+            put_varint(w, r.lamport);
+            r.id.encode(w);
+            put_varint(w, r.first);
+            if packed {
+                put_bytes(w, &r.sizes);
+                put_varint(w, r.len);
+                put_varint(w, r.tail);
+                r.deps.encode(w);
+            } else {
+                put_varint(w, r.len);
+                put_varint(w, r.count);
+            }
+        }
+    }
+
+    impl Decode<'_> for Entry {
+        fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            let wire = match r.variant()? {
+                0 => EntryWire::One(Box::<TxnRec>::decode(r)?),
+                1 => EntryWire::Run {
+                    author: Decode::decode(r)?,
+                    start: r.u64()?,
+                    lamport: r.u64()?,
+                    id: ContainerId::decode(r)?,
+                    first: r.u64()?,
+                    len: r.u64()?,
+                    count: r.u64()?,
+                },
+                2 => EntryWire::Packed {
+                    author: Decode::decode(r)?,
+                    start: r.u64()?,
+                    lamport: r.u64()?,
+                    id: ContainerId::decode(r)?,
+                    first: r.u64()?,
+                    sizes: r.bytes()?.to_vec(),
+                    len: r.u64()?,
+                    tail: r.u64()?,
+                    deps: Decode::decode(r)?,
+                },
+                _ => return Err(REJECTED),
+            };
+            Ok(Entry::from_wire(wire))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloc::vec::Vec;
@@ -1007,6 +1142,79 @@ mod tests {
             let tail = sync::decode_updates(&c.encode_updates_since(&mid)).unwrap();
             assert!(tail.iter().all(|u| u.end() - 1 > mid.get(u.author)));
             assert!(tail.len() >= sent.len() / 2 - 4);
+        }
+    }
+
+    /// Every entry of a document's index (single transactions, runs of one size and packed
+    /// runs with dependencies) and the whole index encode as serde + postcard encode them and
+    /// decode the same, corrupted or not.
+    #[test]
+    fn codec_matches_serde() {
+        use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+
+        let mut a = Doc::new(ReplicaId(1));
+        let mut b = Doc::new(ReplicaId(u64::MAX));
+        let (t, m) = (
+            a.root("t", ContainerKind::Text),
+            a.root("m", ContainerKind::Map),
+        );
+        for i in 0..120usize {
+            let before = a.version();
+            match i % 13 {
+                3 => a.text_delete(t, 0..1).unwrap(),
+                5 => a.map_set(m, "ü", Value::Int(-(i as i64))).unwrap(),
+                7 => a.text_insert(t, 0, "ab🦀").unwrap(),
+                _ => {
+                    let n = a.text_len(t).unwrap();
+                    a.text_insert(t, n, "x").unwrap();
+                }
+            }
+            b.apply_update(&a.encode_updates_since(&before)).unwrap();
+            if i % 40 == 39 {
+                let before = b.version();
+                b.text_insert(t, 0, "é").unwrap();
+                let c = b.root("c", ContainerKind::Counter);
+                b.counter_add(c, -5).unwrap();
+                a.apply_update(&b.encode_updates_since(&before)).unwrap();
+            }
+        }
+        let packed =
+            |e: &Entry| matches!(e, Entry::Run(r) if !(r.sizes.is_empty() && r.deps.is_empty()));
+        let plain =
+            |e: &Entry| matches!(e, Entry::Run(r) if r.sizes.is_empty() && r.deps.is_empty());
+        assert!(
+            a.history
+                .entries()
+                .iter()
+                .chain(b.history.entries())
+                .any(packed)
+        );
+        assert!(
+            a.history
+                .entries()
+                .iter()
+                .chain(b.history.entries())
+                .any(plain)
+        );
+        for d in [&a, &b] {
+            let entries: Vec<Entry> = d.history.entries().to_vec();
+            assert!(entries.iter().any(|e| matches!(e, Entry::One(_))));
+            assert!(entries.iter().any(|e| matches!(e, Entry::Run(_))));
+            for e in &entries {
+                assert_same_as_serde(e);
+                if let Entry::One(t) = e {
+                    assert_same_as_serde(&**t);
+                    t.ops.iter().for_each(assert_same_as_serde);
+                }
+            }
+            assert_same_as_serde(&entries);
+        }
+        for bytes in [
+            &[3][..],
+            &[0, 1, 1, 1, 1, 0, 0, 1, 2],
+            &[2, 1, 1, 1, 0, 0, 1, 1, 9, 1],
+        ] {
+            assert_decodes_same::<Entry>(bytes, &[0]);
         }
     }
 }

@@ -204,6 +204,40 @@ pub fn encode<T: WireType>(value: &T) -> Vec<u8> {
     }
 }
 
+/// [`encode`] through the hand-written codec: the same bytes, with no serde code. The payload
+/// is written once, after room for the longest length field, as [`encode_one_pass`] does.
+///
+/// # Panics
+///
+/// As [`encode`]: if the payload exceeds `u32::MAX` bytes.
+#[cfg(feature = "alloc")]
+pub(crate) fn encode_codec<T: super::codec::Encode + WireType>(value: &T) -> Vec<u8> {
+    let start = HEADER + MAX_VARINT;
+    let mut out = Vec::with_capacity(start + 64);
+    out.resize(start, 0);
+    value.encode(&mut out);
+    let len = out.len() - start;
+    let Ok(len32) = u32::try_from(len) else {
+        panic!(
+            "converge::encode failed: {}",
+            EncodeError::PayloadTooLarge { len }
+        );
+    };
+    let head = write_header(&mut out, T::TAG, len32);
+    out.copy_within(start.., head);
+    out.truncate(head + len);
+    out
+}
+
+/// [`decode`] through the hand-written codec: the same value or error, with no serde code.
+#[cfg(feature = "alloc")]
+pub(crate) fn decode_codec<T: for<'a> super::codec::Decode<'a> + WireType>(
+    bytes: &[u8],
+) -> Result<T, DecodeError> {
+    let payload = open_envelope(bytes, T::TAG)?;
+    super::codec::decode_all::<T>(payload, usize::MAX).map(|(value, _)| value)
+}
+
 /// Checks the envelope for `tag` and returns the payload slice.
 ///
 /// Checks, in order: magic, version, tag, length field, and that exactly `length` bytes
@@ -249,11 +283,13 @@ pub fn open_envelope(bytes: &[u8], tag: TypeTag) -> Result<&[u8], DecodeError> {
 /// Maps postcard's errors onto the kernel's.
 pub(super) fn map_postcard(e: postcard::Error) -> DecodeError {
     use postcard::Error as P;
+
+    use super::REJECTED;
     match e {
         P::DeserializeUnexpectedEnd => DecodeError::UnexpectedEnd,
         // serde routes every `Error::custom` (our invariant checks) and every derived
         // "unknown variant" / "invalid value" report here; postcard keeps no message.
-        P::SerdeDeCustom => DecodeError::Invalid("rejected by the value's own checks"),
+        P::SerdeDeCustom => REJECTED,
         _ => DecodeError::Malformed,
     }
 }
@@ -310,4 +346,46 @@ pub(crate) fn decode_payload<'a, T: serde::Deserialize<'a>>(
         return Err(DecodeError::TrailingBytes { count: rest.len() });
     }
     Ok((value, 0))
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::ReplicaId;
+    use crate::VersionVector;
+    use crate::encoding::REJECTED;
+    use crate::encoding::codec::tests::assert_envelope_same_as_serde;
+
+    fn vv(pairs: &[(u64, u64)]) -> VersionVector {
+        pairs.iter().map(|&(r, c)| (ReplicaId(r), c)).collect()
+    }
+
+    #[test]
+    fn codec_envelope_matches_serde_for_version_vectors() {
+        assert_envelope_same_as_serde(&VersionVector::new());
+        assert_envelope_same_as_serde(&vv(&[(1, 1)]));
+        assert_envelope_same_as_serde(&vv(&[(0, u64::MAX), (1 << 40, 3), (u64::MAX, 128)]));
+        // A payload past 127 bytes: a two-byte length field.
+        let long: Vec<(u64, u64)> = (1..40).map(|r| (r * 1000, r)).collect();
+        assert_envelope_same_as_serde(&vv(&long));
+        // A well-formed envelope whose vector fails its own checks (an entry repeated, a
+        // zero counter) is rejected the same way.
+        for payload in [&[2, 1, 1, 1, 1][..], &[1, 5, 0][..]] {
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&[FORMAT_VERSION, TypeTag::VersionVector.as_u8()]);
+            bytes.push(payload.len() as u8);
+            bytes.extend_from_slice(payload);
+            assert_eq!(decode_codec::<VersionVector>(&bytes), Err(REJECTED));
+            assert_eq!(decode::<VersionVector>(&bytes), Err(REJECTED));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn codec_envelope_matches_serde_for_any_version_vector(
+            pairs in proptest::collection::vec((0u64..1 << 20, 1u64..u64::MAX), 0..12),
+        ) {
+            assert_envelope_same_as_serde(&vv(&pairs));
+        }
+    }
 }

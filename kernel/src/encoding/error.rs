@@ -46,6 +46,11 @@ pub enum DecodeError {
     },
 }
 
+/// What decoding reports for an unknown enum variant or a value whose own checks fail: serde
+/// routes both through `Error::custom`, and postcard keeps no message, so the serde path and
+/// the hand-written codec (`codec`) both give this one value.
+pub(crate) const REJECTED: DecodeError = DecodeError::Invalid("rejected by the value's own checks");
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -20,7 +20,10 @@
 //! * decoding: [`decode`] and, with `alloc`, [`decode_with_budget`], which charges what the
 //!   decoded containers may hold to a memory [`Budget`](converge_pool::Budget);
 //! * the metering layer both run through (private `meter` module), and the preallocation rule
-//!   every kernel `Deserialize` impl follows (`cautious_capacity`).
+//!   every kernel `Deserialize` impl follows (`cautious_capacity`);
+//! * the hand-written codec (`codec`): `Encode` / `Decode` impls that write and read the same
+//!   bytes as serde + postcard, metered by the same rules, for the paths that must not compile
+//!   serde (the document's updates messages so far).
 //!
 //! Invariants: decoding never panics on any input, reports every failure as a typed
 //! [`DecodeError`], and never lets a length prefix buy more preallocated elements than there
@@ -29,6 +32,8 @@
 
 #[cfg(feature = "alloc")]
 pub(crate) mod byte_buf;
+#[cfg(feature = "alloc")]
+pub(crate) mod codec;
 mod envelope;
 mod error;
 #[cfg(feature = "alloc")]
@@ -46,7 +51,10 @@ pub(crate) mod varint;
 pub(crate) use envelope::decode_payload;
 pub use envelope::{decode, encode_to_slice, encoded_len, open_envelope};
 #[cfg(feature = "alloc")]
+pub(crate) use envelope::{decode_codec, encode_codec};
+#[cfg(feature = "alloc")]
 pub use envelope::{encode, try_encode};
+pub(crate) use error::REJECTED;
 pub use error::{DecodeError, EncodeError};
 #[cfg(feature = "alloc")]
 pub use limits::decode_with_budget;

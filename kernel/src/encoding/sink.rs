@@ -4,8 +4,7 @@
 //! update: operations, sequence ops, values, version vectors), so sizing with
 //! `ser_flavors::Size`, writing with `Slice`, `ExtendFlavor` and `AllocVec` made four copies of
 //! it in a binary. [`Sink`] serves all of those uses: it appends to a `Vec<u8>` (a capacity
-//! check and a store per byte, like `AllocVec`); [`count`] writes into a scratch `Vec` and
-//! takes its length (a counting mode in the one flavor cost a branch per byte and more code).
+//! check and a store per byte, like `AllocVec`).
 
 use alloc::vec::Vec;
 
@@ -43,11 +42,6 @@ pub(crate) fn append<T: Serialize + ?Sized>(value: &T, out: Vec<u8>) -> postcard
     postcard::serialize_with_flavor(value, sink).map(|s| s.bytes)
 }
 
-/// The length of `value`'s postcard encoding (written into a scratch buffer, then dropped).
-pub(crate) fn count<T: Serialize + ?Sized>(value: &T) -> postcard::Result<usize> {
-    append(value, Vec::new()).map(|b| b.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +59,5 @@ mod tests {
         let want = postcard::to_allocvec(&value).unwrap();
         assert_eq!(append(&value, vec![9, 9]).unwrap()[2..], want[..]);
         assert_eq!(append(&value, Vec::new()).unwrap(), want);
-        assert_eq!(count(&value).unwrap(), want.len());
     }
 }

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use super::DecodeError;
 
 /// Appends `v` as a varint (1 to 10 bytes).
+#[inline]
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);

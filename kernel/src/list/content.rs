@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 
 use super::lz;
 use super::tree::Widths;
+use crate::encoding::codec::{Decode, Encode, decode_all};
 use crate::encoding::{DecodeError, decode_payload};
 
 /// Makes room for `additional` more elements, growing by an eighth instead of doubling: the
@@ -488,10 +489,33 @@ impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
     fn unpack(bytes: &[u8]) -> Result<Self, DecodeError> {
         // Through the metering layer every other decode uses (no limit), so the items'
         // `Deserialize` code is not compiled a second time for a plain postcard deserializer.
-        let (items, _) = decode_payload::<Vec<T>>(bytes, usize::MAX).map_err(|e| match e {
-            DecodeError::UnexpectedEnd | DecodeError::TrailingBytes { .. } => e,
-            _ => DecodeError::Malformed,
-        })?;
+        let (items, _) = decode_payload::<Vec<T>>(bytes, usize::MAX).map_err(unpack_error)?;
+        Ok(VecStore { items })
+    }
+}
+
+/// The error [`VecStore`]'s `unpack` reports for a failed decode of its items: input ending
+/// early and bytes left over as they are, anything else as [`DecodeError::Malformed`].
+fn unpack_error(e: DecodeError) -> DecodeError {
+    match e {
+        DecodeError::UnexpectedEnd | DecodeError::TrailingBytes { .. } => e,
+        _ => DecodeError::Malformed,
+    }
+}
+
+impl<T: Encode> VecStore<T> {
+    /// [`ContentCodec::pack`] through the hand-written codec: the same bytes.
+    pub(crate) fn pack_codec(&self) -> Vec<u8> {
+        let mut w = Vec::new();
+        self.items.encode(&mut w);
+        w
+    }
+}
+
+impl<T: for<'a> Decode<'a>> VecStore<T> {
+    /// [`ContentCodec::unpack`] through the hand-written codec: the same items or error.
+    pub(crate) fn unpack_codec(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (items, _) = decode_all::<Vec<T>>(bytes, usize::MAX).map_err(unpack_error)?;
         Ok(VecStore { items })
     }
 }
@@ -499,6 +523,97 @@ impl<T: Clone + Serialize + DeserializeOwned> ContentCodec for VecStore<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::tests::{item, value};
+    use crate::value::{Item, Value};
+    use core::fmt::Debug;
+    use proptest::prelude::*;
+
+    /// `pack_codec` writes what `pack` writes, and `unpack_codec` gives what `unpack` gives on
+    /// those bytes, every truncation, single-byte corruptions and a byte too many.
+    fn assert_codec_packs_same<T>(items: Vec<T>)
+    where
+        T: Clone + Serialize + DeserializeOwned + Encode + for<'a> Decode<'a> + PartialEq + Debug,
+    {
+        let store = VecStore { items };
+        let bytes = store.pack();
+        assert_eq!(store.pack_codec(), bytes, "packing {:?}", store.items);
+        assert_unpacks_same::<T>(&bytes);
+        for cut in 0..bytes.len() {
+            assert_unpacks_same::<T>(&bytes[..cut]);
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_unpacks_same::<T>(&longer);
+        let step = (bytes.len() / 64).max(1);
+        for at in (0..bytes.len()).step_by(step) {
+            for v in [0x00, 0x01, 0x05, 0x7f, 0x80, 0xff, bytes[at] ^ 0x01] {
+                let mut bad = bytes.clone();
+                bad[at] = v;
+                assert_unpacks_same::<T>(&bad);
+            }
+        }
+    }
+
+    fn assert_unpacks_same<T>(bytes: &[u8])
+    where
+        T: Clone + Serialize + DeserializeOwned + for<'a> Decode<'a> + PartialEq + Debug,
+    {
+        let items = |r: Result<VecStore<T>, DecodeError>| r.map(|s| s.items);
+        assert_eq!(
+            items(VecStore::<T>::unpack_codec(bytes)),
+            items(VecStore::<T>::unpack(bytes)),
+            "bytes {bytes:02x?}"
+        );
+    }
+
+    #[test]
+    fn vec_store_codec_packs_as_serde() {
+        assert_codec_packs_same::<Item>(Vec::new());
+        assert_codec_packs_same::<Value>(Vec::new());
+        assert_codec_packs_same(vec![
+            Item::Value(Value::Null),
+            Item::Value(Value::Str("héllo 🦀".into())),
+            Item::Value(Value::Int(i64::MIN)),
+            Item::Value(Value::Bytes(vec![0xff; 200])),
+            Item::Value(Value::Float(f64::NAN)),
+        ]);
+        assert_codec_packs_same(vec![Value::Bool(true); 130]);
+        assert_codec_packs_same(vec![u64::MAX, 0, 300]);
+        assert_codec_packs_same(vec![String::new(), "€".into()]);
+        // A bad variant, a huge length, an invalid UTF-8 string, a truncated varint.
+        for bytes in [
+            &[1, 9][..],
+            &[0xff, 0xff, 0xff, 0xff, 0x0f][..],
+            &[1, 0, 4, 2, 0xc3, 0x28][..],
+            &[1, 0, 2, 0x80][..],
+            &[0x80][..],
+            &[][..],
+        ] {
+            assert_unpacks_same::<Item>(bytes);
+            assert_unpacks_same::<Value>(bytes);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn vec_store_codec_packs_any_items_as_serde(
+            items in proptest::collection::vec(item(), 0..8),
+            values in proptest::collection::vec(value(), 0..8),
+        ) {
+            assert_codec_packs_same(items);
+            assert_codec_packs_same(values);
+        }
+
+        #[test]
+        fn vec_store_codec_unpacks_arbitrary_bytes_as_serde(
+            bytes in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            assert_unpacks_same::<Item>(&bytes);
+            assert_unpacks_same::<Value>(&bytes);
+        }
+    }
 
     /// A 32-bit xorshift step (the inputs only need to be reproducible).
     fn xorshift(x: &mut u32) -> u32 {

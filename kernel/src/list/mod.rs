@@ -61,6 +61,7 @@ use self::ops::SequenceHistory;
 use crate::clock::ReplicaId;
 use crate::encoding::DecodeError;
 use crate::error::{Error, Result};
+use crate::value::Item;
 use crate::version::VersionVector;
 
 pub use self::ops::{ApplyReport, ContentLen, SequenceOp, SequenceOps, WireContent};
@@ -316,7 +317,7 @@ impl Text {
     /// The compact full history (wire type `SequenceHistory`), from which
     /// [`decode`](Self::decode) rebuilds this replica.
     pub fn encode(&self) -> Vec<u8> {
-        crate::encoding::encode(&self.seq.history())
+        crate::encoding::encode_codec(&self.seq.history())
     }
 
     /// Rebuilds a text from [`encode`](Self::encode) output, keeping the encoder's replica id.
@@ -335,7 +336,7 @@ impl Text {
         bytes: &[u8],
         replica: Option<ReplicaId>,
     ) -> core::result::Result<Text, DecodeError> {
-        let h: SequenceHistory = crate::encoding::decode(bytes)?;
+        let h: SequenceHistory = crate::encoding::decode_codec(bytes)?;
         Ok(Text {
             seq: Seq::from_history(&h, replica)?,
         })
@@ -581,6 +582,26 @@ impl<T: Clone + Serialize + DeserializeOwned> List<T> {
         let h: SequenceHistory = crate::encoding::decode(bytes)?;
         Ok(List {
             seq: Seq::from_history(&h, Some(replica))?,
+        })
+    }
+}
+
+impl List<Item> {
+    /// [`encode`](Self::encode) through the hand-written codec (the same bytes): what the
+    /// document saves, so that it compiles no serde code.
+    pub(crate) fn encode_wire(&self) -> Vec<u8> {
+        crate::encoding::encode_codec(&self.seq.history_packed(VecStore::pack_codec))
+    }
+
+    /// [`decode`](Self::decode) / [`decode_as`](Self::decode_as) through the hand-written
+    /// codec: the same list or error.
+    pub(crate) fn decode_wire(
+        bytes: &[u8],
+        replica: Option<ReplicaId>,
+    ) -> core::result::Result<Self, DecodeError> {
+        let h: SequenceHistory = crate::encoding::decode_codec(bytes)?;
+        Ok(List {
+            seq: Seq::from_history_unpacked(&h, replica, VecStore::unpack_codec)?,
         })
     }
 }

@@ -14,7 +14,8 @@ use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{Dot, ReplicaId};
-use crate::encoding::{DecodeError, TypeTag, WireType};
+use crate::encoding::codec::{self, Decode, Encode, put_len};
+use crate::encoding::{DecodeError, REJECTED, TypeTag, WireType};
 use crate::sort::sort_by_key;
 
 /// One run of operations by one replica.
@@ -188,7 +189,10 @@ impl<C: WireContent> SequenceOps<C> {
     /// content), however each splits them into operations. Two replicas resending one update
     /// may split it differently (a delete is cut where the target's insert runs end, and
     /// those differ between replicas); this compares what the update does.
-    pub(crate) fn same_events(&self, other: &Self) -> bool {
+    pub(crate) fn same_events(&self, other: &Self) -> bool
+    where
+        C: ContentCodec,
+    {
         // Cheap first, and it bounds the expansion below by the size of `self`.
         if self.event_count() != other.event_count() {
             return false;
@@ -199,7 +203,10 @@ impl<C: WireContent> SequenceOps<C> {
     /// The events one by one, ordered by id: `(id, origin_left or delete target,
     /// origin_right, is_delete)`, and the content of all inserts in id order, serialized.
     #[allow(clippy::type_complexity)]
-    fn events(&self) -> (Vec<(Dot, Option<Dot>, Option<Dot>, bool)>, Vec<u8>) {
+    fn events(&self) -> (Vec<(Dot, Option<Dot>, Option<Dot>, bool)>, Vec<u8>)
+    where
+        C: ContentCodec,
+    {
         let mut ops: Vec<&SequenceOp<C>> = self.ops.iter().collect();
         sort_by_key(&mut ops, |o| o.id());
         let at = |d: Dot, k: u64| Dot::new(d.replica, d.counter.wrapping_add(k));
@@ -238,24 +245,15 @@ impl<C: WireContent> SequenceOps<C> {
                 }
             }
         }
-        struct Concat<'a, C>(Vec<&'a C>);
-        impl<C: WireContent> Serialize for Concat<'_, C> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                C::serialize_concat(self.0.iter().copied(), s)
-            }
-        }
-        let parts = Concat(
-            ops.iter()
-                .filter_map(|o| match o {
-                    SequenceOp::Insert { content, .. } => Some(content),
-                    SequenceOp::Delete { .. } => None,
-                })
-                .collect(),
+        let mut content = Vec::new();
+        C::encode_concat(
+            ops.iter().filter_map(|o| match o {
+                SequenceOp::Insert { content, .. } => Some(content),
+                SequenceOp::Delete { .. } => None,
+            }),
+            &mut content,
         );
-        (
-            ev,
-            crate::encoding::sink::append(&parts, Vec::new()).unwrap_or_default(),
-        )
+        (ev, content)
     }
 }
 
@@ -738,8 +736,18 @@ impl<C: WireContent> Serialize for SequenceOps<C> {
 impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let w = WireIn::<C>::deserialize(d)?;
-        let shapes = unpack_wire(&w.replicas, &w.meta).map_err(de::Error::custom)?;
-        let mut content = w.content;
+        SequenceOps::from_wire(&w.replicas, &w.meta, w.content).map_err(de::Error::custom)
+    }
+}
+
+impl<C: WireContent> SequenceOps<C> {
+    /// The batch the wire form's parts describe (the serde and the codec decoders share it).
+    fn from_wire(
+        replicas: &[ReplicaId],
+        meta: &[u64],
+        mut content: C,
+    ) -> Result<Self, &'static str> {
+        let shapes = unpack_wire(replicas, meta)?;
         let mut ops = Vec::with_capacity(shapes.len());
         // Content is split from the end, so each piece is one `split_off`.
         for (op, len) in shapes.into_iter().rev() {
@@ -750,14 +758,12 @@ impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
                     origin_right,
                     ..
                 } => {
-                    let n = usize::try_from(len).map_err(|_| de::Error::custom("length"))?;
+                    let n = usize::try_from(len).map_err(|_| "length")?;
                     SequenceOp::Insert {
                         id,
                         origin_left,
                         origin_right,
-                        content: content
-                            .split_last(n)
-                            .ok_or_else(|| de::Error::custom("content too short"))?,
+                        content: content.split_last(n).ok_or("content too short")?,
                     }
                 }
                 SequenceOp::Delete {
@@ -774,10 +780,67 @@ impl<'de, C: WireContent> Deserialize<'de> for SequenceOps<C> {
             });
         }
         if content.content_len() != 0 {
-            return Err(de::Error::custom("content left over"));
+            return Err("content left over");
         }
         ops.reverse();
         Ok(SequenceOps { ops })
+    }
+}
+
+/// Content the hand-written codec carries in [`SequenceOps`]: written concatenated, as
+/// [`WireContent::serialize_concat`] writes it, and read whole.
+pub(crate) trait ContentCodec: WireContent + for<'a> Decode<'a> {
+    /// Appends `parts` concatenated, exactly as `Self` holding all of them would be encoded.
+    fn encode_concat<'a>(parts: impl Iterator<Item = &'a Self> + Clone, w: &mut Vec<u8>)
+    where
+        Self: 'a;
+}
+
+impl ContentCodec for String {
+    fn encode_concat<'a>(parts: impl Iterator<Item = &'a Self> + Clone, w: &mut Vec<u8>) {
+        put_len(w, parts.clone().map(String::len).sum());
+        parts.for_each(|p| w.extend_from_slice(p.as_bytes()));
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Encode + for<'a> Decode<'a>> ContentCodec for Vec<T> {
+    fn encode_concat<'a>(parts: impl Iterator<Item = &'a Self> + Clone, w: &mut Vec<u8>)
+    where
+        T: 'a,
+    {
+        put_len(w, parts.clone().map(Vec::len).sum());
+        parts.flat_map(|p| p.iter()).for_each(|x| x.encode(w));
+    }
+}
+
+impl<C: ContentCodec> Encode for SequenceOps<C> {
+    fn encode(&self, w: &mut Vec<u8>) {
+        let p = pack_wire(&self.ops);
+        p.replicas.as_slice().encode(w);
+        p.meta.as_slice().encode(w);
+        C::encode_concat(
+            self.ops.iter().filter_map(|o| match o {
+                SequenceOp::Insert { content, .. } => Some(content),
+                SequenceOp::Delete { .. } => None,
+            }),
+            w,
+        );
+    }
+}
+
+impl<C: ContentCodec> Decode<'_> for SequenceOps<C> {
+    /// Reads the parts as the `Deserialize` impl does (meta words charged as [`MetaWord`]s),
+    /// then unpacks them.
+    fn decode(r: &mut codec::Reader<'_>) -> Result<Self, DecodeError> {
+        let replicas = Vec::<ReplicaId>::decode(r)?;
+        let mut seq = r.seq(core::mem::size_of::<MetaWord>())?;
+        let mut meta = Vec::with_capacity(seq.capacity());
+        while seq.next() {
+            meta.push(r.u64()?);
+            seq.charge(r)?;
+        }
+        let content = C::decode(r)?;
+        SequenceOps::from_wire(&replicas, &meta, content).map_err(|_| REJECTED)
     }
 }
 
@@ -916,6 +979,31 @@ pub(crate) fn unpack_ids(bytes: &[u8], replicas: usize) -> Result<Vec<(u32, u32)
 
 impl WireType for SequenceHistory {
     const TAG: TypeTag = TypeTag::SequenceHistory;
+}
+
+impl Encode for SequenceHistory {
+    fn encode(&self, w: &mut Vec<u8>) {
+        self.owner.encode(w);
+        self.replicas.encode(w);
+        codec::put_bytes(w, &self.ids);
+        codec::put_bytes(w, &self.ops);
+        codec::put_bytes(w, &self.content);
+    }
+}
+
+impl Decode<'_> for SequenceHistory {
+    /// The fields in order, the three packed sections as byte strings (charged their length,
+    /// as `byte_buf` reads them); nothing is checked here, as on the serde path: the sections
+    /// are unpacked and validated by `from_history`.
+    fn decode(r: &mut codec::Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(SequenceHistory {
+            owner: ReplicaId::decode(r)?,
+            replicas: Vec::<ReplicaId>::decode(r)?,
+            ids: r.bytes()?.to_vec(),
+            ops: r.bytes()?.to_vec(),
+            content: r.bytes()?.to_vec(),
+        })
+    }
 }
 
 /// `v` as an unsigned varint-friendly value: 0, -1, 1, -2, ... become 0, 1, 2, 3, ...
@@ -1088,5 +1176,215 @@ mod tests {
         // A length beyond u32.
         assert!(unpack_ids(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 1).is_err());
         assert_eq!(unpack_ids(&[], 3), Ok(Vec::new()));
+    }
+}
+
+#[cfg(test)]
+mod codec_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::encoding::codec::tests::{
+        assert_decodes_same, assert_envelope_same_as_serde, assert_same_as_serde,
+    };
+    use crate::list::{List, Text};
+    use crate::value::Item;
+    use crate::value::tests::item;
+    use crate::version::VersionVector;
+
+    /// One edit: replica, insert (`true`) or delete, a position, and what to type.
+    type Edit = (usize, bool, usize, String, bool);
+
+    /// Three texts and three lists edited by `edits` (syncing all when an edit says so); the
+    /// batches of everything each one has, and of what each typed since the last sync.
+    fn batches(edits: &[Edit], items: &[Item]) -> (Vec<SequenceOps>, Vec<SequenceOps<Vec<Item>>>) {
+        let (texts, lists, synced) = edited(edits, items);
+        let t = texts
+            .iter()
+            .flat_map(|t| [t.ops_since(&VersionVector::new()), t.ops_since(&synced)]);
+        let l = lists
+            .iter()
+            .flat_map(|l| [l.ops_since(&VersionVector::new()), l.ops_since(&synced)]);
+        (t.collect(), l.collect())
+    }
+
+    /// The compact histories of the texts and lists `edits` leave (see [`batches`]).
+    fn histories(edits: &[Edit], items: &[Item]) -> Vec<SequenceHistory> {
+        let (texts, lists, _) = edited(edits, items);
+        let t = texts.iter().map(|t| t.seq.history());
+        t.chain(lists.iter().map(|l| l.seq.history())).collect()
+    }
+
+    /// The texts and lists of [`batches`], and the version of the last sync.
+    fn edited(edits: &[Edit], items: &[Item]) -> (Vec<Text>, Vec<List<Item>>, VersionVector) {
+        let mut texts: Vec<Text> = (1..=3).map(|r| Text::new(ReplicaId(r))).collect();
+        let mut lists: Vec<List<Item>> = (1..=3).map(|r| List::new(ReplicaId(r))).collect();
+        let mut synced = VersionVector::new();
+        for (k, (who, ins, pos, typed, sync)) in edits.iter().enumerate() {
+            let (t, l) = (&mut texts[*who], &mut lists[*who]);
+            if *ins || t.is_empty() {
+                t.insert(pos % (t.len() + 1), typed).unwrap();
+                let it = items.get(k % items.len().max(1)).cloned();
+                l.insert(
+                    pos % (l.len() + 1),
+                    it.unwrap_or(Item::Value(crate::value::Value::Null)),
+                )
+                .unwrap();
+            } else {
+                let at = pos % t.len();
+                t.delete(at..(at + typed.len()).min(t.len())).unwrap();
+                if !l.is_empty() {
+                    let at = pos % l.len();
+                    l.delete(at..at + 1).unwrap();
+                }
+            }
+            if *sync {
+                let all: Vec<_> = texts
+                    .iter()
+                    .map(|t| t.ops_since(&VersionVector::new()))
+                    .collect();
+                let all_l: Vec<_> = lists
+                    .iter()
+                    .map(|l| l.ops_since(&VersionVector::new()))
+                    .collect();
+                for (t, l) in texts.iter_mut().zip(&mut lists) {
+                    all.iter().for_each(|o| drop(t.apply(o).unwrap()));
+                    all_l.iter().for_each(|o| drop(l.apply(o).unwrap()));
+                }
+                synced = texts[0].version();
+            }
+        }
+        (texts, lists, synced)
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (
+            0usize..3,
+            any::<bool>(),
+            any::<usize>(),
+            "[a-zé🦀]{1,4}",
+            proptest::bool::weighted(0.2),
+        )
+    }
+
+    #[test]
+    fn codec_matches_serde() {
+        assert_same_as_serde(&SequenceOps::<String>::default());
+        assert_same_as_serde(&SequenceOps::<Vec<Item>>::default());
+        let edits: Vec<Edit> = (0..24)
+            .map(|k| (k % 3, k % 4 != 3, k * 7, "añ🦀".into(), k % 5 == 4))
+            .collect();
+        let (texts, lists) = batches(&edits, &[]);
+        for b in &texts {
+            assert_same_as_serde(b);
+        }
+        for b in &lists {
+            assert_same_as_serde(b);
+        }
+        // A huge meta length, an implicit id with no op before it, content left over.
+        for bytes in [
+            &[1, 1, 0xff, 0xff, 0xff, 0x0f][..],
+            &[1, 1, 1, 0x41, 0][..],
+            &[0, 0, 1, 0x61][..],
+        ] {
+            assert_decodes_same::<SequenceOps>(bytes, &[0, 100]);
+            assert_decodes_same::<SequenceOps<Vec<Item>>>(bytes, &[0, 100]);
+        }
+    }
+
+    #[test]
+    fn history_codec_matches_serde() {
+        let h = |owner: u64, replicas: &[u64], ids: &[u8], ops: &[u8], content: &[u8]| {
+            SequenceHistory {
+                owner: ReplicaId(owner),
+                replicas: replicas.iter().copied().map(ReplicaId).collect(),
+                ids: ids.to_vec(),
+                ops: ops.to_vec(),
+                content: content.to_vec(),
+            }
+        };
+        assert_same_as_serde(&h(0, &[], &[], &[], &[]));
+        assert_same_as_serde(&h(
+            u64::MAX,
+            &[u64::MAX, 0, 1 << 63],
+            &[0xff],
+            &[0x80],
+            &[0],
+        ));
+        let long: Vec<u8> = (0..=255).cycle().take(300).collect();
+        assert_same_as_serde(&h(1, &[1, 2], &long, &long[..128], &long[..127]));
+        let edits: Vec<Edit> = (0..24)
+            .map(|k| (k % 3, k % 4 != 3, k * 7, "añ🦀".into(), k % 5 == 4))
+            .collect();
+        for hist in histories(&edits, &[]) {
+            assert_same_as_serde(&hist);
+            assert_envelope_same_as_serde(&hist);
+        }
+        assert_envelope_same_as_serde(&h(0, &[], &[], &[], &[]));
+        assert_envelope_same_as_serde(&h(7, &[7, 1 << 50], &long, &long, &long));
+        // A replica table longer than the input, byte strings running past the end, a bad
+        // varint owner, bytes left over.
+        for bytes in [
+            &[1, 0xff, 0xff, 0xff, 0x0f][..],
+            &[1, 1, 1, 5, 1][..],
+            &[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01][..],
+            &[0xff; 11][..],
+            &[1, 0, 0, 0, 0, 0][..],
+        ] {
+            assert_decodes_same::<SequenceHistory>(bytes, &[0, 1, 8, 100]);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn history_codec_matches_serde_on_any_fields(
+            owner in any::<u64>(),
+            replicas in proptest::collection::vec(any::<u64>(), 0..6),
+            ids in proptest::collection::vec(any::<u8>(), 0..40),
+            ops in proptest::collection::vec(any::<u8>(), 0..40),
+            content in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            assert_same_as_serde(&SequenceHistory {
+                owner: ReplicaId(owner),
+                replicas: replicas.into_iter().map(ReplicaId).collect(),
+                ids,
+                ops,
+                content,
+            });
+        }
+
+        #[test]
+        fn history_codec_matches_serde_on_engine_histories(
+            edits in proptest::collection::vec(edit(), 1..16),
+            items in proptest::collection::vec(item(), 1..4),
+        ) {
+            for hist in histories(&edits, &items) {
+                assert_same_as_serde(&hist);
+                assert_envelope_same_as_serde(&hist);
+            }
+        }
+
+        #[test]
+        fn history_decodes_arbitrary_bytes_the_same(
+            bytes in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            assert_decodes_same::<SequenceHistory>(&bytes, &[0, 3, 20, 60]);
+        }
+
+        #[test]
+        fn codec_matches_serde_on_engine_batches(
+            edits in proptest::collection::vec(edit(), 1..16),
+            items in proptest::collection::vec(item(), 1..4),
+        ) {
+            let (texts, lists) = batches(&edits, &items);
+            for b in &texts {
+                assert_same_as_serde(b);
+            }
+            for b in &lists {
+                assert_same_as_serde(b);
+            }
+        }
     }
 }

@@ -29,7 +29,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::{ReplicaId, Timestamp};
 use crate::crdt::{Crdt, SeqVec, dedup_keep_last, strictly_sorted_by};
-use crate::encoding::{TypeTag, WireType};
+use crate::encoding::codec::{Decode, Encode, Reader, put_len};
+use crate::encoding::{DecodeError, REJECTED, TypeTag, WireType};
 use crate::sort::sort_by;
 
 /// One key's newest write: a value, or `None` for a removal (tombstone).
@@ -612,8 +613,16 @@ impl<K: Serialize + Ord, V: Serialize> Serialize for LwwMap<K, V> {
 impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for LwwMap<K, V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let SeqVec(items) = SeqVec::<(K, Timestamp, Option<V>)>::deserialize(d)?;
+        Self::from_wire_rows(items).map_err(serde::de::Error::custom)
+    }
+}
+
+impl<K: Ord, V> LwwMap<K, V> {
+    /// The map of decoded `(key, timestamp, value)` rows, checked to be sorted by key without
+    /// duplicates (the one check both decoders make).
+    fn from_wire_rows(items: Vec<(K, Timestamp, Option<V>)>) -> Result<Self, &'static str> {
         if !strictly_sorted_by(&items, |a, b| a.0 < b.0) {
-            return Err(serde::de::Error::custom("map keys not sorted"));
+            return Err("map keys not sorted");
         }
         let mut map = LwwMap::new();
         map.main.reserve_exact(items.len());
@@ -626,10 +635,107 @@ impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for L
     }
 }
 
+impl<K: Encode + Ord, V: Encode> Encode for LwwMap<K, V> {
+    /// The rows in key order, tombstones included, as the `Serialize` impl writes them.
+    fn encode(&self, w: &mut Vec<u8>) {
+        put_len(w, self.main.len() + self.pending.len());
+        for (k, e) in self.rows() {
+            k.encode(w);
+            e.ts.encode(w);
+            e.value.encode(w);
+        }
+    }
+}
+
+impl<'a, K: Decode<'a> + Ord, V: Decode<'a>> Decode<'a> for LwwMap<K, V> {
+    /// Reads the rows, then checks them as the `Deserialize` impl does.
+    fn decode(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let items = Vec::<(K, Timestamp, Option<V>)>::decode(r)?;
+        Self::from_wire_rows(items).map_err(|_| REJECTED)
+    }
+}
+
 impl<K, V> WireType for LwwMap<K, V>
 where
     K: Serialize + serde::de::DeserializeOwned + Ord + Clone,
     V: Serialize + serde::de::DeserializeOwned + Clone,
 {
     const TAG: TypeTag = TypeTag::LwwMap;
+}
+
+#[cfg(test)]
+mod codec_tests {
+    use alloc::string::String;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::encoding::codec::tests::{assert_decodes_same, assert_same_as_serde};
+    use crate::value::tests::item;
+    use crate::value::{Item, Value};
+
+    /// The map `ops` build, in turn: a write of a key (`Some` item) or its removal (`None`),
+    /// each by replica `r`.
+    fn map(ops: &[(u8, String, Option<Item>)]) -> LwwMap<String, Item> {
+        let mut m = LwwMap::new();
+        for (r, k, v) in ops {
+            let r = ReplicaId(u64::from(*r));
+            match v {
+                Some(v) => m.insert(r, k.clone(), v.clone()),
+                None => m.remove(r, k),
+            };
+        }
+        m
+    }
+
+    #[test]
+    fn codec_matches_serde() {
+        assert_same_as_serde(&LwwMap::<String, Item>::new());
+        let mut m = map(&[
+            (1, "a".into(), Some(Item::Value(Value::Int(-1)))),
+            (2, "ü✓🦀".into(), Some(Item::Value(Value::Str("x".into())))),
+            (1, String::new(), Some(Item::Value(Value::Null))),
+            (3, "a".into(), None),
+        ]);
+        assert_same_as_serde(&m);
+        // Rows in the side buffer too, a tombstone and extreme timestamps.
+        for i in 0..40u64 {
+            m.insert_at(
+                Timestamp::new(u64::MAX - i, ReplicaId(u64::MAX)),
+                alloc::format!("k{}", 40 - i),
+                Item::Value(Value::Int(i as i64)),
+            );
+        }
+        assert!(!m.pending.is_empty());
+        assert_same_as_serde(&m);
+        // Keys unsorted, repeated; a bad option tag; a huge length.
+        for bytes in [
+            &[2, 1, b'b', 1, 1, 0, 1, b'a', 1, 1, 0][..],
+            &[2, 1, b'a', 1, 1, 0, 1, b'a', 1, 1, 0][..],
+            &[1, 1, b'a', 1, 1, 2][..],
+            &[0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0, 0][..],
+        ] {
+            assert_decodes_same::<LwwMap<String, Item>>(bytes, &[0, 30, 200]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn codec_matches_serde_on_any_map(
+            ops in proptest::collection::vec(
+                (0u8..4, "[a-c]{0,2}|.{0,4}", proptest::option::of(item())),
+                0..10,
+            )
+        ) {
+            assert_same_as_serde(&map(&ops));
+        }
+
+        #[test]
+        fn codec_decodes_any_bytes_as_serde(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40)
+        ) {
+            assert_decodes_same::<LwwMap<String, Item>>(&bytes, &[0, 50]);
+            assert_decodes_same::<LwwMap<u64, u64>>(&bytes, &[0, 50]);
+        }
+    }
 }

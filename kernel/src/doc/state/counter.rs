@@ -6,7 +6,7 @@ use super::{Stamp, State, StateWire};
 use crate::counter::PNCounter;
 use crate::doc::event::{Change, Changed};
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, check_kind};
-use crate::encoding::{decode, encode};
+use crate::encoding::{decode_codec as decode, encode_codec as encode};
 use crate::sync::Op;
 
 pub(super) fn apply(c: &mut PNCounter, at: Stamp, amount: i64) {

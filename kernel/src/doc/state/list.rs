@@ -57,17 +57,18 @@ pub(super) fn node(l: &List<Item>, item: impl FnMut(&Item) -> Node) -> Node {
 
 /// Lists are saved as their compact history (the engine has no state snapshot for them yet).
 pub(super) fn to_wire(l: &List<Item>) -> StateWire {
-    StateWire::ListHistory(l.encode())
+    StateWire::ListHistory(l.encode_wire())
 }
 
 pub(super) fn from_wire(b: &[u8], replica: crate::clock::ReplicaId) -> Result<State> {
-    Ok(State::List(alloc::boxed::Box::new(List::decode_as(
-        b, replica,
+    Ok(State::List(alloc::boxed::Box::new(List::decode_wire(
+        b,
+        Some(replica),
     )?)))
 }
 
 pub(super) fn view(b: &[u8], item: impl FnMut(&Item) -> Result<Node>) -> Result<Node> {
-    let l: List<Item> = List::decode(b)?;
+    let l = List::decode_wire(b, None)?;
     Ok(Node::List(l.iter().map(item).collect::<Result<_>>()?))
 }
 

@@ -10,7 +10,7 @@ use crate::doc::event::{Change, Changed};
 use crate::doc::{
     ContainerId, ContainerKind, Doc, DocError, Item, Node, Result, Value, check_kind,
 };
-use crate::encoding::{decode, encode};
+use crate::encoding::{decode_codec as decode, encode_codec as encode};
 use crate::map::LwwMap;
 use crate::sync::Op;
 

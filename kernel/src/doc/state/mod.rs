@@ -69,6 +69,7 @@ pub(crate) enum State {
 
 /// How one container is saved. Each payload is the kind's own enveloped encoding.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) enum StateWire {
     /// `LwwMap<String, Item>`.
     Map(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
@@ -84,6 +85,40 @@ pub(crate) enum StateWire {
     Register(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
     /// `AwSet<Value>`.
     Set(#[serde(with = "crate::encoding::byte_buf")] Vec<u8>),
+}
+
+impl crate::encoding::codec::Encode for StateWire {
+    fn encode(&self, w: &mut Vec<u8>) {
+        let (variant, bytes) = match self {
+            StateWire::Map(b) => (0, b),
+            StateWire::ListHistory(b) => (1, b),
+            StateWire::TextSnapshot(b) => (2, b),
+            StateWire::TextHistory(b) => (3, b),
+            StateWire::Counter(b) => (4, b),
+            StateWire::Register(b) => (5, b),
+            StateWire::Set(b) => (6, b),
+        };
+        w.push(variant);
+        crate::encoding::codec::put_bytes(w, bytes);
+    }
+}
+
+impl crate::encoding::codec::Decode<'_> for StateWire {
+    fn decode(
+        r: &mut crate::encoding::codec::Reader<'_>,
+    ) -> core::result::Result<Self, crate::encoding::DecodeError> {
+        let make = match r.variant()? {
+            0 => StateWire::Map,
+            1 => StateWire::ListHistory,
+            2 => StateWire::TextSnapshot,
+            3 => StateWire::TextHistory,
+            4 => StateWire::Counter,
+            5 => StateWire::Register,
+            6 => StateWire::Set,
+            _ => return Err(crate::encoding::REJECTED),
+        };
+        Ok(make(r.bytes()?.to_vec()))
+    }
 }
 
 /// How a remote (or recorded local) operation is stamped: its author's id for it and its

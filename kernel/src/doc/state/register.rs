@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use super::{Containers, Stamp, State, StateWire};
 use crate::doc::event::{Change, Changed};
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, Value, check_kind};
-use crate::encoding::{decode, encode};
+use crate::encoding::{decode_codec as decode, encode_codec as encode};
 use crate::register::LwwRegister;
 use crate::sync::Op;
 

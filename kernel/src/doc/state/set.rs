@@ -8,7 +8,7 @@ use crate::Crdt;
 use crate::doc::event::{Change, Changed};
 use crate::doc::history::OpRec;
 use crate::doc::{ContainerId, ContainerKind, Doc, DocError, Node, Result, Value, check_kind};
-use crate::encoding::{decode, encode};
+use crate::encoding::{decode_codec as decode, encode_codec as encode};
 use crate::set::{AwSet, AwSetDelta};
 use crate::sync::{InvalidUpdate, Op};
 

@@ -31,6 +31,12 @@ impl<S: Store> Seq<S> {
     where
         S: ContentCodec,
     {
+        self.history_packed(S::pack)
+    }
+
+    /// [`history`](Self::history) with the content packed by `pack` (the document packs its
+    /// lists' items with the hand-written codec, not serde).
+    pub(crate) fn history_packed(&self, pack: impl FnOnce(&S) -> Vec<u8>) -> SequenceHistory {
         let ops = self.core.history_ops(self.store.widths());
         let ids = &self.core.ids;
         SequenceHistory {
@@ -38,7 +44,7 @@ impl<S: Store> Seq<S> {
             replicas: ids.replicas().to_vec(),
             ids: ids.packed(),
             ops: pack_ops(&ops),
-            content: self.store.pack(),
+            content: pack(&self.store),
         }
     }
 
@@ -81,7 +87,16 @@ impl<S: Store> Seq<S> {
     where
         S: ContentCodec,
     {
-        Self::from_history_with(h, replica, MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS)
+        Self::from_history_unpacked(h, replica, S::unpack)
+    }
+
+    /// [`from_history`](Self::from_history) with the content unpacked by `unpack`.
+    pub(crate) fn from_history_unpacked(
+        h: &SequenceHistory,
+        replica: Option<ReplicaId>,
+        unpack: impl FnOnce(&[u8]) -> core::result::Result<S, DecodeError>,
+    ) -> core::result::Result<Self, DecodeError> {
+        Self::from_history_with(h, replica, unpack, MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS)
     }
 
     /// [`from_history`](Self::from_history), moving from the flat replay to the tree once it
@@ -90,17 +105,15 @@ impl<S: Store> Seq<S> {
     fn from_history_with(
         h: &SequenceHistory,
         replica: Option<ReplicaId>,
+        unpack: impl FnOnce(&[u8]) -> core::result::Result<S, DecodeError>,
         max_chunks: usize,
         steps_per_op: usize,
         free_steps: usize,
-    ) -> core::result::Result<Self, DecodeError>
-    where
-        S: ContentCodec,
-    {
+    ) -> core::result::Result<Self, DecodeError> {
         let bad = DecodeError::Invalid;
         let mut seq = Seq::<S>::new(replica.unwrap_or(h.owner));
         seq.core.ids.register(&h.replicas)?;
-        seq.store = S::unpack(&h.content)?;
+        seq.store = unpack(&h.content)?;
         let items = seq.store.items() as u64;
         if items >= u64::from(NONE) {
             return Err(bad("too many items"));
@@ -811,8 +824,15 @@ mod tests {
                 (MAX_CHUNKS, 1, 0),
                 (MAX_CHUNKS, STEPS_PER_OP, FREE_STEPS),
             ] {
-                let seq = Seq::<TextStore>::from_history_with(&h, None, max_chunks, per_op, free)
-                    .unwrap();
+                let seq = Seq::<TextStore>::from_history_with(
+                    &h,
+                    None,
+                    TextStore::unpack,
+                    max_chunks,
+                    per_op,
+                    free,
+                )
+                .unwrap();
                 seq.check_invariants();
                 let back = Text { seq };
                 assert_eq!(
