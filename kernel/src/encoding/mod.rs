@@ -23,7 +23,8 @@
 //!   every kernel `Deserialize` impl follows (`cautious_capacity`);
 //! * the hand-written codec (`codec`): `Encode` / `Decode` impls that write and read the same
 //!   bytes as serde + postcard, metered by the same rules, for the paths that must not compile
-//!   serde (the document's updates messages so far).
+//!   serde (every path of the document: updates, saved documents, list and text histories,
+//!   text snapshots, version vectors through `VersionVector::to_bytes`).
 //!
 //! Invariants: decoding never panics on any input, reports every failure as a typed
 //! [`DecodeError`], and never lets a length prefix buy more preallocated elements than there
