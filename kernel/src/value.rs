@@ -167,6 +167,16 @@ pub enum ContainerKind {
 }
 
 impl ContainerKind {
+    /// Every kind, in the order of their wire numbers (a kind's number is its place here).
+    pub const ALL: [ContainerKind; 6] = [
+        ContainerKind::Map,
+        ContainerKind::List,
+        ContainerKind::Text,
+        ContainerKind::Counter,
+        ContainerKind::Register,
+        ContainerKind::Set,
+    ];
+
     /// The kind's name in lower case (`"map"`, `"list"`, `"text"`, `"counter"`,
     /// `"register"`, `"set"`), as bindings and JSON views spell it.
     pub fn name(self) -> &'static str {
@@ -322,15 +332,8 @@ mod codec {
     impl Decode<'_> for ContainerKind {
         #[inline]
         fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-            Ok(match r.variant()? {
-                0 => ContainerKind::Map,
-                1 => ContainerKind::List,
-                2 => ContainerKind::Text,
-                3 => ContainerKind::Counter,
-                4 => ContainerKind::Register,
-                5 => ContainerKind::Set,
-                _ => return Err(REJECTED),
-            })
+            let i = r.variant()? as usize;
+            ContainerKind::ALL.get(i).copied().ok_or(REJECTED)
         }
     }
 
@@ -432,14 +435,7 @@ pub(crate) mod tests {
 
     /// Any container id.
     pub(crate) fn container_id() -> impl Strategy<Value = ContainerId> {
-        let kind = (0u8..6).prop_map(|k| match k {
-            0 => ContainerKind::Map,
-            1 => ContainerKind::List,
-            2 => ContainerKind::Text,
-            3 => ContainerKind::Counter,
-            4 => ContainerKind::Register,
-            _ => ContainerKind::Set,
-        });
+        let kind = proptest::sample::select(ContainerKind::ALL.to_vec());
         let origin = prop_oneof![
             any::<u64>().prop_map(Origin::Root),
             (any::<u64>(), any::<u64>())

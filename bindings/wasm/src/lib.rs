@@ -45,15 +45,8 @@ fn type_err(msg: &str) -> JsValue {
 }
 
 fn kind_of(k: u8) -> Res<ContainerKind> {
-    Ok(match k {
-        0 => ContainerKind::Map,
-        1 => ContainerKind::List,
-        2 => ContainerKind::Text,
-        3 => ContainerKind::Counter,
-        4 => ContainerKind::Register,
-        5 => ContainerKind::Set,
-        _ => return Err(type_err("unknown container kind")),
-    })
+    (ContainerKind::ALL.get(usize::from(k)).copied())
+        .ok_or_else(|| type_err("unknown container kind"))
 }
 
 /// A JS value as a document [`Value`]: `null`, boolean, number (a safe integer becomes an
