@@ -932,7 +932,10 @@ fn doc_text_splice_batch_is_one_edit_all_or_nothing() -> Result<(), DocError> {
 
 #[test]
 fn doc_text_splice_batch_equals_one_splice_at_a_time() -> Result<(), DocError> {
-    // A seeded walk of random splices, ASCII and not, applied both ways.
+    // Seeded walks of random splices, ASCII and not, mostly continuing the one before (typing,
+    // backspace, forward delete: the runs the batch hands to the engine whole), applied three
+    // ways: one splice at a time in one transaction, one batch, and one batch in UTF-16 units.
+    // All three make the same update, history and change event.
     let t = root("t", ContainerKind::Text);
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = |n: usize| {
@@ -941,27 +944,72 @@ fn doc_text_splice_batch_equals_one_splice_at_a_time() -> Result<(), DocError> {
         seed ^= seed << 17;
         (seed % n.max(1) as u64) as usize
     };
-    for round in 0..20 {
-        let (mut one, mut batch) = (Doc::new(A), Doc::new(A));
-        let mut len = 0usize;
-        let mut patches: Vec<(usize, usize, String)> = Vec::new();
-        for _ in 0..(round * 10 + 1) {
-            let pos = next(len + 1);
-            let del = next(len - pos + 1).min(3);
-            let ins: String = (0..next(4))
-                .map(|_| ['a', 'é', '世', '😀', ' '][next(5)])
-                .collect();
-            len = len - del + ins.chars().count();
+    let empty = VersionVector::new();
+    for round in 0..60 {
+        let mut text: Vec<char> = Vec::new();
+        let (mut patches, mut patches16): (Vec<(usize, usize, String)>, Vec<_>) = (vec![], vec![]);
+        let mut last = (0, 0, 0); // the previous splice: pos, del, inserted chars
+        for _ in 0..(round * 5 + 1) {
+            let len = text.len();
+            let (pos, del, ins): (usize, usize, String) = match next(8) {
+                // Typing on after the previous insert.
+                0..=2 => (
+                    (last.0 + last.2).min(len),
+                    0,
+                    ['a', 'é', '😀'][next(3).min(next(3))].to_string(),
+                ),
+                // Backspace, forward delete.
+                3 => (
+                    last.0.saturating_sub(1).min(len.saturating_sub(1)),
+                    1.min(len),
+                    String::new(),
+                ),
+                4 => (last.0.min(len.saturating_sub(1)), 1.min(len), String::new()),
+                _ => {
+                    let pos = next(len + 1);
+                    let del = next(len - pos + 1).min(3);
+                    let ins = (0..next(4))
+                        .map(|_| ['a', 'é', '世', '😀', ' '][next(5)])
+                        .collect();
+                    (pos, del, ins)
+                }
+            };
+            let units = |chars: &[char]| chars.iter().map(|c| c.len_utf16()).sum::<usize>();
+            patches16.push((
+                units(&text[..pos]),
+                units(&text[pos..pos + del]),
+                ins.clone(),
+            ));
+            text.splice(pos..pos + del, ins.chars());
+            last = (pos, del, ins.chars().count());
             patches.push((pos, del, ins));
         }
+        let start = || {
+            let mut d = Doc::new(A);
+            d.queue_events(true);
+            d
+        };
+        let (mut one, mut batch, mut batch16) = (start(), start(), start());
+        one.begin()?;
         for (pos, del, ins) in &patches {
             one.text_splice(t, *pos, *del, ins)?;
         }
+        one.commit()?;
         batch.text_splice_batch(t, patches.iter().map(|(p, d, s)| (*p, *d, s.as_str())))?;
-        assert_eq!(batch.text(t)?, one.text(t)?);
-        assert_eq!(batch.text_len(t)?, len);
-        let loaded = Doc::load(&batch.save()?)?;
-        assert_eq!(loaded.text(t)?, one.text(t)?);
+        batch16
+            .text_splice_batch_utf16(t, patches16.iter().map(|(p, d, s)| (*p, *d, s.as_str())))?;
+        let events = one.take_events();
+        for d in [&mut batch, &mut batch16] {
+            assert_eq!(d.text(t)?, text.iter().collect::<String>(), "round {round}");
+            assert_eq!(
+                d.encode_updates_since(&empty),
+                one.encode_updates_since(&empty)
+            );
+            assert_eq!(d.save_history()?, one.save_history()?, "round {round}");
+            assert_eq!(d.take_events(), events, "round {round}");
+            let loaded = Doc::load(&d.save()?)?;
+            assert_eq!(loaded.save_history()?, one.save_history()?, "round {round}");
+        }
     }
     Ok(())
 }

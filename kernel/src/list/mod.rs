@@ -39,6 +39,7 @@
 //! # Ok::<(), converge::Error>(())
 //! ```
 
+mod batch;
 mod content;
 mod engine;
 mod lz;
@@ -54,6 +55,7 @@ use core::ops::Range;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub(crate) use self::batch::Units;
 use self::content::{COPY_BLOCK, Store, TextStore, VecStore};
 pub(crate) use self::engine::Checkpoint;
 use self::engine::Seq;

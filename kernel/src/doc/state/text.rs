@@ -10,7 +10,7 @@ use super::{Stamp, State, StateWire};
 use crate::clock::ReplicaId;
 use crate::doc::event::Changed;
 use crate::doc::{ContainerId, ContainerKind, Doc, Node, Result, check_kind};
-use crate::list::{SequenceOps, Text, TextSnapshot};
+use crate::list::{SequenceOps, Text, TextSnapshot, Units};
 
 pub(super) fn apply(t: &mut Text, at: Stamp, ops: &SequenceOps) -> Result<()> {
     check_authors(ops.ops.iter().map(|o| o.id()), at.dot.replica)?;
@@ -61,19 +61,16 @@ pub(super) fn view(wire: &StateWire) -> Result<String> {
     }
 }
 
-/// Applies every splice to `t`, positions mapped to chars by `chars`; the range covering them.
+/// Applies every splice to `t`, positions and lengths counted in `units`; the range covering them.
 fn splice_all<'a>(
     t: &mut Text,
     patches: impl IntoIterator<Item = (usize, usize, &'a str)>,
-    mut chars: impl FnMut(&Text, (usize, usize)) -> crate::Result<(usize, usize)>,
+    units: Units,
 ) -> crate::Result<Span> {
     let mut cover = None;
-    for (pos, del, s) in patches {
-        let (pos, del) = chars(t, (pos, del))?;
-        let ins = s.chars().count();
-        t.splice_counted(pos, del, s, ins)?;
+    t.splice_batch(patches, units, |(pos, del, ins)| {
         cover = Some(compose_range(cover, pos, del, ins));
-    }
+    })?;
     let (pos, del, ins) = cover.unwrap_or_default();
     Ok(Span {
         pos,
@@ -137,7 +134,7 @@ impl Doc {
         text: ContainerId,
         patches: impl IntoIterator<Item = (usize, usize, &'a str)>,
     ) -> Result<()> {
-        self.text_edit(text, |t| splice_all(t, patches, |_, p| Ok(p)))
+        self.text_edit(text, |t| splice_all(t, patches, Units::Chars))
     }
 
     /// [`text_splice_batch`](Doc::text_splice_batch) with UTF-16 offsets and lengths (what
@@ -147,13 +144,7 @@ impl Doc {
         text: ContainerId,
         patches: impl IntoIterator<Item = (usize, usize, &'a str)>,
     ) -> Result<()> {
-        self.text_edit(text, |t| {
-            splice_all(t, patches, |t, (pos16, del16)| {
-                let pos = t.utf16_to_char(pos16)?;
-                let end = t.utf16_to_char(pos16.saturating_add(del16))?;
-                Ok((pos, end - pos))
-            })
-        })
+        self.text_edit(text, |t| splice_all(t, patches, Units::Utf16))
     }
 
     /// [`text_insert`](Doc::text_insert) at a UTF-16 offset (what JavaScript strings count).

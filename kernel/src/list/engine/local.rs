@@ -53,6 +53,12 @@ impl<S: Store> Seq<S> {
     pub(crate) fn delete_local(&mut self, start: usize, end: usize) -> Result<()> {
         self.core.delete_local(start, end, self.store.widths())
     }
+
+    /// Deletes the `n` visible items ending at `last` as `n` backspaces from `last + 1`
+    /// would: the item at `last` first, then the one before it, and so on.
+    pub(crate) fn delete_back_local(&mut self, last: usize, n: usize) -> Result<()> {
+        self.core.delete_back_local(last, n, self.store.widths())
+    }
 }
 
 impl Core {
@@ -169,6 +175,24 @@ impl Core {
         self.check_capacity(end - start)?;
         let agent = self.me();
         self.delete_at(agent, start, (end - start) as u32, w);
+        Ok(())
+    }
+
+    /// [`Seq::delete_back_local`].
+    fn delete_back_local(&mut self, last: usize, n: usize, w: Widths<'_>) -> Result<()> {
+        let len = self.len();
+        if last >= len || n > last + 1 {
+            return Err(Error::OutOfBounds {
+                index: last.saturating_add(1),
+                len,
+            });
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let n = self.check_capacity(n)?;
+        let agent = self.me();
+        self.delete_back(agent, last, n, w);
         Ok(())
     }
 
