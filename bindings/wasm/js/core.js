@@ -7,6 +7,7 @@
 import {
   RawDoc,
   mergeUpdates as rawMergeUpdates,
+  wasmMemory,
   wasmMemoryBytes as rawMemoryBytes,
 } from './converge_wasm.js';
 
@@ -467,30 +468,43 @@ export class TextRef extends ContainerRef {
    * one transaction (or part of the open one), all or nothing.
    */
   applyPatches(patches) {
-    const n = patches.length;
-    const ops = new Uint32Array(n * 3);
-    // The inserted strings' UTF-16 code units, copied straight into one array (cheaper than
-    // joining the strings and encoding the result).
-    let units = new Uint16Array(Math.max(64, n));
-    let w = 0;
-    for (let i = 0, j = 0; i < n; i++, j += 3) {
-      const p = patches[i];
-      const s = p[2] ?? '';
-      if (typeof s !== 'string') throw new TypeError(`patch ${i}: text must be a string`);
-      const len = s.length;
-      ops[j] = index(p[0], 'index');
-      ops[j + 1] = index(p[1], 'deleteCount');
-      ops[j + 2] = len;
-      if (w + len > units.length) {
-        const grown = new Uint16Array(Math.max(units.length * 2, w + len));
-        grown.set(units);
-        units = grown;
-      }
-      for (let k = 0; k < len; k++) units[w++] = s.charCodeAt(k);
-    }
     const doc = this._doc;
+    const raw = doc._raw;
+    const n = patches.length;
+    // Packed straight into the module's memory, where the call reads them: the patches as
+    // `index, deleteCount, insertLength` triples and the inserted strings' UTF-16 code
+    // units (no JS arrays to allocate, copy in and collect; no joined string to encode).
+    const memory = wasmMemory();
+    let cap = Math.max(64, n);
+    const opsAt = raw.patch_ops(n * 3);
+    let unitsAt = raw.patch_units(cap);
+    let ops = new Uint32Array(memory.buffer, opsAt, n * 3);
+    let units = new Uint16Array(memory.buffer, unitsAt, cap);
+    let w = 0;
     try {
-      doc._raw.text_apply_patches_utf16(this._h, ops, units.subarray(0, w));
+      for (let i = 0, j = 0; i < n; i++, j += 3) {
+        const p = patches[i];
+        const s = p[2] ?? '';
+        if (typeof s !== 'string') throw new TypeError(`patch ${i}: text must be a string`);
+        const len = s.length;
+        ops[j] = index(p[0], 'index');
+        ops[j + 1] = index(p[1], 'deleteCount');
+        ops[j + 2] = len;
+        if (w + len > cap) {
+          cap = Math.max(cap * 2, w + len);
+          unitsAt = raw.patch_units(cap);
+          // The memory may have grown: views of the old buffer are empty now.
+          ops = new Uint32Array(memory.buffer, opsAt, n * 3);
+          units = new Uint16Array(memory.buffer, unitsAt, cap);
+        }
+        for (let k = 0; k < len; k++) units[w++] = s.charCodeAt(k);
+      }
+    } catch (e) {
+      raw.release_packed();
+      throw e;
+    }
+    try {
+      raw.text_apply_packed(this._h, n, w);
     } catch (e) {
       throw convert(e);
     }

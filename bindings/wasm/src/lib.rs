@@ -166,6 +166,17 @@ fn check_patch_units(ops: &[u32], units: usize) -> Res<()> {
     }
 }
 
+/// Resizes `v` to `len` elements, new ones zero, and returns its address. An empty `v` is
+/// allocated zeroed (memory the allocator gets fresh from the module is zero already).
+fn resize_zeroed<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> *mut T {
+    if v.is_empty() {
+        *v = vec![T::default(); len];
+    } else {
+        v.resize(len, T::default());
+    }
+    v.as_mut_ptr()
+}
+
 /// Splits `s` after `n16` UTF-16 code units; `None` if `s` is shorter or the cut falls inside
 /// a surrogate pair.
 fn split_utf16(s: &str, n16: usize) -> Option<(&str, &str)> {
@@ -209,6 +220,12 @@ fn keep_headroom() {
     SEEN_PAGES.store(0, Ordering::Relaxed);
 }
 
+/// The module's `WebAssembly.Memory` (what `applyPatches` packs into).
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// Returns the size of the WebAssembly memory in bytes (0 outside WebAssembly). It only
 /// grows; tests read it to show that freed documents give their memory back for reuse.
 #[wasm_bindgen(js_name = wasmMemoryBytes)]
@@ -237,6 +254,16 @@ pub struct RawDoc {
     doc: Doc,
     ids: Vec<ContainerId>,
     index: HashMap<ContainerId, u32>,
+    /// What `applyPatches` packs straight into the module's memory (see `patch_ops`).
+    packed: Packed,
+}
+
+/// The patches of one `applyPatches` call as JS writes them: `(index, deleteCount,
+/// insertLength)` triples and the inserted strings' UTF-16 code units.
+#[derive(Default)]
+struct Packed {
+    ops: Vec<u32>,
+    units: Vec<u16>,
 }
 
 impl RawDoc {
@@ -274,6 +301,7 @@ impl RawDoc {
             doc,
             ids: Vec::new(),
             index: HashMap::new(),
+            packed: Packed::default(),
         }
     }
 
@@ -588,6 +616,35 @@ impl RawDoc {
             (text, Some(ends))
         };
         self.splice_cut(id, ops, &text, ends.as_deref())
+    }
+
+    /// Makes the packed patch triples `len` words long, keeping what they hold, and returns
+    /// their address in the module's memory: `applyPatches` writes into them there instead
+    /// of building JS arrays that would be copied in (and collected). Any call into the
+    /// module may move them; `text_apply_packed` or `release_packed` frees them.
+    pub fn patch_ops(&mut self, len: usize) -> *mut u32 {
+        resize_zeroed(&mut self.packed.ops, len)
+    }
+
+    /// [`patch_ops`](Self::patch_ops) for the inserted strings' UTF-16 code units.
+    pub fn patch_units(&mut self, len: usize) -> *mut u16 {
+        resize_zeroed(&mut self.packed.units, len)
+    }
+
+    /// Frees the packed patches (`applyPatches` failed while packing).
+    pub fn release_packed(&mut self) {
+        self.packed = Packed::default();
+    }
+
+    /// [`text_apply_patches_utf16`](Self::text_apply_patches_utf16) of the first `patches`
+    /// packed triples and `units` code units; frees them.
+    pub fn text_apply_packed(&mut self, h: u32, patches: usize, units: usize) -> Res<()> {
+        let Packed { ops, units: all } = core::mem::take(&mut self.packed);
+        let ops = patches.checked_mul(3).and_then(|n| ops.get(..n));
+        match (ops, all.get(..units)) {
+            (Some(ops), Some(units)) => self.text_apply_patches_utf16(h, ops, units),
+            _ => Err(type_err("more packed patches than were allocated")),
+        }
     }
 
     /// The text's content.

@@ -18,6 +18,7 @@ import {
   SetRef,
   init,
   initSync,
+  wasmMemoryBytes,
 } from '../dist/node.mjs';
 
 const bytesEqual = (a, b) => assert.deepEqual(Array.from(a), Array.from(b));
@@ -129,6 +130,14 @@ test('text: applyPatches reads the same as one call per patch, astral chars and 
   const big = new Doc(1);
   big.getText('t').applyPatches(many);
   assert.equal(big.getText('t').toString(), splicedOneByOne(many).toString());
+  // The patches are packed in the module's memory; a long text late in the batch makes it
+  // grow while packing (the packing's views of the old memory are then empty).
+  const grown = wasmMemoryBytes();
+  const huge = 'q'.repeat(grown);
+  const late = [[0, 0, 'xy'], [1, 0, 'z'], [3, 0, huge], [0, 1, '']];
+  big.getText('t').applyPatches(late);
+  assert.ok(wasmMemoryBytes() > grown);
+  assert.equal(big.getText('t').toString(), splicedOneByOne([...many, ...late]).toString());
 });
 
 test('map: set, setMany, get, has, keys, values, entries, size, delete, nested containers', () => {
