@@ -16,10 +16,10 @@
 //! the items upwards as one `delete_local` would; backspace, one char per splice, takes them
 //! downwards as the engine's backspace run does.
 
-use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::Text;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What a batch's positions and lengths count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,29 +35,32 @@ pub(crate) enum Units {
 enum Run {
     /// Typing: `chars` chars (the batch's buffer) inserted at `pos`, one splice after another.
     Insert { pos: usize, chars: usize },
-    /// Deletion at one position: `n` chars from `pos`, first to last.
-    Forward { pos: usize, n: usize },
+    /// Deletion at one position: `n` chars from `pos`, first to last, of the `room` chars
+    /// that were at `pos` and after it.
+    Forward { pos: usize, n: usize, room: usize },
     /// Backspace: the `n` chars ending at `last`, `last` first.
     Back { last: usize, n: usize },
 }
 
 impl Run {
     /// The run extended by splice `(pos, del, s)` (of `chars` chars), if the splice continues
-    /// it and is in range (`len`: the text's length in chars with the run applied).
+    /// it and is in range.
     #[inline(always)]
-    fn extend(self, pos: usize, del: usize, chars: usize, len: usize) -> Option<Run> {
+    fn extend(self, pos: usize, del: usize, chars: usize) -> Option<Run> {
         match (self, del, chars) {
             (Run::Insert { pos: p, chars: c }, 0, 1..) if pos == p + c => Some(Run::Insert {
                 pos: p,
                 chars: c + chars,
             }),
-            (Run::Forward { pos: p, n }, 1.., 0)
-                if pos == p && pos.checked_add(del).is_some_and(|end| end <= len) =>
-            {
-                Some(Run::Forward { pos: p, n: n + del })
+            (Run::Forward { pos: p, n, room }, 1.., 0) if pos == p && del <= room - n => {
+                Some(Run::Forward {
+                    pos: p,
+                    n: n + del,
+                    room,
+                })
             }
             // One deletion at `p`, then backspace over the char before it.
-            (Run::Forward { pos: p, n: 1 }, 1, 0) if pos.checked_add(1) == Some(p) => {
+            (Run::Forward { pos: p, n: 1, .. }, 1, 0) if pos.checked_add(1) == Some(p) => {
                 Some(Run::Back { last: p, n: 2 })
             }
             (Run::Back { last, n }, 1, 0) if pos.checked_add(n) == Some(last) => {
@@ -73,19 +76,12 @@ impl Run {
     fn start(pos: usize, del: usize, chars: usize, len: usize) -> Option<Run> {
         match (del, chars) {
             (0, 1..) if pos <= len => Some(Run::Insert { pos, chars }),
-            (1.., 0) if pos.checked_add(del).is_some_and(|end| end <= len) => {
-                Some(Run::Forward { pos, n: del })
-            }
+            (1.., 0) if pos.checked_add(del).is_some_and(|end| end <= len) => Some(Run::Forward {
+                pos,
+                n: del,
+                room: len - pos,
+            }),
             _ => None,
-        }
-    }
-
-    /// How the run changes the text's length: chars inserted minus chars deleted.
-    #[inline(always)]
-    fn growth(self) -> isize {
-        match self {
-            Run::Insert { chars, .. } => chars as isize,
-            Run::Forward { n, .. } | Run::Back { n, .. } => -(n as isize),
         }
     }
 }
@@ -94,11 +90,11 @@ impl Run {
 struct Batch {
     run: Option<Run>,
     /// The pending insert run's text.
-    buf: String,
+    /// (Bytes, not a `String`: `Vec::push` of one byte inlines, `String::push` calls
+    /// `reserve` every time, which the npm build's inlining budget leaves a call.)
+    buf: Vec<u8>,
     /// Whether the pending run's text is all in the BMP (UTF-16 offsets stay char positions).
     bmp: bool,
-    /// The text's length in chars with the pending run applied.
-    len: usize,
 }
 
 /// What one applied piece of a batch did: `del` chars at `pos` replaced by `ins` chars.
@@ -112,11 +108,13 @@ impl Batch {
         };
         let (pos, del, ins) = match run {
             Run::Insert { pos, chars } => {
-                t.insert_counted(pos, &self.buf, chars)?;
+                // Whole strs one after another: valid UTF-8 (checked, not assumed).
+                let s = core::str::from_utf8(&self.buf).map_err(|_| Error::InvalidOperation)?;
+                t.insert_counted(pos, s, chars)?;
                 self.buf.clear();
                 (pos, 0, chars)
             }
-            Run::Forward { pos, n } => {
+            Run::Forward { pos, n, .. } => {
                 t.seq.delete_local(pos, pos + n)?;
                 (pos, n, 0)
             }
@@ -149,16 +147,15 @@ impl Batch {
         let plain = |b: &Batch, t: &Text| units == Units::Chars || (b.bmp && t.seq.store.all_bmp());
         if plain(self, t) {
             if let Some(run) = self.run {
-                if let Some(longer) = run.extend(pos, del, chars, self.len) {
+                if let Some(longer) = run.extend(pos, del, chars) {
                     self.join(longer, s, chars, units);
                     return Ok(());
                 }
             }
         }
         self.flush(t, applied)?;
-        self.len = t.len();
         if plain(self, t) {
-            if let Some(run) = Run::start(pos, del, chars, self.len) {
+            if let Some(run) = Run::start(pos, del, chars, t.len()) {
                 self.join(run, s, chars, units);
                 return Ok(());
             }
@@ -180,13 +177,11 @@ impl Batch {
     #[inline(always)]
     fn join(&mut self, run: Run, s: &str, chars: usize, units: Units) {
         match s.as_bytes() {
-            // Typing: one ASCII char (`push` skips `push_str`'s call to reserve).
-            &[b] => self.buf.push(char::from(b)),
-            _ => self.buf.push_str(s),
+            // A deletion; typing: one ASCII char.
+            [] => {}
+            &[b] => self.buf.push(b),
+            bytes => self.buf.extend_from_slice(bytes),
         }
-        self.len = self
-            .len
-            .wrapping_add_signed(run.growth() - self.run.map_or(0, Run::growth));
         // A char outside the BMP is two UTF-16 units (four UTF-8 bytes).
         if units == Units::Utf16 && s.len() != chars && s.bytes().any(|b| b >= 0xf0) {
             self.bmp = false;
@@ -209,9 +204,8 @@ impl Text {
     ) -> Result<()> {
         let mut b = Batch {
             run: None,
-            buf: String::new(),
+            buf: Vec::new(),
             bmp: true,
-            len: self.len(),
         };
         for p in patches {
             b.push(self, units, p, &mut applied)?;
