@@ -476,12 +476,12 @@ export class TextRef extends ContainerRef {
     // units (no JS arrays to allocate, copy in and collect; no joined string to encode).
     const memory = wasmMemory();
     let cap = Math.max(64, n);
-    const opsAt = raw.patch_ops(n * 3);
-    let unitsAt = raw.patch_units(cap);
-    let ops = new Uint32Array(memory.buffer, opsAt, n * 3);
-    let units = new Uint16Array(memory.buffer, unitsAt, cap);
     let w = 0;
     try {
+      const opsAt = raw.patch_ops(n * 3);
+      let unitsAt = raw.patch_units(cap);
+      let ops = new Uint32Array(memory.buffer, opsAt, n * 3);
+      let units = new Uint16Array(memory.buffer, unitsAt, cap);
       for (let i = 0, j = 0; i < n; i++, j += 3) {
         const p = patches[i];
         const s = p[2] ?? '';
@@ -500,8 +500,9 @@ export class TextRef extends ContainerRef {
         for (let k = 0; k < len; k++) units[w++] = s.charCodeAt(k);
       }
     } catch (e) {
-      raw.release_packed();
-      throw e;
+      // A malformed patch: free what was packed (other errors come from the module itself).
+      if (e instanceof TypeError || e instanceof RangeError) raw.release_packed();
+      throw convert(e);
     }
     try {
       raw.text_apply_packed(this._h, n, w);

@@ -414,6 +414,7 @@ test('free, Symbol.dispose and use after free', () => {
   doc.free();
   doc.free();
   assert.throws(() => t.insert(0, 'x'), (e) => e instanceof ConvergeError && e.code === 'FREED');
+  assert.throws(() => t.applyPatches([[0, 0, 'x']]), (e) => e instanceof ConvergeError && e.code === 'FREED');
   assert.throws(() => doc.save(), (e) => e.code === 'FREED');
   const d2 = new Doc(2);
   d2[Symbol.dispose]();
