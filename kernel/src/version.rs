@@ -371,7 +371,7 @@ impl Encode for VersionVector {
 
 impl Decode<'_> for VersionVector {
     /// Each entry is checked as it arrives, as the `Deserialize` impl does: a zero counter or
-    /// an entry out of order is [`REJECTED`](crate::encoding::REJECTED).
+    /// an entry out of order is [`REJECTED`].
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let mut seq = r.seq(core::mem::size_of::<(ReplicaId, u64)>())?;
         let mut entries: Vec<(ReplicaId, u64)> = Vec::with_capacity(seq.capacity().min(16));

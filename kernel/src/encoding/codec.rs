@@ -19,11 +19,11 @@
 //!   [`DecodeError::BudgetExceeded`];
 //! * errors map as postcard's do: input ending early is `UnexpectedEnd`; a bad varint, bool,
 //!   option tag or UTF-8 string is `Malformed`; an unknown enum variant or a value's own failed
-//!   check is [`REJECTED`] (postcard keeps no message for serde's `custom` errors).
+//!   check is [`REJECTED`](super::REJECTED) (postcard keeps no message for serde's `custom` errors).
 //!
 //! Invariant: for every type with both impls, `encode` writes what `postcard::to_allocvec`
 //! writes, and `decode` returns what the serde path returns (the tests of each impl prove it
-//! with [`tests::assert_same_as_serde`]).
+//! with `assert_same_as_serde` in their tests).
 
 use alloc::boxed::Box;
 use alloc::string::String;

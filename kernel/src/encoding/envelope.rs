@@ -294,7 +294,7 @@ pub(super) fn map_postcard(e: postcard::Error) -> DecodeError {
     }
 }
 
-/// Decodes a `T` from bytes produced by [`encode`](super::encode) or [`encode_to_slice`].
+/// Decodes a `T` from bytes produced by [`encode`](super::encode()) or [`encode_to_slice`].
 ///
 /// Never panics on any input; every failure is a [`DecodeError`]. With `alloc`, decoding runs
 /// through the metering layer (see [`decode_with_budget`](super::decode_with_budget)), so no
