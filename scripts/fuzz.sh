@@ -12,7 +12,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(apply_update doc_load doc_actions text_bytes)
+[ ${#targets[@]} -gt 0 ] || targets=(apply_update doc_load doc_actions text_bytes text_batch)
 cd fuzz
 for t in "${targets[@]}"; do
   echo "--- fuzz $t for ${seconds}s"

@@ -1014,6 +1014,27 @@ fn doc_text_splice_batch_equals_one_splice_at_a_time() -> Result<(), DocError> {
     Ok(())
 }
 
+/// Found by the `text_batch` fuzzer: a splice that changes nothing (here at 1, after the
+/// deletion at 0) widened the batch's change event; one splice at a time it makes none.
+#[test]
+fn doc_text_splice_batch_empty_splice_covers_nothing() -> Result<(), DocError> {
+    let t = root("t", ContainerKind::Text);
+    let mut a = Doc::new(A);
+    a.text_insert(t, 0, "x*,")?;
+    a.queue_events(true);
+    a.text_splice_batch(t, [(0, 1, ""), (1, 0, "")])?;
+    let events = a.take_events();
+    assert_eq!(
+        events[0].get(t),
+        Some(&Changed::Range {
+            start: 0,
+            removed: 1,
+            inserted: 0
+        })
+    );
+    Ok(())
+}
+
 /// `merge_updates` keeps one copy of an update sent twice and refuses two different updates
 /// under one id.
 #[test]

@@ -169,7 +169,10 @@ impl Batch {
             }
         };
         t.splice_counted(pos, del, s, chars)?;
-        applied((pos, del, chars));
+        // A splice that changes nothing (checked all the same) covers nothing.
+        if del > 0 || chars > 0 {
+            applied((pos, del, chars));
+        }
         Ok(())
     }
 
