@@ -431,36 +431,43 @@ export class TextRef extends ContainerRef {
   /** Inserts `text` at `index`. */
   insert(index_, text) {
     const doc = this._doc;
+    let failed;
     try {
-      doc._raw.text_insert(this._h, index(index_, 'index'), text);
+      failed = doc._raw.text_insert(this._h, index(index_, 'index'), text) !== 0;
     } catch (e) {
       throw convert(e);
     }
+    if (failed) throw convert(doc._raw.take_error());
     if (doc._subs.size !== 0) doc._flush();
   }
   /** Deletes `length` code units from `index`. */
   delete(index_, length) {
     const doc = this._doc;
+    let failed;
     try {
-      doc._raw.text_delete(this._h, index(index_, 'index'), index(length, 'length'));
+      failed = doc._raw.text_delete(this._h, index(index_, 'index'), index(length, 'length')) !== 0;
     } catch (e) {
       throw convert(e);
     }
+    if (failed) throw convert(doc._raw.take_error());
     if (doc._subs.size !== 0) doc._flush();
   }
   /** Deletes `deleteCount` code units at `index` and inserts `text` there, as one edit. */
   splice(index_, deleteCount, text = '') {
     const doc = this._doc;
+    let failed;
     try {
-      doc._raw.text_splice(
-        this._h,
-        index(index_, 'index'),
-        index(deleteCount, 'deleteCount'),
-        text,
-      );
+      failed =
+        doc._raw.text_splice(
+          this._h,
+          index(index_, 'index'),
+          index(deleteCount, 'deleteCount'),
+          text,
+        ) !== 0;
     } catch (e) {
       throw convert(e);
     }
+    if (failed) throw convert(doc._raw.take_error());
     if (doc._subs.size !== 0) doc._flush();
   }
   /**

@@ -256,6 +256,8 @@ pub struct RawDoc {
     index: HashMap<ContainerId, u32>,
     /// What `applyPatches` packs straight into the module's memory (see `patch_ops`).
     packed: Packed,
+    /// The error of the last call that reported one by status (see `take_error`).
+    error: Option<JsValue>,
 }
 
 /// The patches of one `applyPatches` call as JS writes them: `(index, deleteCount,
@@ -302,6 +304,18 @@ impl RawDoc {
             ids: Vec::new(),
             index: HashMap::new(),
             packed: Packed::default(),
+            error: None,
+        }
+    }
+
+    /// 0 for `Ok`; 1 for an error, kept for [`take_error`](Self::take_error).
+    fn status(&mut self, r: Res<()>) -> u32 {
+        match r {
+            Ok(()) => 0,
+            Err(e) => {
+                self.error = Some(e);
+                1
+            }
         }
     }
 
@@ -528,37 +542,51 @@ impl RawDoc {
     // ------------------------------------------------------------------ text
 
     /// Inserts `s` at UTF-16 position `pos`.
-    pub fn text_insert(&mut self, h: u32, pos: usize, s: &str) -> Res<()> {
-        let id = self.id(h)?;
-        let r = self.doc.text_insert_utf16(id, pos, s).map_err(doc_err);
-        keep_headroom();
-        r
+    pub fn text_insert(&mut self, h: u32, pos: usize, s: &str) -> u32 {
+        let r = self.id(h).and_then(|id| {
+            let r = self.doc.text_insert_utf16(id, pos, s).map_err(doc_err);
+            keep_headroom();
+            r
+        });
+        self.status(r)
+    }
+
+    /// The error of the last call that returned status 1 (`undefined` if none). The calls
+    /// made once per keystroke (`text_insert`, `text_delete`, `text_splice`) report errors so
+    /// rather than by a thrown value: a `Result` crosses as two return values, which the JS
+    /// side receives as an array, one per call for the collector.
+    pub fn take_error(&mut self) -> JsValue {
+        self.error.take().unwrap_or(JsValue::UNDEFINED)
     }
 
     /// Deletes `len` UTF-16 units from `pos`.
-    pub fn text_delete(&mut self, h: u32, pos: usize, len: usize) -> Res<()> {
-        let id = self.id(h)?;
-        let end = pos
-            .checked_add(len)
-            .ok_or_else(|| type_err("range overflows"))?;
-        self.doc.text_delete_utf16(id, pos..end).map_err(doc_err)
+    pub fn text_delete(&mut self, h: u32, pos: usize, len: usize) -> u32 {
+        let r = self.id(h).and_then(|id| {
+            let end = pos
+                .checked_add(len)
+                .ok_or_else(|| type_err("range overflows"))?;
+            self.doc.text_delete_utf16(id, pos..end).map_err(doc_err)
+        });
+        self.status(r)
     }
 
     /// Deletes `del` units at `pos` and inserts `s` there, as one edit.
-    pub fn text_splice(&mut self, h: u32, pos: usize, del: usize, s: &str) -> Res<()> {
-        let id = self.id(h)?;
-        let end = pos
-            .checked_add(del)
-            .ok_or_else(|| type_err("range overflows"))?;
-        self.atomically(|d| {
-            if del > 0 {
-                d.text_delete_utf16(id, pos..end)?;
-            }
-            if !s.is_empty() {
-                d.text_insert_utf16(id, pos, s)?;
-            }
-            Ok(())
-        })
+    pub fn text_splice(&mut self, h: u32, pos: usize, del: usize, s: &str) -> u32 {
+        let r = self.id(h).and_then(|id| {
+            let end = pos
+                .checked_add(del)
+                .ok_or_else(|| type_err("range overflows"))?;
+            self.atomically(|d| {
+                if del > 0 {
+                    d.text_delete_utf16(id, pos..end)?;
+                }
+                if !s.is_empty() {
+                    d.text_insert_utf16(id, pos, s)?;
+                }
+                Ok(())
+            })
+        });
+        self.status(r)
     }
 
     /// Applies many splices in one call: `ops` holds `(pos, del, insert_len)` triples (UTF-16
