@@ -167,7 +167,7 @@ fn check_patch_units(ops: &[u32], units: usize) -> Res<()> {
 }
 
 /// Resizes `v` to `len` elements, new ones zero, and returns its address. An empty `v` is
-/// allocated zeroed (memory the allocator gets fresh from the module is zero already).
+/// allocated zeroed (the allocator can skip the writes for memory fresh from the module).
 fn resize_zeroed<T: Copy + Default>(v: &mut Vec<T>, len: usize) -> *mut T {
     if v.is_empty() {
         *v = vec![T::default(); len];
@@ -648,8 +648,9 @@ impl RawDoc {
 
     /// Makes the packed patch triples `len` words long, keeping what they hold, and returns
     /// their address in the module's memory: `applyPatches` writes into them there instead
-    /// of building JS arrays that would be copied in (and collected). Any call into the
-    /// module may move them; `text_apply_packed` or `release_packed` frees them.
+    /// of building JS arrays that would be copied in (and collected). A call that grows the
+    /// module's memory empties JS views of it, and `patch_units` may move the units;
+    /// `text_apply_packed` or `release_packed` frees both.
     pub fn patch_ops(&mut self, len: usize) -> *mut u32 {
         resize_zeroed(&mut self.packed.ops, len)
     }
