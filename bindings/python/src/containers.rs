@@ -297,22 +297,64 @@ impl Text {
     /// order, each position as of the patches before it, as the kernel's batch splice: one
     /// transaction (or part of the open one), one event, all or nothing.
     fn apply_patches(&self, py: Python<'_>, patches: &Bound<'_, PyAny>) -> PyResult<()> {
-        // Copied out while attached to Python (the edit may run detached): the inserted
-        // strings go into one buffer, so a patch costs no allocation of its own.
+        // Copied out while attached to Python (the edit may run detached). The inserted
+        // strings are joined by Python and encoded once: one UTF-8 buffer for all of them,
+        // not one `bytes` object per patch (the stable ABI of Python 3.9 lends no UTF-8
+        // buffer of a `str`).
         let mut list: Vec<(usize, usize, usize)> = Vec::new();
-        let mut inserted = String::new();
+        let mut texts: Vec<Bound<'_, PyString>> = Vec::new();
         if let Ok(l) = patches.cast::<PyList>() {
             list.reserve(l.len());
         }
         for p in patches.try_iter()? {
-            let (pos, del) = read_patch(&p?, &mut inserted)?;
-            list.push((pos, del, inserted.len()));
+            let (pos, del, ins) = read_patch(&p?)?;
+            let chars = ins.len()?;
+            if chars > 0 {
+                texts.push(ins);
+            }
+            list.push((pos, del, chars));
         }
+        let joined = PyString::new(py, "").call_method1("join", (texts,))?;
+        let utf8 = joined.cast::<PyString>()?.encode_utf8()?;
+        let bad = || PyValueError::new_err("inserted text is not valid UTF-8");
+        let inserted = std::str::from_utf8(utf8.as_bytes())
+            .map_err(|_| bad())?
+            .to_owned();
+        // Where each patch's text ends, in bytes (chars are bytes in ASCII text).
+        let ends: Vec<usize> = if inserted.is_ascii() {
+            list.iter()
+                .scan(0, |end, p| {
+                    *end += p.2;
+                    Some(*end)
+                })
+                .collect()
+        } else {
+            let mut cuts = inserted
+                .char_indices()
+                .map(|(i, _)| i)
+                .skip(1)
+                .chain([inserted.len()]);
+            list.iter()
+                .map(|p| {
+                    if p.2 > 0 {
+                        cuts.nth(p.2 - 1).unwrap_or(inserted.len())
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        };
         self.0.edit(py, move |d, id| {
             let mut start = 0;
-            let patches = list.iter().map(|&(pos, del, end)| {
-                let ins = &inserted[start..end];
-                start = end;
+            let patches = list.iter().zip(&ends).map(|(&(pos, del, chars), &end)| {
+                let ins = if chars == 0 {
+                    ""
+                } else {
+                    &inserted[start..end]
+                };
+                if chars > 0 {
+                    start = end;
+                }
                 (pos, del, ins)
             });
             d.text_splice_batch(id, patches)
@@ -335,24 +377,18 @@ impl Text {
     }
 }
 
-/// Reads one `(pos, delete, insert)` patch, appending `insert` to `inserted`.
-fn read_patch(p: &Bound<'_, PyAny>, inserted: &mut String) -> PyResult<(usize, usize)> {
+/// Reads one `(pos, delete, insert)` patch.
+fn read_patch<'py>(p: &Bound<'py, PyAny>) -> PyResult<(usize, usize, Bound<'py, PyString>)> {
     let bad = || PyTypeError::new_err("a patch is a tuple (pos, delete, insert)");
     let t = p.cast::<PyTuple>().map_err(|_| bad())?;
     if t.len() != 3 {
         return Err(bad());
     }
-    let ins = t.get_borrowed_item(2)?;
-    let ins = ins.cast::<PyString>().map_err(|_| bad())?;
-    if ins.len()? > 0 {
-        // Through a `bytes` object: the stable ABI of Python 3.9 lends no UTF-8 buffer.
-        let utf8 = ins.encode_utf8()?;
-        let utf8 = std::str::from_utf8(utf8.as_bytes()).map_err(|_| bad())?;
-        inserted.push_str(utf8);
-    }
+    let ins = t.get_item(2)?.cast_into::<PyString>().map_err(|_| bad())?;
     Ok((
         t.get_borrowed_item(0)?.extract()?,
         t.get_borrowed_item(1)?.extract()?,
+        ins,
     ))
 }
 
