@@ -589,6 +589,18 @@ impl RawDoc {
         self.status(r)
     }
 
+    /// [`text_splice`](Self::text_splice) (an insert when `del` is 0) of text the JS side
+    /// encoded with `TextEncoder`. Long strings come this way: the glue passes a `&str` with
+    /// a loop over its code units, about 17 ns each until V8 optimises the loop (~100 µs for
+    /// 6,000 of them), where the encoder is native code in every tier.
+    pub fn text_splice_utf8(&mut self, h: u32, pos: usize, del: usize, s: &[u8]) -> u32 {
+        match core::str::from_utf8(s) {
+            Ok(s) if del == 0 => self.text_insert(h, pos, s),
+            Ok(s) => self.text_splice(h, pos, del, s),
+            Err(_) => self.status(Err(type_err("text is not UTF-8"))),
+        }
+    }
+
     /// Applies many splices in one call: `ops` holds `(pos, del, insert_len)` triples (UTF-16
     /// units) and `inserted` the inserted strings one after another. One kernel batch: one
     /// transaction (or part of the open one), all or nothing.

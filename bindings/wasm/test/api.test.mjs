@@ -64,6 +64,35 @@ test('text: UTF-16 positions, insert, delete, splice, length, toString, toJSON',
   assert.equal(t.toString(), '😀HELLO world');
 });
 
+test('text: long strings (sent as UTF-8 from TextEncoder) edit as short ones do', () => {
+  const long = 'a😀é'.repeat(100) + 'z'.repeat(300);
+  const a = new Doc(1);
+  const b = new Doc(1);
+  const ta = a.getText('t');
+  const tb = b.getText('t');
+  ta.insert(0, 'xy');
+  ta.insert(1, long);
+  ta.splice(4, 4, long);
+  ta.splice(0, 1, long.slice(1));
+  // The same edits through the batch, which packs UTF-16 units and never takes that path.
+  tb.applyPatches([[0, 0, 'xy']]);
+  tb.applyPatches([[1, 0, long]]);
+  tb.applyPatches([[4, 4, long]]);
+  tb.applyPatches([[0, 1, long.slice(1)]]);
+  assert.equal(ta.toString(), tb.toString());
+  bytesEqual(a.encodeUpdatesSince(), b.encodeUpdatesSince());
+  // Errors as for short strings, the document unchanged.
+  const before = a.save();
+  assert.throws(() => ta.insert(ta.length + 1, long), OutOfBoundsError);
+  const inPair = ta.toString().indexOf('😀') + 1;
+  assert.throws(() => ta.splice(inPair, 1, long), InvalidPositionError);
+  bytesEqual(a.save(), before);
+  // A lone surrogate becomes U+FFFD on both paths.
+  ta.insert(0, '\ud800');
+  ta.insert(0, `\ud800${'q'.repeat(300)}`);
+  assert.equal(ta.toString().slice(0, 302), `\ufffd${'q'.repeat(300)}\ufffd`);
+});
+
 test('text: applyPatches and applyEncodedPatches carry many edits, all or nothing', () => {
   const doc = new Doc(1);
   const t = doc.getText('t');
