@@ -2,7 +2,8 @@
 //! between replicas (buffering, idempotence, merging, snapshots).
 
 use converge::doc::{
-    ChangeOrigin, Changed, ContainerId, ContainerKind, Doc, DocError, Item, Node, Value,
+    ChangeEvent, ChangeOrigin, Changed, ContainerId, ContainerKind, Doc, DocError, Item, Node,
+    Value,
 };
 use converge::{ReplicaId, VersionVector};
 
@@ -1032,6 +1033,77 @@ fn doc_text_splice_batch_empty_splice_covers_nothing() -> Result<(), DocError> {
             inserted: 0
         })
     );
+    Ok(())
+}
+
+/// An edit that changes nothing (an empty insert or splice) leaves the document exactly as it
+/// was, inside a transaction or not: no empty root appears in what it saves.
+#[test]
+fn doc_edit_that_changes_nothing_leaves_no_trace() -> Result<(), DocError> {
+    for named in [false, true] {
+        let fresh = || {
+            let mut d = Doc::new(A);
+            let t = if named {
+                d.root("t", ContainerKind::Text)
+            } else {
+                root("t", ContainerKind::Text)
+            };
+            (d, t)
+        };
+        let (before, _) = fresh();
+        let before = (before.save()?, before.save_history()?);
+        for how in 0..6 {
+            let (mut d, t) = fresh();
+            let in_txn = how >= 3;
+            if in_txn {
+                d.begin()?;
+            }
+            match how % 3 {
+                0 => d.text_insert(t, 0, "")?,
+                1 => d.text_splice(t, 0, 0, "")?,
+                _ => d.text_splice_batch(t, [(0, 0, ""), (0, 0, "")])?,
+            }
+            if in_txn {
+                assert!(d.commit()?.is_empty());
+            }
+            assert_eq!(
+                (d.save()?, d.save_history()?),
+                before,
+                "named {named}, way {how}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Edits whose operations cancel out (an insert and a delete of the same char) queue one
+/// event with no change in it, whichever way they are made: the version moved, so a
+/// listener that sends updates on each event still learns of it.
+#[test]
+fn doc_edits_that_cancel_out_queue_an_empty_event_every_way() -> Result<(), DocError> {
+    let t = root("t", ContainerKind::Text);
+    let made = |how: u8| -> Result<Vec<ChangeEvent>, DocError> {
+        let mut d = Doc::new(A);
+        d.text_insert(t, 0, "abc")?;
+        d.queue_events(true);
+        match how {
+            0 => d.text_splice_batch(t, [(1, 0, "x"), (1, 1, "")])?,
+            1 => d.text_splice_batch_utf16(t, [(1, 0, "x"), (1, 1, "")])?,
+            _ => {
+                d.begin()?;
+                d.text_insert(t, 1, "x")?;
+                d.text_delete(t, 1..2)?;
+                d.commit()?;
+            }
+        }
+        assert_eq!(d.text(t)?, "abc");
+        Ok(d.take_events())
+    };
+    for how in 0..3 {
+        let events = made(how)?;
+        assert_eq!(events.len(), 1, "way {how}");
+        assert!(events[0].is_empty(), "way {how}");
+    }
     Ok(())
 }
 

@@ -223,9 +223,14 @@ impl Doc {
         id: ContainerId,
         f: impl FnOnce(&mut State) -> crate::Result<S>,
     ) -> Result<()> {
-        let (st, in_place) = match base.get_mut(&id) {
-            Some(st) if !txn.stage.staged.contains(&id) => (st, true),
-            _ => (txn.stage.get_mut(base, id, replica)?, false),
+        let staged = txn.stage.staged.contains(&id);
+        // `created`: a root this edit brings into being (in neither the document nor the stage).
+        let (st, in_place, created) = match base.get_mut(&id) {
+            Some(st) if !staged => (st, true, false),
+            found => {
+                let created = found.is_none() && !staged;
+                (txn.stage.get_mut(base, id, replica)?, false, created)
+            }
         };
         let Some(before) = st.checkpoint() else {
             return Err(DocError::WrongKind {
@@ -238,16 +243,25 @@ impl Doc {
             Err(e) => {
                 // A single edit fails before changing anything; a batch may fail midway.
                 st.rollback(before);
+                if created {
+                    txn.stage.staged.remove(&id);
+                }
                 return Err(e.into());
             }
         };
-        if let Some((first, len)) = st.events_after(before) {
-            let ins = span.inserted(len);
-            txn.push_seq(id, first.counter, len);
-            if let Some(t) = txn.stage.track() {
-                t.seq
-                    .note(id, span.pos, span.del, ins, in_place.then_some(before));
+        let Some((first, len)) = st.events_after(before) else {
+            // Nothing changed (an empty insert): a root this edit made goes again, as it does
+            // outside a transaction.
+            if created {
+                txn.stage.staged.remove(&id);
             }
+            return Ok(());
+        };
+        let ins = span.inserted(len);
+        txn.push_seq(id, first.counter, len);
+        if let Some(t) = txn.stage.track() {
+            t.seq
+                .note(id, span.pos, span.del, ins, in_place.then_some(before));
         }
         Ok(())
     }
@@ -298,17 +312,20 @@ impl Doc {
         );
         self.version.advance(self.replica, start);
         self.lamport = lamport;
-        if self.queue_events && (del > 0 || ins > 0) {
+        if self.queue_events {
+            // Every committed edit queues its event, as `commit` does; one whose operations
+            // cancel out (a batch that inserts and deletes the same char) changes nothing.
+            let change = Change {
+                container: id,
+                what: Changed::Range {
+                    start: pos,
+                    removed: del,
+                    inserted: ins,
+                },
+            };
             self.events.push(ChangeEvent {
                 origin: ChangeOrigin::Local,
-                changes: alloc::vec![Change {
-                    container: id,
-                    what: Changed::Range {
-                        start: pos,
-                        removed: del,
-                        inserted: ins,
-                    },
-                }],
+                changes: (del > 0 || ins > 0).then_some(change).into_iter().collect(),
             });
         }
         Ok(())
