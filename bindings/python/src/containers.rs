@@ -334,27 +334,21 @@ impl Text {
                 .map(|(i, _)| i)
                 .skip(1)
                 .chain([inserted.len()]);
+            let mut end = 0;
             list.iter()
                 .map(|p| {
                     if p.2 > 0 {
-                        cuts.nth(p.2 - 1).unwrap_or(inserted.len())
-                    } else {
-                        0
+                        end = cuts.nth(p.2 - 1).unwrap_or(inserted.len());
                     }
+                    end
                 })
                 .collect()
         };
         self.0.edit(py, move |d, id| {
             let mut start = 0;
-            let patches = list.iter().zip(&ends).map(|(&(pos, del, chars), &end)| {
-                let ins = if chars == 0 {
-                    ""
-                } else {
-                    &inserted[start..end]
-                };
-                if chars > 0 {
-                    start = end;
-                }
+            let patches = list.iter().zip(&ends).map(|(&(pos, del, _), &end)| {
+                let ins = &inserted[start..end];
+                start = end;
                 (pos, del, ins)
             });
             d.text_splice_batch(id, patches)

@@ -104,6 +104,9 @@ def test_apply_patches() -> None:
     # Inserted strings of any width are cut at the right places.
     t.apply_patches([(0, 6, "h\u00e9llo \U0001f600!"), (1, 1, "E"), (6, 1, "\u4e16")])
     assert str(t) == "hEllo \u4e16!"
+    # Deletions between them take no text (the cut stays where the last insert ended).
+    t.apply_patches([(0, 0, "\u00e9"), (3, 1, ""), (1, 0, "\U0001f600x"), (0, 1, ""), (2, 0, "\u4e16")])
+    assert str(t) == "\U0001f600x\u4e16hElo \u4e16!"
 
 
 def test_map_protocols() -> None:
