@@ -47,7 +47,6 @@ fn fail(src: Src, e: DocError) -> Fail {
 /// The outcome of an integration pass (beside the stage it applied the updates to), not yet
 /// committed to the document.
 struct Plan {
-    version: VersionVector,
     lamport: u64,
     applied: Vec<Src>,
     remaining: Vec<Src>,
@@ -168,7 +167,10 @@ impl Doc {
         };
         order(&mut cands);
 
-        let mut version = self.version.clone();
+        // What the plan has applied so far: the document's version and, over it, the
+        // counters the applied updates reach (the version itself is not copied: with many
+        // replicas it is long, and an update moves one entry).
+        let mut ahead = VersionVector::new();
         let mut lamport = self.lamport;
         let mut applied = Vec::new();
         let mut with_pending = false;
@@ -177,7 +179,7 @@ impl Doc {
             let mut still = Vec::new();
             for src in cands {
                 let u = get(src);
-                if u.is_ready(&version) {
+                if u.is_ready_over(&self.version, &ahead) {
                     let mut fresh = None;
                     for (i, op) in u.ops.iter().enumerate() {
                         stage
@@ -198,11 +200,11 @@ impl Doc {
                             _ => None,
                         };
                     }
-                    version.advance(u.author, u.end() - 1);
+                    ahead.advance(u.author, u.end() - 1);
                     lamport = lamport.max(u.lamport + u.ops.len() as u64 - 1);
                     applied.push(src);
                     progress = true;
-                } else if version.get(u.author) >= u.start {
+                } else if self.version.get(u.author).max(ahead.get(u.author)) >= u.start {
                     return Err(fail(
                         src,
                         DocError::InvalidUpdate(InvalidUpdate::OverlapsKnownCounters),
@@ -229,7 +231,6 @@ impl Doc {
             break;
         }
         Ok(Plan {
-            version,
             lamport,
             applied,
             remaining: cands,
@@ -293,7 +294,7 @@ impl Doc {
         }
         let mut incoming: Vec<Option<Update>> = incoming.into_iter().map(Some).collect();
         let applied = plan.applied.len();
-        let mut before = self.version.clone();
+        // The document's version moves with each update logged, as its record expects.
         for s in plan.applied {
             let u = match s {
                 Src::Pending(k) => self.pending.remove(&k),
@@ -310,8 +311,8 @@ impl Doc {
                     names: u.names,
                     ops: u.ops.into_iter().map(OpRec::of).collect(),
                 };
-                self.history.push(rec, &before);
-                before.advance(author, end - 1);
+                self.history.push(rec, &self.version);
+                self.version.advance(author, end - 1);
             }
         }
         for s in plan.remaining {
@@ -323,7 +324,6 @@ impl Doc {
             }
         }
         let changes = stage.finish(&mut self.containers);
-        self.version = plan.version;
         self.lamport = plan.lamport;
 
         if shrinks {

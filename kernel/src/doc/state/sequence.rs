@@ -193,6 +193,13 @@ impl Span {
     }
 }
 
+/// Drops the root `id` an edit in `txn` staged but did not change (out of the edit functions,
+/// which are compiled once per edit closure).
+#[cold]
+fn unstage(txn: &mut Txn, id: ContainerId) {
+    txn.stage.staged.remove(&id);
+}
+
 impl Doc {
     /// Runs a local edit `f` of list or text `id` in the open transaction (or a fresh one),
     /// and records the events it produced as one reference. `f` edits the staged state and
@@ -244,7 +251,7 @@ impl Doc {
                 // A single edit fails before changing anything; a batch may fail midway.
                 st.rollback(before);
                 if created {
-                    txn.stage.staged.remove(&id);
+                    unstage(txn, id);
                 }
                 return Err(e.into());
             }
@@ -253,7 +260,7 @@ impl Doc {
             // Nothing changed (an empty insert): a root this edit made goes again, as it does
             // outside a transaction.
             if created {
-                txn.stage.staged.remove(&id);
+                unstage(txn, id);
             }
             return Ok(());
         };
@@ -313,22 +320,28 @@ impl Doc {
         self.version.advance(self.replica, start);
         self.lamport = lamport;
         if self.queue_events {
-            // Every committed edit queues its event, as `commit` does; one whose operations
-            // cancel out (a batch that inserts and deletes the same char) changes nothing.
-            let change = Change {
-                container: id,
-                what: Changed::Range {
-                    start: pos,
-                    removed: del,
-                    inserted: ins,
-                },
-            };
-            self.events.push(ChangeEvent {
-                origin: ChangeOrigin::Local,
-                changes: (del > 0 || ins > 0).then_some(change).into_iter().collect(),
-            });
+            self.queue_seq_event(id, pos, del, ins);
         }
         Ok(())
+    }
+
+    /// Queues the event of a single list or text edit: `del` positions at `pos` replaced by
+    /// `ins`. Every committed edit queues its event, as `commit` does; one whose operations
+    /// cancel out (a batch that inserts and deletes the same char) changes nothing. (Out of
+    /// [`seq_edit_now`](Self::seq_edit_now), which is compiled once per edit closure.)
+    fn queue_seq_event(&mut self, id: ContainerId, pos: usize, del: usize, ins: usize) {
+        let change = Change {
+            container: id,
+            what: Changed::Range {
+                start: pos,
+                removed: del,
+                inserted: ins,
+            },
+        };
+        self.events.push(ChangeEvent {
+            origin: ChangeOrigin::Local,
+            changes: (del > 0 || ins > 0).then_some(change).into_iter().collect(),
+        });
     }
 
     /// Whether an edit of list or text `id` may take [`seq_edit_now`](Self::seq_edit_now).
