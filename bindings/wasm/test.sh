@@ -57,8 +57,10 @@ gz=$(gzip -9 -c dist/converge_wasm_bg.wasm | wc -c)
 echo "converge_wasm_bg.wasm: $(wc -c <dist/converge_wasm_bg.wasm) bytes raw, $gz bytes gzip -9"
 # The size target (150,000 B gzip -9) is reported, not enforced: a new stable rustc alone can
 # move the size. A warning here is where a change that crosses it shows first.
-if ((gz > 150000)); then
-  echo "WARNING: the module is $gz B gzip -9, over the 150,000 B target (perf/wasm.md)" >&2
+# Measured as bench/run.mjs does (Node's zlib, a few hundred bytes above the gzip command).
+gzn=$(node -e "const z = require('node:zlib'); console.log(z.gzipSync(require('node:fs').readFileSync('dist/converge_wasm_bg.wasm'), { level: 9 }).length)")
+if ((gzn > 150000)); then
+  echo "WARNING: the module is $gzn B gzip -9 (Node zlib), over the 150,000 B target (perf/wasm.md)" >&2
 fi
 # Where the bytes go, on the same build with its function names kept (bench/size.mjs).
 node bench/size.mjs "$named/converge_wasm_bg.wasm"
