@@ -135,6 +135,12 @@ impl VersionVector {
         }
     }
 
+    /// [`get`](Self::get) in the merge of `self` and `ahead`, without making it (a long
+    /// vector and the few entries a pass has advanced beyond it).
+    pub(crate) fn get_over(&self, ahead: &VersionVector, replica: ReplicaId) -> u64 {
+        self.get(replica).max(ahead.get(replica))
+    }
+
     /// Whether the event `dot` has been seen.
     #[inline]
     pub fn contains(&self, dot: Dot) -> bool {

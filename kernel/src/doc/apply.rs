@@ -204,7 +204,7 @@ impl Doc {
                     lamport = lamport.max(u.lamport + u.ops.len() as u64 - 1);
                     applied.push(src);
                     progress = true;
-                } else if self.version.get(u.author).max(ahead.get(u.author)) >= u.start {
+                } else if self.version.get_over(&ahead, u.author) >= u.start {
                     return Err(fail(
                         src,
                         DocError::InvalidUpdate(InvalidUpdate::OverlapsKnownCounters),

@@ -256,8 +256,8 @@ impl Update {
     /// [`is_ready`](Self::is_ready) against `base` with each replica's counter raised to its
     /// counter in `ahead` (what a plan applied so far, kept apart from a long `base`).
     pub(crate) fn is_ready_over(&self, base: &VersionVector, ahead: &VersionVector) -> bool {
-        let seen = |r| base.get(r).max(ahead.get(r));
-        seen(self.author) == self.start - 1 && self.deps.iter().all(|(r, c)| seen(r) >= c)
+        base.get_over(ahead, self.author) == self.start - 1
+            && (self.deps.iter()).all(|(r, c)| base.get_over(ahead, r) >= c)
     }
 
     /// Encoded size in bytes (what the memory budget charges for keeping it).
